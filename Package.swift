@@ -1,0 +1,53 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// The pipeline is visible in the targets: each stage imports only earlier ones.
+let package = Package(
+  name: "netc",
+  platforms: [.macOS(.v13)],
+  products: [
+    .executable(name: "netc", targets: ["netc"]),
+    .library(name: "NetcDriver", targets: ["NetcDriver"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+  ],
+  targets: [
+    .systemLibrary(
+      name: "CYAML",
+      pkgConfig: "yaml-0.1",
+      providers: [.apt(["libyaml-dev"]), .brew(["libyaml"])]
+    ),
+    .target(name: "NetcDiagnostics"),
+    .target(name: "NetcIR", dependencies: ["NetcDiagnostics"]),
+    .target(name: "NetcFrontend", dependencies: ["CYAML", "NetcDiagnostics", "NetcIR"]),
+    .target(name: "NetcPasses", dependencies: ["NetcDiagnostics", "NetcIR"]),
+    .target(name: "NetcBackends", dependencies: ["NetcDiagnostics", "NetcIR", "NetcPasses"]),
+    .target(
+      name: "NetcDriver",
+      dependencies: [
+        "NetcDiagnostics", "NetcIR", "NetcFrontend", "NetcPasses", "NetcBackends",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    .executableTarget(name: "netc", dependencies: ["NetcDriver"]),
+    .target(
+      name: "NetcTestSupport",
+      dependencies: ["NetcDiagnostics", "NetcIR", "NetcFrontend", "NetcPasses"],
+      path: "Tests/NetcTestSupport"
+    ),
+    .testTarget(name: "NetcDiagnosticsTests", dependencies: ["NetcDiagnostics", "NetcTestSupport"]),
+    .testTarget(name: "NetcIRTests", dependencies: ["NetcIR", "NetcTestSupport"]),
+    .testTarget(
+      name: "NetcFrontendTests",
+      dependencies: ["NetcFrontend", "NetcTestSupport"],
+      resources: [.copy("Inputs")]
+    ),
+    .testTarget(name: "NetcPassesTests", dependencies: ["NetcPasses", "NetcFrontend", "NetcTestSupport"]),
+    .testTarget(
+      name: "NetcDriverTests",
+      dependencies: ["NetcDriver", "NetcTestSupport"],
+      resources: [.copy("Goldens")]
+    ),
+  ]
+)

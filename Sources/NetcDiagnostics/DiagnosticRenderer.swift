@@ -1,0 +1,62 @@
+/// Turns diagnostics into text for people: a GNU header, the source line, a caret line.
+public struct DiagnosticRenderer: Sendable {
+  /// Whether to colour the output with ANSI escapes (only on a terminal, never with NO_COLOR).
+  public var colored: Bool
+  /// The files the diagnostics point into, by path, for the source snippets.
+  public var sources: [String: SourceFile]
+
+  /// Creates a renderer over the given sources.
+  public init(sources: [SourceFile] = [], colored: Bool = false) {
+    self.colored = colored
+    self.sources = Dictionary(sources.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
+  }
+
+  /// All diagnostics, sorted by position, each followed by its notes.
+  public func render(_ diagnostics: [Diagnostic]) -> String {
+    diagnostics.sortedForDisplay().map(render).joined()
+  }
+
+  /// One diagnostic and its notes, each line ending in a newline.
+  public func render(_ diagnostic: Diagnostic) -> String {
+    var out = header(diagnostic.severity, diagnostic.message, diagnostic.range)
+    out += snippet(diagnostic.range)
+    if let fix = diagnostic.fixIt {
+      out += header(.note, "write `\(fix.replacement)` instead", fix.range)
+    }
+    for note in diagnostic.notes {
+      out += header(.note, note.message, note.range ?? diagnostic.range)
+      if let range = note.range, range != diagnostic.range { out += snippet(range) }
+    }
+    return out
+  }
+
+  private func header(_ severity: Severity, _ message: String, _ range: SourceRange?) -> String {
+    let place = range.map { "\($0.file):\($0.start.line):\($0.start.column): " } ?? "netc: "
+    let label: String
+    switch severity {
+    case .error: label = paint("error:", "1;31")
+    case .warning: label = paint("warning:", "1;35")
+    case .note: label = paint("note:", "1;36")
+    }
+    return paint(place, "1") + label + " " + paint(message, "1") + "\n"
+  }
+
+  private func snippet(_ range: SourceRange?) -> String {
+    guard let range, let line = sources[range.file]?.line(range.start.line) else { return "" }
+    let text = String(line)
+    let scalars = Array(text.unicodeScalars)
+    // The caret sits under the first character; tildes follow over the rest on this line.
+    var prefix = ""
+    for (i, s) in scalars.enumerated() where i < range.start.column - 1 {
+      prefix += s == "\t" ? "\t" : " "
+    }
+    let lastColumn = range.end.line == range.start.line ? range.end.column : scalars.count + 1
+    let width = max(1, min(lastColumn, scalars.count + 1) - range.start.column)
+    let marker = "^" + String(repeating: "~", count: width - 1)
+    return "  " + text + "\n  " + prefix + paint(marker, "1;32") + "\n"
+  }
+
+  private func paint(_ text: String, _ code: String) -> String {
+    colored ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text
+  }
+}

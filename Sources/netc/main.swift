@@ -1,0 +1,3 @@
+import NetcDriver
+
+Netc.main()

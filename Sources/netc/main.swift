@@ -1,3 +1,9 @@
 import NetcDriver
 
-Netc.main()
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+exit(Netc.run(Array(CommandLine.arguments.dropFirst())))

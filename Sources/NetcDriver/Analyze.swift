@@ -1,0 +1,90 @@
+import ArgumentParser
+import NetcDiagnostics
+import NetcFrontend
+import NetcPasses
+
+/// Output formats of `analyze`.
+enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
+  case table, json, markdown, csv
+}
+
+/// `netc analyze`: shapes, parameters and MACs of every layer, and the totals.
+struct Analyze: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Show every layer's output shape, parameters and MACs, and the totals.",
+    discussion: """
+      Figures follow PyTorch's conventions: params = sum of p.numel() over learnable tensors,
+      MACs = multiply-accumulates of conv and fc layers. With several specs, each gets a
+      report; --compare puts their totals side by side with ratios to the first.
+      """
+  )
+
+  @Argument(help: "Spec files (YAML).")
+  var specs: [String]
+
+  @Option(help: "Output format: \(ReportFormat.allCases.map(\.rawValue).joined(separator: ", ")).")
+  var format: ReportFormat = .table
+
+  @Flag(help: "Compare the specs' totals side by side, with ratios to the first.")
+  var compare = false
+
+  @Option(help: "Batch size: MACs and activations scale with it, parameters do not.")
+  var batch = 1
+
+  @Option(help: "Fold structures nested deeper than this into one row (as torchinfo's depth).")
+  var depth: Int?
+
+  @Option(name: .customLong("set"), help: ArgumentHelp("Bind a var: --set k=9 (repeatable).", valueName: "name=value"))
+  var bindings: [String] = []
+
+  func validate() throws {
+    guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+    if let depth, depth < 0 { throw ValidationError("--depth must be at least 0") }
+    guard !specs.isEmpty else { throw ValidationError("give at least one spec file") }
+  }
+
+  func run() throws {
+    let values: [String: Int]
+    do { values = try parseBindings(bindings) } catch { throw ExitCode(2) }
+    var inputs = SpecInputs()
+    var reports: [Report] = []
+    var worst: Failure?
+    for path in specs {
+      do {
+        let spec = try inputs.load(path)
+        let analysis = try analyze(spec.graph, bindings: values, batch: batch)
+        reports.append(Report(analysis, maxDepth: depth))
+      } catch let failure as Failure {
+        worst = worst == .io ? .io : failure
+      } catch let error as DiagnosticError {
+        inputs.report(error.diagnostics)
+        if worst == nil { worst = .spec }
+      }
+    }
+    if !reports.isEmpty {
+      Output.standard.write(render(reports) + "\n")
+    }
+    switch worst {
+    case .io?: throw ExitCode(2)
+    case .spec?: throw ExitCode(1)
+    case nil: break
+    }
+  }
+
+  func render(_ reports: [Report]) -> String {
+    if compare {
+      switch format {
+      case .table: return ComparisonFormat.table(reports)
+      case .json: return ComparisonFormat.json(reports)
+      case .markdown: return ComparisonFormat.markdown(reports)
+      case .csv: return ComparisonFormat.csv(reports)
+      }
+    }
+    switch format {
+    case .table: return reports.map(TableFormat.render).joined(separator: "\n")
+    case .json: return reports.count == 1 ? JSONFormat.render(reports[0]) : JSONFormat.render(reports)
+    case .markdown: return reports.map(MarkdownFormat.render).joined(separator: "\n")
+    case .csv: return CSVFormat.header + reports.map(CSVFormat.render).joined()
+    }
+  }
+}

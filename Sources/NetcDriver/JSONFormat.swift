@@ -1,0 +1,112 @@
+import NetcPasses
+
+/// JSON exactly as the spec language page defines it, keys in a fixed order.
+enum JSONFormat {
+  static func render(_ report: Report) -> String {
+    var out = "{\n"
+    out += "  \"name\": \(string(report.name)),\n"
+    out += "  \"input\": \(array(report.input)),\n"
+    out += "  \"output\": \(array(report.output)),\n"
+    if report.batch != 1 { out += "  \"batch\": \(report.batch),\n" }
+    out += "  \"layers\": ["
+    var first = true
+    for row in report.rows where row.isLeaf {
+      out += first ? "\n" : ",\n"
+      first = false
+      out += "    {\"name\": \(string(row.name)), \"op\": \(string(row.op)), \"output\": \(array(row.shape)), " + costFields(row.cost) + "}"
+    }
+    out += first ? "],\n" : "\n  ],\n"
+    out += "  \"totals\": {" + costFields(report.totals) + "}\n}"
+    return out
+  }
+
+  static func costFields(_ c: Cost) -> String {
+    "\"params\": \(c.params), \"buffers\": \(c.buffers), \"macs\": \(c.macs), \"activations\": \(c.activations)"
+  }
+
+  static func array(_ values: [Int]) -> String {
+    "[" + values.map(String.init).joined(separator: ", ") + "]"
+  }
+
+  /// A JSON string literal with the escapes RFC 8259 requires.
+  static func string(_ s: String) -> String {
+    var out = "\""
+    for scalar in s.unicodeScalars {
+      switch scalar {
+      case "\"": out += "\\\""
+      case "\\": out += "\\\\"
+      case "\n": out += "\\n"
+      case "\r": out += "\\r"
+      case "\t": out += "\\t"
+      case _ where scalar.value < 0x20:
+        let hex = String(scalar.value, radix: 16)
+        out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+      default: out.unicodeScalars.append(scalar)
+      }
+    }
+    return out + "\""
+  }
+
+  /// Several reports as a JSON array.
+  static func render(_ reports: [Report]) -> String {
+    "[\n" + reports.map { render($0).split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n") }.joined(separator: ",\n") + "\n]"
+  }
+}
+
+/// Totals of several specs side by side, with ratios to the first.
+enum ComparisonFormat {
+  static func table(_ reports: [Report]) -> String {
+    let base = reports[0].totals
+    var rows: [[String]] = [["", ] + reports.map(\.name)]
+    rows.append(["input"] + reports.map { TableFormat.shape($0.input) })
+    rows.append(["output"] + reports.map { TableFormat.shape($0.output) })
+    let metrics: [(String, (Cost) -> Int)] = [("params", \.params), ("buffers", \.buffers), ("MACs", \.macs), ("activations", \.activations)]
+    for (label, get) in metrics {
+      rows.append([label] + reports.map { NumberFormat.grouped(get($0.totals)) })
+      if reports.count > 1 {
+        rows.append(["  vs \(reports[0].name)"] + reports.map { NumberFormat.ratio(get($0.totals), over: get(base)) })
+      }
+    }
+    let columns = rows[0].count
+    let widths = (0..<columns).map { c in rows.map { $0[c].count }.max() ?? 0 }
+    var out = ""
+    for row in rows {
+      var line = row[0] + String(repeating: " ", count: widths[0] - row[0].count)
+      for c in 1..<columns { line += "  " + String(repeating: " ", count: widths[c] - row[c].count) + row[c] }
+      out += TableFormat.trimTrailing(line) + "\n"
+    }
+    return out
+  }
+
+  static func json(_ reports: [Report]) -> String {
+    let base = reports[0].totals
+    func ratio(_ a: Int, _ b: Int) -> String { b == 0 ? "null" : String(Double(a) / Double(b)) }
+    let items = reports.map { r in
+      "  {\"name\": \(JSONFormat.string(r.name)), \"input\": \(JSONFormat.array(r.input)), \"output\": \(JSONFormat.array(r.output)), "
+        + "\"totals\": {\(JSONFormat.costFields(r.totals))}, \"ratios\": {\"params\": \(ratio(r.totals.params, base.params)), "
+        + "\"buffers\": \(ratio(r.totals.buffers, base.buffers)), \"macs\": \(ratio(r.totals.macs, base.macs)), \"activations\": \(ratio(r.totals.activations, base.activations))}}"
+    }
+    return "[\n" + items.joined(separator: ",\n") + "\n]"
+  }
+
+  static func markdown(_ reports: [Report]) -> String {
+    let base = reports[0].totals
+    var out = "| | " + reports.map { MarkdownFormat.escape($0.name) }.joined(separator: " | ") + " |\n|---|" + String(repeating: "---:|", count: reports.count) + "\n"
+    out += "| input | " + reports.map { TableFormat.shape($0.input) }.joined(separator: " | ") + " |\n"
+    out += "| output | " + reports.map { TableFormat.shape($0.output) }.joined(separator: " | ") + " |\n"
+    let metrics: [(String, (Cost) -> Int)] = [("params", \.params), ("buffers", \.buffers), ("MACs", \.macs), ("activations", \.activations)]
+    for (label, get) in metrics {
+      out += "| \(label) | " + reports.map { "\(NumberFormat.grouped(get($0.totals))) (\(NumberFormat.ratio(get($0.totals), over: get(base))))" }.joined(separator: " | ") + " |\n"
+    }
+    return out
+  }
+
+  static func csv(_ reports: [Report]) -> String {
+    var out = "spec,input,output,params,buffers,macs,activations\n"
+    for r in reports {
+      out += [CSVFormat.field(r.name), TableFormat.shape(r.input), TableFormat.shape(r.output), String(r.totals.params),
+              String(r.totals.buffers), String(r.totals.macs), String(r.totals.activations)].joined(separator: ",") + "\n"
+    }
+    return out
+  }
+}

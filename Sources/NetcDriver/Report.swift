@@ -1,0 +1,91 @@
+import NetcIR
+import NetcPasses
+
+/// One row of an analysis report: a layer, or a structure with its layers' totals.
+struct ReportRow {
+  /// The full dotted name.
+  var name: String
+  /// The last segment of the name, for indented display.
+  var localName: String
+  /// The op's mnemonic, or the structure's kind.
+  var op: String
+  /// How many structures enclose it.
+  var depth: Int
+  /// True for a structure's row.
+  var isGroup: Bool
+  /// True for a structure folded by `--depth`: a leaf of the report.
+  var isCollapsed: Bool
+  /// The output shape.
+  var shape: [Int]
+  /// The figures (summed over a structure's layers).
+  var cost: Cost
+
+  /// Whether machine formats list the row: layers, and structures folded by `--depth`.
+  var isLeaf: Bool { !isGroup || isCollapsed }
+}
+
+/// An analysis laid out for output, with structures folded below `maxDepth`.
+struct Report {
+  var name: String
+  var input: [Int]
+  var output: [Int]
+  var rows: [ReportRow]
+  var totals: Cost
+  var batch: Int
+
+  init(_ analysis: Analysis, maxDepth: Int?) {
+    let graph = analysis.graph
+    let shapes = analysis.shapes
+    let costs = analysis.costs
+    name = graph.name
+    input = shapes[0]
+    output = shapes[graph.outputID]
+    totals = costs.total
+    batch = analysis.batch
+    rows = []
+
+    // Partial sums make every structure's total O(1); they cannot overflow, as every
+    // cost is non-negative and the grand total did not.
+    var prefix = [Cost()]
+    prefix.reserveCapacity(costs.nodes.count + 1)
+    for cost in costs.nodes { prefix.append(prefix.last!.adding(cost)!) }
+    func sum(_ r: ClosedRange<Int>) -> Cost {
+      let hi = prefix[r.upperBound + 1], lo = prefix[r.lowerBound]
+      return Cost(params: hi.params - lo.params, buffers: hi.buffers - lo.buffers, macs: hi.macs - lo.macs, activations: hi.activations - lo.activations)
+    }
+
+    var groupsAt: [Int: [Group]] = [:]
+    for group in graph.groups { groupsAt[group.nodes.lowerBound, default: []].append(group) }
+    var id = 1
+    while id < graph.nodes.count {
+      var skipTo: Int?
+      for group in groupsAt[id] ?? [] {
+        guard group.depth <= (maxDepth ?? Int.max) else { continue }
+        if group.nodes.allSatisfy({ shapes.nodes[$0].elided }) { continue }
+        let collapsed = group.depth == maxDepth
+        rows.append(ReportRow(
+          name: group.name, localName: Self.local(group.name), op: group.kind.rawValue, depth: group.depth,
+          isGroup: true, isCollapsed: collapsed, shape: shapes[group.nodes.upperBound], cost: sum(group.nodes)))
+        if collapsed {
+          skipTo = group.nodes.upperBound + 1
+          break
+        }
+      }
+      if let skipTo {
+        id = skipTo
+        continue
+      }
+      let node = graph.nodes[id]
+      if !shapes.nodes[id].elided && node.depth <= (maxDepth ?? Int.max) {
+        rows.append(ReportRow(
+          name: node.name, localName: Self.local(node.name), op: node.op.mnemonic, depth: node.depth,
+          isGroup: false, isCollapsed: false, shape: shapes[id], cost: costs.nodes[id]))
+      }
+      id += 1
+    }
+  }
+
+  static func local(_ name: String) -> String {
+    name.split(separator: ".").last.map(String.init) ?? name
+  }
+}

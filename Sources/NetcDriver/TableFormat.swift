@@ -1,0 +1,124 @@
+/// The terminal report: a per-layer table and the totals.
+enum TableFormat {
+  static func render(_ report: Report) -> String {
+    var header = "\(report.name): input \(shape(report.input)), output \(shape(report.output))"
+    if report.batch != 1 { header += ", batch \(report.batch) (MACs and activations are per batch)" }
+    var table: [[String]] = [["layer", "op", "output", "params", "MACs", "share of MACs"]]
+    for row in report.rows {
+      let indent = String(repeating: "  ", count: row.depth)
+      let share = row.cost.macs > 0 ? bar(row.cost.macs, of: report.totals.macs) + " " + NumberFormat.percent(row.cost.macs, of: report.totals.macs) : ""
+      table.append([
+        indent + row.localName, row.op, shape(row.shape),
+        row.cost.params == 0 ? "-" : NumberFormat.scaled(row.cost.params),
+        row.cost.macs == 0 ? "-" : NumberFormat.scaled(row.cost.macs), share,
+      ])
+    }
+    let widths = (0..<6).map { c in table.map { $0[c].count }.max() ?? 0 }
+    let rightAligned: Set<Int> = [3, 4]
+    var out = header + "\n\n"
+    for (i, row) in table.enumerated() {
+      var line = ""
+      for c in 0..<6 {
+        let cell = row[c]
+        let pad = String(repeating: " ", count: widths[c] - cell.count)
+        line += c == 0 ? "" : "  "
+        line += rightAligned.contains(c) ? pad + cell : (c == 5 ? cell : cell + pad)
+      }
+      out += trimTrailing(line) + "\n"
+      if i == 0 { out += String(repeating: "─", count: widths.reduce(0, +) + 10) + "\n" }
+    }
+    let t = report.totals
+    out += String(repeating: "─", count: widths.reduce(0, +) + 10) + "\n"
+    let bytes = t.activations.multipliedReportingOverflow(by: 4)
+    let labelled: [(String, String)] = [
+      ("params", exactAndScaled(t.params)),
+      ("buffers", exactAndScaled(t.buffers)),
+      ("MACs", exactAndScaled(t.macs)),
+      ("activations", exactAndScaled(t.activations) + (bytes.overflow ? "" : ", \(NumberFormat.bytes(bytes.partialValue)) at fp32")),
+    ]
+    for (label, value) in labelled {
+      out += "total " + label + String(repeating: " ", count: 12 - label.count) + value + "\n"
+    }
+    return out
+  }
+
+  static func shape(_ s: [Int]) -> String { s.map(String.init).joined(separator: "x") }
+
+  static func exactAndScaled(_ n: Int) -> String {
+    n < 1000 ? String(n) : "\(NumberFormat.grouped(n)) (\(NumberFormat.scaled(n)))"
+  }
+
+  /// A bar of up to 20 cells, in eighths of a cell.
+  static func bar(_ part: Int, of whole: Int) -> String {
+    guard whole > 0 else { return "" }
+    let eighths = Int((Double(part) / Double(whole) * 160).rounded())
+    let partial = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"]
+    let text = String(repeating: "█", count: eighths / 8) + partial[eighths % 8]
+    return (text.isEmpty ? "▏" : text) + String(repeating: " ", count: 20 - max(1, (eighths + 7) / 8))
+  }
+
+  static func trimTrailing(_ s: String) -> String {
+    var s = Substring(s)
+    while s.last == " " { s = s.dropLast() }
+    return String(s)
+  }
+}
+
+/// The same table in GitHub-flavoured Markdown.
+enum MarkdownFormat {
+  static func render(_ report: Report) -> String {
+    var out = "### \(escape(report.name))\n\n"
+    out += "Input `\(TableFormat.shape(report.input))`, output `\(TableFormat.shape(report.output))`"
+    out += report.batch != 1 ? ", batch \(report.batch).\n\n" : ".\n\n"
+    out += "| layer | op | output | params | MACs | share of MACs |\n|---|---|---|---:|---:|---:|\n"
+    for row in report.rows {
+      let indent = String(repeating: "&nbsp;&nbsp;", count: row.depth)
+      let name = row.isGroup ? "**\(escape(row.localName))**" : escape(row.localName)
+      out += "| \(indent)\(name) | \(row.op) | \(TableFormat.shape(row.shape)) | \(NumberFormat.grouped(row.cost.params)) | \(NumberFormat.grouped(row.cost.macs)) | \(NumberFormat.percent(row.cost.macs, of: report.totals.macs)) |\n"
+    }
+    let t = report.totals
+    out += "\n| total | |\n|---|---:|\n"
+    out += "| params | \(NumberFormat.grouped(t.params)) |\n| buffers | \(NumberFormat.grouped(t.buffers)) |\n"
+    out += "| MACs | \(NumberFormat.grouped(t.macs)) |\n| activations | \(NumberFormat.grouped(t.activations)) |\n"
+    return out
+  }
+
+  static func escape(_ s: String) -> String {
+    var out = ""
+    for c in s {
+      if "|\\*_`<>[]".contains(c) { out.append("\\") }
+      out.append(c)
+    }
+    return out
+  }
+}
+
+/// One row per layer, for spreadsheets; every spec's rows carry its name.
+enum CSVFormat {
+  static let header = "spec,name,op,depth,output,params,buffers,macs,activations\n"
+
+  static func render(_ report: Report) -> String {
+    var out = ""
+    for row in report.rows where row.isLeaf {
+      out += [field(report.name), field(row.name), row.op, String(row.depth), TableFormat.shape(row.shape),
+              String(row.cost.params), String(row.cost.buffers), String(row.cost.macs), String(row.cost.activations)].joined(separator: ",") + "\n"
+    }
+    out += [field(report.name), "total", "", "", TableFormat.shape(report.output), String(report.totals.params),
+            String(report.totals.buffers), String(report.totals.macs), String(report.totals.activations)].joined(separator: ",") + "\n"
+    return out
+  }
+
+  /// RFC 4180 quoting where a field needs it.
+  static func field(_ s: String) -> String {
+    guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return s }
+    return "\"" + s.replacingAll("\"", with: "\"\"") + "\""
+  }
+}
+
+extension String {
+  func replacingAll(_ target: Character, with replacement: String) -> String {
+    var out = ""
+    for c in self { if c == target { out += replacement } else { out.append(c) } }
+    return out
+  }
+}

@@ -1,0 +1,236 @@
+import NetcDiagnostics
+import NetcIR
+
+/// One layer to IR nodes: defaults applied, values resolved in the scope, names claimed.
+extension SpecLowering {
+  /// Lowers one layer declaration reading node `input`; returns its output node.
+  func lowerLayer(_ written: LayerDecl, from input: Int, scope: inout Scope) throws(DiagnosticError) -> Int {
+    var decl = written
+    for family in decl.op.families.reversed() {
+      for entry in defaults[family] ?? [] where decl.op.options.contains(entry.key) && decl.option(entry.key) == nil {
+        decl.options.append(entry)
+      }
+    }
+    let explicit: (String, SourceRange)?
+    if let n = decl.option("name") {
+      guard n.items.count == 1 else {
+        throw DiagnosticError([.error(.invalidValue, "a layer name is one word", at: n.keyRange)])
+      }
+      explicit = (try validName(n.items[0]), n.items[0].range)
+    } else {
+      explicit = nil
+    }
+    let name = try claimName(explicit: explicit, mnemonic: decl.op.name, range: decl.headRange, scope: &scope)
+    var attrs = Attributes()
+    attrs.kernel = try decl.kernel.map { (item) throws(DiagnosticError) in try positive(item, scope: scope, what: "a kernel extent") }
+    if let count = decl.count { attrs.count = try positive(count, scope: scope, what: "the number of \(decl.op.countName)") }
+    for entry in decl.options {
+      switch entry.key {
+      case "stride": attrs.stride = try entry.items.map { (item) throws(DiagnosticError) in try positive(item, scope: scope, what: "a stride") }
+      case "dilation": attrs.dilation = try entry.items.map { (item) throws(DiagnosticError) in try positive(item, scope: scope, what: "a dilation") }
+      case "groups":
+        guard entry.items.count == 1 else { throw DiagnosticError([.error(.invalidValue, "`groups` takes one integer", at: entry.keyRange)]) }
+        attrs.groups = try positive(entry.items[0], scope: scope, what: "the number of groups")
+      case "pad": attrs.padding = try padding(entry, scope: scope)
+      case "bias": attrs.bias = try boolean(entry)
+      case "round":
+        guard entry.items.count == 1, let r = Rounding(rawValue: entry.items[0].text.lowercased()) else {
+          throw DiagnosticError([.error(.invalidValue, "`round` is `floor` or `ceil`, found `\(entry.items.map(\.text).joined(separator: ","))`", at: entry.items[0].range)])
+        }
+        attrs.rounding = r
+      case "eps": attrs.epsilon = try real(entry, in: Double.leastNonzeroMagnitude...1)
+      case "slope": attrs.slope = try real(entry, in: -1e6...1e6)
+      case "p": attrs.dropProbability = try real(entry, in: 0...1)
+      case "name": break
+      default: preconditionFailure("option `\(entry.key)` is accepted but not lowered")
+      }
+    }
+    let expect = try decl.expect.map { (item) throws(DiagnosticError) in
+      try shapePattern(try ShapeSyntax.split(item.text, at: item.range), range: item.range, scope: scope)
+    }
+    let range = decl.range
+    switch decl.op.op {
+    case nil:
+      // SEPCONV: a depthwise conv then a pointwise one; the bias, if any, goes on the
+      // pointwise conv, as Keras's SeparableConv2D has it.
+      var dw = attrs
+      dw.count = nil
+      dw.bias = false
+      var pw = Attributes()
+      pw.kernel = [.const(1, at: decl.headRange)]
+      pw.count = attrs.count
+      pw.bias = attrs.bias
+      let first = nodes.count
+      let dwID = try emit(name + ".dw", .dwconv, inputs: [input], dw, range: range, head: decl.headRange, depth: scope.depth + 1)
+      let out = try emit(name + ".pw", .pwconv, inputs: [dwID], pw, range: range, head: decl.headRange, depth: scope.depth + 1, expect: expect)
+      groups.append(Group(name: name, kind: .sepconv, depth: scope.depth, nodes: first...out, range: range))
+      return out
+    case .pwconv?:
+      attrs.kernel = [.const(1, at: decl.headRange)]
+      return try emit(name, .pwconv, inputs: [input], attrs, range: range, head: decl.headRange, depth: scope.depth, expect: expect)
+    case let op?:
+      return try emit(name, op, inputs: [input], attrs, range: range, head: decl.headRange, depth: scope.depth, expect: expect)
+    }
+  }
+
+  /// Appends a node, enforcing the bound on the graph's size.
+  @discardableResult
+  func emit(
+    _ name: String, _ op: OpKind, inputs: [Int], _ attributes: Attributes, range: SourceRange,
+    head: SourceRange? = nil, depth: Int, expect: ShapePattern? = nil
+  ) throws(DiagnosticError) -> Int {
+    guard nodes.count < Self.maxNodes else {
+      throw DiagnosticError([
+        .error(.expansionLimit, "the spec expands to more than \(Self.maxNodes) layers", at: range,
+               notes: [.init("`repeat` counts and blocks multiply; this is where the limit was reached")])
+      ])
+    }
+    let id = nodes.count
+    nodes.append(Node(id: id, name: name, op: op, inputs: inputs, attributes: attributes, range: range,
+                      headRange: head, depth: depth, expect: expect))
+    return id
+  }
+
+  /// Takes a name in the scope: the explicit one, or the mnemonic and its count (`conv3`).
+  func claimName(explicit: (String, SourceRange)?, mnemonic: String, range: SourceRange, scope: inout Scope) throws(DiagnosticError) -> String {
+    let count = (scope.counters[mnemonic] ?? 0) + 1
+    scope.counters[mnemonic] = count
+    let local = explicit?.0 ?? "\(mnemonic)\(count)"
+    let at = explicit?.1 ?? range
+    if let previous = scope.names[local] {
+      throw DiagnosticError([
+        .error(.duplicateName, "the name `\(local)` is taken in this scope", at: at,
+               notes: [.init(previous == at ? "the layer with this name is a default name: rename one of them" : "first used here", at: previous)])
+      ])
+    }
+    scope.names[local] = at
+    return scope.prefix + local
+  }
+
+  /// A layer name: letters, digits, `_` and `-`; no dots, which separate scopes.
+  func validName(_ item: ValueItem) throws(DiagnosticError) -> String {
+    let ok = !item.text.isEmpty && item.text.count <= 200
+      && item.text.unicodeScalars.allSatisfy { $0 == "_" || $0 == "-" || ($0.properties.isAlphabetic || $0.properties.numericType != nil) }
+    guard ok else {
+      throw DiagnosticError([
+        .error(.invalidValue, "a layer name is a word of letters, digits, `_` and `-`, found `\(item.text.prefix(40))`", at: item.range,
+               notes: item.text.contains(".") ? [.init("dots are reserved for the paths of names inside structures")] : [])
+      ])
+    }
+    return item.text
+  }
+
+  /// How `$name` resolves in `scope`: a block parameter first, then a var.
+  func resolver(_ scope: Scope) -> IntegerExpression.Resolver {
+    { [self] (name: String, range: SourceRange) throws(DiagnosticError) -> SymExpr in
+      if let bound = scope.bindings[name] { return bound }
+      if vars[name] != nil {
+        usedVars.insert(name)
+        return .variable(name)
+      }
+      var notes: [Diagnostic.Note] = []
+      if let guess = closestMatch(to: name, in: Array(scope.bindings.keys) + Array(vars.keys)) {
+        notes.append(.init("did you mean `\(guess)`?", at: range))
+      }
+      notes.append(.init("declare it under `vars:` (`vars: { \(name): 1..9 }`) or as a block parameter"))
+      throw DiagnosticError([.error(.undefinedVar, "unknown name `\(name)`", at: range, notes: notes)])
+    }
+  }
+
+  /// An integer value: `3`, `$k` or `${2*c + 1}`.
+  func intValue(_ item: ValueItem, scope: Scope, what: String) throws(DiagnosticError) -> SymValue {
+    let text = item.text
+    if text.hasPrefix("${") {
+      guard text.hasSuffix("}"), text.count >= 3 else {
+        throw DiagnosticError([.error(.shorthandSyntax, "unclosed `${`", at: item.range)])
+      }
+      let inner = String(text.dropFirst(2).dropLast())
+      return SymValue(try IntegerExpression.parse(inner, at: item.range.slice(offset: 2, length: inner.unicodeScalars.count), resolve: resolver(scope)), at: item.range)
+    }
+    if text.hasPrefix("$") {
+      return SymValue(try IntegerExpression.parse(text, at: item.range, resolve: resolver(scope)), at: item.range)
+    }
+    guard text.first.map({ $0.isNumber || $0 == "-" || $0 == "+" }) == true else {
+      throw DiagnosticError([.error(.invalidValue, "expected an integer for \(what), found `\(text.prefix(40))`", at: item.range)])
+    }
+    return .const(try IntegerExpression.integer(text, at: item.range), at: item.range)
+  }
+
+  /// An integer that must be at least 1 when it is a constant.
+  private func positive(_ item: ValueItem, scope: Scope, what: String) throws(DiagnosticError) -> SymValue {
+    let v = try intValue(item, scope: scope, what: what)
+    if let c = v.expr.constant, c < 1 {
+      throw DiagnosticError([.error(.invalidValue, "\(what) must be at least 1, got \(c)", at: item.range)])
+    }
+    return v
+  }
+
+  private func padding(_ entry: OptionEntry, scope: Scope) throws(DiagnosticError) -> Padding {
+    if entry.items.count == 1 {
+      switch entry.items[0].text.lowercased() {
+      case "same": return .same
+      case "valid": return .explicit(begin: [.const(0, at: entry.items[0].range)], end: [.const(0, at: entry.items[0].range)])
+      default: break
+      }
+    }
+    var begin: [SymValue] = []
+    var end: [SymValue] = []
+    for item in entry.items {
+      let halves = item.text.split(separator: ":", omittingEmptySubsequences: false)
+      guard halves.count <= 2 else {
+        throw DiagnosticError([.error(.invalidValue, "padding is `N`, `begin:end`, `same` or `valid`, found `\(item.text)`", at: item.range)])
+      }
+      let b = try nonNegative(ValueItem(text: String(halves[0]), range: item.range), scope: scope)
+      let e = halves.count == 2 ? try nonNegative(ValueItem(text: String(halves[1]), range: item.range), scope: scope) : b
+      begin.append(b)
+      end.append(e)
+    }
+    return .explicit(begin: begin, end: end)
+  }
+
+  private func nonNegative(_ item: ValueItem, scope: Scope) throws(DiagnosticError) -> SymValue {
+    guard ["same", "valid"].contains(item.text.lowercased()) == false else {
+      throw DiagnosticError([.error(.invalidValue, "`\(item.text)` is padding for every axis; it cannot be mixed with numbers", at: item.range)])
+    }
+    let v = try intValue(item, scope: scope, what: "padding")
+    if let c = v.expr.constant, c < 0 {
+      throw DiagnosticError([.error(.invalidValue, "padding must be at least 0, got \(c)", at: item.range)])
+    }
+    return v
+  }
+
+  private func boolean(_ entry: OptionEntry) throws(DiagnosticError) -> Bool {
+    switch entry.items.count == 1 ? entry.items[0].text.lowercased() : "" {
+    case "true", "yes", "on": return true
+    case "false", "no", "off": return false
+    default:
+      throw DiagnosticError([.error(.invalidValue, "`\(entry.key)` is `true` or `false`, found `\(entry.items.map(\.text).joined(separator: ","))`", at: entry.items.first?.range ?? entry.keyRange)])
+    }
+  }
+
+  private func real(_ entry: OptionEntry, in bounds: ClosedRange<Double>) throws(DiagnosticError) -> Double {
+    guard entry.items.count == 1, let v = Double(entry.items[0].text), v.isFinite, bounds.contains(v) else {
+      throw DiagnosticError([
+        .error(.invalidValue, "`\(entry.key)` takes a number from \(bounds.lowerBound == Double.leastNonzeroMagnitude ? "above 0" : String(bounds.lowerBound)) to \(bounds.upperBound), found `\(entry.items.map(\.text).joined(separator: ","))`", at: entry.items.first?.range ?? entry.keyRange)
+      ])
+    }
+    return v
+  }
+
+  /// A shape assertion: extents and `_`.
+  func shapePattern(_ items: [ValueItem], range: SourceRange, scope: Scope) throws(DiagnosticError) -> ShapePattern {
+    var extents: [ShapePattern.Extent] = []
+    for item in items {
+      if item.text == "_" {
+        extents.append(.any)
+      } else {
+        let v = try intValue(item, scope: scope, what: "an extent")
+        if let c = v.expr.constant, c < 1 {
+          throw DiagnosticError([.error(.invalidValue, "an extent must be at least 1, got \(c)", at: item.range)])
+        }
+        extents.append(.value(v))
+      }
+    }
+    return ShapePattern(extents: extents, range: range)
+  }
+}

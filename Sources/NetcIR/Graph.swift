@@ -1,0 +1,134 @@
+import NetcDiagnostics
+
+/// A var of the spec (`vars: {k: 1..205}`) and its domain.
+public struct VarDecl: Hashable, Sendable {
+  /// The values a var may take.
+  public enum Domain: Hashable, Sendable {
+    case range(ClosedRange<Int>)
+    case list([Int])
+  }
+
+  /// The var's name, without `$`.
+  public var name: String
+  /// Its domain, or nil for the default of its role.
+  public var domain: Domain?
+  /// Where it was declared.
+  public var range: SourceRange
+
+  /// Creates a var declaration.
+  public init(name: String, domain: Domain?, range: SourceRange) {
+    self.name = name
+    self.domain = domain
+    self.range = range
+  }
+}
+
+/// A comparison over vars from `where:` (`k % 2 == 1`).
+public struct Condition: Hashable, Sendable {
+  /// A comparison operator.
+  public enum Relation: String, Hashable, Sendable, CaseIterable {
+    case eq = "==", ne = "!=", le = "<=", ge = ">=", lt = "<", gt = ">"
+
+    /// Whether `a relation b` holds.
+    public func holds(_ a: Int, _ b: Int) -> Bool {
+      switch self {
+      case .eq: a == b
+      case .ne: a != b
+      case .le: a <= b
+      case .ge: a >= b
+      case .lt: a < b
+      case .gt: a > b
+      }
+    }
+  }
+
+  /// The left side.
+  public var lhs: SymExpr
+  /// The relation.
+  public var relation: Relation
+  /// The right side.
+  public var rhs: SymExpr
+  /// Where it was written.
+  public var range: SourceRange
+
+  /// Creates a condition.
+  public init(lhs: SymExpr, relation: Relation, rhs: SymExpr, range: SourceRange) {
+    self.lhs = lhs
+    self.relation = relation
+    self.rhs = rhs
+    self.range = range
+  }
+}
+
+/// A limit from `budget:` (`params: "<= 5M"`).
+public struct BudgetLimit: Hashable, Sendable {
+  /// What is limited.
+  public enum Metric: String, Hashable, Sendable, CaseIterable {
+    case params, buffers, macs, activations
+  }
+
+  /// The metric.
+  public var metric: Metric
+  /// The relation the metric must satisfy.
+  public var relation: Condition.Relation
+  /// The bound.
+  public var bound: Int
+  /// Where it was written.
+  public var range: SourceRange
+
+  /// Creates a limit.
+  public init(metric: Metric, relation: Condition.Relation, bound: Int, range: SourceRange) {
+    self.metric = metric
+    self.relation = relation
+    self.bound = bound
+    self.range = range
+  }
+}
+
+/// The IR of one spec: nodes in topological (execution) order, node 0 the input.
+public struct Graph: Hashable, Sendable {
+  /// The spec's `name`.
+  public var name: String
+  /// The spec's `description`, if any.
+  public var description: String?
+  /// The input shape, outermost first (H, W, C).
+  public var inputShape: [SymValue]
+  /// The nodes; `nodes[0]` is the input, the last node is the output.
+  public var nodes: [Node]
+  /// The structures, outermost first within each run.
+  public var groups: [Group]
+  /// The declared vars, in declaration order.
+  public var vars: [VarDecl]
+  /// Conditions from `where:`.
+  public var conditions: [Condition]
+  /// The asserted output shape from `output:`.
+  public var outputExpect: ShapePattern?
+  /// Limits from `budget:`.
+  public var budget: [BudgetLimit]
+  /// Where the spec's file is.
+  public var file: String
+
+  /// Creates a graph.
+  public init(
+    name: String, description: String? = nil, inputShape: [SymValue], nodes: [Node],
+    groups: [Group] = [], vars: [VarDecl] = [], conditions: [Condition] = [],
+    outputExpect: ShapePattern? = nil, budget: [BudgetLimit] = [], file: String
+  ) {
+    self.name = name
+    self.description = description
+    self.inputShape = inputShape
+    self.nodes = nodes
+    self.groups = groups
+    self.vars = vars
+    self.conditions = conditions
+    self.outputExpect = outputExpect
+    self.budget = budget
+    self.file = file
+  }
+
+  /// The output node's id.
+  public var outputID: Int { nodes.count - 1 }
+
+  /// The layers: every node but the input.
+  public var layers: ArraySlice<Node> { nodes.dropFirst() }
+}

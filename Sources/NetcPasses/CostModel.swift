@@ -1,0 +1,86 @@
+import NetcDiagnostics
+import NetcIR
+
+/// The figures of one layer, per the counting conventions of the spec language.
+public struct Cost: Hashable, Sendable {
+  /// Learnable parameters (weights, biases, BN gamma and beta).
+  public var params = 0
+  /// Non-learnable state (BN running mean and variance).
+  public var buffers = 0
+  /// Multiply-accumulates of conv and fc layers.
+  public var macs = 0
+  /// Elements of the layer's output.
+  public var activations = 0
+
+  /// A zero cost.
+  public init() {}
+
+  /// Creates a cost.
+  public init(params: Int, buffers: Int, macs: Int, activations: Int) {
+    self.params = params
+    self.buffers = buffers
+    self.macs = macs
+    self.activations = activations
+  }
+
+  /// The sum of two costs, or nil on overflow.
+  public func adding(_ other: Cost) -> Cost? {
+    let (p, o1) = params.addingReportingOverflow(other.params)
+    let (b, o2) = buffers.addingReportingOverflow(other.buffers)
+    let (m, o3) = macs.addingReportingOverflow(other.macs)
+    let (a, o4) = activations.addingReportingOverflow(other.activations)
+    return o1 || o2 || o3 || o4 ? nil : Cost(params: p, buffers: b, macs: m, activations: a)
+  }
+}
+
+/// The costs of every node and their total.
+public struct Costs: Sendable {
+  /// Per node, in graph order (the input node costs nothing).
+  public var nodes: [Cost]
+  /// The sum over all nodes.
+  public var total: Cost
+}
+
+/// Counts parameters, buffers, MACs and activations of every node:
+/// conv `prod(kernel) * (Cin/groups) * Cout` weights (+ Cout bias) and that times the
+/// output's spatial extents in MACs; fc `in * out` (+ out); BN 2C params and 2C buffers.
+/// MACs and activations scale with `batch`; parameters do not.
+public func countCosts(_ graph: Graph, _ shapes: Shapes, batch: Int = 1) throws(DiagnosticError) -> Costs {
+  var costs: [Cost] = []
+  costs.reserveCapacity(graph.nodes.count)
+  var total = Cost()
+  for node in graph.nodes {
+    let r = shapes.nodes[node.id]
+    let checked = Checked(range: node.range)
+    var cost = Cost()
+    if node.op != .input && !r.elided {
+      let spatial = r.shape.dropLast()
+      switch node.op {
+      case .conv, .dwconv, .pwconv:
+        let window = r.window!
+        let perFilter = try checked.mul(try checked.product(window.kernel), r.inChannels / r.groups)
+        let weights = try checked.mul(perFilter, r.outChannels)
+        cost.params = try checked.add(weights, node.attributes.bias && node.attributes.shortcutTarget == nil ? r.outChannels : 0)
+        cost.macs = try checked.mul(weights, try checked.product(spatial))
+      case .fc:
+        let weights = try checked.mul(r.inChannels, r.outChannels)
+        cost.params = try checked.add(weights, node.attributes.bias ? r.outChannels : 0)
+        cost.macs = weights
+      case .bn:
+        let channels = r.shape.last ?? 0
+        cost.params = try checked.mul(2, channels)
+        cost.buffers = cost.params
+      default:
+        break
+      }
+      cost.macs = try checked.mul(cost.macs, batch)
+      cost.activations = try checked.mul(try checked.product(r.shape), batch)
+    }
+    guard let sum = total.adding(cost) else {
+      throw DiagnosticError([.error(.overflow, "the network's totals overflow 64-bit integers", at: node.range)])
+    }
+    total = sum
+    costs.append(cost)
+  }
+  return Costs(nodes: costs, total: total)
+}

@@ -1,0 +1,69 @@
+import NetcDiagnostics
+import NetcIR
+
+/// The concrete window of a conv or pool along every spatial axis.
+public struct Window: Hashable, Sendable {
+  /// Kernel extent per axis.
+  public var kernel: [Int]
+  /// Stride per axis.
+  public var stride: [Int]
+  /// Padding before each axis.
+  public var padBegin: [Int]
+  /// Padding after each axis.
+  public var padEnd: [Int]
+  /// Dilation per axis.
+  public var dilation: [Int]
+  /// Floor or ceil rounding of the output extent.
+  public var rounding: Rounding
+
+  /// Creates a window.
+  public init(kernel: [Int], stride: [Int], padBegin: [Int], padEnd: [Int], dilation: [Int], rounding: Rounding) {
+    self.kernel = kernel
+    self.stride = stride
+    self.padBegin = padBegin
+    self.padEnd = padEnd
+    self.dilation = dilation
+    self.rounding = rounding
+  }
+
+  /// The output extent along `axis` for input extent `input`, with the arithmetic shown:
+  /// `out = floor_or_ceil((in + pad_begin + pad_end - dilation*(k-1) - 1) / stride) + 1`,
+  /// and with ceil a last window starting past the input and its begin padding dropped.
+  public func outputExtent(_ input: Int, axis a: Int) -> (value: Int?, arithmetic: String) {
+    let k = kernel[a], s = stride[a], pb = padBegin[a], pe = padEnd[a], d = dilation[a]
+    let padText = pb == pe ? "2*\(pb)" : "\(pb) + \(pe)"
+    let kText = d == 1 ? "\(k)" : "\(d)*(\(k) - 1) - 1"
+    let numeratorText = "\(input) + \(padText) - \(kText)"
+    let (span, o1) = d.multipliedReportingOverflow(by: k - 1)
+    let (padded, o2) = input.addingReportingOverflow(pb)
+    let (padded2, o3) = padded.addingReportingOverflow(pe)
+    let (n1, o4) = padded2.subtractingReportingOverflow(span)
+    guard !(o1 || o2 || o3 || o4) else { return (nil, "(\(numeratorText)) overflows 64-bit integers") }
+    let numerator = n1 - 1
+    if rounding == .ceil {
+      var out = SymExpr.floorDivide(numerator + s - 1, s) + 1
+      var text = "ceil((\(numeratorText)) / \(s)) + 1 = \(out)"
+      if out >= 1, (out - 1) * s >= input + pb {
+        out -= 1
+        text += ", less the window that would start in the end padding: \(out)"
+      }
+      return (out, text)
+    }
+    let out = SymExpr.floorDivide(numerator, s) + 1
+    return (out, "floor((\(numeratorText)) / \(s)) + 1 = \(out)")
+  }
+
+  /// How many input rows along `axis` no window reads (floor rounding leaves them out).
+  public func droppedInput(_ input: Int, output: Int, axis a: Int) -> Int {
+    let covered = (output - 1) * stride[a] + dilation[a] * (kernel[a] - 1) + 1
+    return max(0, input + padBegin[a] + padEnd[a] - covered - padEnd[a])
+  }
+}
+
+/// TensorFlow's `same` padding along one axis: output = ceil(in / stride), total padding
+/// max((out-1)*stride + (k-1)*dilation + 1 - in, 0), the odd unit at the end.
+func samePadding(input: Int, kernel: Int, stride: Int, dilation: Int) -> (begin: Int, end: Int) {
+  let out = (input + stride - 1) / stride
+  let total = max((out - 1) * stride + (kernel - 1) * dilation + 1 - input, 0)
+  return (total / 2, total - total / 2)
+}

@@ -11,9 +11,8 @@ public final class SourceFile: Sendable {
   public init(path: String, text: String) {
     self.path = path
     self.text = text
-    self.lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
-      $0.hasSuffix("\r") ? $0.dropLast() : $0
-    }
+    // Swift reads "\r\n" as one Character, so splitting on "\n" alone would miss CRLF breaks.
+    self.lines = text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
   }
 
   /// The text of 1-based line `line`, or nil when the file has no such line.

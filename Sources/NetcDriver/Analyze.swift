@@ -62,7 +62,8 @@ struct Analyze: ParsableCommand {
       }
     }
     if !reports.isEmpty {
-      Output.standard.write(render(reports) + "\n")
+      let text = render(reports)
+      Output.standard.write(text.hasSuffix("\n") ? text : text + "\n")
     }
     switch worst {
     case .io?: throw ExitCode(2)

@@ -231,6 +231,11 @@ private struct ShapeInference {
     case .flatten:
       return ResolvedNode(shape: [try checked.product(inputs[0].shape)])
 
+    case .bn where a.shortcutTarget != nil:
+      // The BN after the projection conv goes with it: identity when the conv is.
+      let x = inputs[0].shape
+      return ResolvedNode(shape: x, inChannels: x.last ?? 0, outChannels: x.last ?? 0, groups: 1, elided: inputs[0].elided)
+
     case .bn, .relu, .relu6, .sigmoid, .tanh, .softmax, .gelu, .identity, .leakyrelu, .dropout:
       return ResolvedNode(shape: inputs[0].shape)
 
@@ -265,10 +270,6 @@ private struct ShapeInference {
   func projection(_ node: Node, input x: [Int], target: [Int]?) throws(DiagnosticError) -> ResolvedNode {
     guard let t = target else { throw DiagnosticError([]) }
     let axes = x.count - 1
-    if node.op == .bn {
-      // The BN after the projection conv shares its decision: its input is that conv.
-      return ResolvedNode(shape: x, inChannels: x[axes], outChannels: x[axes], groups: 1, elided: x == t)
-    }
     if x == t { return ResolvedNode(shape: x, elided: true) }
     guard t.count == x.count else {
       throw DiagnosticError([

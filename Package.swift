@@ -38,16 +38,17 @@ let package = Package(
     ),
     .testTarget(name: "NetcDiagnosticsTests", dependencies: ["NetcDiagnostics", "NetcTestSupport"]),
     .testTarget(name: "NetcIRTests", dependencies: ["NetcIR", "NetcTestSupport"]),
+    .testTarget(name: "NetcFrontendTests", dependencies: ["NetcFrontend", "NetcPasses", "NetcTestSupport"]),
+    // Fixtures and goldens are read through #filePath, so recording writes the source tree.
     .testTarget(
-      name: "NetcFrontendTests",
-      dependencies: ["NetcFrontend", "NetcTestSupport"],
-      resources: [.copy("Inputs")]
+      name: "NetcPassesTests",
+      dependencies: ["NetcPasses", "NetcFrontend", "NetcTestSupport"],
+      exclude: ["Fixtures"]
     ),
-    .testTarget(name: "NetcPassesTests", dependencies: ["NetcPasses", "NetcFrontend", "NetcTestSupport"]),
     .testTarget(
       name: "NetcDriverTests",
       dependencies: ["NetcDriver", "NetcTestSupport"],
-      resources: [.copy("Goldens")]
+      exclude: ["Goldens"]
     ),
   ]
 )

@@ -40,8 +40,9 @@ struct LayerOp: Sendable {
     LayerOp(name: "sepconv", aliases: [], op: nil, kernel: .required, count: .required,
             countName: "filters", options: ["stride", "pad", "dilation", "bias"],
             families: ["conv", "sepconv"]),
+    // Max pooling also takes `dilation`, as PyTorch's MaxPool does; average pooling does not.
     LayerOp(name: "pool", aliases: ["maxpool"], op: .maxpool, kernel: .required, count: .none,
-            countName: "", options: poolOptions, families: ["pool"]),
+            countName: "", options: poolOptions + ["dilation"], families: ["pool"]),
     LayerOp(name: "avgpool", aliases: [], op: .avgpool, kernel: .required, count: .none,
             countName: "", options: poolOptions, families: ["pool", "avgpool"]),
     simple("gap", ["globalavgpool"], .gap),

@@ -70,6 +70,7 @@ final class SpecLowering {
       ])
     }
     var entries: [String: YAMLPair] = [:]
+    var misspelled: Set<String> = []
     for pair in pairs {
       guard let key = pair.key.scalar else {
         record(.error(.wrongType, "top-level keys must be words", at: pair.key.range))
@@ -78,6 +79,7 @@ final class SpecLowering {
       guard Self.topLevelKeys.contains(key) else {
         var notes: [Diagnostic.Note] = []
         if let guess = closestMatch(to: key, in: Self.topLevelKeys) {
+          misspelled.insert(guess)
           notes.append(.init("did you mean `\(guess)`?", at: pair.key.range))
         }
         notes.append(.init("top-level keys are \(Self.topLevelKeys.map { "`\($0)`" }.joined(separator: ", "))"))
@@ -98,7 +100,7 @@ final class SpecLowering {
         record(.error(.wrongType, "`name` must be a non-empty string", at: n.value.range))
       }
     } else {
-      record(.error(.missingKey, "missing `name`: every spec needs one, such as `name: small-cnn`", at: root.range))
+      if !misspelled.contains("name") { record(.error(.missingKey, "missing `name`: every spec needs one, such as `name: small-cnn`", at: root.range)) }
     }
     var description: String?
     if let d = entries["description"] {
@@ -127,7 +129,7 @@ final class SpecLowering {
         }
       }
     } else {
-      record(.error(.missingKey, "missing `input`: the input shape, such as `input: 32x32x3`", at: root.range))
+      if !misspelled.contains("input") { record(.error(.missingKey, "missing `input`: the input shape, such as `input: 32x32x3`", at: root.range)) }
     }
 
     let inputRange = entries["input"]?.value.range ?? root.range
@@ -140,7 +142,7 @@ final class SpecLowering {
         record(.error(.wrongType, "`layers` must be a non-empty list of layers", at: layers.value.range))
       }
     } else {
-      record(.error(.missingKey, "missing `layers`: the list of layers, such as `layers: [CONV3-10 pad 1, RELU]`", at: root.range))
+      if !misspelled.contains("layers") { record(.error(.missingKey, "missing `layers`: the list of layers, such as `layers: [CONV3-10 pad 1, RELU]`", at: root.range)) }
     }
 
     var outputExpect: ShapePattern?

@@ -148,7 +148,8 @@ extension SpecLowering {
       }
       addGroup(name + ".shortcut", .shortcut, depth: inner.depth, from: scStart, range: sc.value.range)
     }
-    let addName = try claimName(explicit: nil, mnemonic: "add", range: pair.key.range, scope: &inner)
+    // A merge is unique in its structure, so it is named by its op alone: `res1.add`.
+    let addName = try claimName(explicit: ("add", pair.key.range), mnemonic: "add", range: pair.key.range, scope: &inner)
     let out = try emit(addName, .add, inputs: [bodyOut, shortcutOut], Attributes(), range: pair.key.range, depth: inner.depth)
     addGroup(name, .residual, depth: scope.depth, from: first, range: pair.key.range)
     return out
@@ -188,7 +189,7 @@ extension SpecLowering {
       outs.append(try lowerItems(try layerList(branch, what: "a branch"), from: input, scope: &branchScope))
       addGroup(branchName, .branch, depth: inner.depth, from: start, range: branch.range)
     }
-    let mergeName = try claimName(explicit: nil, mnemonic: mergeOp.mnemonic, range: pair.key.range, scope: &inner)
+    let mergeName = try claimName(explicit: (mergeOp.mnemonic, pair.key.range), mnemonic: mergeOp.mnemonic, range: pair.key.range, scope: &inner)
     let out = try emit(mergeName, mergeOp, inputs: outs, Attributes(), range: pair.key.range, depth: inner.depth)
     addGroup(name, .parallel, depth: scope.depth, from: first, range: pair.key.range)
     return out

@@ -1,0 +1,168 @@
+import NetcTestSupport
+import Testing
+
+/// Every error of reading and analysing a spec, with its location and message pinned
+/// together by markers under the offending line (see `MarkedSpec`).
+struct SpecDiagnosticsTests {
+  static let cases: [String] = [
+    """
+    name: t
+    input: 8x8x3
+    layers:
+      - CONVV3-20 stride 2 pad 3
+    #   ^ error: unknown layer kind `CONVV`
+    """,
+    """
+    name: t
+    input: 8x8x3
+    layer: [RELU]
+    #< error: unknown top-level key `layer`
+    """,
+    """
+    name: t
+    input: 2x2x3
+    layers:
+      - CONV3-4
+    #   ^ error: CONV on 2x2x3 leaves no output height: floor((2 + 2*0 - 3) / 1) + 1 = 0
+    """,
+    """
+    name: t
+    input: 16x16x10
+    layers:
+      - CONV3-20 stride 3 pad 2 -> 5x5x20
+    #                              ^ error: `conv1` is 6x6x20, not 5x5x20
+    """,
+    """
+    name: t
+    input: 8x8x3
+    layers:
+      - RELU
+      - FC-10
+    #   ^ error: FC needs a vector, got 8x8x3 (rank 3)
+    """,
+    """
+    name: t
+    input: 8x8x3
+    layers:
+      - parallel:
+    #   ^ error: cannot add 8x8x4 (from `parallel1.branch1.conv1`) and 8x8x5 (from `parallel1.branch2.conv1`)
+          merge: add
+          branches: [[CONV1-4], [CONV1-5]]
+    """,
+    """
+    name: t
+    input: 8x8x3
+    layers:
+      - CONV3-4 name a
+      - RELU name a
+    #             ^ error: the name `a` is taken in this scope
+    """,
+    """
+    name: t
+    input: 8x8x3
+    vars: { k: 1..3 }
+    layers:
+      - CONV$q-4
+    #       ^ error: unknown name `q`
+    """,
+    """
+    name: t
+    input: 8x8x3
+    blocks:
+      a:
+        layers: [{ block: b }]
+    #                     ^ error: block `b` uses itself: b -> a -> b
+      b:
+        layers: [{ block: a }]
+    layers:
+      - block: b
+    """,
+    """
+    name: t
+    input: 8x8x3
+    layers:
+      - CONV3-1234567890123456789012345678901234567890
+    #         ^ error: the number `123456789012345678901234567890…` does not fit in 64 bits
+    """,
+    """
+    name: t
+    input: 4294967296x4294967296x4
+    #      ^ error: 4294967296 * 4294967296 overflows 64-bit integers
+    layers: [RELU]
+    """,
+    """
+    name: t
+    input: 8x8x3
+    layers:
+      - CONV0-4
+    #       ^ error: a kernel extent must be at least 1, got 0
+      - CONV3-4 pad -1
+    #               ^ error: padding must be at least 0, got -1
+    """,
+    """
+    name: t
+    input: 8x8x6
+    layers:
+      - CONV3-4 groups 4
+    #                  ^ error: input channels (6) do not divide by groups (4)
+    """,
+    """
+    name: t
+    input: 8x8x6
+    layers:
+      - conv: { kernel: 3, filter: 4 }
+    #                      ^ error: unknown option `filter` for CONV
+    """,
+    """
+    name: t
+    input: 8x8x6
+    layers:
+      - POOL2 round up
+    #               ^ error: `round` is `floor` or `ceil`, found `up`
+    """,
+    """
+    name: t
+    input: 8x8x6
+    output: 4x4x6
+    #       ^ error: the network's output is 8x8x6, not 4x4x6
+    layers: [RELU]
+    """,
+    """
+    name: t
+    input: 8x8x6
+    layers:
+      - residual: { body: [CONV3-4 pad 1], shortcut: identity }
+    #   ^ error: cannot add 8x8x4 (from `residual1.body.conv1`) and 8x8x6 (from `input`)
+    """,
+    """
+    name: t
+    input: 8x8x6
+    layers:
+      - FLATTEN
+      - POOL2
+    #   ^ error: POOL needs an image (HxWxC), a sequence (LxC) or a volume (DxHxWxC), got a vector of 384
+    """,
+    """
+    name: t
+    input: 8x8x6
+    layers:
+      - repeat: 0
+    #           ^ error: a repeat count must be between 1 and 2000000, got 0
+        layers: [RELU]
+    """,
+    """
+    name: t
+    input: 8x8x6
+    layers:
+      - block: bottlenek
+    #          ^ error: unknown block `bottlenek`
+    """,
+  ]
+
+  @Test(arguments: cases)
+  func diagnosticsAtTheirMarkers(_ marked: String) {
+    let spec = MarkedSpec(marked)
+    let actual = diagnostics(of: spec.text).filter { $0.severity == .error }.map(\.markerForm)
+    #expect(actual == spec.expected)
+  }
+}

@@ -53,7 +53,7 @@ public struct DiagnosticRenderer: Sendable {
     let lastColumn = range.end.line == range.start.line ? range.end.column : scalars.count + 1
     let width = max(1, min(lastColumn, scalars.count + 1) - range.start.column)
     let marker = "^" + String(repeating: "~", count: width - 1)
-    return "  " + text + "\n  " + prefix + paint(marker, "1;32") + "\n"
+    return text + "\n" + prefix + paint(marker, "1;32") + "\n"
   }
 
   private func paint(_ text: String, _ code: String) -> String {

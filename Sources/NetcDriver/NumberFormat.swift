@@ -36,7 +36,8 @@ enum NumberFormat {
 
   /// A ratio: `0.136x`, `7.35x`.
   static func ratio(_ a: Int, over b: Int) -> String {
-    guard b != 0 else { return a == 0 ? "1x" : "-" }
+    // 0/0 and n/0 have no ratio; a dash says so rather than inventing one.
+    guard b != 0 else { return "-" }
     let r = Double(a) / Double(b)
     return fixed(r, digits: r < 10 ? 3 : 1) + "x"
   }

@@ -74,7 +74,7 @@ enum MarkdownFormat {
     for row in report.rows {
       let indent = String(repeating: "&nbsp;&nbsp;", count: row.depth)
       let name = row.isGroup ? "**\(escape(row.localName))**" : escape(row.localName)
-      out += "| \(indent)\(name) | \(row.op) | \(TableFormat.shape(row.shape)) | \(NumberFormat.grouped(row.cost.params)) | \(NumberFormat.grouped(row.cost.macs)) | \(NumberFormat.percent(row.cost.macs, of: report.totals.macs)) |\n"
+      out += "| \(indent)\(name) | \(row.op) | \(TableFormat.shape(row.shape)) | \(NumberFormat.grouped(row.cost.params)) | \(NumberFormat.grouped(row.cost.macs)) | \(row.cost.macs > 0 ? NumberFormat.percent(row.cost.macs, of: report.totals.macs) : "") |\n"
     }
     let t = report.totals
     out += "\n| total | |\n|---|---:|\n"

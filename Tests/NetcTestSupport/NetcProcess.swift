@@ -1,0 +1,54 @@
+import Foundation
+
+/// Runs the built `netc` executable as a user would, capturing its output and exit code.
+public struct NetcProcess {
+  /// What a run printed and returned.
+  public struct Result {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
+  }
+
+  /// The `netc` binary next to the test runner (SwiftPM builds both into one folder).
+  public static var executable: URL {
+    let runner = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+    var folder = runner.deletingLastPathComponent()
+    while folder.path != "/" {
+      let candidate = folder.appendingPathComponent("netc")
+      var isDirectory: ObjCBool = false
+      if FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+        return candidate
+      }
+      folder.deleteLastPathComponent()
+    }
+    return URL(fileURLWithPath: repositoryPath(".build/debug/netc"))
+  }
+
+  /// Runs `netc arguments...` in the repository root with colour off.
+  public static func run(_ arguments: [String], environment extra: [String: String] = [:]) throws -> Result {
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    process.currentDirectoryURL = URL(fileURLWithPath: repositoryPath("."))
+    var environment = ProcessInfo.processInfo.environment
+    environment["NO_COLOR"] = "1"
+    for (k, v) in extra { environment[k] = v }
+    process.environment = environment
+    // Files, not pipes: a large output cannot fill a pipe and stall the child.
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("netc-run-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let outURL = dir.appendingPathComponent("out"), errURL = dir.appendingPathComponent("err")
+    FileManager.default.createFile(atPath: outURL.path, contents: nil)
+    FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    process.waitUntilExit()
+    try out.close()
+    try err.close()
+    let outData = try Data(contentsOf: outURL), errData = try Data(contentsOf: errURL)
+    return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+  }
+}

@@ -3,21 +3,36 @@ import NetcPasses
 /// JSON exactly as the spec language page defines it, keys in a fixed order.
 enum JSONFormat {
   static func render(_ report: Report) -> String {
-    var out = "{\n"
-    out += "  \"name\": \(string(report.name)),\n"
-    out += "  \"input\": \(array(report.input)),\n"
-    out += "  \"output\": \(array(report.output)),\n"
-    if report.batch != 1 { out += "  \"batch\": \(report.batch),\n" }
-    out += "  \"layers\": ["
+    var w = JSONWriter(capacity: 128 * report.rows.count + 512)
+    write(report, to: &w, indent: "")
+    return w.text
+  }
+
+  /// Writes one report, each line after the first prefixed with `indent`.
+  static func write(_ report: Report, to w: inout JSONWriter, indent: StaticString) {
+    w.raw("{\n"); w.raw(indent); w.raw("  \"name\": "); w.string(report.name)
+    w.raw(",\n"); w.raw(indent); w.raw("  \"input\": "); w.array(report.input)
+    w.raw(",\n"); w.raw(indent); w.raw("  \"output\": "); w.array(report.output)
+    if report.batch != 1 { w.raw(",\n"); w.raw(indent); w.raw("  \"batch\": "); w.int(report.batch) }
+    w.raw(",\n"); w.raw(indent); w.raw("  \"layers\": [")
     var first = true
     for row in report.rows where row.isLeaf {
-      out += first ? "\n" : ",\n"
+      w.raw(first ? "\n" : ",\n")
       first = false
-      out += "    {\"name\": \(string(row.name)), \"op\": \(string(row.op)), \"output\": \(array(row.shape)), " + costFields(row.cost) + "}"
+      w.raw(indent); w.raw("    {\"name\": "); w.string(row.name)
+      w.raw(", \"op\": "); w.string(row.op)
+      w.raw(", \"output\": "); w.array(row.shape)
+      w.raw(", "); costFields(row.cost, to: &w); w.raw("}")
     }
-    out += first ? "],\n" : "\n  ],\n"
-    out += "  \"totals\": {" + costFields(report.totals) + "}\n}"
-    return out
+    if first { w.raw("],\n") } else { w.raw("\n"); w.raw(indent); w.raw("  ],\n") }
+    w.raw(indent); w.raw("  \"totals\": {"); costFields(report.totals, to: &w); w.raw("}\n"); w.raw(indent); w.raw("}")
+  }
+
+  static func costFields(_ c: Cost, to w: inout JSONWriter) {
+    w.raw("\"params\": "); w.int(c.params)
+    w.raw(", \"buffers\": "); w.int(c.buffers)
+    w.raw(", \"macs\": "); w.int(c.macs)
+    w.raw(", \"activations\": "); w.int(c.activations)
   }
 
   static func costFields(_ c: Cost) -> String {
@@ -49,7 +64,15 @@ enum JSONFormat {
 
   /// Several reports as a JSON array.
   static func render(_ reports: [Report]) -> String {
-    "[\n" + reports.map { render($0).split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n") }.joined(separator: ",\n") + "\n]"
+    var w = JSONWriter()
+    w.raw("[\n")
+    for (i, report) in reports.enumerated() {
+      if i > 0 { w.raw(",\n") }
+      w.raw("  ")
+      write(report, to: &w, indent: "  ")
+    }
+    w.raw("\n]")
+    return w.text
   }
 }
 

@@ -5,8 +5,6 @@ import NetcPasses
 struct ReportRow {
   /// The full dotted name.
   var name: String
-  /// The last segment of the name, for indented display.
-  var localName: String
   /// The op's mnemonic, or the structure's kind.
   var op: String
   /// How many structures enclose it.
@@ -19,6 +17,9 @@ struct ReportRow {
   var shape: [Int]
   /// The figures (summed over a structure's layers).
   var cost: Cost
+
+  /// The last segment of the name, for indented display.
+  var localName: String { name.split(separator: ".").last.map(String.init) ?? name }
 
   /// Whether machine formats list the row: layers, and structures folded by `--depth`.
   var isLeaf: Bool { !isGroup || isCollapsed }
@@ -54,17 +55,22 @@ struct Report {
       return Cost(params: hi.params - lo.params, buffers: hi.buffers - lo.buffers, macs: hi.macs - lo.macs, activations: hi.activations - lo.activations)
     }
 
-    var groupsAt: [Int: [Group]] = [:]
-    for group in graph.groups { groupsAt[group.nodes.lowerBound, default: []].append(group) }
+    // Groups are sorted by first node, outermost first: a cursor walks them with the nodes.
+    let groups = graph.groups
+    var nextGroup = 0
+    rows.reserveCapacity(graph.nodes.count + groups.count)
     var id = 1
     while id < graph.nodes.count {
       var skipTo: Int?
-      for group in groupsAt[id] ?? [] {
+      while nextGroup < groups.count, groups[nextGroup].nodes.lowerBound < id { nextGroup += 1 }
+      while nextGroup < groups.count, groups[nextGroup].nodes.lowerBound == id {
+        let group = groups[nextGroup]
+        nextGroup += 1
         guard group.depth <= (maxDepth ?? Int.max) else { continue }
         if group.nodes.allSatisfy({ shapes.nodes[$0].elided }) { continue }
         let collapsed = group.depth == maxDepth
         rows.append(ReportRow(
-          name: group.name, localName: Self.local(group.name), op: group.kind.rawValue, depth: group.depth,
+          name: group.name, op: group.kind.rawValue, depth: group.depth,
           isGroup: true, isCollapsed: collapsed, shape: shapes[group.nodes.upperBound], cost: sum(group.nodes)))
         if collapsed {
           skipTo = group.nodes.upperBound + 1
@@ -78,14 +84,10 @@ struct Report {
       let node = graph.nodes[id]
       if !shapes.nodes[id].elided && node.depth <= (maxDepth ?? Int.max) {
         rows.append(ReportRow(
-          name: node.name, localName: Self.local(node.name), op: node.op.mnemonic, depth: node.depth,
+          name: node.name, op: node.op.mnemonic, depth: node.depth,
           isGroup: false, isCollapsed: false, shape: shapes[id], cost: costs.nodes[id]))
       }
       id += 1
     }
-  }
-
-  static func local(_ name: String) -> String {
-    name.split(separator: ".").last.map(String.init) ?? name
   }
 }

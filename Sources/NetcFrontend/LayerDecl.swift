@@ -38,3 +38,31 @@ struct LayerDecl: Sendable {
   /// The option with `key`, if given.
   func option(_ key: String) -> OptionEntry? { options.first { $0.key == key } }
 }
+
+extension SourceRange {
+  /// The same range moved by whole lines and columns, for a parse reused at another place.
+  func shifted(lines: Int, columns: Int) -> SourceRange {
+    SourceRange(
+      file: file, start: SourceLocation(line: start.line + lines, column: start.column + columns),
+      end: SourceLocation(line: end.line + lines, column: end.column + columns))
+  }
+}
+
+extension LayerDecl {
+  /// The declaration with every range moved, as if parsed `lines` and `columns` further on.
+  func shifted(lines: Int, columns: Int) -> LayerDecl {
+    func move(_ item: ValueItem) -> ValueItem {
+      ValueItem(text: item.text, range: item.range.shifted(lines: lines, columns: columns))
+    }
+    var d = self
+    d.kernel = kernel.map(move)
+    d.count = count.map(move)
+    d.expect = expect.map(move)
+    d.options = options.map {
+      OptionEntry(key: $0.key, keyRange: $0.keyRange.shifted(lines: lines, columns: columns), items: $0.items.map(move))
+    }
+    d.range = range.shifted(lines: lines, columns: columns)
+    d.headRange = headRange.shifted(lines: lines, columns: columns)
+    return d
+  }
+}

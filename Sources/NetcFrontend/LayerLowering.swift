@@ -95,7 +95,7 @@ extension SpecLowering {
   func claimName(explicit: (String, SourceRange)?, mnemonic: String, range: SourceRange, scope: inout Scope) throws(DiagnosticError) -> String {
     let count = (scope.counters[mnemonic] ?? 0) + 1
     scope.counters[mnemonic] = count
-    let local = explicit?.0 ?? "\(mnemonic)\(count)"
+    let local = explicit?.0 ?? mnemonic + String(count)
     let at = explicit?.1 ?? range
     if let previous = scope.names[local] {
       throw DiagnosticError([

@@ -53,6 +53,7 @@ final class SpecLowering {
   var usedVars: Set<String> = []
   var usedBlocks: Set<String> = []
   var defaults: [String: [OptionEntry]] = [:]
+  var shorthandCache: [String: (LayerDecl, SourceRange)] = [:]
 
   init(file: String) { self.file = file }
 

@@ -32,8 +32,7 @@ extension SpecLowering {
       guard !text.trimmingSpaces.isEmpty else {
         throw DiagnosticError([.error(.shorthandSyntax, "empty layer: expected a layer such as `CONV3-20` or `RELU`", at: item.range)])
       }
-      let decl = try LayerShorthand.parse(text, at: contentRange(of: item))
-      return try lowerLayer(decl, from: input, scope: &scope)
+      return try lowerLayer(try shorthand(text, at: contentRange(of: item)), from: input, scope: &scope)
     case .mapping(let pairs):
       let keys = pairs.compactMap { $0.key.scalar?.lowercased() }
       if keys.contains("repeat") { return try lowerRepeat(pairs, at: item.range, from: input, scope: &scope) }
@@ -63,6 +62,17 @@ extension SpecLowering {
                notes: [.init("a nested list of layers belongs in a structure: `repeat`, `residual`, `parallel` or a block")])
       ])
     }
+  }
+
+  /// The shorthand parsed once per distinct text: large specs repeat the same few layer
+  /// strings (through `repeat`, blocks and aliases), so later uses only move the ranges.
+  private func shorthand(_ text: String, at start: SourceRange) throws(DiagnosticError) -> LayerDecl {
+    if let (decl, origin) = shorthandCache[text], origin.file == start.file {
+      return decl.shifted(lines: start.start.line - origin.start.line, columns: start.start.column - origin.start.column)
+    }
+    let decl = try LayerShorthand.parse(text, at: start)
+    shorthandCache[text] = (decl, start)
+    return decl
   }
 
   /// The fields of a structure's mapping, checked against the keys it accepts.

@@ -167,8 +167,8 @@ private struct ShapeInference {
       var out: [Int] = []
       let names = axisNames(rank: x.count)
       for axis in 0..<axes {
-        let (extent, arithmetic) = window.outputExtent(x[axis], axis: axis)
-        guard let extent, extent >= 1 else {
+        guard let extent = window.outputExtent(x[axis], axis: axis), extent >= 1 else {
+          let arithmetic = window.arithmetic(x[axis], axis: axis)
           throw DiagnosticError([
             .error(.extentBelowOne, "\(upper) on \(formatShape(x)) leaves no output \(names[axis]): \(arithmetic)", at: node.headRange,
                    notes: [.init("out = \(window.rounding.rawValue)((in + pad_begin + pad_end - dilation*(k-1) - 1) / stride) + 1 must be at least 1")])
@@ -311,7 +311,7 @@ private struct ShapeInference {
       let names = axisNames(rank: shape.count)
       for axis in 0..<window.kernel.count {
         if case .value(let v) = pattern.extents[axis], try value(v) != shape[axis] {
-          notes.append(.init("\(names[axis]): \(window.outputExtent(input[axis], axis: axis).arithmetic)"))
+          notes.append(.init("\(names[axis]): \(window.arithmetic(input[axis], axis: axis))"))
         }
       }
     }

@@ -2,11 +2,11 @@ import NetcDiagnostics
 import NetcIR
 
 /// Checks the graph's invariants: node 0 is the only input, every node reads earlier
-/// nodes, merges read at least one node and the rest exactly one, names are unique.
+/// nodes, and merges read at least one node and the rest exactly one. (Names are unique
+/// by construction: lowering claims each in its scope, and scopes are dotted prefixes.)
 /// A failure is a bug in netc, not in the spec, so it says so.
 public func verify(_ graph: Graph) throws(DiagnosticError) {
   var problems: [Diagnostic] = []
-  var names = Set<String>()
   for (index, node) in graph.nodes.enumerated() {
     func fail(_ message: String) {
       problems.append(.error(.invalidValue, "internal error: \(message) (please report this)", at: node.range))
@@ -16,7 +16,6 @@ public func verify(_ graph: Graph) throws(DiagnosticError) {
     if node.inputs.contains(where: { $0 < 0 || $0 >= index }) { fail("node `\(node.name)` reads a later node") }
     let arity = node.op == .input ? 0...0 : node.op.isMerge ? 1...Int.max : 1...1
     if !arity.contains(node.inputs.count) { fail("node `\(node.name)` has \(node.inputs.count) inputs") }
-    if !names.insert(node.name).inserted { fail("two nodes are named `\(node.name)`") }
     if let t = node.attributes.shortcutTarget, t >= index { fail("node `\(node.name)` matches a later node") }
   }
   for group in graph.groups where group.nodes.upperBound >= graph.nodes.count {

@@ -26,31 +26,34 @@ public struct Window: Hashable, Sendable {
     self.rounding = rounding
   }
 
-  /// The output extent along `axis` for input extent `input`, with the arithmetic shown:
+  /// The output extent along `axis` for input extent `input`, or nil on overflow:
   /// `out = floor_or_ceil((in + pad_begin + pad_end - dilation*(k-1) - 1) / stride) + 1`,
   /// and with ceil a last window starting past the input and its begin padding dropped.
-  public func outputExtent(_ input: Int, axis a: Int) -> (value: Int?, arithmetic: String) {
+  public func outputExtent(_ input: Int, axis a: Int) -> Int? {
     let k = kernel[a], s = stride[a], pb = padBegin[a], pe = padEnd[a], d = dilation[a]
-    let padText = pb == pe ? "2*\(pb)" : "\(pb) + \(pe)"
-    let kText = d == 1 ? "\(k)" : "\(d)*(\(k) - 1) - 1"
-    let numeratorText = "\(input) + \(padText) - \(kText)"
     let (span, o1) = d.multipliedReportingOverflow(by: k - 1)
     let (padded, o2) = input.addingReportingOverflow(pb)
     let (padded2, o3) = padded.addingReportingOverflow(pe)
     let (n1, o4) = padded2.subtractingReportingOverflow(span)
-    guard !(o1 || o2 || o3 || o4) else { return (nil, "(\(numeratorText)) overflows 64-bit integers") }
+    guard !(o1 || o2 || o3 || o4) else { return nil }
     let numerator = n1 - 1
-    if rounding == .ceil {
-      var out = SymExpr.floorDivide(numerator + s - 1, s) + 1
-      var text = "ceil((\(numeratorText)) / \(s)) + 1 = \(out)"
-      if out >= 1, (out - 1) * s >= input + pb {
-        out -= 1
-        text += ", less the window that would start in the end padding: \(out)"
-      }
-      return (out, text)
-    }
-    let out = SymExpr.floorDivide(numerator, s) + 1
-    return (out, "floor((\(numeratorText)) / \(s)) + 1 = \(out)")
+    guard rounding == .ceil else { return SymExpr.floorDivide(numerator, s) + 1 }
+    let out = SymExpr.floorDivide(numerator + s - 1, s) + 1
+    return out >= 1 && (out - 1) * s >= input + pb ? out - 1 : out
+  }
+
+  /// The arithmetic of `outputExtent`, for messages: `floor((16 + 2*0 - 3) / 3) + 1 = 5`.
+  public func arithmetic(_ input: Int, axis a: Int) -> String {
+    let k = kernel[a], s = stride[a], pb = padBegin[a], pe = padEnd[a], d = dilation[a]
+    let padText = pb == pe ? "2*\(pb)" : "\(pb) + \(pe)"
+    let kText = d == 1 ? "\(k)" : "\(d)*(\(k) - 1) - 1"
+    let numeratorText = "\(input) + \(padText) - \(kText)"
+    guard let out = outputExtent(input, axis: a) else { return "(\(numeratorText)) overflows 64-bit integers" }
+    if rounding == .floor { return "floor((\(numeratorText)) / \(s)) + 1 = \(out)" }
+    let (n1, _) = (input + pb + pe - d * (k - 1) - 1).addingReportingOverflow(s - 1)
+    let raw = SymExpr.floorDivide(n1, s) + 1
+    let text = "ceil((\(numeratorText)) / \(s)) + 1 = \(raw)"
+    return raw == out ? text : text + ", less the window that would start in the end padding: \(out)"
   }
 
   /// How many input rows along `axis` no window reads (floor rounding leaves them out).

@@ -143,6 +143,12 @@ public enum YAMLReader {
     if character(at: start, in: file) == "\t" {
       notes.append(.init("YAML does not allow tabs for indentation; use spaces"))
     }
+    // `{` may not stand unquoted in a flow list, and `${...}` is the likeliest reason.
+    if let context = parser.context, String(cString: context).contains("flow"),
+      file.line(start.line)?.contains("${") == true
+    {
+      notes.append(.init("`${...}` cannot stand unquoted inside `[...]`: quote the layer, as in \"CONV1-${4*mid}\", or write one layer per line"))
+    }
     return .error(.yamlSyntax, lowercased(problem), at: range, notes: notes)
   }
 

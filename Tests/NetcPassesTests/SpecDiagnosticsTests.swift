@@ -166,3 +166,11 @@ struct SpecDiagnosticsTests {
     #expect(actual == spec.expected)
   }
 }
+
+extension SpecDiagnosticsTests {
+  @Test func expressionsInFlowListsGetAHint() {
+    let d = diagnostics(of: "name: t\ninput: 8x8x4\nlayers: [CONV1-${2*2}, RELU]\n")
+    #expect(d.first?.markerForm == "3:17: error: did not find expected ',' or ']'")
+    #expect(d.first?.notes.contains { $0.message.hasPrefix("`${...}` cannot stand unquoted inside `[...]`") } == true)
+  }
+}

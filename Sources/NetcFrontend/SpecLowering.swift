@@ -54,6 +54,7 @@ final class SpecLowering {
   var usedBlocks: Set<String> = []
   var defaults: [String: [OptionEntry]] = [:]
   var shorthandCache: [String: (LayerDecl, SourceRange)] = [:]
+  var blockSizes: [String: Int] = [:]
 
   init(file: String) { self.file = file }
 

@@ -157,6 +157,33 @@ struct SpecDiagnosticsTests {
       - block: bottlenek
     #          ^ error: unknown block `bottlenek`
     """,
+    """
+    name: bomb
+    input: 4x4x2
+    layers:
+      - repeat: 1000
+    #           ^ error: this repeat expands to more than 2000000 layers
+        layers:
+          - repeat: 1000
+            layers:
+              - repeat: 1000
+                layers: [RELU]
+    """,
+    """
+    name: bomb
+    input: 4x4x2
+    blocks:
+      a: { layers: [RELU, RELU, RELU, RELU, RELU, RELU, RELU, RELU, RELU, RELU] }
+      b: { layers: [{block: a}, {block: a}, {block: a}, {block: a}, {block: a}, {block: a}, {block: a}, {block: a}, {block: a}, {block: a}] }
+      c: { layers: [{block: b}, {block: b}, {block: b}, {block: b}, {block: b}, {block: b}, {block: b}, {block: b}, {block: b}, {block: b}] }
+      d: { layers: [{block: c}, {block: c}, {block: c}, {block: c}, {block: c}, {block: c}, {block: c}, {block: c}, {block: c}, {block: c}] }
+      e: { layers: [{block: d}, {block: d}, {block: d}, {block: d}, {block: d}, {block: d}, {block: d}, {block: d}, {block: d}, {block: d}] }
+      f: { layers: [{block: e}, {block: e}, {block: e}, {block: e}, {block: e}, {block: e}, {block: e}, {block: e}, {block: e}, {block: e}] }
+      g: { layers: [{block: f}, {block: f}, {block: f}, {block: f}, {block: f}, {block: f}, {block: f}, {block: f}, {block: f}, {block: f}] }
+    layers:
+      - block: g
+    #          ^ error: block `g` expands to more than 2000000 layers
+    """,
   ]
 
   @Test(arguments: cases)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import NetcDiagnostics
 import NetcFrontend
+import NetcIR
 import NetcPasses
 
 /// Output formats of `analyze`.
@@ -34,6 +35,9 @@ struct Analyze: ParsableCommand {
   @Option(help: "Fold structures nested deeper than this into one row (as torchinfo's depth).")
   var depth: Int?
 
+  @Flag(name: .customLong("print-ir"), help: "Print the IR with inferred shapes instead of the report.")
+  var printIR = false
+
   @Option(name: .customLong("set"), help: ArgumentHelp("Bind a var: --set k=9 (repeatable).", valueName: "name=value"))
   var bindings: [String] = []
 
@@ -53,6 +57,10 @@ struct Analyze: ParsableCommand {
       do {
         let spec = try inputs.load(path)
         let analysis = try analyze(spec.graph, bindings: values, batch: batch)
+        if printIR {
+          Output.standard.write(GraphPrinter.print(spec.graph, shapes: analysis.shapes.nodes.map(\.shape)))
+          continue
+        }
         reports.append(Report(analysis, maxDepth: depth))
       } catch let failure as Failure {
         worst = worst == .io ? .io : failure

@@ -109,7 +109,7 @@ struct Search {
   }
 
   mutating func run() throws(DiagnosticError) {
-    var states: [[Int]] = [[]]
+    var states: [[Int]] = [Array(repeating: 0, count: metrics.count)]
     var counts: [BigCount] = [BigCount(1)]
     let n = graph.nodes.count
     for i in 0..<n {

@@ -47,6 +47,7 @@ for name in $names; do
     ratio=$(echo "$z3t / $ref" | bc -l)
     printf "%-12s %14s %10.3f %10.3f %10.2f %9.0fx\n" "$name" "$count" "${best_list/-/0}" "$best_count" "$z3t" "$ratio"
   else
+    [ "$best_list" = "-" ] || best_list=$(printf "%.3f" "$best_list")
     printf "%-12s %14s %10s %10.3f %10s %10s\n" "$name" "$count" "$best_list" "$best_count" ">${timeout_s}" "timeout"
   fi
 done

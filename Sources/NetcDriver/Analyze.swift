@@ -52,10 +52,19 @@ struct Analyze: ParsableCommand {
     do { values = try parseBindings(bindings) } catch { throw ExitCode(2) }
     var inputs = SpecInputs()
     var reports: [Report] = []
+    var symbolic: [String] = []
     var worst: Failure?
     for path in specs {
       do {
         let spec = try inputs.load(path)
+        // Vars left free: shapes and figures as expressions in them.
+        let unused = Set(spec.unusedVars.map(\.name))
+        let free = spec.graph.vars.map(\.name).filter { !unused.contains($0) && values[$0] == nil }
+        if !free.isEmpty {
+          let a = try analyzeSymbolic(spec.graph, bindings: values, free: free)
+          symbolic.append(format == .json ? SymbolicFormat.json(a) : SymbolicFormat.table(a))
+          continue
+        }
         let analysis = try analyze(spec.graph, bindings: values, batch: batch)
         if printIR {
           Output.standard.write(GraphPrinter.print(spec.graph, shapes: analysis.shapes.nodes.map(\.shape)))
@@ -68,6 +77,9 @@ struct Analyze: ParsableCommand {
         inputs.report(error.diagnostics)
         if worst == nil { worst = .spec }
       }
+    }
+    if !symbolic.isEmpty {
+      Output.standard.write(symbolic.joined(separator: "\n") + "\n")
     }
     if !reports.isEmpty {
       let text = render(reports)

@@ -50,32 +50,7 @@ public func countCosts(_ graph: Graph, _ shapes: Shapes, batch: Int = 1) throws(
   costs.reserveCapacity(graph.nodes.count)
   var total = Cost()
   for node in graph.nodes {
-    let r = shapes.nodes[node.id]
-    let checked = Checked(range: node.range)
-    var cost = Cost()
-    if node.op != .input && !r.elided {
-      let spatial = r.shape.dropLast()
-      switch node.op {
-      case .conv, .dwconv, .pwconv:
-        let window = r.window!
-        let perFilter = try checked.mul(try checked.product(window.kernel), r.inChannels / r.groups)
-        let weights = try checked.mul(perFilter, r.outChannels)
-        cost.params = try checked.add(weights, node.attributes.bias && node.attributes.shortcutTarget == nil ? r.outChannels : 0)
-        cost.macs = try checked.mul(weights, try checked.product(spatial))
-      case .fc:
-        let weights = try checked.mul(r.inChannels, r.outChannels)
-        cost.params = try checked.add(weights, node.attributes.bias ? r.outChannels : 0)
-        cost.macs = weights
-      case .bn:
-        let channels = r.shape.last ?? 0
-        cost.params = try checked.mul(2, channels)
-        cost.buffers = cost.params
-      default:
-        break
-      }
-      cost.macs = try checked.mul(cost.macs, batch)
-      cost.activations = try checked.mul(try checked.product(r.shape), batch)
-    }
+    let cost = try nodeCost(node, shapes.nodes[node.id], batch: batch)
     guard let sum = total.adding(cost) else {
       throw DiagnosticError([.error(.overflow, "the network's totals overflow 64-bit integers", at: node.range)])
     }
@@ -83,4 +58,34 @@ public func countCosts(_ graph: Graph, _ shapes: Shapes, batch: Int = 1) throws(
     costs.append(cost)
   }
   return Costs(nodes: costs, total: total)
+}
+
+/// The figures of one node, given its resolved shape and window; shared by `countCosts`
+/// and the solver, which needs them per candidate to check `budget:`.
+func nodeCost(_ node: Node, _ r: ResolvedNode, batch: Int) throws(DiagnosticError) -> Cost {
+  let checked = Checked(range: node.range)
+  var cost = Cost()
+  guard node.op != .input && !r.elided else { return cost }
+  let spatial = r.shape.dropLast()
+  switch node.op {
+  case .conv, .dwconv, .pwconv:
+    let window = r.window!
+    let perFilter = try checked.mul(try checked.product(window.kernel), r.inChannels / r.groups)
+    let weights = try checked.mul(perFilter, r.outChannels)
+    cost.params = try checked.add(weights, node.attributes.bias && node.attributes.shortcutTarget == nil ? r.outChannels : 0)
+    cost.macs = try checked.mul(weights, try checked.product(spatial))
+  case .fc:
+    let weights = try checked.mul(r.inChannels, r.outChannels)
+    cost.params = try checked.add(weights, node.attributes.bias ? r.outChannels : 0)
+    cost.macs = weights
+  case .bn:
+    let channels = r.shape.last ?? 0
+    cost.params = try checked.mul(2, channels)
+    cost.buffers = cost.params
+  default:
+    break
+  }
+  cost.macs = try checked.mul(cost.macs, batch)
+  cost.activations = try checked.mul(try checked.product(r.shape), batch)
+  return cost
 }

@@ -63,6 +63,25 @@ public struct Window: Hashable, Sendable {
   }
 }
 
+/// The output extent of a window along one axis, without the arithmetic text: the
+/// solver's inner loop. Nil on overflow. Same formula as `Window.outputExtent`.
+func windowExtent(input: Int, kernel k: Int, stride s: Int, padBegin pb: Int, padEnd pe: Int, dilation d: Int, rounding: Rounding) -> Int? {
+  let (span, o1) = d.multipliedReportingOverflow(by: k - 1)
+  let (padded, o2) = input.addingReportingOverflow(pb)
+  let (padded2, o3) = padded.addingReportingOverflow(pe)
+  let (n1, o4) = padded2.subtractingReportingOverflow(span)
+  guard !(o1 || o2 || o3 || o4) else { return nil }
+  let numerator = n1 - 1
+  if rounding == .ceil {
+    let (up, o5) = numerator.addingReportingOverflow(s - 1)
+    guard !o5 else { return nil }
+    var out = SymExpr.floorDivide(up, s) + 1
+    if out >= 1, (out - 1).multipliedReportingOverflow(by: s).partialValue >= input + pb { out -= 1 }
+    return out
+  }
+  return SymExpr.floorDivide(numerator, s) + 1
+}
+
 /// TensorFlow's `same` padding along one axis: output = ceil(in / stride), total padding
 /// max((out-1)*stride + (k-1)*dilation + 1 - in, 0), the odd unit at the end.
 func samePadding(input: Int, kernel: Int, stride: Int, dilation: Int) -> (begin: Int, end: Int) {

@@ -1,0 +1,165 @@
+import ArgumentParser
+import NetcDiagnostics
+import NetcFrontend
+import NetcIR
+import NetcPasses
+
+/// Output formats of `solve`.
+enum SolveFormat: String, ExpressibleByArgument, CaseIterable {
+  case table, json
+}
+
+/// `netc solve`: every value of the spec's vars that satisfies its constraints.
+struct Solve: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Find every value of the spec's vars that satisfies its constraints, exactly.",
+    discussion: """
+      Constraints are every `->` shape, `output:`, `where:` and `budget:`, with every extent
+      at least 1 (floor and ceil rounding, `same` padding, dilation) and groups dividing
+      channels. Solutions are listed in order of the vars' first use in the layers (ties in
+      `vars:` order), each ascending. Exit 1 when there is none.
+      """
+  )
+
+  @Argument(help: "The spec file (YAML).")
+  var spec: String
+
+  @Option(help: "Output format: \(SolveFormat.allCases.map(\.rawValue).joined(separator: ", ")).")
+  var format: SolveFormat = .table
+
+  @Flag(help: "Count the solutions without listing them.")
+  var count = false
+
+  @Option(help: "List at most this many solutions (default \(Solve.defaultMax)).")
+  var max: Int?
+
+  @Option(name: .customLong("set"), help: ArgumentHelp("Fix a var: --set k=9 (repeatable).", valueName: "name=value"))
+  var bindings: [String] = []
+
+  @Option(help: "The most combinations the search tries before it reports the search as too large.")
+  var limit = 10_000_000
+
+  static let defaultMax = 1000
+
+  func validate() throws {
+    if let max, max < 1 { throw ValidationError("--max must be at least 1") }
+    guard limit >= 1 else { throw ValidationError("--limit must be at least 1") }
+  }
+
+  func run() throws {
+    let values: [String: Int]
+    do { values = try parseBindings(bindings) } catch { throw ExitCode(2) }
+    var inputs = SpecInputs()
+    let loaded: Spec
+    do { loaded = try inputs.load(spec) } catch { throw ExitCode(error == .io ? 2 : 1) }
+    let wanted = count ? 0 : (max ?? Solve.defaultMax)
+    let solutions: Solutions
+    do {
+      solutions = try solve(loaded.graph, options: SolveOptions(fixed: values, list: wanted, limit: limit))
+    } catch {
+      inputs.report(error.diagnostics)
+      throw ExitCode(1)
+    }
+    let text: String
+    switch format {
+    case .json: text = SolveFormatting.json(solutions, listed: !count)
+    case .table: text = SolveFormatting.table(solutions, graph: loaded.graph, listed: !count, maxGiven: max != nil)
+    }
+    if let failure = solutions.failure { inputs.report([failure]) }
+    if !text.isEmpty { Output.standard.write(text.hasSuffix("\n") ? text : text + "\n") }
+    if solutions.count.isZero { throw ExitCode(1) }
+  }
+}
+
+/// Text and JSON renderings of solutions.
+enum SolveFormatting {
+  /// `{"vars": ["k"], "count": 3, "solutions": [{"k": 8}, ...]}`, as the language page says.
+  static func json(_ s: Solutions, listed: Bool) -> String {
+    var out = "{\"vars\": [" + s.vars.map(JSONFormat.string).joined(separator: ", ") + "], \"count\": \(s.count)"
+    if listed {
+      out += ", \"solutions\": ["
+      out += s.listed.map { values in
+        "{" + zip(s.vars, values).map { "\(JSONFormat.string($0)): \($1)" }.joined(separator: ", ") + "}"
+      }.joined(separator: ", ")
+      out += "]"
+      if BigCount(UInt64(s.listed.count)) < s.count { out += ", \"listed\": \(s.listed.count)" }
+    }
+    return out + "}"
+  }
+
+  /// A header with the count, the independent choices in compact form, and a table of
+  /// solutions with each one's output shape, parameters and MACs.
+  static func table(_ s: Solutions, graph: Graph, listed: Bool, maxGiven: Bool) -> String {
+    guard !s.count.isZero else { return "" }
+    let fixed = s.fixed.keys.sorted().map { "\($0) = \(s.fixed[$0]!)" }.joined(separator: ", ")
+    let plural = s.count == BigCount(1) ? "solution" : "solutions"
+    var out = "\(graph.name): \(NumberFormat.groupedDigits(s.count.description)) \(plural)"
+    if s.vars.isEmpty { out += " (no free vars: the constraints hold)" }
+    if !fixed.isEmpty { out += " with \(fixed)" }
+    out += "\n"
+    guard listed, !s.vars.isEmpty else { return out }
+    let complete = BigCount(UInt64(s.listed.count)) == s.count
+    if complete && s.listed.count > 1 {
+      let f = factorSolutions(s.listed, varCount: s.vars.count)
+      if !f.independent.isEmpty {
+        let parts = f.independent.map { "\(s.vars[$0.index]) ∈ \(setText($0.values))" }
+        let rest = f.dependent.isEmpty ? "" : " × (\(f.dependent.map { s.vars[$0] }.joined(separator: ", "))) ∈ the \(f.combinations.count) combinations below"
+        out += "every combination of: " + parts.joined(separator: " × ") + rest + "\n"
+      }
+    }
+    if !complete {
+      out += "listing the first \(s.listed.count)\(maxGiven ? "" : " (--max N lists more, --count only counts)")\n"
+    }
+    var rows: [[String]] = [s.vars + ["output", "params", "MACs"]]
+    var bindings = s.fixed
+    for values in s.listed {
+      for (n, v) in zip(s.vars, values) { bindings[n] = v }
+      if let a = try? analyze(graph, bindings: bindings) {
+        rows.append(values.map(String.init) + [TableFormat.shape(a.shapes[graph.outputID]), NumberFormat.grouped(a.costs.total.params), NumberFormat.grouped(a.costs.total.macs)])
+      } else {
+        rows.append(values.map(String.init) + ["?", "?", "?"])
+      }
+    }
+    let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max() ?? 0 }
+    out += "\n"
+    for (i, row) in rows.enumerated() {
+      var line = ""
+      for (c, cell) in row.enumerated() {
+        line += (c == 0 ? "" : "  ") + String(repeating: " ", count: widths[c] - cell.count) + cell
+      }
+      out += line + "\n"
+      if i == 0 { out += String(repeating: "─", count: widths.reduce(0, +) + 2 * (widths.count - 1)) + "\n" }
+    }
+    return out
+  }
+
+  /// `{8, 9, 10}`; runs of four or more as `1..205`.
+  static func setText(_ values: [Int]) -> String {
+    var parts: [String] = []
+    var i = 0
+    while i < values.count {
+      var j = i
+      while j + 1 < values.count && values[j + 1] == values[j] + 1 { j += 1 }
+      if j - i >= 3 {
+        parts.append("\(values[i])..\(values[j])")
+      } else {
+        parts += values[i...j].map(String.init)
+      }
+      i = j + 1
+    }
+    return "{" + parts.joined(separator: ", ") + "}"
+  }
+}
+
+extension NumberFormat {
+  /// Decimal digits grouped by thousands: `1,234,567`.
+  static func groupedDigits(_ digits: String) -> String {
+    let d = Array(digits)
+    var out = ""
+    for (i, c) in d.enumerated() {
+      if i > 0 && (d.count - i) % 3 == 0 { out.append(",") }
+      out.append(c)
+    }
+    return out
+  }
+}

@@ -1,0 +1,69 @@
+import NetcIR
+import NetcPasses
+
+/// `analyze` output for a spec with free vars: each figure an expression in them. The
+/// table uses ⌊…⌋ and powers; JSON gives netc's own expression syntax (`(205 - k) // 3 + 1`)
+/// as strings, so a value can be pasted into a spec, and plain numbers where constant.
+enum SymbolicFormat {
+  static func text(_ e: SymExpr?) -> String {
+    guard let e else { return "?" }
+    return e.pretty
+  }
+
+  static func shape(_ s: [SymExpr]?) -> String {
+    guard let s else { return "?" }
+    return s.map { $0.constant.map(String.init) ?? "(" + $0.pretty + ")" }.joined(separator: "x")
+  }
+
+  static func table(_ a: SymbolicAnalysis) -> String {
+    var out = "\(a.graph.name): input \(shape(a.nodes.first?.shape)), output \(shape(a.totals.shape)), in terms of \(a.free.joined(separator: ", "))\n\n"
+    var rows: [[String]] = [["layer", "op", "output", "params", "MACs"]]
+    for node in a.graph.layers {
+      let n = a.nodes[node.id]
+      if node.attributes.shortcutTarget != nil && n.params == .const(0) && n.shape != nil { continue }
+      rows.append([String(repeating: "  ", count: node.depth) + node.name, node.op.mnemonic, shape(n.shape),
+                   n.params == .const(0) ? "-" : text(n.params), n.macs == .const(0) ? "-" : text(n.macs)])
+    }
+    let widths = (0..<5).map { c in rows.map { $0[c].count }.max() ?? 0 }
+    for (i, row) in rows.enumerated() {
+      var line = ""
+      for c in 0..<5 {
+        line += (c == 0 ? "" : "  ") + row[c] + String(repeating: " ", count: widths[c] - row[c].count)
+      }
+      out += TableFormat.trimTrailing(line) + "\n"
+      if i == 0 { out += String(repeating: "─", count: widths.reduce(0, +) + 8) + "\n" }
+    }
+    out += String(repeating: "─", count: widths.reduce(0, +) + 8) + "\n"
+    for (label, v) in [("params", a.totals.params), ("buffers", a.totals.buffers), ("MACs", a.totals.macs), ("activations", a.totals.activations)] {
+      out += "total " + label + String(repeating: " ", count: 12 - label.count) + text(v) + "\n"
+    }
+    return out
+  }
+
+  static func json(_ a: SymbolicAnalysis) -> String {
+    func value(_ e: SymExpr?) -> String {
+      guard let e else { return "null" }
+      return e.constant.map(String.init) ?? JSONFormat.string(e.simplified.description)
+    }
+    func array(_ s: [SymExpr]?) -> String {
+      guard let s else { return "null" }
+      return "[" + s.map(value).joined(separator: ", ") + "]"
+    }
+    func costs(_ n: SymbolicNode) -> String {
+      "\"params\": \(value(n.params)), \"buffers\": \(value(n.buffers)), \"macs\": \(value(n.macs)), \"activations\": \(value(n.activations))"
+    }
+    var out = "{\n  \"name\": \(JSONFormat.string(a.graph.name)),\n"
+    out += "  \"vars\": [" + a.free.map(JSONFormat.string).joined(separator: ", ") + "],\n"
+    out += "  \"input\": \(array(a.nodes.first?.shape)),\n  \"output\": \(array(a.totals.shape)),\n  \"layers\": ["
+    var first = true
+    for node in a.graph.layers {
+      let n = a.nodes[node.id]
+      if node.attributes.shortcutTarget != nil && n.params == .const(0) && n.shape != nil { continue }
+      out += first ? "\n" : ",\n"
+      first = false
+      out += "    {\"name\": \(JSONFormat.string(node.name)), \"op\": \(JSONFormat.string(node.op.mnemonic)), \"output\": \(array(n.shape)), " + costs(n) + "}"
+    }
+    out += first ? "],\n" : "\n  ],\n"
+    return out + "  \"totals\": {" + costs(a.totals) + "}\n}"
+  }
+}

@@ -30,16 +30,7 @@ public struct Window: Hashable, Sendable {
   /// `out = floor_or_ceil((in + pad_begin + pad_end - dilation*(k-1) - 1) / stride) + 1`,
   /// and with ceil a last window starting past the input and its begin padding dropped.
   public func outputExtent(_ input: Int, axis a: Int) -> Int? {
-    let k = kernel[a], s = stride[a], pb = padBegin[a], pe = padEnd[a], d = dilation[a]
-    let (span, o1) = d.multipliedReportingOverflow(by: k - 1)
-    let (padded, o2) = input.addingReportingOverflow(pb)
-    let (padded2, o3) = padded.addingReportingOverflow(pe)
-    let (n1, o4) = padded2.subtractingReportingOverflow(span)
-    guard !(o1 || o2 || o3 || o4) else { return nil }
-    let numerator = n1 - 1
-    guard rounding == .ceil else { return SymExpr.floorDivide(numerator, s) + 1 }
-    let out = SymExpr.floorDivide(numerator + s - 1, s) + 1
-    return out >= 1 && (out - 1) * s >= input + pb ? out - 1 : out
+    windowExtent(input: input, kernel: kernel[a], stride: stride[a], padBegin: padBegin[a], padEnd: padEnd[a], dilation: dilation[a], rounding: rounding)
   }
 
   /// The arithmetic of `outputExtent`, for messages: `floor((16 + 2*0 - 3) / 3) + 1 = 5`.
@@ -63,8 +54,8 @@ public struct Window: Hashable, Sendable {
   }
 }
 
-/// The output extent of a window along one axis, without the arithmetic text: the
-/// solver's inner loop. Nil on overflow. Same formula as `Window.outputExtent`.
+/// The output extent of a window along one axis, nil on overflow: the solver's inner loop
+/// and `Window.outputExtent`.
 func windowExtent(input: Int, kernel k: Int, stride s: Int, padBegin pb: Int, padEnd pe: Int, dilation d: Int, rounding: Rounding) -> Int? {
   let (span, o1) = d.multipliedReportingOverflow(by: k - 1)
   let (padded, o2) = input.addingReportingOverflow(pb)

@@ -8,6 +8,13 @@ public enum NpyFile {
 
   /// Decodes the bytes of an `.npy` file; `path` names it in errors.
   public static func decode<T: TensorScalar>(_ bytes: [UInt8], path: String) throws(FileError) -> Tensor<T> {
+    // Specialised per precision inside this module (a generic call from outside is slow).
+    if T.self == Float.self { return try decodeImpl(bytes, path: path, as: Float.self) as! Tensor<T> }
+    if T.self == Double.self { return try decodeImpl(bytes, path: path, as: Double.self) as! Tensor<T> }
+    return try decodeImpl(bytes, path: path, as: T.self)
+  }
+
+  static func decodeImpl<T: TensorScalar>(_ bytes: [UInt8], path: String, as: T.Type) throws(FileError) -> Tensor<T> {
     func fail(_ why: String) -> FileError { FileError(message: "`\(path)` is not a readable .npy file: \(why)") }
     guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1..<6]) == Array("NUMPY".utf8) else {
       throw fail("it does not start with the .npy magic `\\x93NUMPY`")
@@ -64,23 +71,26 @@ public enum NpyFile {
       throw fail("it holds \(bytes.count - dataStart) data bytes, the shape \(shapeText) needs \(needed)")
     }
     var data = [T](repeating: 0, count: count)
-    bytes.withUnsafeBytes { raw in
-      let base = raw.baseAddress! + dataStart
-      for i in 0..<count {
-        let p = base + i * size
-        switch kind {
-        case "f4": data[i] = T(Float(bitPattern: p.loadUnaligned(as: UInt32.self).littleEndian))
-        case "f8": data[i] = T(Double(bitPattern: p.loadUnaligned(as: UInt64.self).littleEndian))
-        case "i4": data[i] = T(Int32(littleEndian: p.loadUnaligned(as: Int32.self)))
-        case "u4": data[i] = T(UInt32(littleEndian: p.loadUnaligned(as: UInt32.self)))
-        case "i8": data[i] = T(Int64(littleEndian: p.loadUnaligned(as: Int64.self)))
-        case "u8": data[i] = T(UInt64(littleEndian: p.loadUnaligned(as: UInt64.self)))
-        case "i2": data[i] = T(Int16(littleEndian: p.loadUnaligned(as: Int16.self)))
-        case "u2": data[i] = T(UInt16(littleEndian: p.loadUnaligned(as: UInt16.self)))
-        case "i1": data[i] = T(p.load(as: Int8.self))
-        default: data[i] = T(p.load(as: UInt8.self))
+    // One loop per element type: the type is decided once, not per element.
+    func fill<R>(_ load: (UnsafeRawPointer) -> R, _ convert: (R) -> T) {
+      bytes.withUnsafeBytes { raw in
+        data.withUnsafeMutableBufferPointer { out in
+          let base = raw.baseAddress! + dataStart
+          for i in 0..<count { out[i] = convert(load(base + i * size)) }
         }
       }
+    }
+    switch kind {
+    case "f4": fill({ Float(bitPattern: $0.loadUnaligned(as: UInt32.self).littleEndian) }, { T($0) })
+    case "f8": fill({ Double(bitPattern: $0.loadUnaligned(as: UInt64.self).littleEndian) }, { T($0) })
+    case "i4": fill({ Int32(littleEndian: $0.loadUnaligned(as: Int32.self)) }, { T($0) })
+    case "u4": fill({ UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)) }, { T($0) })
+    case "i8": fill({ Int64(littleEndian: $0.loadUnaligned(as: Int64.self)) }, { T($0) })
+    case "u8": fill({ UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }, { T($0) })
+    case "i2": fill({ Int16(littleEndian: $0.loadUnaligned(as: Int16.self)) }, { T($0) })
+    case "u2": fill({ UInt16(littleEndian: $0.loadUnaligned(as: UInt16.self)) }, { T($0) })
+    case "i1": fill({ $0.load(as: Int8.self) }, { T($0) })
+    default: fill({ $0.load(as: UInt8.self) }, { T($0) })
     }
     return Tensor(shape: shape, data: data)
   }

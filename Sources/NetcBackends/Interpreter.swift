@@ -19,10 +19,10 @@ public struct Interpreter<T: TensorScalar>: Sendable {
   /// Prepares the graph for execution: resolves window geometry and packs conv weights once.
   public init(graph: Graph, shapes: Shapes, parameters: [LayerParameters<T>?], threads: Int = 1) {
     // Packing runs over every weight: specialise it too (see `forward`).
-    if let p = parameters as? [LayerParameters<Float>?] {
-      self = Interpreter<Float>(packing: graph, shapes, p, threads) as! Interpreter<T>
-    } else if let p = parameters as? [LayerParameters<Double>?] {
-      self = Interpreter<Double>(packing: graph, shapes, p, threads) as! Interpreter<T>
+    if T.self == Float.self {
+      self = Interpreter<Float>(packing: graph, shapes, parameters as! [LayerParameters<Float>?], threads) as! Interpreter<T>
+    } else if T.self == Double.self {
+      self = Interpreter<Double>(packing: graph, shapes, parameters as! [LayerParameters<Double>?], threads) as! Interpreter<T>
     } else {
       self.init(packing: graph, shapes, parameters, threads)
     }
@@ -62,26 +62,26 @@ public struct Interpreter<T: TensorScalar>: Sendable {
 
   /// Every node's output for `input` (whose shape must be the graph's input shape).
   public func forward(_ input: Tensor<T>) -> [Tensor<T>] {
-    if let s = self as? Interpreter<Float>, let x = input as? Tensor<Float> { return s.forwardImpl(x) as! [Tensor<T>] }
-    if let s = self as? Interpreter<Double>, let x = input as? Tensor<Double> { return s.forwardImpl(x) as! [Tensor<T>] }
+    if T.self == Float.self { return (self as! Interpreter<Float>).forwardImpl(input as! Tensor<Float>) as! [Tensor<T>] }
+    if T.self == Double.self { return (self as! Interpreter<Double>).forwardImpl(input as! Tensor<Double>) as! [Tensor<T>] }
     return forwardImpl(input)
   }
 
   /// Only the output, releasing each activation once nothing else reads it.
   public func output(_ input: Tensor<T>) -> Tensor<T> {
-    if let s = self as? Interpreter<Float>, let x = input as? Tensor<Float> { return s.outputImpl(x) as! Tensor<T> }
-    if let s = self as? Interpreter<Double>, let x = input as? Tensor<Double> { return s.outputImpl(x) as! Tensor<T> }
+    if T.self == Float.self { return (self as! Interpreter<Float>).outputImpl(input as! Tensor<Float>) as! Tensor<T> }
+    if T.self == Double.self { return (self as! Interpreter<Double>).outputImpl(input as! Tensor<Double>) as! Tensor<T> }
     return outputImpl(input)
   }
 
   /// Gradients of a scalar loss, given dL/d(output): per node the parameter gradients, and
   /// the input's gradient.
   public func backward(_ values: [Tensor<T>], outputGradient: Tensor<T>) -> Gradients<T> {
-    if let s = self as? Interpreter<Float>, let v = values as? [Tensor<Float>], let d = outputGradient as? Tensor<Float> {
-      return s.backwardImpl(v, outputGradient: d) as! Gradients<T>
+    if T.self == Float.self {
+      return (self as! Interpreter<Float>).backwardImpl(values as! [Tensor<Float>], outputGradient: outputGradient as! Tensor<Float>) as! Gradients<T>
     }
-    if let s = self as? Interpreter<Double>, let v = values as? [Tensor<Double>], let d = outputGradient as? Tensor<Double> {
-      return s.backwardImpl(v, outputGradient: d) as! Gradients<T>
+    if T.self == Double.self {
+      return (self as! Interpreter<Double>).backwardImpl(values as! [Tensor<Double>], outputGradient: outputGradient as! Tensor<Double>) as! Gradients<T>
     }
     return backwardImpl(values, outputGradient: outputGradient)
   }

@@ -97,7 +97,7 @@ let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
     try "name: s\ninput: 2\nlayers: [FC-2 name l1]\nweights:\n  l1: { weight: [[1, 2, 3]] }\n".write(toFile: spec, atomically: true, encoding: .utf8)
     let r = capture(["run", spec, "--input", "[1, 1]"])
     #expect(r.code == 1)
-    #expect(r.err.contains("s.yaml:5:16: error: `l1.weight` is 1x3, expected 2x2 ([out][in])"), "\(r.err)")
+    #expect(r.err.contains("s.yaml:5:17: error: `l1.weight` is 1x3, expected 2x2 ([out][in])"), "\(r.err)")
   }
 
   @Test func weightsDirectoryAndFile() throws {

@@ -139,6 +139,7 @@ extension SpecLowering {
 
   /// An integer value: `3`, `$k` or `${2*c + 1}`.
   func intValue(_ item: ValueItem, scope: Scope, what: String) throws(DiagnosticError) -> SymValue {
+    if let v = Self.plainInteger(item.text) { return .const(v, at: item.range) }
     let text = item.text
     if text.hasPrefix("${") {
       guard text.hasSuffix("}"), text.count >= 3 else {
@@ -154,6 +155,25 @@ extension SpecLowering {
       throw DiagnosticError([.error(.invalidValue, "expected an integer for \(what), found `\(text.prefix(40))`", at: item.range)])
     }
     return .const(try IntegerExpression.integer(text, at: item.range), at: item.range)
+  }
+
+  /// A short decimal integer read straight from its bytes: the common case, kept off the
+  /// general path (Character properties, substrings) that dominated lowering large specs.
+  static func plainInteger(_ text: String) -> Int? {
+    var value = 0
+    var digits = 0
+    var negative = false
+    for byte in text.utf8 {
+      if byte == UInt8(ascii: "-") && digits == 0 && !negative {
+        negative = true
+        continue
+      }
+      guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), digits < 18 else { return nil }
+      value = value * 10 + Int(byte - UInt8(ascii: "0"))
+      digits += 1
+    }
+    guard digits > 0 else { return nil }
+    return negative ? -value : value
   }
 
   /// An integer that must be at least 1 when it is a constant.
@@ -176,6 +196,12 @@ extension SpecLowering {
     var begin: [SymValue] = []
     var end: [SymValue] = []
     for item in entry.items {
+      if !item.text.utf8.contains(UInt8(ascii: ":")) {
+        let v = try nonNegative(item, scope: scope)
+        begin.append(v)
+        end.append(v)
+        continue
+      }
       let halves = item.text.split(separator: ":", omittingEmptySubsequences: false)
       guard halves.count <= 2 else {
         throw DiagnosticError([.error(.invalidValue, "padding is `N`, `begin:end`, `same` or `valid`, found `\(item.text)`", at: item.range)])
@@ -189,6 +215,7 @@ extension SpecLowering {
   }
 
   private func nonNegative(_ item: ValueItem, scope: Scope) throws(DiagnosticError) -> SymValue {
+    if let v = Self.plainInteger(item.text), v >= 0 { return .const(v, at: item.range) }
     guard ["same", "valid"].contains(item.text.lowercased()) == false else {
       throw DiagnosticError([.error(.invalidValue, "`\(item.text)` is padding for every axis; it cannot be mixed with numbers", at: item.range)])
     }

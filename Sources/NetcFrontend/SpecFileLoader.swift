@@ -12,7 +12,13 @@ import NetcDiagnostics
 public enum SpecFileLoader {
   /// The file at `path` as text, without a leading byte-order mark; files over `maxBytes` are refused.
   public static func load(path: String, maxBytes: Int = 16 << 20) throws(DiagnosticError) -> SourceFile {
-    var bytes = try readBytes(path: path, maxBytes: maxBytes)
+    try source(bytes: readBytes(path: path, maxBytes: maxBytes), path: path)
+  }
+
+  /// Bytes already in memory (a fuzzer's input, standard input) as the text of `path`,
+  /// without a leading byte-order mark; invalid UTF-8 is an error at its line and column.
+  public static func source(bytes: [UInt8], path: String) throws(DiagnosticError) -> SourceFile {
+    var bytes = bytes
     if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
     if let bad = firstInvalidUTF8(bytes) {
       var notes: [Diagnostic.Note] = []

@@ -11,8 +11,23 @@ public final class SourceFile: Sendable {
   public init(path: String, text: String) {
     self.path = path
     self.text = text
-    // Swift reads "\r\n" as one Character, so splitting on "\n" alone would miss CRLF breaks.
-    self.lines = text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
+    // Lines end at "\n", and a "\r" before it goes with the break. Scanning UTF-8 bytes is
+    // many times faster than splitting Characters, which matters for a 10 MB file.
+    var lines: [Substring] = []
+    let utf8 = text.utf8
+    var start = utf8.startIndex
+    var i = start
+    while i != utf8.endIndex {
+      if utf8[i] == UInt8(ascii: "\n") {
+        var end = i
+        if end > start, utf8[utf8.index(before: end)] == UInt8(ascii: "\r") { end = utf8.index(before: end) }
+        lines.append(text[start..<end])
+        start = utf8.index(after: i)
+      }
+      i = utf8.index(after: i)
+    }
+    lines.append(text[start..<utf8.endIndex])
+    self.lines = lines
   }
 
   /// The text of 1-based line `line`, or nil when the file has no such line.

@@ -208,6 +208,8 @@ final class SpecLowering {
         else {
           throw DiagnosticError([.error(.invalidValue, "a var name is a word of letters, digits and `_`", at: pair.key.range)])
         }
+        // Declared even when its domain is wrong, so that each `$name` does not also fail.
+        vars[name] = VarDecl(name: name, domain: nil, range: pair.key.range)
         vars[name] = VarDecl(name: name, domain: try domain(pair.value), range: pair.key.range)
       }
     }

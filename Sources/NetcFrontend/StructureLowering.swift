@@ -223,6 +223,18 @@ extension SpecLowering {
       addGroup(copyName, .copy, depth: inner.depth, from: start, range: layersPair.value.range)
       // Every copy would report the same errors again.
       if diagnostics.count > errorsBefore { break }
+      // The first copy tells how many layers the rest will make: fail now, not after
+      // building up to the limit (a nested `repeat: 2000000` would take minutes to get there).
+      if i == 1 {
+        let (rest, o1) = (nodes.count - start).multipliedReportingOverflow(by: count - 1)
+        let (total, o2) = nodes.count.addingReportingOverflow(rest)
+        if o1 || o2 || total > Self.maxNodes {
+          throw DiagnosticError([
+            .error(.expansionLimit, "the spec expands to more than \(Self.maxNodes) layers", at: countPair.value.range,
+                   notes: [.init("\(count) copies of \(nodes.count - start) \(nodes.count - start == 1 ? "layer" : "layers") each")])
+          ])
+        }
+      }
     }
     addGroup(name, .repeat, depth: scope.depth, from: first, range: countPair.key.range)
     return current

@@ -33,14 +33,8 @@ public func checkSpec(
   let unused = Set(unusedVars.map(\.name))
   let free = graph.vars.filter { !unused.contains($0.name) }
   if free.isEmpty {
-    switch evaluate(graph, bindings: [:]) {
-    case .success(let shapes):
-      out += lint(graph, shapes)
-    case .failure(let problems):
-      out += problems
-      out += lint(graph, nil)
-    }
-    return out
+    let (shapes, problems) = evaluate(graph, bindings: [:])
+    return out + problems + lint(graph, shapes)
   }
 
   out += lint(graph, nil)
@@ -59,14 +53,13 @@ public func checkSpec(
   var found = false
   forEachAssignment(free.map(\.name), domains) { bindings in
     tried += 1
-    switch evaluate(graph, bindings: bindings) {
-    case .success:
+    let problems = evaluate(graph, bindings: bindings).problems
+    if problems.isEmpty {
       found = true
       return false
-    case .failure(let problems):
-      if firstFailure == nil { firstFailure = (bindings, problems) }
-      return true
     }
+    if firstFailure == nil { firstFailure = (bindings, problems) }
+    return true
   }
   if !found {
     var notes: [Diagnostic.Note] = []
@@ -79,21 +72,16 @@ public func checkSpec(
   return out
 }
 
-private enum Outcome {
-  case success(Shapes)
-  case failure([Diagnostic])
-}
-
-/// Bindings, shapes (with every asserted shape), costs and budget under one assignment.
-private func evaluate(_ graph: Graph, bindings: [String: Int]) -> Outcome {
+/// Bindings, shapes (with every asserted shape), costs and budget under one assignment:
+/// the shapes when they could be inferred, and every problem found.
+private func evaluate(_ graph: Graph, bindings: [String: Int]) -> (shapes: Shapes?, problems: [Diagnostic]) {
+  var shapes: Shapes?
   do {
     try checkBindings(graph, bindings)
-    let shapes = try inferShapes(graph, bindings: bindings)
-    let costs = try countCosts(graph, shapes)
-    let over = checkBudget(graph, costs)
-    return over.isEmpty ? .success(shapes) : .failure(over)
+    shapes = try inferShapes(graph, bindings: bindings)
+    return (shapes, checkBudget(graph, try countCosts(graph, shapes!)))
   } catch {
-    return .failure(error.diagnostics)
+    return (shapes, error.diagnostics)
   }
 }
 

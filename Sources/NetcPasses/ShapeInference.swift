@@ -168,7 +168,10 @@ private struct ShapeInference {
       let names = axisNames(rank: x.count)
       for axis in 0..<axes {
         let (extent, arithmetic) = window.outputExtent(x[axis], axis: axis)
-        guard let extent, extent >= 1 else {
+        guard let extent else {
+          throw DiagnosticError([.error(.overflow, "\(upper) on \(formatShape(x)): \(arithmetic)", at: node.headRange)])
+        }
+        guard extent >= 1 else {
           throw DiagnosticError([
             .error(.extentBelowOne, "\(upper) on \(formatShape(x)) leaves no output \(names[axis]): \(arithmetic)", at: node.headRange,
                    notes: [.init("out = \(window.rounding.rawValue)((in + pad_begin + pad_end - dilation*(k-1) - 1) / stride) + 1 must be at least 1")])

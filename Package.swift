@@ -36,7 +36,9 @@ let package = Package(
       dependencies: ["NetcDiagnostics", "NetcIR", "NetcFrontend", "NetcPasses"],
       path: "Tests/NetcTestSupport"
     ),
-    .testTarget(name: "NetcDiagnosticsTests", dependencies: ["NetcDiagnostics", "NetcTestSupport"]),
+    .testTarget(
+      name: "NetcDiagnosticsTests", dependencies: ["NetcDiagnostics", "NetcTestSupport"], exclude: ["Goldens"]
+    ),
     .testTarget(name: "NetcIRTests", dependencies: ["NetcIR", "NetcTestSupport"]),
     .testTarget(
       name: "NetcFrontendTests",
@@ -47,7 +49,7 @@ let package = Package(
     .testTarget(
       name: "NetcDriverTests",
       dependencies: ["NetcDriver", "NetcTestSupport"],
-      resources: [.copy("Goldens")]
+      resources: [.copy("Goldens"), .copy("Corpus")]
     ),
   ]
 )

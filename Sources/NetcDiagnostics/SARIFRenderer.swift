@@ -17,7 +17,7 @@ public struct SARIFRenderer: Sendable {
     let rules = codes.map { code in
       "        {\"id\": \(jsonString(code.rawValue)), \"name\": \(jsonString(ruleName(code))), "
         + "\"shortDescription\": {\"text\": \(jsonString(code.summary))}, "
-        + "\"defaultConfiguration\": {\"level\": \(jsonString(code.rawValue.hasPrefix("NS5") ? "warning" : "error"))}}"
+        + "\"defaultConfiguration\": {\"level\": \(jsonString(defaultLevel(code)))}}"
     }
     let results = diagnostics.sortedForDisplay().map { d in
       "        " + result(d, ruleIndex: codes.firstIndex(of: d.code) ?? 0)
@@ -82,6 +82,12 @@ public struct SARIFRenderer: Sendable {
       }
     }
     return out
+  }
+
+  /// The severity netc gives this kind of diagnostic: lint codes warn, skipped checks note.
+  private func defaultLevel(_ code: DiagnosticCode) -> String {
+    if code == .notChecked { return "note" }
+    return code.rawValue.hasPrefix("NS5") ? "warning" : "error"
   }
 
   /// The code's case name (`unknownOp`), SARIF's readable rule name.

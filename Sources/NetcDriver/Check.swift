@@ -60,8 +60,8 @@ struct Check: ParsableCommand {
     } else {
       Output.standard.write(text)
     }
-    if run.ioFailed { throw ExitCode(2) }
-    if errors > 0 || (werror && warnings > 0) { throw ExitCode(1) }
+    let code = run.exitCode(werror: werror)
+    if code != 0 { throw ExitCode(code) }
   }
 
   private func plural(_ n: Int, _ word: String) -> String { n == 1 ? "1 \(word)" : "\(n) \(word)s" }
@@ -77,6 +77,14 @@ struct CheckRun {
   var sources: [SourceFile] = []
   /// True when a path could not be read: exit 2.
   var ioFailed = false
+
+  /// 2 when a path could not be read, else 1 when there is an error (or, with `werror`,
+  /// a warning), else 0.
+  func exitCode(werror: Bool) -> Int32 {
+    if ioFailed { return 2 }
+    let failing = diagnostics.contains { $0.severity == .error || (werror && $0.severity == .warning) }
+    return failing ? 1 : 0
+  }
 
   /// The deepest directory nesting followed; deeper trees are reported, not walked.
   static let maxDirectoryDepth = 64

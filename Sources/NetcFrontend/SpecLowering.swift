@@ -365,7 +365,12 @@ final class SpecLowering {
     var fractionScale = 1
     if parts.count == 2 {
       digits += parts[1]
-      for _ in parts[1] { fractionScale *= 10 }
+      // Found by fuzzing: 19 or more decimals overflowed the scale and trapped.
+      for _ in parts[1] {
+        let (next, overflow) = fractionScale.multipliedReportingOverflow(by: 10)
+        guard !overflow else { throw DiagnosticError([.error(.overflow, "the number `\(raw.count > 30 ? String(raw.prefix(30)) + "…" : raw)` has too many decimals for 64-bit integers", at: range)]) }
+        fractionScale = next
+      }
     }
     let whole = try IntegerExpression.integer(digits, at: range)
     let (scaled, overflow) = whole.multipliedReportingOverflow(by: scale)

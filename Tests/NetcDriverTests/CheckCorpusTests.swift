@@ -211,3 +211,39 @@ struct CheckCommandTests {
     #expect(Netc.run(["check", "--werror", corpus + "/lint-relu-relu.yaml"]) == 1)
   }
 }
+
+@Suite("netc check: JSON Schema corpus")
+struct SchemaCorpusTests {
+  static let schemaCorpus = Bundle.module.resourcePath! + "/Corpus/schema"
+
+  static let validFiles: [String] = {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: schemaCorpus + "/valid")) ?? []
+    return names.filter { $0.hasSuffix(".yaml") }.sorted()
+  }()
+
+  static let invalidFiles: [String] = {
+    let text = (try? String(contentsOfFile: schemaCorpus + "/invalid.txt", encoding: .utf8)) ?? ""
+    return text.split(separator: "\n").map(String.init).filter { !$0.isEmpty && !$0.hasPrefix("#") }
+  }()
+
+  // The schema's side runs in scripts/check/validate_schema.sh (check-jsonschema, Python);
+  // this is netc's side of the same corpus.
+  @Test("specs the schema accepts pass netc check with no warnings", arguments: validFiles)
+  func valid(_ name: String) {
+    let result = check([Self.schemaCorpus + "/valid/" + name])
+    #expect(result.diagnostics.allSatisfy { $0.severity == .note })
+    #expect(result.exit == 0)
+  }
+
+  @Test("specs the schema rejects fail netc check", arguments: invalidFiles)
+  func invalid(_ name: String) {
+    #expect(FileManager.default.fileExists(atPath: corpus + "/" + name))
+    #expect(check([corpus + "/" + name]).exit == 1)
+  }
+
+  @Test("the schema corpus has both sides")
+  func sides() {
+    #expect(Self.validFiles.count >= 5)
+    #expect(Self.invalidFiles.count >= 50)
+  }
+}

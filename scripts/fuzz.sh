@@ -6,13 +6,14 @@
 #   scripts/fuzz.sh [SECONDS] [extra libFuzzer flags...]
 #
 # New inputs go to $FUZZ_WORK/corpus (default .build/fuzz/corpus), crashes to
-# $FUZZ_WORK/artifacts; the seed corpus is never written to. Debian's libyaml is not
+# $FUZZ_WORK/artifacts, libFuzzer's log to $FUZZ_WORK/fuzz-0.log; the seed corpus is
+# never written to. Debian's libyaml is not
 # instrumented, so coverage guides through the Swift side only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 shift || true
-work="${FUZZ_WORK:-.build/fuzz}"
+work="${FUZZ_WORK:-$PWD/.build/fuzz}"
 build="$work/build"
 mkdir -p "$build" "$work/corpus" "$work/artifacts"
 
@@ -36,6 +37,9 @@ swiftc "${flags[@]}" -module-name FrontendFuzzer Fuzz/FrontendFuzzer.swift \
 export SWIFT_BACKTRACE=enable=no
 # The 2 cores are shared: one job, one worker. 4 MB inputs and 2 GB of RSS are far above
 # what a spec needs; a slow input over 10 s is a hang worth a report.
-exec "$build/frontend-fuzzer" "$work/corpus" Fuzz/corpus \
+# With -jobs, libFuzzer writes its log to fuzz-0.log in the working directory: run in $work.
+seeds="$PWD/Fuzz/corpus"
+cd "$work"
+exec "$PWD/build/frontend-fuzzer" "$PWD/corpus" "$seeds" \
   -max_total_time="$seconds" -jobs=1 -workers=1 -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
-  -artifact_prefix="$work/artifacts/" -print_final_stats=1 "$@"
+  -artifact_prefix="$PWD/artifacts/" -print_final_stats=1 "$@"

@@ -19,9 +19,11 @@ struct Check: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Validate specs: syntax, names, shapes, every constraint, budgets, and lint warnings.",
     discussion: """
-      Takes files and directories (searched recursively for *.yaml and *.yml, skipping
-      hidden ones) and reports every problem of every spec, sorted by file and position.
-      Exit status: 0 when all pass, 1 when a spec has an error (or a warning, with
+      Takes files and directories (searched recursively for *.yaml and *.yml, \
+      skipping hidden ones) and reports every problem of every spec, sorted by file \
+      and position.
+
+      Exit status: 0 when all pass, 1 when a spec has an error (or a warning, with \
       --werror), 2 on usage or I/O errors. Diagnostic codes are listed in docs/check.md.
       """
   )

@@ -134,6 +134,7 @@ final class SpecLowering {
     nodes.append(Node(id: 0, name: "input", op: .input, inputs: [], range: inputRange, depth: 0))
     if let layers = entries["layers"] {
       if let items = layers.value.sequence, !items.isEmpty {
+        try checkExpansion(items)
         var scope = topScope
         try lowerItems(items, from: 0, scope: &scope)
       } else {

@@ -157,7 +157,29 @@ struct CheckHostileInputTests {
     let dir = try Scratch()
     let text = "name: t\ninput: 8x8x3\nlayers:\n  - repeat: 2000000\n    layers:\n      - repeat: 2000000\n        layers: [RELU]\n"
     let result = check([dir.file("repeat.yaml", text)])
-    #expect(result.lines == ["6:17: error: the spec expands to more than 2000000 layers"])
+    #expect(result.lines == ["4:5: error: the spec expands to more than 2000000 layers"])
+    // 2,000,000 copies of 2,000,000 RELUs.
+    #expect(result.diagnostics.first?.notes.first?.message.hasSuffix("make 4000000000000") == true)
+  }
+
+  @Test("blocks that use a block twice, 30 levels deep (2^30 layers), fail before lowering")
+  func blockBomb() throws {
+    let dir = try Scratch()
+    var lines = ["name: t", "input: 8x8x3", "blocks:"]
+    for i in 0..<30 { lines.append("  b\(i): { layers: [{ block: b\(i + 1) }, { block: b\(i + 1) }] }") }
+    lines += ["  b30: { layers: [RELU] }", "layers: [{ block: b0 }]"]
+    let result = check([dir.file("blocks.yaml", lines.joined(separator: "\n") + "\n")])
+    #expect(result.lines == ["35:10: error: the spec expands to more than 2000000 layers"])
+    #expect(result.diagnostics.first?.notes.first?.message.hasSuffix("make \(1 << 30)") == true)
+  }
+
+  @Test("a repeat inside a block counts with the block's every use")
+  func nestedEstimate() throws {
+    let dir = try Scratch()
+    // 3 uses of a block of 1,000,000 layers: 3,000,000 > 2,000,000.
+    let text = "name: t\ninput: 8x8x3\nblocks:\n  big: { layers: [{ repeat: 1000000, layers: [RELU] }] }\nlayers:\n  - block: big\n  - block: big\n  - block: big\n"
+    let result = check([dir.file("nested.yaml", text)])
+    #expect(result.lines == ["8:5: error: the spec expands to more than 2000000 layers"])
   }
 
   @Test("directories are searched for *.yaml and *.yml in name order, hidden entries skipped")

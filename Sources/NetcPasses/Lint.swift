@@ -90,14 +90,21 @@ private func repeatedActivations(_ graph: Graph) -> [Diagnostic] {
 /// counted from). Default names (`conv1` for the first CONV) repeat in every scope by
 /// design and are not reported.
 private func shadowedNames(_ graph: Graph) -> [Diagnostic] {
-  var taken: [String: SourceRange] = [:]
-  for node in graph.nodes { taken[node.name] = node.headRange }
-  for group in graph.groups where taken[group.name] == nil { taken[group.name] = group.range }
-  var out: [Diagnostic] = []
+  // Layers named with `name` inside a structure; most specs have none, and then the table
+  // of every name (200,000 entries for a big spec) is not needed.
+  var candidates: [(node: Node, dot: String.Index, local: String)] = []
   for node in graph.nodes where node.op != .input {
     guard let dot = node.name.lastIndex(of: ".") else { continue }
     let local = String(node.name[node.name.index(after: dot)...])
     if isDefaultName(local, for: node.op) || ["dw", "pw"].contains(local) { continue }
+    candidates.append((node, dot, local))
+  }
+  guard !candidates.isEmpty else { return [] }
+  var taken: [String: SourceRange] = [:]
+  for node in graph.nodes { taken[node.name] = node.headRange }
+  for group in graph.groups where taken[group.name] == nil { taken[group.name] = group.range }
+  var out: [Diagnostic] = []
+  for (node, dot, local) in candidates {
     var prefix = String(node.name[..<dot])
     while true {
       let outer: String

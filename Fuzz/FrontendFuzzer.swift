@@ -13,7 +13,8 @@ public func fuzzFrontend(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     let source = try SpecFileLoader.source(bytes: bytes, path: "fuzz.yaml")
     let spec = try SpecLoader.parse(source)
     let diagnostics = checkSpec(
-      spec.graph, unusedVars: spec.unusedVars, unusedBlocks: spec.unusedBlocks, weights: spec.weights?.range)
+      spec.graph, unusedVars: spec.unusedVars, unusedBlocks: spec.unusedBlocks,
+      weights: spec.weights?.range)
     // Rendering walks every range into the source: it must not trap either.
     _ = DiagnosticRenderer(sources: [source]).render(diagnostics)
   } catch {

@@ -17,17 +17,22 @@ public struct DiagnosticJSON: Sendable {
   /// One diagnostic as a JSON object on one line.
   public func object(_ d: Diagnostic) -> String {
     var notes = d.notes
-    if let fix = d.fixIt { notes.insert(.init("write `\(fix.replacement)` instead", at: fix.range), at: 0) }
+    if let fix = d.fixIt {
+      notes.insert(.init("write `\(fix.replacement)` instead", at: fix.range), at: 0)
+    }
     let noteItems = notes.map { "{\"message\": \(jsonString($0.message)), \(place($0.range))}" }
-    return "{\(place(d.range)), \"severity\": \(jsonString(d.severity.rawValue)), \"code\": \(jsonString(d.code.rawValue)), "
+    return
+      "{\(place(d.range)), \"severity\": \(jsonString(d.severity.rawValue)), \"code\": \(jsonString(d.code.rawValue)), "
       + "\"message\": \(jsonString(d.message)), \"notes\": [\(noteItems.joined(separator: ", "))]}"
   }
 
   private func place(_ range: SourceRange?) -> String {
     guard let r = range else {
-      return "\"file\": null, \"line\": null, \"column\": null, \"endLine\": null, \"endColumn\": null"
+      return
+        "\"file\": null, \"line\": null, \"column\": null, \"endLine\": null, \"endColumn\": null"
     }
-    return "\"file\": \(jsonString(r.file)), \"line\": \(r.start.line), \"column\": \(r.start.column), "
+    return
+      "\"file\": \(jsonString(r.file)), \"line\": \(r.start.line), \"column\": \(r.start.column), "
       + "\"endLine\": \(r.end.line), \"endColumn\": \(r.end.column)"
   }
 }

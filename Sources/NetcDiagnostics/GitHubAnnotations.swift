@@ -26,13 +26,18 @@ public struct GitHubAnnotations: Sendable {
       properties.append("col=\(r.start.column)")
       // GitHub's end column is the last character's, not the one past it.
       properties.append("endLine=\(r.end.line)")
-      properties.append("endColumn=\(max(r.start.line == r.end.line ? r.start.column : 1, r.end.column - 1))")
+      properties.append(
+        "endColumn=\(max(r.start.line == r.end.line ? r.start.column : 1, r.end.column - 1))")
     }
     properties.append("title=\(property("\(d.code.rawValue) \(d.severity.rawValue)"))")
     var text = d.message
-    if let fix = d.fixIt { text += "\nnote: \(fix.range.start): write `\(fix.replacement)` instead" }
+    if let fix = d.fixIt {
+      text += "\nnote: \(fix.range.start): write `\(fix.replacement)` instead"
+    }
     for note in d.notes {
-      let place = note.range.map { $0.file == d.range?.file ? "\($0.start): " : "\($0.file):\($0.start): " } ?? ""
+      let place =
+        note.range.map { $0.file == d.range?.file ? "\($0.start): " : "\($0.file):\($0.start): " }
+        ?? ""
       text += "\nnote: \(place)\(note.message)"
     }
     return "::\(kind) \(properties.joined(separator: ","))::\(data(text))\n"

@@ -47,15 +47,20 @@ public struct SARIFRenderer: Sendable {
     var text = d.message
     var related: [String] = []
     var notes = d.notes
-    if let fix = d.fixIt { notes.insert(.init("write `\(fix.replacement)` instead", at: fix.range), at: 0) }
+    if let fix = d.fixIt {
+      notes.insert(.init("write `\(fix.replacement)` instead", at: fix.range), at: 0)
+    }
     for note in notes {
       if let r = note.range {
-        related.append("{\"id\": \(related.count), \(physicalLocation(r)), \"message\": {\"text\": \(jsonString(note.message))}}")
+        related.append(
+          "{\"id\": \(related.count), \(physicalLocation(r)), \"message\": {\"text\": \(jsonString(note.message))}}"
+        )
       } else {
         text += "\n" + note.message
       }
     }
-    var out = "{\"ruleId\": \(jsonString(d.code.rawValue)), \"ruleIndex\": \(ruleIndex), \"level\": \(jsonString(d.severity.rawValue)), "
+    var out =
+      "{\"ruleId\": \(jsonString(d.code.rawValue)), \"ruleIndex\": \(ruleIndex), \"level\": \(jsonString(d.severity.rawValue)), "
       + "\"message\": {\"text\": \(jsonString(text))}"
     if let r = d.range {
       out += ", \"locations\": [{\(physicalLocation(r))}]"
@@ -74,7 +79,9 @@ public struct SARIFRenderer: Sendable {
     var out = ""
     for byte in path.utf8 {
       let c = Unicode.Scalar(byte)
-      if (c.properties.isAlphabetic && byte < 0x80) || (byte >= 0x30 && byte <= 0x39) || "/-._~".unicodeScalars.contains(c) {
+      if (c.properties.isAlphabetic && byte < 0x80) || (byte >= 0x30 && byte <= 0x39)
+        || "/-._~".unicodeScalars.contains(c)
+      {
         out.unicodeScalars.append(c)
       } else {
         let hex = String(byte, radix: 16, uppercase: true)

@@ -17,7 +17,8 @@ enum CheckFormat: String, ExpressibleByArgument, CaseIterable {
 /// `netc check`: validates specs completely, for CI and pre-commit.
 struct Check: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Validate specs: syntax, names, shapes, every constraint, budgets, and lint warnings.",
+    abstract:
+      "Validate specs: syntax, names, shapes, every constraint, budgets, and lint warnings.",
     discussion: """
       Takes files and directories (searched recursively for *.yaml and *.yml, \
       skipping hidden ones) and reports every problem of every spec, sorted by file \
@@ -31,7 +32,9 @@ struct Check: ParsableCommand {
   @Argument(help: "Spec files and directories.")
   var paths: [String]
 
-  @Option(help: "Output format: text (people), json, github (Actions annotations), sarif (code scanning).")
+  @Option(
+    help: "Output format: text (people), json, github (Actions annotations), sarif (code scanning)."
+  )
   var format: CheckFormat = .text
 
   @Flag(help: "Treat warnings as errors: exit 1 when there is any.")
@@ -48,17 +51,21 @@ struct Check: ParsableCommand {
 
     let text: String
     switch format {
-    case .text: text = DiagnosticRenderer(sources: run.sources, colored: Output.error.wantsColor).render(run.diagnostics)
+    case .text:
+      text = DiagnosticRenderer(sources: run.sources, colored: Output.error.wantsColor).render(
+        run.diagnostics)
     case .json: text = DiagnosticJSON().render(run.diagnostics)
     case .github: text = GitHubAnnotations().render(run.diagnostics)
-    case .sarif: text = SARIFRenderer(toolVersion: Netc.configuration.version).render(run.diagnostics)
+    case .sarif:
+      text = SARIFRenderer(toolVersion: Netc.configuration.version).render(run.diagnostics)
     }
     let errors = run.diagnostics.filter { $0.severity == .error }.count
     let warnings = run.diagnostics.filter { $0.severity == .warning }.count
     if format == .text {
       Output.error.write(text)
       let specs = run.files.count == 1 ? "1 spec" : "\(run.files.count) specs"
-      Output.error.write("netc: checked \(specs): \(plural(errors, "error")), \(plural(warnings, "warning"))\n")
+      Output.error.write(
+        "netc: checked \(specs): \(plural(errors, "error")), \(plural(warnings, "warning"))\n")
     } else {
       Output.standard.write(text)
     }
@@ -84,7 +91,9 @@ struct CheckRun {
   /// a warning), else 0.
   func exitCode(werror: Bool) -> Int32 {
     if ioFailed { return 2 }
-    let failing = diagnostics.contains { $0.severity == .error || (werror && $0.severity == .warning) }
+    let failing = diagnostics.contains {
+      $0.severity == .error || (werror && $0.severity == .warning)
+    }
     return failing ? 1 : 0
   }
 
@@ -122,7 +131,9 @@ struct CheckRun {
     sources.append(source)
     do {
       let spec = try SpecLoader.parse(source)
-      diagnostics += checkSpec(spec.graph, unusedVars: spec.unusedVars, unusedBlocks: spec.unusedBlocks, weights: spec.weights?.range)
+      diagnostics += checkSpec(
+        spec.graph, unusedVars: spec.unusedVars, unusedBlocks: spec.unusedBlocks,
+        weights: spec.weights?.range)
     } catch {
       diagnostics += error.diagnostics
     }

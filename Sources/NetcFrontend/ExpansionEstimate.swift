@@ -18,8 +18,14 @@ extension SpecLowering {
       total = Self.saturating(total, estimate(item, memo: &memo, open: []))
       if total > Self.maxNodes {
         throw DiagnosticError([
-          .error(.expansionLimit, "the spec expands to more than \(Self.maxNodes) layers", at: item.range,
-                 notes: [.init("`repeat` counts and blocks multiply: the layers up to this one make \(total == Int.max ? "more than 2^63" : String(total))")])
+          .error(
+            .expansionLimit, "the spec expands to more than \(Self.maxNodes) layers",
+            at: item.range,
+            notes: [
+              .init(
+                "`repeat` counts and blocks multiply: the layers up to this one make \(total == Int.max ? "more than 2^63" : String(total))"
+              )
+            ])
         ])
       }
     }
@@ -32,10 +38,14 @@ extension SpecLowering {
     case .sequence:
       return 0
     case .mapping(let pairs):
-      func value(_ key: String) -> YAMLNode? { pairs.first { $0.key.scalar?.lowercased() == key }?.value }
+      func value(_ key: String) -> YAMLNode? {
+        pairs.first { $0.key.scalar?.lowercased() == key }?.value
+      }
       func list(_ node: YAMLNode?) -> Int {
         var sum = 0
-        for child in node?.sequence ?? [] { sum = Self.saturating(sum, estimate(child, memo: &memo, open: open)) }
+        for child in node?.sequence ?? [] {
+          sum = Self.saturating(sum, estimate(child, memo: &memo, open: open))
+        }
         return sum
       }
       if let count = value("repeat") {
@@ -46,7 +56,9 @@ extension SpecLowering {
         if let known = memo[name] { return known }
         guard !open.contains(name), let def = blocks[name] else { return 0 }
         var sum = 0
-        for child in def.layers { sum = Self.saturating(sum, estimate(child, memo: &memo, open: open.union([name]))) }
+        for child in def.layers {
+          sum = Self.saturating(sum, estimate(child, memo: &memo, open: open.union([name])))
+        }
         memo[name] = sum
         return sum
       }
@@ -57,10 +69,13 @@ extension SpecLowering {
         let fields = body.mapping ?? []
         let shortcut = fields.first { $0.key.scalar == "shortcut" }?.value
         let shortcutCount = shortcut?.scalar?.lowercased() == "auto" ? 2 : list(shortcut)
-        return Self.saturating(Self.saturating(list(fields.first { $0.key.scalar == "body" }?.value), shortcutCount), 1)
+        return Self.saturating(
+          Self.saturating(list(fields.first { $0.key.scalar == "body" }?.value), shortcutCount), 1)
       case "parallel":
         var sum = 1
-        for branch in body.mapping?.first(where: { $0.key.scalar == "branches" })?.value.sequence ?? [] {
+        for branch in body.mapping?.first(where: { $0.key.scalar == "branches" })?.value.sequence
+          ?? []
+        {
           sum = Self.saturating(sum, list(branch))
         }
         return sum

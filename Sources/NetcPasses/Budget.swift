@@ -15,8 +15,11 @@ public func checkBudget(_ graph: Graph, _ costs: Costs) -> [Diagnostic] {
     }
     guard !limit.relation.holds(actual, limit.bound) else { continue }
     problems.append(
-      .error(.budgetExceeded, "the network has \(grouped(actual)) \(limit.metric.rawValue), outside its budget of \(limit.relation.rawValue) \(grouped(limit.bound))", at: limit.range,
-             notes: [.init("\(limit.metric.rawValue) counts \(limit.metric.meaning)")]))
+      .error(
+        .budgetExceeded,
+        "the network has \(grouped(actual)) \(limit.metric.rawValue), outside its budget of \(limit.relation.rawValue) \(grouped(limit.bound))",
+        at: limit.range,
+        notes: [.init("\(limit.metric.rawValue) counts \(limit.metric.meaning)")]))
   }
   return problems
 }

@@ -13,21 +13,29 @@ public let maxCheckedAssignments = 4096
 ///
 /// Returns every diagnostic found (errors, warnings, notes), unsorted.
 public func checkSpec(
-  _ graph: Graph, unusedVars: [VarDecl] = [], unusedBlocks: [(name: String, range: SourceRange)] = [],
+  _ graph: Graph, unusedVars: [VarDecl] = [],
+  unusedBlocks: [(name: String, range: SourceRange)] = [],
   weights: SourceRange? = nil
 ) -> [Diagnostic] {
   do { try verify(graph) } catch { return error.diagnostics }
   var out: [Diagnostic] = []
   for v in unusedVars {
-    out.append(.warning(.unusedVar, "var `\(v.name)` is declared but nothing uses it", at: v.range,
-                        notes: [.init("use it as `$\(v.name)` or remove it from `vars`")]))
+    out.append(
+      .warning(
+        .unusedVar, "var `\(v.name)` is declared but nothing uses it", at: v.range,
+        notes: [.init("use it as `$\(v.name)` or remove it from `vars`")]))
   }
   for b in unusedBlocks {
-    out.append(.warning(.unusedBlock, "block `\(b.name)` is defined but never used", at: b.range,
-                        notes: [.init("use it with `- block: \(b.name)` or remove it from `blocks`")]))
+    out.append(
+      .warning(
+        .unusedBlock, "block `\(b.name)` is defined but never used", at: b.range,
+        notes: [.init("use it with `- block: \(b.name)` or remove it from `blocks`")]))
   }
   if let weights {
-    out.append(Diagnostic(.note, .notChecked, "not checked: weight shapes (`netc run` and `netc emit` check them)", at: weights))
+    out.append(
+      Diagnostic(
+        .note, .notChecked, "not checked: weight shapes (`netc run` and `netc emit` check them)",
+        at: weights))
   }
 
   let unused = Set(unusedVars.map(\.name))
@@ -41,11 +49,16 @@ public func checkSpec(
   let names = free.map { "`\($0.name)`" }.joined(separator: ", ")
   guard let domains = enumerableDomains(free) else {
     let missing = free.filter { $0.domain == nil }.map { "`\($0.name)`" }
-    let why = missing.isEmpty
+    let why =
+      missing.isEmpty
       ? "their domains hold more than \(maxCheckedAssignments) assignments"
       : "\(missing.joined(separator: ", ")) \(missing.count == 1 ? "has" : "have") no domain"
-    out.append(Diagnostic(.note, .notChecked, "not checked: shapes, constraints and budget depend on the free vars \(names), and \(why)", at: free[0].range,
-                          notes: [.init("`netc solve` finds their values; `netc analyze --set` checks one")]))
+    out.append(
+      Diagnostic(
+        .note, .notChecked,
+        "not checked: shapes, constraints and budget depend on the free vars \(names), and \(why)",
+        at: free[0].range,
+        notes: [.init("`netc solve` finds their values; `netc analyze --set` checks one")]))
     return out
   }
   var firstFailure: (bindings: [String: Int], problems: [Diagnostic])?
@@ -67,14 +80,20 @@ public func checkSpec(
       let values = free.map { "\($0.name) = \(bindings[$0.name]!)" }.joined(separator: ", ")
       notes.append(.init("with \(values): \(first.message)", at: first.range))
     }
-    out.append(.error(.noSolution, "no values of \(names) satisfy the constraints (\(tried) \(tried == 1 ? "assignment" : "assignments") tried)", at: free[0].range, notes: notes))
+    out.append(
+      .error(
+        .noSolution,
+        "no values of \(names) satisfy the constraints (\(tried) \(tried == 1 ? "assignment" : "assignments") tried)",
+        at: free[0].range, notes: notes))
   }
   return out
 }
 
 /// Bindings, shapes (with every asserted shape), costs and budget under one assignment:
 /// the shapes when they could be inferred, and every problem found.
-private func evaluate(_ graph: Graph, bindings: [String: Int]) -> (shapes: Shapes?, problems: [Diagnostic]) {
+private func evaluate(_ graph: Graph, bindings: [String: Int]) -> (
+  shapes: Shapes?, problems: [Diagnostic]
+) {
   var shapes: Shapes?
   do {
     try checkBindings(graph, bindings)
@@ -107,7 +126,9 @@ private func enumerableDomains(_ vars: [VarDecl]) -> [[Int]]? {
 }
 
 /// Calls `body` with every assignment in lexicographic order until it returns false.
-private func forEachAssignment(_ names: [String], _ domains: [[Int]], _ body: ([String: Int]) -> Bool) {
+private func forEachAssignment(
+  _ names: [String], _ domains: [[Int]], _ body: ([String: Int]) -> Bool
+) {
   guard !domains.contains(where: \.isEmpty) else { return }
   var index = Array(repeating: 0, count: names.count)
   while true {

@@ -24,14 +24,18 @@ public func lint(_ graph: Graph, _ shapes: Shapes?) -> [Diagnostic] {
 }
 
 /// The activations a second application of which is suspicious.
-private let activations: Set<OpKind> = [.relu, .relu6, .sigmoid, .tanh, .softmax, .gelu, .leakyrelu]
+private let activations: Set<OpKind> = [
+  .relu, .relu6, .sigmoid, .tanh, .softmax, .gelu, .leakyrelu,
+]
 /// Activations for which f(f(x)) = f(x): the second one does nothing at all.
 private let idempotent: Set<OpKind> = [.relu, .relu6]
 
 /// NS501: a window that leaves rows at the end of an axis unread (15x15 through POOL-2
 /// reads 14 rows). Only where windows tile the axis without gaps: a 1x1 stride-2 conv skips
 /// every other row by design, and its skipping the last one is no surprise.
-private func droppedInput(_ node: Node, _ window: Window, input: [Int], output: [Int]) -> [Diagnostic] {
+private func droppedInput(_ node: Node, _ window: Window, input: [Int], output: [Int])
+  -> [Diagnostic]
+{
   let names = axisNames(rank: input.count)
   var lost: [String] = []
   var arithmetic: [Diagnostic.Note] = []
@@ -42,16 +46,23 @@ private func droppedInput(_ node: Node, _ window: Window, input: [Int], output: 
     guard dropped > 0 else { continue }
     let unit = names[axis] == "width" ? "column" : "row"
     lost.append("\(dropped) \(unit)\(dropped == 1 ? "" : "s")")
-    arithmetic.append(.init("\(names[axis]): \(window.outputExtent(input[axis], axis: axis).arithmetic); the windows read \(input[axis] - dropped) of \(input[axis])"))
+    arithmetic.append(
+      .init(
+        "\(names[axis]): \(window.outputExtent(input[axis], axis: axis).arithmetic); the windows read \(input[axis] - dropped) of \(input[axis])"
+      ))
   }
   guard !lost.isEmpty else { return [] }
   let upper = node.op.mnemonic.uppercased()
-  let fix: Diagnostic.Note = OpKind.pools.contains(node.op)
+  let fix: Diagnostic.Note =
+    OpKind.pools.contains(node.op)
     ? .init("pad the input, or write `round ceil` to keep a last partial window")
     : .init("pad the input so that the last window ends at its edge")
   return [
-    .warning(.droppedInput, "\(upper) on \(formatShape(input)) drops the last \(lost.joined(separator: " and ")) of its input", at: node.headRange,
-             notes: arithmetic + [fix])
+    .warning(
+      .droppedInput,
+      "\(upper) on \(formatShape(input)) drops the last \(lost.joined(separator: " and ")) of its input",
+      at: node.headRange,
+      notes: arithmetic + [fix])
   ]
 }
 
@@ -62,8 +73,15 @@ private func paddingAsLargeAsKernel(_ node: Node, _ window: Window) -> [Diagnost
     let pad = max(window.padBegin[axis], window.padEnd[axis])
     if pad >= span {
       return [
-        .warning(.padAsLargeAsKernel, "padding \(pad) is as large as the \(span == window.kernel[axis] ? "kernel" : "dilated kernel") (\(span)): windows at the edge read padding only", at: node.headRange,
-                 notes: [.init("padding of up to \(span - 1) keeps every window on the input; `pad same` computes it")])
+        .warning(
+          .padAsLargeAsKernel,
+          "padding \(pad) is as large as the \(span == window.kernel[axis] ? "kernel" : "dilated kernel") (\(span)): windows at the edge read padding only",
+          at: node.headRange,
+          notes: [
+            .init(
+              "padding of up to \(span - 1) keeps every window on the input; `pad same` computes it"
+            )
+          ])
       ]
     }
   }
@@ -77,10 +95,14 @@ private func repeatedActivations(_ graph: Graph) -> [Diagnostic] {
     let previous = graph.nodes[node.inputs[0]]
     guard previous.op == node.op else { continue }
     let upper = node.op.mnemonic.uppercased()
-    let effect = idempotent.contains(node.op) ? "\(upper) of \(upper) changes nothing" : "\(upper) is applied twice"
+    let effect =
+      idempotent.contains(node.op)
+      ? "\(upper) of \(upper) changes nothing" : "\(upper) is applied twice"
     out.append(
-      .warning(.repeatedActivation, "\(upper) right after another \(upper) (`\(previous.name)`)", at: node.headRange,
-               notes: [.init(effect, at: previous.headRange)]))
+      .warning(
+        .repeatedActivation, "\(upper) right after another \(upper) (`\(previous.name)`)",
+        at: node.headRange,
+        notes: [.init(effect, at: previous.headRange)]))
   }
   return out
 }
@@ -116,8 +138,14 @@ private func shadowedNames(_ graph: Graph) -> [Diagnostic] {
       }
       if let range = taken[outer] {
         out.append(
-          .warning(.shadowedName, "the name `\(local)` of `\(node.name)` shadows `\(outer)`", at: node.headRange,
-                   notes: [.init("`\(outer)` is here; a different name keeps weights and traces unambiguous", at: range)]))
+          .warning(
+            .shadowedName, "the name `\(local)` of `\(node.name)` shadows `\(outer)`",
+            at: node.headRange,
+            notes: [
+              .init(
+                "`\(outer)` is here; a different name keeps weights and traces unambiguous",
+                at: range)
+            ]))
         break
       }
       if outer == local { break }

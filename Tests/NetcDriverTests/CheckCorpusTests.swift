@@ -16,7 +16,9 @@ private let brokenFiles: [String] = {
 /// The expectations written at the top of a corpus file.
 private func markers(_ path: String) throws -> [String] {
   let text = try String(contentsOfFile: path, encoding: .utf8)
-  return text.split(separator: "\n").filter { $0.hasPrefix("# expect: ") }.map { String($0.dropFirst("# expect: ".count)) }
+  return text.split(separator: "\n").filter { $0.hasPrefix("# expect: ") }.map {
+    String($0.dropFirst("# expect: ".count))
+  }
 }
 
 /// Checks `paths` as `netc check --werror` would and returns the diagnostics, in display
@@ -35,7 +37,9 @@ private func check(_ paths: [String]) -> (lines: [String], diagnostics: [Diagnos
 private final class Scratch {
   let path = NSTemporaryDirectory() + "netc-check-" + UUID().uuidString
 
-  init() throws { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
+  init() throws {
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+  }
   deinit { try? FileManager.default.removeItem(atPath: path) }
 
   func file(_ name: String, _ bytes: [UInt8]) -> String {
@@ -54,7 +58,9 @@ struct CheckCorpusTests {
     #expect(brokenFiles.count >= 100)
   }
 
-  @Test("each broken spec gets exactly its expected diagnostics and a failing exit code", arguments: brokenFiles)
+  @Test(
+    "each broken spec gets exactly its expected diagnostics and a failing exit code",
+    arguments: brokenFiles)
   func broken(_ name: String) throws {
     let path = corpus + "/" + name
     let expected = try markers(path)
@@ -72,21 +78,31 @@ struct CheckHostileInputTests {
   @Test("an alias bomb (10^10 nodes) stops at the expansion limit")
   func aliasBomb() throws {
     let dir = try Scratch()
-    var lines = ["name: t", "input: 8x8x3", "x0: &a0 [RELU, RELU, RELU, RELU, RELU, RELU, RELU, RELU, RELU, RELU]"]
-    for i in 1..<10 { lines.append("x\(i): &a\(i) [" + Array(repeating: "*a\(i - 1)", count: 10).joined(separator: ", ") + "]") }
+    var lines = [
+      "name: t", "input: 8x8x3",
+      "x0: &a0 [RELU, RELU, RELU, RELU, RELU, RELU, RELU, RELU, RELU, RELU]",
+    ]
+    for i in 1..<10 {
+      lines.append(
+        "x\(i): &a\(i) [" + Array(repeating: "*a\(i - 1)", count: 10).joined(separator: ", ") + "]")
+    }
     lines.append("layers: *a9")
     let result = check([dir.file("bomb.yaml", lines.joined(separator: "\n") + "\n")])
     // Each *a8 stands for 1 + 10 + ... + 10^8 (nested lists) + 10^9 scalars; the limit is 4,000,000.
-    #expect(result.lines.first == "9:20: error: aliases expand this document to more than 4000000 nodes")
+    #expect(
+      result.lines.first == "9:20: error: aliases expand this document to more than 4000000 nodes")
     #expect(result.diagnostics.first?.code == .expansionLimit)
     #expect(result.exit == 1)
   }
 
-  @Test("10,000-deep nesting of lists and of mappings stops at 200 levels", arguments: ["[", "{a: "])
+  @Test(
+    "10,000-deep nesting of lists and of mappings stops at 200 levels", arguments: ["[", "{a: "])
   func deepNesting(_ open: String) throws {
     let dir = try Scratch()
     let close = open == "[" ? "]" : "}"
-    let body = String(repeating: open, count: 10_000) + (open == "[" ? "" : "1") + String(repeating: close, count: 10_000)
+    let body =
+      String(repeating: open, count: 10_000) + (open == "[" ? "" : "1")
+      + String(repeating: close, count: 10_000)
     let result = check([dir.file("deep.yaml", "name: t\ninput: 8x8x3\nlayers: " + body + "\n")])
     // The root mapping is level 1, so the 200th opener (column 9 + 199 * its width) is level 201.
     #expect(result.lines == ["3:\(9 + 199 * open.count): error: nesting deeper than 200 levels"])
@@ -96,8 +112,15 @@ struct CheckHostileInputTests {
   @Test("a 10 MB scalar is refused by size, not read into the tree")
   func hugeScalar() throws {
     let dir = try Scratch()
-    let result = check([dir.file("scalar.yaml", "name: " + String(repeating: "a", count: 10 << 20) + "\ninput: 8x8x3\nlayers: [RELU]\n")])
-    #expect(result.lines == ["1:7: error: scalar of \(10 << 20) bytes is longer than the 65536 bytes netc accepts"])
+    let result = check([
+      dir.file(
+        "scalar.yaml",
+        "name: " + String(repeating: "a", count: 10 << 20) + "\ninput: 8x8x3\nlayers: [RELU]\n")
+    ])
+    #expect(
+      result.lines == [
+        "1:7: error: scalar of \(10 << 20) bytes is longer than the 65536 bytes netc accepts"
+      ])
     #expect(result.exit == 1)
   }
 
@@ -106,14 +129,20 @@ struct CheckHostileInputTests {
     let dir = try Scratch()
     let path = dir.file("big.yaml", [UInt8](repeating: UInt8(ascii: "#"), count: (16 << 20) + 1))
     let result = check([path])
-    #expect(result.lines == ["-: error: `\(path)` is \((16 << 20) + 1) bytes; netc reads spec files of up to \(16 << 20) bytes"])
+    #expect(
+      result.lines == [
+        "-: error: `\(path)` is \((16 << 20) + 1) bytes; netc reads spec files of up to \(16 << 20) bytes"
+      ])
     #expect(result.exit == 1)
   }
 
   @Test("invalid UTF-8 is reported at its line and column")
   func invalidUTF8() throws {
     let dir = try Scratch()
-    let result = check([dir.file("bad.yaml", Array("name: t\ninput: 3".utf8) + [0xFF] + Array("\nlayers: [RELU]\n".utf8))])
+    let result = check([
+      dir.file(
+        "bad.yaml", Array("name: t\ninput: 3".utf8) + [0xFF] + Array("\nlayers: [RELU]\n".utf8))
+    ])
     #expect(result.lines == ["2:9: error: invalid UTF-8 byte 0xFF"])
     #expect(result.exit == 1)
   }
@@ -121,23 +150,31 @@ struct CheckHostileInputTests {
   @Test("a UTF-16 file is invalid UTF-8, with a hint")
   func utf16() throws {
     let dir = try Scratch()
-    let result = check([dir.file("utf16.yaml", [0xFF, 0xFE] + Array("n".utf16).flatMap { [UInt8($0), 0] })])
+    let result = check([
+      dir.file("utf16.yaml", [0xFF, 0xFE] + Array("n".utf16).flatMap { [UInt8($0), 0] })
+    ])
     #expect(result.lines == ["1:1: error: invalid UTF-8 byte 0xFF"])
-    #expect(result.diagnostics.first?.notes.first?.message == "the file looks like UTF-16; save it as UTF-8")
+    #expect(
+      result.diagnostics.first?.notes.first?.message
+        == "the file looks like UTF-16; save it as UTF-8")
   }
 
   @Test("an empty file is an empty spec")
   func emptyFile() throws {
     let dir = try Scratch()
     let result = check([dir.file("empty.yaml", [])])
-    #expect(result.lines == ["1:1: error: the spec is empty: expected a mapping with `name`, `input` and `layers`"])
+    #expect(
+      result.lines == [
+        "1:1: error: the spec is empty: expected a mapping with `name`, `input` and `layers`"
+      ])
     #expect(result.exit == 1)
   }
 
   @Test("a spec path that is a directory, a directory with no specs, and a missing file exit 2")
   func notFiles() throws {
     let dir = try Scratch()
-    try FileManager.default.createDirectory(atPath: dir.path + "/dir.yaml", withIntermediateDirectories: false)
+    try FileManager.default.createDirectory(
+      atPath: dir.path + "/dir.yaml", withIntermediateDirectories: false)
     var run = CheckRun()
     run.check(dir.path + "/dir.yaml")
     #expect(run.diagnostics.map(\.message) == ["`\(dir.path)/dir.yaml` is a directory"])
@@ -148,14 +185,18 @@ struct CheckHostileInputTests {
     #expect(empty.exit == 2)
 
     let missing = check([dir.path + "/missing.yaml"])
-    #expect(missing.lines == ["-: error: cannot read `\(dir.path)/missing.yaml`: no such file or directory"])
+    #expect(
+      missing.lines == [
+        "-: error: cannot read `\(dir.path)/missing.yaml`: no such file or directory"
+      ])
     #expect(missing.exit == 2)
   }
 
   @Test("nested repeats that would make 4 * 10^12 layers fail at once")
   func repeatBomb() throws {
     let dir = try Scratch()
-    let text = "name: t\ninput: 8x8x3\nlayers:\n  - repeat: 2000000\n    layers:\n      - repeat: 2000000\n        layers: [RELU]\n"
+    let text =
+      "name: t\ninput: 8x8x3\nlayers:\n  - repeat: 2000000\n    layers:\n      - repeat: 2000000\n        layers: [RELU]\n"
     let result = check([dir.file("repeat.yaml", text)])
     #expect(result.lines == ["4:5: error: the spec expands to more than 2000000 layers"])
     // 2,000,000 copies of 2,000,000 RELUs.
@@ -166,7 +207,9 @@ struct CheckHostileInputTests {
   func blockBomb() throws {
     let dir = try Scratch()
     var lines = ["name: t", "input: 8x8x3", "blocks:"]
-    for i in 0..<30 { lines.append("  b\(i): { layers: [{ block: b\(i + 1) }, { block: b\(i + 1) }] }") }
+    for i in 0..<30 {
+      lines.append("  b\(i): { layers: [{ block: b\(i + 1) }, { block: b\(i + 1) }] }")
+    }
     lines += ["  b30: { layers: [RELU] }", "layers: [{ block: b0 }]"]
     let result = check([dir.file("blocks.yaml", lines.joined(separator: "\n") + "\n")])
     #expect(result.lines == ["35:10: error: the spec expands to more than 2000000 layers"])
@@ -177,7 +220,8 @@ struct CheckHostileInputTests {
   func nestedEstimate() throws {
     let dir = try Scratch()
     // 3 uses of a block of 1,000,000 layers: 3,000,000 > 2,000,000.
-    let text = "name: t\ninput: 8x8x3\nblocks:\n  big: { layers: [{ repeat: 1000000, layers: [RELU] }] }\nlayers:\n  - block: big\n  - block: big\n  - block: big\n"
+    let text =
+      "name: t\ninput: 8x8x3\nblocks:\n  big: { layers: [{ repeat: 1000000, layers: [RELU] }] }\nlayers:\n  - block: big\n  - block: big\n  - block: big\n"
     let result = check([dir.file("nested.yaml", text)])
     #expect(result.lines == ["8:5: error: the spec expands to more than 2000000 layers"])
   }
@@ -185,7 +229,8 @@ struct CheckHostileInputTests {
   @Test("directories are searched for *.yaml and *.yml in name order, hidden entries skipped")
   func directories() throws {
     let dir = try Scratch()
-    try FileManager.default.createDirectory(atPath: dir.path + "/sub/.hidden", withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(
+      atPath: dir.path + "/sub/.hidden", withIntermediateDirectories: true)
     let good = "name: t\ninput: 4x4x3\nlayers: [CONV3-2]\n"
     _ = dir.file("b.yml", good)
     _ = dir.file("a.yaml", good)
@@ -204,7 +249,8 @@ struct CheckHostileInputTests {
 @Suite("netc check: command line")
 struct CheckCommandTests {
   /// The reference specs, from the package's `specs/` folder.
-  static let specs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../specs").standardized.path
+  static let specs = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .appendingPathComponent("../../specs").standardized.path
 
   @Test("every reference spec passes with no warnings")
   func referenceSpecs() {
@@ -239,7 +285,8 @@ struct SchemaCorpusTests {
   static let schemaCorpus = Bundle.module.resourcePath! + "/Corpus/schema"
 
   static let validFiles: [String] = {
-    let names = (try? FileManager.default.contentsOfDirectory(atPath: schemaCorpus + "/valid")) ?? []
+    let names =
+      (try? FileManager.default.contentsOfDirectory(atPath: schemaCorpus + "/valid")) ?? []
     return names.filter { $0.hasSuffix(".yaml") }.sorted()
   }()
 

@@ -9,7 +9,9 @@ import Testing
 /// The warnings and errors `checkSpec` gives a spec written inline.
 private func check(_ text: String) throws -> [Diagnostic] {
   let spec = try SpecLoader.parse(SourceFile(path: "t.yaml", text: text))
-  return checkSpec(spec.graph, unusedVars: spec.unusedVars, unusedBlocks: spec.unusedBlocks, weights: spec.weights?.range)
+  return checkSpec(
+    spec.graph, unusedVars: spec.unusedVars, unusedBlocks: spec.unusedBlocks,
+    weights: spec.weights?.range)
 }
 
 @Suite("Lint and the check pipeline")
@@ -28,33 +30,41 @@ struct LintTests {
     ])
   func dropped(_ c: (Int, Int, Int, Int, Int)) {
     let (input, k, s, p, expected) = c
-    let w = Window(kernel: [k], stride: [s], padBegin: [p], padEnd: [p], dilation: [1], rounding: .floor)
+    let w = Window(
+      kernel: [k], stride: [s], padBegin: [p], padEnd: [p], dilation: [1], rounding: .floor)
     let out = w.outputExtent(input, axis: 0).value!
     #expect(w.droppedInput(input, output: out, axis: 0) == expected)
   }
 
   @Test("a strided 1x1 conv and the auto shortcut's projection are not reported")
   func subsampling() throws {
-    let d = try check("name: t\ninput: 56x56x8\nlayers:\n  - CONV1-8 stride 2\n  - residual: { body: [CONV3-16 stride 2 pad 1], shortcut: auto }\n")
+    let d = try check(
+      "name: t\ninput: 56x56x8\nlayers:\n  - CONV1-8 stride 2\n  - residual: { body: [CONV3-16 stride 2 pad 1], shortcut: auto }\n"
+    )
     #expect(d.isEmpty)
   }
 
   @Test("a budget that holds gives nothing; one that fails names the figure")
   func budget() throws {
     // CONV3-20 on 3 channels: 3*3*3*20 weights + 20 biases = 560 params.
-    #expect(try check("name: t\ninput: 32x32x3\nbudget: { params: \"<= 560\" }\nlayers: [CONV3-20]\n").isEmpty)
-    let d = try check("name: t\ninput: 32x32x3\nbudget: { params: \"< 560\" }\nlayers: [CONV3-20]\n")
+    #expect(
+      try check("name: t\ninput: 32x32x3\nbudget: { params: \"<= 560\" }\nlayers: [CONV3-20]\n")
+        .isEmpty)
+    let d = try check(
+      "name: t\ninput: 32x32x3\nbudget: { params: \"< 560\" }\nlayers: [CONV3-20]\n")
     #expect(d.map(\.message) == ["the network has 560 params, outside its budget of < 560"])
   }
 
   @Test("vars with small domains are searched; the first assignment that passes is enough")
   func varsSearch() throws {
     // 66 = floor((205 - k) / 3) + 1 holds for k in 8...10; odd k: only 9.
-    let spec = "name: t\ninput: 205x205x10\nvars: { k: 1..20 }\nwhere: [\"k % 2 == 1\"]\nlayers: [CONV$k-96 stride 3 -> 66x66x96]\n"
+    let spec =
+      "name: t\ninput: 205x205x10\nvars: { k: 1..20 }\nwhere: [\"k % 2 == 1\"]\nlayers: [CONV$k-96 stride 3 -> 66x66x96]\n"
     #expect(try check(spec).isEmpty)
     let none = try check(spec.replacingOccurrences(of: "1..20", with: "10..20"))
     #expect(none.map(\.code) == [.noSolution])
-    #expect(none.first?.message == "no values of `k` satisfy the constraints (11 assignments tried)")
+    #expect(
+      none.first?.message == "no values of `k` satisfy the constraints (11 assignments tried)")
   }
 
   @Test("vars without a domain get a note, not an error")

@@ -8,8 +8,11 @@ public enum Golden {
 
   /// The golden `name` of the test file at `testFile`; when recording, writes `actual`
   /// there first. Returns nil when the golden does not exist.
-  public static func expected(_ actual: String, named name: String, testFile: String = #filePath) throws -> String? {
-    let directory = URL(fileURLWithPath: testFile).deletingLastPathComponent().appendingPathComponent("Goldens")
+  public static func expected(_ actual: String, named name: String, testFile: String = #filePath)
+    throws -> String?
+  {
+    let directory = URL(fileURLWithPath: testFile).deletingLastPathComponent()
+      .appendingPathComponent("Goldens")
     let url = directory.appendingPathComponent(name)
     if recording {
       try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

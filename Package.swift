@@ -44,7 +44,9 @@ let package = Package(
       dependencies: ["NetcDiagnostics", "NetcIR", "NetcFrontend", "NetcPasses"],
       path: "Tests/NetcTestSupport"
     ),
-    .testTarget(name: "NetcDiagnosticsTests", dependencies: ["NetcDiagnostics", "NetcTestSupport"]),
+    .testTarget(
+      name: "NetcDiagnosticsTests", dependencies: ["NetcDiagnostics", "NetcTestSupport"], exclude: ["Goldens"]
+    ),
     .testTarget(name: "NetcIRTests", dependencies: ["NetcIR", "NetcTestSupport"]),
     .testTarget(name: "NetcFrontendTests", dependencies: ["NetcFrontend", "NetcPasses", "NetcTestSupport"]),
     // Fixtures and goldens are read through #filePath, so recording writes the source tree.
@@ -61,7 +63,8 @@ let package = Package(
     .testTarget(
       name: "NetcDriverTests",
       dependencies: ["NetcDriver", "NetcTestSupport"],
-      exclude: ["Goldens"]
+      exclude: ["Goldens"],
+      resources: [.copy("Corpus")]
     ),
   ]
 )

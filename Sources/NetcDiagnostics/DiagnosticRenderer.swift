@@ -2,6 +2,8 @@
 public struct DiagnosticRenderer: Sendable {
   /// Whether to colour the output with ANSI escapes (only on a terminal, never with NO_COLOR).
   public var colored: Bool
+  /// The widest source line shown under a diagnostic; longer lines are cut around the range.
+  public static let maxSnippetWidth = 160
   /// The files the diagnostics point into, by path, for the source snippets.
   public var sources: [String: SourceFile]
 
@@ -43,15 +45,28 @@ public struct DiagnosticRenderer: Sendable {
 
   private func snippet(_ range: SourceRange?) -> String {
     guard let range, let line = sources[range.file]?.line(range.start.line) else { return "" }
-    let text = String(line)
-    let scalars = Array(text.unicodeScalars)
+    var scalars = Array(line.unicodeScalars)
+    var column = range.start.column
+    var lastColumn = range.end.line == range.start.line ? range.end.column : scalars.count + 1
+    // A long line (a 10 MB scalar) is shown as a window around the start of the range.
+    var lead = "", tail = ""
+    if scalars.count > Self.maxSnippetWidth {
+      let from = max(0, min(column - 1, scalars.count) - Self.maxSnippetWidth / 4)
+      let to = min(scalars.count, from + Self.maxSnippetWidth)
+      if from > 0 { lead = "…" }
+      if to < scalars.count { tail = "…" }
+      scalars = Array(scalars[from..<to])
+      column -= from - (lead.isEmpty ? 0 : 1)
+      lastColumn -= from - (lead.isEmpty ? 0 : 1)
+      if !lead.isEmpty { scalars.insert("…", at: 0) }
+    }
+    let text = String(String.UnicodeScalarView(scalars)) + tail
     // The caret sits under the first character; tildes follow over the rest on this line.
     var prefix = ""
-    for (i, s) in scalars.enumerated() where i < range.start.column - 1 {
+    for (i, s) in scalars.enumerated() where i < column - 1 {
       prefix += s == "\t" ? "\t" : " "
     }
-    let lastColumn = range.end.line == range.start.line ? range.end.column : scalars.count + 1
-    let width = max(1, min(lastColumn, scalars.count + 1) - range.start.column)
+    let width = max(1, min(lastColumn, scalars.count + 1) - column)
     let marker = "^" + String(repeating: "~", count: width - 1)
     return text + "\n" + prefix + paint(marker, "1;32") + "\n"
   }

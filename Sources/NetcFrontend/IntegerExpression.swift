@@ -146,7 +146,10 @@ struct IntegerExpression {
       position += 1
     }
     guard position > nameStart else {
-      throw error("unexpected `\(Character(scalars[position]))` in an integer expression", at: start, length: 1)
+      // `$` alone, or `$` before a character that cannot start a name (found by fuzzing:
+      // `pad $` read past the end of the text).
+      guard position < scalars.count else { throw error("expected a name after `$`", at: start, length: 1) }
+      throw error("unexpected `\(Character(scalars[position]))` in an integer expression", at: position, length: 1)
     }
     let name = String(String.UnicodeScalarView(scalars[nameStart..<position]))
     return try resolve(name, slice(start, position - start))

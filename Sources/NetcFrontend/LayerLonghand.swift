@@ -12,7 +12,7 @@ enum LayerLonghand {
     default:
       throw DiagnosticError([
         .error(.wrongType, "expected the options of \(op.name.uppercased()) as a mapping, found \(value.kindDescription)",
-               at: value.range, notes: [.init("write `\(op.name): { \(op.longhandKeys.prefix(2).map { "\($0): ..." }.joined(separator: ", ")) }`")])
+               at: value.range, notes: [.init("write `\(op.name): { \(op.requiredFirstKeys.prefix(2).map { "\($0): ..." }.joined(separator: ", ")) }`")])
       ])
     }
     for pair in pairs {
@@ -94,5 +94,12 @@ extension String {
     while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
     while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }
     return String(s)
+  }
+}
+
+extension LayerOp {
+  /// The longhand keys with the kernel and count first, for the example in a message.
+  var requiredFirstKeys: [String] {
+    (kernel != .none ? ["kernel"] : []) + (count != .none ? [countName] : []) + options
   }
 }

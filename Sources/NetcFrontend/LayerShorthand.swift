@@ -123,8 +123,10 @@ enum LayerShorthand {
         if c == "}", depth > 0 { depth -= 1; i += 1; continue }
         if depth == 0, c == " " || c == "\t" || c == "\n" {
           // `2, 1` and `2 ,1` are one value: a comma joins across spaces.
+          // Every blank the word breaks at is skipped here, or `,` then a newline (a folded
+          // multi-line YAML string) would leave `i` in place forever (found by fuzzing).
           var j = i
-          while j < end, s[j] == " " || s[j] == "\t" { j += 1 }
+          while j < end, s[j] == " " || s[j] == "\t" || s[j] == "\n" { j += 1 }
           let prevComma = i > start && s[i - 1] == ","
           let nextComma = j < end && s[j] == ","
           if (prevComma || nextComma) && j < end { i = j; continue }
@@ -133,7 +135,7 @@ enum LayerShorthand {
         if depth == 0, c == "," {
           pieces.append((trimmed(s, pieceStart, i), pieceStart))
           i += 1
-          while i < end, s[i] == " " { i += 1 }
+          while i < end, s[i] == " " || s[i] == "\t" || s[i] == "\n" { i += 1 }
           pieceStart = i
           continue
         }

@@ -54,7 +54,6 @@ final class SpecLowering {
   var usedBlocks: Set<String> = []
   var defaults: [String: [OptionEntry]] = [:]
   var shorthandCache: [String: (LayerDecl, SourceRange)] = [:]
-  var blockSizes: [String: Int] = [:]
 
   init(file: String) { self.file = file }
 
@@ -138,6 +137,7 @@ final class SpecLowering {
     nodes.append(Node(id: 0, name: "input", op: .input, inputs: [], range: inputRange, depth: 0))
     if let layers = entries["layers"] {
       if let items = layers.value.sequence, !items.isEmpty {
+        try checkExpansion(items)
         var scope = topScope
         try lowerItems(items, from: 0, scope: &scope)
       } else {
@@ -212,6 +212,8 @@ final class SpecLowering {
         else {
           throw DiagnosticError([.error(.invalidValue, "a var name is a word of letters, digits and `_`", at: pair.key.range)])
         }
+        // Declared even when its domain is wrong, so that each `$name` does not also fail.
+        vars[name] = VarDecl(name: name, domain: nil, range: pair.key.range)
         vars[name] = VarDecl(name: name, domain: try domain(pair.value), range: pair.key.range)
       }
     }
@@ -367,7 +369,12 @@ final class SpecLowering {
     var fractionScale = 1
     if parts.count == 2 {
       digits += parts[1]
-      for _ in parts[1] { fractionScale *= 10 }
+      // Found by fuzzing: 19 or more decimals overflowed the scale and trapped.
+      for _ in parts[1] {
+        let (next, overflow) = fractionScale.multipliedReportingOverflow(by: 10)
+        guard !overflow else { throw DiagnosticError([.error(.overflow, "the number `\(raw.count > 30 ? String(raw.prefix(30)) + "…" : raw)` has too many decimals for 64-bit integers", at: range)]) }
+        fractionScale = next
+      }
     }
     let whole = try IntegerExpression.integer(digits, at: range)
     let (scaled, overflow) = whole.multipliedReportingOverflow(by: scale)

@@ -64,50 +64,6 @@ extension SpecLowering {
     }
   }
 
-  /// An upper estimate of how many nodes `items` lower to, saturating at `Int.max`; block
-  /// sizes are memoized, so this costs about the size of the spec.
-  func estimatedNodes(_ items: [YAMLNode], depth: Int = 0) -> Int {
-    guard depth < Self.maxDepth else { return 1 }
-    func add(_ a: Int, _ b: Int) -> Int {
-      let (r, o) = a.addingReportingOverflow(b)
-      return o ? Int.max : r
-    }
-    var total = 0
-    for item in items {
-      var size = 1
-      if let text = item.scalar {
-        size = text.trimmingSpaces.lowercased().hasPrefix("sepconv") ? 2 : 1
-      } else if let pairs = item.mapping {
-        let field = { (key: String) in pairs.first { $0.key.scalar?.lowercased() == key }?.value }
-        if let count = field("repeat") {
-          let n = max(1, Int(count.scalar?.trimmingSpaces ?? "") ?? 1)
-          let (r, o) = estimatedNodes(field("layers")?.sequence ?? [], depth: depth + 1).multipliedReportingOverflow(by: n)
-          size = o ? Int.max : r
-        } else if let name = field("block")?.scalar {
-          if let memo = blockSizes[name] {
-            size = memo
-          } else if let def = blocks[name] {
-            blockSizes[name] = 1  // a recursive block is an error found later; count it once
-            size = estimatedNodes(def.layers, depth: depth + 1)
-            blockSizes[name] = size
-          }
-        } else if let body = field("residual") ?? field("parallel") {
-          let parts = body.mapping ?? []
-          size = 1
-          for part in parts {
-            let lists = part.value.sequence.map { list in list.allSatisfy { $0.sequence != nil } && !list.isEmpty ? list.compactMap(\.sequence) : [list] } ?? [[]]
-            for list in lists { size = add(size, estimatedNodes(list, depth: depth + 1)) }
-            if part.key.scalar == "shortcut", part.value.scalar == "auto" { size = add(size, 2) }
-          }
-        } else if pairs.first?.key.scalar?.lowercased() == "sepconv" {
-          size = 2
-        }
-      }
-      total = add(total, size)
-    }
-    return total
-  }
-
   /// The shorthand parsed once per distinct text: large specs repeat the same few layer
   /// strings (through `repeat`, blocks and aliases), so later uses only move the ranges.
   private func shorthand(_ text: String, at start: SourceRange) throws(DiagnosticError) -> LayerDecl {
@@ -263,15 +219,6 @@ extension SpecLowering {
       throw DiagnosticError([.error(.missingKey, "`repeat` needs `layers`, the list to repeat", at: countPair.key.range)])
     }
     let layers = try layerList(layersPair.value, what: "`layers`")
-    // Refuse an expansion that cannot fit before building any of it, so nested repeats
-    // fail at once instead of after two million layers.
-    let (total, overflow) = estimatedNodes(layers).multipliedReportingOverflow(by: count)
-    if overflow || total > Self.maxNodes - nodes.count {
-      throw DiagnosticError([
-        .error(.expansionLimit, "this repeat expands to more than \(Self.maxNodes) layers", at: countPair.value.range,
-               notes: [.init("\(count) copies of about \(overflow ? "too many" : String(total / count)) layers each")])
-      ])
-    }
     let name = try claimName(explicit: try explicitName(f["name"]), mnemonic: "repeat", range: countPair.key.range, scope: &scope)
     let local = String(name.dropFirst(scope.prefix.count))
     let first = nodes.count
@@ -287,6 +234,18 @@ extension SpecLowering {
       addGroup(copyName, .copy, depth: inner.depth, from: start, range: layersPair.value.range)
       // Every copy would report the same errors again.
       if diagnostics.count > errorsBefore { break }
+      // The first copy tells how many layers the rest will make: fail now, not after
+      // building up to the limit (a nested `repeat: 2000000` would take minutes to get there).
+      if i == 1 {
+        let (rest, o1) = (nodes.count - start).multipliedReportingOverflow(by: count - 1)
+        let (total, o2) = nodes.count.addingReportingOverflow(rest)
+        if o1 || o2 || total > Self.maxNodes {
+          throw DiagnosticError([
+            .error(.expansionLimit, "the spec expands to more than \(Self.maxNodes) layers", at: countPair.value.range,
+                   notes: [.init("\(count) copies of \(nodes.count - start) \(nodes.count - start == 1 ? "layer" : "layers") each")])
+          ])
+        }
+      }
     }
     addGroup(name, .repeat, depth: scope.depth, from: first, range: countPair.key.range)
     return current
@@ -303,12 +262,6 @@ extension SpecLowering {
       throw DiagnosticError([.error(.unknownBlock, "unknown block `\(word)`", at: blockPair.value.range, notes: notes)])
     }
     usedBlocks.insert(blockName)
-    if scope.blockChain.firstIndex(of: blockName) == nil, estimatedNodes([YAMLNode(kind: .mapping([blockPair]), range: blockPair.key.range)]) > Self.maxNodes - nodes.count {
-      throw DiagnosticError([
-        .error(.expansionLimit, "block `\(blockName)` expands to more than \(Self.maxNodes) layers", at: blockPair.value.range,
-               notes: [.init("blocks that use blocks multiply; `\(blockName)` is defined here", at: def.range)])
-      ])
-    }
     if let at = scope.blockChain.firstIndex(of: blockName) {
       let chain = (scope.blockChain[at...] + [blockName]).joined(separator: " -> ")
       throw DiagnosticError([

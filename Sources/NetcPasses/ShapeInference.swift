@@ -167,7 +167,10 @@ private struct ShapeInference {
       var out: [Int] = []
       let names = axisNames(rank: x.count)
       for axis in 0..<axes {
-        guard let extent = window.outputExtent(x[axis], axis: axis), extent >= 1 else {
+        guard let extent = window.outputExtent(x[axis], axis: axis) else {
+          throw DiagnosticError([.error(.overflow, "\(upper) on \(formatShape(x)): \(window.arithmetic(x[axis], axis: axis))", at: node.headRange)])
+        }
+        guard extent >= 1 else {
           let arithmetic = window.arithmetic(x[axis], axis: axis)
           throw DiagnosticError([
             .error(.extentBelowOne, "\(upper) on \(formatShape(x)) leaves no output \(names[axis]): \(arithmetic)", at: node.headRange,

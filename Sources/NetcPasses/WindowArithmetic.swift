@@ -47,7 +47,11 @@ public struct Window: Hashable, Sendable {
     return raw == out ? text : text + ", less the window that would start in the end padding: \(out)"
   }
 
-  /// How many input rows along `axis` no window reads (floor rounding leaves them out).
+  /// How many input rows at the end of `axis` no window reads: floor rounding leaves them
+  /// out when the last window would reach past the end padding. The windows span
+  /// `(output-1)*stride + dilation*(k-1) + 1` of the padded input from its start; what lies
+  /// beyond that span and before the end padding is dropped. (Rows skipped between windows
+  /// when the stride exceeds the window are not counted: that is subsampling, not rounding.)
   public func droppedInput(_ input: Int, output: Int, axis a: Int) -> Int {
     let covered = (output - 1) * stride[a] + dilation[a] * (kernel[a] - 1) + 1
     return max(0, input + padBegin[a] + padEnd[a] - covered - padEnd[a])

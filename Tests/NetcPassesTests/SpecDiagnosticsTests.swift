@@ -162,7 +162,7 @@ struct SpecDiagnosticsTests {
     input: 4x4x2
     layers:
       - repeat: 1000
-    #           ^ error: this repeat expands to more than 2000000 layers
+    #   ^ error: the spec expands to more than 2000000 layers
         layers:
           - repeat: 1000
             layers:
@@ -182,7 +182,7 @@ struct SpecDiagnosticsTests {
       g: { layers: [{block: f}, {block: f}, {block: f}, {block: f}, {block: f}, {block: f}, {block: f}, {block: f}, {block: f}, {block: f}] }
     layers:
       - block: g
-    #          ^ error: block `g` expands to more than 2000000 layers
+    #   ^ error: the spec expands to more than 2000000 layers
     """,
   ]
 

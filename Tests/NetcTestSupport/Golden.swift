@@ -1,21 +1,36 @@
 import Foundation
 import Testing
 
-/// Compares `actual` with the golden file `name` in the test target's `Goldens/` folder;
-/// with `RECORD_GOLDENS=1` in the environment, writes the file instead (then read it
-/// once before committing: goldens pin presentation, not numbers).
+/// Golden files: expected output kept next to the test that produces it, in a `Goldens`
+/// folder beside the test's source file, and re-recorded with `RECORD_GOLDENS=1` (then
+/// read every recorded file once before committing: goldens pin presentation, not numbers).
+public enum Golden {
+  /// True when the environment asks to re-record goldens instead of comparing.
+  public static var recording: Bool { ProcessInfo.processInfo.environment["RECORD_GOLDENS"] == "1" }
+
+  /// The golden `name` of the test file at `testFile`; when recording, writes `actual`
+  /// there first. Returns nil when the golden does not exist.
+  public static func expected(_ actual: String, named name: String, testFile: String = #filePath)
+    throws -> String?
+  {
+    let directory = URL(fileURLWithPath: testFile).deletingLastPathComponent()
+      .appendingPathComponent("Goldens")
+    let url = directory.appendingPathComponent(name)
+    if recording {
+      try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+      try actual.write(to: url, atomically: true, encoding: .utf8)
+    }
+    return try? String(contentsOf: url, encoding: .utf8)
+  }
+}
+
+/// Compares `actual` with the golden file `name` beside the calling test file, recording
+/// an issue that names the first differing line.
 public func assertGolden(
-  _ actual: String, named name: String, in directory: String = #filePath,
+  _ actual: String, named name: String, in testFile: String = #filePath,
   sourceLocation: SourceLocation = #_sourceLocation
 ) {
-  let folder = URL(fileURLWithPath: directory).deletingLastPathComponent().appendingPathComponent("Goldens")
-  let url = folder.appendingPathComponent(name)
-  if ProcessInfo.processInfo.environment["RECORD_GOLDENS"] == "1" {
-    try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    try? actual.write(to: url, atomically: true, encoding: .utf8)
-    return
-  }
-  guard let expected = try? String(contentsOf: url, encoding: .utf8) else {
+  guard let expected = try? Golden.expected(actual, named: name, testFile: testFile) else {
     Issue.record("missing golden file \(name): run with RECORD_GOLDENS=1", sourceLocation: sourceLocation)
     return
   }

@@ -18,11 +18,19 @@ let package = Package(
       pkgConfig: "yaml-0.1",
       providers: [.apt(["libyaml-dev"]), .brew(["libyaml"])]
     ),
+    .systemLibrary(
+      name: "COpenBLAS",
+      pkgConfig: "openblas",
+      providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]
+    ),
     .target(name: "NetcDiagnostics"),
     .target(name: "NetcIR", dependencies: ["NetcDiagnostics"]),
     .target(name: "NetcFrontend", dependencies: ["CYAML", "NetcDiagnostics", "NetcIR"]),
     .target(name: "NetcPasses", dependencies: ["NetcDiagnostics", "NetcIR"]),
-    .target(name: "NetcBackends", dependencies: ["NetcDiagnostics", "NetcIR", "NetcPasses"]),
+    .target(
+      name: "NetcBackends",
+      dependencies: ["COpenBLAS", "NetcDiagnostics", "NetcIR", "NetcFrontend", "NetcPasses"]
+    ),
     .target(
       name: "NetcDriver",
       dependencies: [
@@ -44,6 +52,11 @@ let package = Package(
       name: "NetcPassesTests",
       dependencies: ["NetcPasses", "NetcFrontend", "NetcTestSupport"],
       exclude: ["Fixtures"]
+    ),
+    .testTarget(
+      name: "NetcBackendsTests",
+      dependencies: ["NetcBackends", "NetcFrontend", "NetcPasses", "NetcTestSupport"],
+      resources: [.copy("Fixtures")]
     ),
     .testTarget(
       name: "NetcDriverTests",

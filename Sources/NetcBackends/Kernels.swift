@@ -1,0 +1,316 @@
+import Dispatch
+
+/// A pointer that may cross into the workers of `parallelFor`; each worker writes only
+/// its own part of the memory, which is what makes sharing it sound.
+struct SharedPointer<T>: @unchecked Sendable {
+  let base: UnsafeMutablePointer<T>
+}
+
+/// Runs `body(i)` for i in 0..<count on `threads` workers, round-robin; serially when
+/// `threads` is 1 so single-thread timings mean what they say.
+func parallelFor(_ count: Int, threads: Int, _ body: @Sendable (Int) -> Void) {
+  let workers = min(max(1, threads), count)
+  if workers <= 1 {
+    for i in 0..<count { body(i) }
+    return
+  }
+  DispatchQueue.concurrentPerform(iterations: workers) { w in
+    var i = w
+    while i < count {
+      body(i)
+      i += workers
+    }
+  }
+}
+
+/// A conv's weights rearranged for the GEMM: per group, a `[taps * Cin/g][Cout/g]` matrix
+/// whose rows follow the im2col row order (tap-major, then channel), so a channels-last
+/// input tile times it gives the output tile directly.
+struct PackedConv<T: TensorScalar>: Sendable {
+  /// `groups` matrices of `taps * groupIn` rows and `groupOut` columns, back to back.
+  var matrices: [T]
+  /// Depthwise weights as `[taps][Cout]` when the conv is depthwise, else empty.
+  var depthwise: [T]
+
+  /// Packs PyTorch's `[Cout][Cin/g][taps]` layout.
+  init(weight: [T], geometry g: ConvGeometry) {
+    let taps = g.taps, gi = g.groupIn, go = g.groupOut
+    var m = [T](repeating: 0, count: weight.count)
+    for group in 0..<g.groups {
+      let base = group * taps * gi * go
+      for co in 0..<go {
+        for ci in 0..<gi {
+          for t in 0..<taps {
+            m[base + (t * gi + ci) * go + co] = weight[((group * go + co) * gi + ci) * taps + t]
+          }
+        }
+      }
+    }
+    matrices = m
+    if gi == 1 && g.groups == g.inChannels {
+      var d = [T](repeating: 0, count: weight.count)
+      for co in 0..<g.outChannels {
+        for t in 0..<taps { d[t * g.outChannels + co] = weight[co * taps + t] }
+      }
+      depthwise = d
+    } else {
+      depthwise = []
+    }
+  }
+}
+
+/// The fast loops of the interpreter.
+enum Kernels {
+  /// Rows of the output that one GEMM call covers: large enough to amortise BLAS's packing
+  /// of the weights, small enough that the im2col tile stays in cache.
+  static let tileRows = 256
+
+  /// Copies the im2col rows of output positions `p0..<p1`, group `group`, into `col`
+  /// (`(p1 - p0) x (taps * groupIn)`, zeros for padding).
+  static func im2col<T: TensorScalar>(
+    _ x: UnsafePointer<T>, _ g: ConvGeometry, group: Int, rows p0: Int, _ p1: Int, into col: UnsafeMutablePointer<T>
+  ) {
+    let gi = g.groupIn, k = g.taps * gi, cin = g.inChannels
+    col.update(repeating: 0, count: (p1 - p0) * k)
+    for p in p0..<p1 {
+      let row = col + (p - p0) * k
+      g.forEachTap(p) { tap, q in
+        (row + tap * gi).update(from: x + q * cin + group * gi, count: gi)
+      }
+    }
+  }
+
+  /// Adds the im2col rows in `col` back onto the input gradient `dx` (the adjoint of im2col).
+  static func col2im<T: TensorScalar>(
+    _ col: UnsafePointer<T>, _ g: ConvGeometry, group: Int, rows p0: Int, _ p1: Int, into dx: UnsafeMutablePointer<T>
+  ) {
+    let gi = g.groupIn, k = g.taps * gi, cin = g.inChannels
+    for p in p0..<p1 {
+      let row = col + (p - p0) * k
+      g.forEachTap(p) { tap, q in
+        let dst = dx + q * cin + group * gi, src = row + tap * gi
+        for c in 0..<gi { dst[c] += src[c] }
+      }
+    }
+  }
+
+  /// Convolution forward: `y[p][co] = bias[co] + sum x[q][ci] * w[co][ci][tap]`, channels
+  /// last, by im2col tiles times the packed weights (BLAS GEMM), tiles spread over threads;
+  /// depthwise convs use a direct loop instead (a GEMM with one column per group is slow).
+  static func convForward<T: TensorScalar>(
+    _ x: [T], _ g: ConvGeometry, _ packed: PackedConv<T>, bias: [T]?, threads: Int
+  ) -> [T] {
+    let P = g.outPositions, cout = g.outChannels
+    var y = [T](repeating: 0, count: P * cout)
+    if !packed.depthwise.isEmpty {
+      depthwiseForward(x, g, packed.depthwise, into: &y, threads: threads)
+    } else {
+      let tiles = (P + tileRows - 1) / tileRows
+      let gi = g.groupIn, go = g.groupOut, k = g.taps * gi
+      x.withUnsafeBufferPointer { xb in
+        packed.matrices.withUnsafeBufferPointer { wb in
+          y.withUnsafeMutableBufferPointer { yb in
+            let xs = SharedPointer(base: UnsafeMutablePointer(mutating: xb.baseAddress!))
+            let ws = SharedPointer(base: UnsafeMutablePointer(mutating: wb.baseAddress!))
+            let ys = SharedPointer(base: yb.baseAddress!)
+            let direct = g.isPointwise && g.groups == 1
+            parallelFor(tiles, threads: threads) { t in
+              let p0 = t * tileRows, p1 = min(P, p0 + tileRows)
+              if direct {
+                T.gemm(transA: false, transB: false, m: p1 - p0, n: cout, k: gi, alpha: 1,
+                       a: xs.base + p0 * gi, lda: gi, b: ws.base, ldb: cout, beta: 0,
+                       c: ys.base + p0 * cout, ldc: cout)
+                return
+              }
+              let col = UnsafeMutablePointer<T>.allocate(capacity: (p1 - p0) * k)
+              defer { col.deallocate() }
+              for group in 0..<g.groups {
+                im2col(xs.base, g, group: group, rows: p0, p1, into: col)
+                T.gemm(transA: false, transB: false, m: p1 - p0, n: go, k: k, alpha: 1,
+                       a: col, lda: k, b: ws.base + group * k * go, ldb: go, beta: 0,
+                       c: ys.base + p0 * cout + group * go, ldc: cout)
+              }
+            }
+          }
+        }
+      }
+    }
+    if let bias { addBias(&y, bias) }
+    return y
+  }
+
+  /// Depthwise convolution by direct loops over output rows; the innermost loop runs over
+  /// contiguous channels.
+  static func depthwiseForward<T: TensorScalar>(
+    _ x: [T], _ g: ConvGeometry, _ w: [T], into y: inout [T], threads: Int
+  ) {
+    let cout = g.outChannels, cin = g.inChannels, m = cout / cin
+    let rows = g.output[0] * g.output[1], ow = g.output[2]
+    x.withUnsafeBufferPointer { xb in
+      w.withUnsafeBufferPointer { wb in
+        y.withUnsafeMutableBufferPointer { yb in
+          let xs = SharedPointer(base: UnsafeMutablePointer(mutating: xb.baseAddress!))
+          let ws = SharedPointer(base: UnsafeMutablePointer(mutating: wb.baseAddress!))
+          let ys = SharedPointer(base: yb.baseAddress!)
+          parallelFor(rows, threads: threads) { r in
+            for p in (r * ow)..<(r * ow + ow) {
+              let out = ys.base + p * cout
+              g.forEachTap(p) { tap, q in
+                let src = xs.base + q * cin, wt = ws.base + tap * cout
+                if m == 1 {
+                  for c in 0..<cout { out[c] += src[c] * wt[c] }
+                } else {
+                  for c in 0..<cout { out[c] += src[c / m] * wt[c] }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /// Convolution backward: the weight gradient (PyTorch layout), the bias gradient and the
+  /// input gradient, by the same im2col tiles: dW = col^T dY, dcol = dY W^T then col2im.
+  static func convBackward<T: TensorScalar>(
+    _ x: [T], _ dy: [T], _ g: ConvGeometry, _ packed: PackedConv<T>, hasBias: Bool
+  ) -> (dx: [T], dw: [T], db: [T]?) {
+    let P = g.outPositions, cout = g.outChannels
+    let gi = g.groupIn, go = g.groupOut, taps = g.taps, k = taps * gi
+    var dx = [T](repeating: 0, count: g.inPositions * g.inChannels)
+    var dwPacked = [T](repeating: 0, count: packed.matrices.count)
+    let tile = min(P, tileRows)
+    let col = UnsafeMutablePointer<T>.allocate(capacity: tile * k)
+    defer { col.deallocate() }
+    x.withUnsafeBufferPointer { xb in
+      dy.withUnsafeBufferPointer { db in
+        packed.matrices.withUnsafeBufferPointer { wb in
+          dwPacked.withUnsafeMutableBufferPointer { dwb in
+            dx.withUnsafeMutableBufferPointer { dxb in
+              var p0 = 0
+              while p0 < P {
+                let p1 = min(P, p0 + tile)
+                for group in 0..<g.groups {
+                  im2col(xb.baseAddress!, g, group: group, rows: p0, p1, into: col)
+                  T.gemm(transA: true, transB: false, m: k, n: go, k: p1 - p0, alpha: 1,
+                         a: col, lda: k, b: db.baseAddress! + p0 * cout + group * go, ldb: cout, beta: 1,
+                         c: dwb.baseAddress! + group * k * go, ldc: go)
+                  T.gemm(transA: false, transB: true, m: p1 - p0, n: k, k: go, alpha: 1,
+                         a: db.baseAddress! + p0 * cout + group * go, lda: cout, b: wb.baseAddress! + group * k * go, ldb: go,
+                         beta: 0, c: col, ldc: k)
+                  col2im(col, g, group: group, rows: p0, p1, into: dxb.baseAddress!)
+                }
+                p0 = p1
+              }
+            }
+          }
+        }
+      }
+    }
+    // Back from the packed layout to PyTorch's [Cout][Cin/g][taps].
+    var dw = [T](repeating: 0, count: dwPacked.count)
+    for group in 0..<g.groups {
+      let base = group * k * go
+      for co in 0..<go {
+        for ci in 0..<gi {
+          for t in 0..<taps { dw[((group * go + co) * gi + ci) * taps + t] = dwPacked[base + (t * gi + ci) * go + co] }
+        }
+      }
+    }
+    let dbias: [T]? = hasBias ? channelSums(dy, channels: cout) : nil
+    return (dx, dw, dbias)
+  }
+
+  /// Adds `bias[c]` to every element of channel `c` (the last axis).
+  static func addBias<T: TensorScalar>(_ y: inout [T], _ bias: [T]) {
+    let c = bias.count
+    y.withUnsafeMutableBufferPointer { yb in
+      bias.withUnsafeBufferPointer { bb in
+        var i = 0
+        while i < yb.count {
+          for j in 0..<c { yb[i + j] += bb[j] }
+          i += c
+        }
+      }
+    }
+  }
+
+  /// Per channel (last axis) sums.
+  static func channelSums<T: TensorScalar>(_ y: [T], channels c: Int) -> [T] {
+    var s = [T](repeating: 0, count: c)
+    var i = 0
+    while i < y.count {
+      for j in 0..<c { s[j] += y[i + j] }
+      i += c
+    }
+    return s
+  }
+
+  /// Fully connected: `y = W x + b` with W `[out][in]`.
+  static func fcForward<T: TensorScalar>(_ x: [T], _ w: [T], bias: [T]?, out: Int) -> [T] {
+    var y = bias ?? [T](repeating: 0, count: out)
+    let n = x.count
+    x.withUnsafeBufferPointer { xb in
+      w.withUnsafeBufferPointer { wb in
+        y.withUnsafeMutableBufferPointer { yb in
+          T.gemm(transA: false, transB: false, m: out, n: 1, k: n, alpha: 1, a: wb.baseAddress!, lda: n,
+                 b: xb.baseAddress!, ldb: 1, beta: 1, c: yb.baseAddress!, ldc: 1)
+        }
+      }
+    }
+    return y
+  }
+
+  /// Max or average pool forward, channels last.
+  static func poolForward<T: TensorScalar>(_ x: [T], _ g: ConvGeometry, max isMax: Bool, threads: Int) -> [T] {
+    let c = g.inChannels, P = g.outPositions
+    var y = [T](repeating: isMax ? -T.infinity : 0, count: P * c)
+    x.withUnsafeBufferPointer { xb in
+      y.withUnsafeMutableBufferPointer { yb in
+        let xs = SharedPointer(base: UnsafeMutablePointer(mutating: xb.baseAddress!))
+        let ys = SharedPointer(base: yb.baseAddress!)
+        parallelFor(P, threads: threads) { p in
+          let out = ys.base + p * c
+          g.forEachTap(p) { _, q in
+            let src = xs.base + q * c
+            if isMax {
+              for j in 0..<c where src[j] > out[j] || src[j].isNaN { out[j] = src[j] }
+            } else {
+              for j in 0..<c { out[j] += src[j] }
+            }
+          }
+          if !isMax {
+            let n = T(g.paddedTapCount(p))
+            for j in 0..<c { out[j] /= n }
+          }
+        }
+      }
+    }
+    return y
+  }
+
+  /// Max or average pool backward: the gradient goes to each window's first maximum (as
+  /// PyTorch), or is spread evenly over the window's taps (padding taps take their share).
+  static func poolBackward<T: TensorScalar>(_ x: [T], _ dy: [T], _ g: ConvGeometry, max isMax: Bool) -> [T] {
+    let c = g.inChannels, P = g.outPositions
+    var dx = [T](repeating: 0, count: g.inPositions * c)
+    for p in 0..<P {
+      if isMax {
+        for j in 0..<c {
+          var best = -T.infinity, at = -1
+          g.forEachTap(p) { _, q in
+            let v = x[q * c + j]
+            if at < 0 || v > best || (v.isNaN && !best.isNaN) { best = v; at = q }
+          }
+          if at >= 0 { dx[at * c + j] += dy[p * c + j] }
+        }
+      } else {
+        let n = T(g.paddedTapCount(p))
+        g.forEachTap(p) { _, q in
+          for j in 0..<c { dx[q * c + j] += dy[p * c + j] / n }
+        }
+      }
+    }
+    return dx
+  }
+}

@@ -1,0 +1,76 @@
+import NetcIR
+import NetcPasses
+
+/// The tensors one layer owns, in PyTorch's layouts.
+public struct LayerParameters<T: TensorScalar>: Sendable {
+  /// Conv `[Cout][Cin/g][k...]` or FC `[out][in]`.
+  public var weight: Tensor<T>?
+  /// Conv or FC bias `[Cout]`.
+  public var bias: Tensor<T>?
+  /// BN scale, shift, running mean and running variance, each `[C]`.
+  public var gamma: Tensor<T>?, beta: Tensor<T>?, mean: Tensor<T>?, variance: Tensor<T>?
+
+  /// Empty parameters.
+  public init() {}
+
+  /// The tensor of a parameter by its key (`weight`, `bias`, `gamma`, `beta`, `mean`, `var`).
+  public subscript(key: ParameterKind) -> Tensor<T>? {
+    get {
+      switch key {
+      case .weight: weight
+      case .bias: bias
+      case .gamma: gamma
+      case .beta: beta
+      case .mean: mean
+      case .variance: variance
+      }
+    }
+    set {
+      switch key {
+      case .weight: weight = newValue
+      case .bias: bias = newValue
+      case .gamma: gamma = newValue
+      case .beta: beta = newValue
+      case .mean: mean = newValue
+      case .variance: variance = newValue
+      }
+    }
+  }
+
+  /// The same tensors in another precision.
+  public func converted<U: TensorScalar>(to: U.Type = U.self) -> LayerParameters<U> {
+    var p = LayerParameters<U>()
+    for kind in ParameterKind.allCases { p[kind] = self[kind]?.converted(to: U.self) }
+    return p
+  }
+}
+
+/// The names of a layer's tensors, as the spec's `weights:` writes them.
+public enum ParameterKind: String, CaseIterable, Sendable {
+  case weight, bias, gamma, beta, mean
+  case variance = "var"
+
+  /// Whether training would update it (BN's running statistics are buffers).
+  public var isLearnable: Bool { self != .mean && self != .variance }
+}
+
+/// The parameters a node has, with their expected shapes (empty for nodes with none).
+public func parameterShapes(_ node: Node, _ resolved: ResolvedNode) -> [(ParameterKind, [Int])] {
+  if resolved.elided { return [] }
+  switch node.op {
+  case .conv, .dwconv, .pwconv:
+    let k = resolved.window?.kernel ?? []
+    var out: [(ParameterKind, [Int])] = [(.weight, [resolved.outChannels, resolved.inChannels / resolved.groups] + k)]
+    if node.attributes.bias { out.append((.bias, [resolved.outChannels])) }
+    return out
+  case .fc:
+    var out: [(ParameterKind, [Int])] = [(.weight, [resolved.outChannels, resolved.inChannels])]
+    if node.attributes.bias { out.append((.bias, [resolved.outChannels])) }
+    return out
+  case .bn:
+    let c = resolved.shape.last ?? 0
+    return [(.gamma, [c]), (.beta, [c]), (.mean, [c]), (.variance, [c])]
+  default:
+    return []
+  }
+}

@@ -1,0 +1,236 @@
+import ArgumentParser
+import COpenBLAS
+import NetcBackends
+import NetcDiagnostics
+import NetcFrontend
+import NetcIR
+import NetcPasses
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Output formats of `run`.
+enum RunFormat: String, ExpressibleByArgument, CaseIterable {
+  case text, json
+}
+
+/// Precisions `run` computes in.
+enum Precision: String, ExpressibleByArgument, CaseIterable {
+  case f32, f64
+}
+
+extension Loss: ExpressibleByArgument {}
+
+/// `netc run`: the forward pass on real weights, the loss, gradients and every activation.
+struct Run: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Execute a spec on an input: the output, a loss, gradients and every activation.",
+    discussion: """
+      Tensors are in the spec's own order (HxWxC); a single-channel image may be an HxW
+      matrix. A tensor argument is a .npy file, a JSON/YAML file, or an inline literal such as
+      "[[1, -1]]". Weights follow PyTorch's layouts (conv [Cout][Cin/groups][kh][kw], FC
+      [out][in]). Run is inference: BN uses its running mean and variance, and gradients flow
+      through its affine transform with those statistics fixed.
+      """
+  )
+
+  @Argument(help: "The spec file (YAML).")
+  var spec: String
+
+  @Option(help: ArgumentHelp("The input tensor: a .npy, JSON or YAML file, or an inline literal.", valueName: "tensor"))
+  var input: String
+
+  @Option(help: ArgumentHelp("Weights: a YAML/JSON mapping like the spec's `weights:`, or a directory of LAYER.KIND.npy files (repeatable; later ones win).", valueName: "path"))
+  var weights: [String] = []
+
+  @Option(help: "Seed of the deterministic initialisation of weights no source gives.")
+  var seed: UInt64 = 0
+
+  @Option(help: "Arithmetic: f32 (default) or f64.")
+  var precision: Precision = .f32
+
+  @Option(help: ArgumentHelp("The target: a tensor of the output's shape, or a class index for cross-entropy.", valueName: "tensor"))
+  var target: String?
+
+  @Option(help: "The loss: \(Loss.allCases.map(\.rawValue).joined(separator: ", ")).")
+  var loss: Loss?
+
+  @Flag(help: "Print the gradient of the loss with respect to every parameter and the input.")
+  var grad = false
+
+  @Flag(help: "Print every layer's output, named as in `analyze`.")
+  var trace = false
+
+  @Option(help: "Output format: text or json.")
+  var format: RunFormat = .text
+
+  @Option(help: ArgumentHelp("Also write the results as .npy files into this directory.", valueName: "dir"))
+  var save: String?
+
+  @Option(name: .customLong("set"), help: ArgumentHelp("Bind a var: --set k=9 (repeatable).", valueName: "name=value"))
+  var bindings: [String] = []
+
+  @Option(help: "Worker threads for the kernels (default: the online cores).")
+  var threads: Int?
+
+  @Option(help: ArgumentHelp("Time the forward pass this many times and print the median on standard error.", visibility: .hidden))
+  var repeatCount: Int = 0
+
+  func validate() throws {
+    if (target == nil) != (loss == nil) { throw ValidationError("--target and --loss go together") }
+    if grad && loss == nil { throw ValidationError("--grad needs a loss: add --target T --loss \(Loss.allCases.map(\.rawValue).joined(separator: "|"))") }
+    if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    if repeatCount < 0 { throw ValidationError("--repeat-count must be at least 0") }
+  }
+
+  func run() throws {
+    openblas_set_num_threads(1)  // netc spreads GEMM tiles over threads itself
+    switch precision {
+    case .f32: try execute(Float.self)
+    case .f64: try execute(Double.self)
+    }
+  }
+
+  func execute<T: TensorScalar>(_: T.Type) throws {
+    let values: [String: Int]
+    do { values = try parseBindings(bindings) } catch { throw ExitCode(2) }
+    var inputs = SpecInputs()
+    let spec: Spec
+    do { spec = try inputs.load(self.spec) } catch { throw ExitCode(error == .io ? 2 : 1) }
+    let analysis: Analysis
+    do { analysis = try analyze(spec.graph, bindings: values) } catch {
+      inputs.report(error.diagnostics)
+      throw ExitCode(1)
+    }
+    let graph = spec.graph, shapes = analysis.shapes
+
+    // Weights: the spec's own, then each --weights source.
+    var sources: [WeightSource] = []
+    if let w = spec.weights { sources.append(.mapping(w, file: self.spec)) }
+    for path in weights {
+      if isDirectory(path) {
+        sources.append(.directory(path))
+        continue
+      }
+      do {
+        let file = try SpecFileLoader.load(path: path, maxBytes: 1 << 28)
+        inputs.sources.append(file)
+        if let root = try YAMLReader.read(file, limits: YAMLLimits(maxExpandedNodes: 64_000_000)) {
+          sources.append(.mapping(root, file: path))
+        }
+      } catch {
+        inputs.report(error.diagnostics)
+        throw ExitCode(error.diagnostics.contains { $0.code == .io || $0.code == .sizeLimit } ? 2 : 1)
+      }
+    }
+    let parameters: [LayerParameters<T>?]
+    do { parameters = try WeightBinding.bind(graph, shapes, sources: sources, seed: seed) } catch {
+      inputs.report(error.diagnostics)
+      throw ExitCode(error.diagnostics.contains { $0.code == .weightFile } ? 2 : 1)
+    }
+
+    // The input, in the spec's input shape.
+    var x: Tensor<T>
+    do { x = try TensorArgument.read(input, what: "--input", sources: &inputs.sources) } catch {
+      inputs.report(error.diagnostics)
+      throw ExitCode(2)
+    }
+    let inShape = shapes[0]
+    if x.shape != inShape {
+      let matrixForOneChannel = inShape.count == 3 && inShape[2] == 1 && x.shape == Array(inShape.prefix(2))
+      let flatForVector = inShape.count == 1 && x.count == inShape[0]
+      guard matrixForOneChannel || flatForVector else {
+        fail("the input is \(shapeName(x.shape)), the spec's input is \(shapeName(inShape))"
+             + (inShape.count == 3 && inShape[2] == 1 ? " (or \(shapeName(Array(inShape.prefix(2)))) for one channel)" : ""))
+        throw ExitCode(2)
+      }
+      x = Tensor(shape: inShape, data: x.data)
+    }
+
+    var lossTarget: Tensor<T>?
+    if let target {
+      do { lossTarget = try TensorArgument.read(target, what: "--target", sources: &inputs.sources) } catch {
+        inputs.report(error.diagnostics)
+        throw ExitCode(2)
+      }
+    }
+
+    let interpreter = Interpreter(graph: graph, shapes: shapes, parameters: parameters, threads: threads ?? onlineCores())
+    if repeatCount > 0 { timeForward(interpreter, x) }
+    let activations = interpreter.forward(x)
+    let y = activations[graph.outputID]
+    var result = RunResult(output: y)
+    if let loss, let lossTarget {
+      switch loss.evaluate(y, target: lossTarget) {
+      case .failure(let e):
+        fail("--target: \(e.message)")
+        throw ExitCode(2)
+      case .success(let (value, dy)):
+        result.loss = (loss.rawValue, value)
+        if grad {
+          let g = interpreter.backward(activations, outputGradient: dy)
+          for node in graph.layers {
+            guard let lg = g.layers[node.id] else { continue }
+            for kind in ParameterKind.allCases where kind.isLearnable {
+              if let t = lg[kind] { result.gradients.append(("\(node.name).\(kind.rawValue)", t)) }
+            }
+          }
+          result.gradients.append(("input", g.input))
+        }
+      }
+    }
+    if trace {
+      result.trace = graph.layers.map { ($0.name, activations[$0.id]) }
+    }
+    if let save {
+      do { try result.save(to: save) } catch {
+        fail(error.message)
+        throw ExitCode(2)
+      }
+    }
+    Output.standard.write(format == .json ? result.json() : result.text())
+  }
+
+  func fail(_ message: String) {
+    Output.error.write("netc: error: \(message)\n")
+  }
+
+  func shapeName(_ shape: [Int]) -> String { shape.isEmpty ? "a scalar" : formatShape(shape) }
+
+  func timeForward<T: TensorScalar>(_ interpreter: Interpreter<T>, _ x: Tensor<T>) {
+    var times: [Double] = []
+    for _ in 0..<repeatCount {
+      let start = now()
+      _ = interpreter.output(x)
+      times.append(now() - start)
+    }
+    times.sort()
+    let median = times[times.count / 2]
+    Output.error.write("forward: median \(String(format3(median * 1000))) ms, best \(format3(times[0] * 1000)) ms over \(repeatCount) runs, \(interpreter.threads) thread\(interpreter.threads == 1 ? "" : "s")\n")
+  }
+}
+
+/// Seconds on the monotonic clock.
+func now() -> Double {
+  var t = timespec()
+  clock_gettime(CLOCK_MONOTONIC, &t)
+  return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+}
+
+/// A number with three decimals.
+func format3(_ v: Double) -> String {
+  let scaled = (v * 1000).rounded()
+  let whole = Int(scaled / 1000), frac = Int(abs(scaled).truncatingRemainder(dividingBy: 1000))
+  let f = String(frac)
+  return "\(whole).\(String(repeating: "0", count: 3 - f.count))\(f)"
+}
+
+/// The online processor count.
+func onlineCores() -> Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+
+/// Whether `path` is a directory.
+func isDirectory(_ path: String) -> Bool {
+  var info = stat()
+  return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+}

@@ -1,0 +1,100 @@
+import NetcBackends
+
+/// What `run` reports, in order: the output, the loss, gradients and the trace.
+struct RunResult<T: TensorScalar> {
+  var output: Tensor<T>
+  var loss: (name: String, value: T)?
+  var gradients: [(String, Tensor<T>)] = []
+  var trace: [(String, Tensor<T>)] = []
+
+  init(output: Tensor<T>) { self.output = output }
+
+  /// One JSON object, as the spec language page shows it.
+  func json() -> String {
+    var fields = ["  \"output\": " + nested(output, json: true)]
+    if let loss { fields.append("  \"loss\": " + number(loss.value, json: true)) }
+    func object(_ items: [(String, Tensor<T>)]) -> String {
+      "{\n" + items.map { "    \(JSONFormat.string($0.0)): \(nested($0.1, json: true))" }.joined(separator: ",\n") + "\n  }"
+    }
+    if !gradients.isEmpty { fields.append("  \"gradients\": " + object(gradients)) }
+    if !trace.isEmpty { fields.append("  \"trace\": " + object(trace)) }
+    return "{\n" + fields.joined(separator: ",\n") + "\n}\n"
+  }
+
+  /// A readable report: each tensor under a heading with its shape.
+  func text() -> String {
+    func block(_ name: String, _ t: Tensor<T>, level: Int = 0) -> String {
+      let shape = t.shape.isEmpty ? "scalar" : t.shape.map(String.init).joined(separator: "x")
+      // A one-channel image reads best as the matrix it is.
+      var shown = t
+      var note = ""
+      if t.shape.count == 3 && t.shape[2] == 1 {
+        shown = Tensor(shape: Array(t.shape.prefix(2)), data: t.data)
+        note = ", shown as \(t.shape[0])x\(t.shape[1])"
+      }
+      let pad = String(repeating: "  ", count: level)
+      return pad + "\(name) (\(shape)\(note)):\n" + indent(nested(shown, json: false, pretty: true), pad + "  ") + "\n"
+    }
+    var out = block("output", output)
+    if let loss { out += "loss (\(loss.name)): \(number(loss.value, json: false))\n" }
+    if !gradients.isEmpty {
+      out += "\ngradients:\n"
+      for (name, t) in gradients { out += block(name, t, level: 1) }
+    }
+    if !trace.isEmpty {
+      out += "\ntrace:\n"
+      for (name, t) in trace { out += block(name, t, level: 1) }
+    }
+    return out
+  }
+
+  /// Writes `output.npy`, `loss.npy`, `gradients/KEY.npy` and `trace/LAYER.npy` into `dir`.
+  func save(to dir: String) throws(FileError) {
+    let base = dir.hasSuffix("/") ? dir : dir + "/"
+    try FileSystem.makeDirectory(dir)
+    try NpyFile.write(output, to: base + "output.npy")
+    if let loss { try NpyFile.write(Tensor(shape: [], data: [loss.value]), to: base + "loss.npy") }
+    if !gradients.isEmpty {
+      try FileSystem.makeDirectory(base + "gradients")
+      for (name, t) in gradients { try NpyFile.write(t, to: base + "gradients/\(name).npy") }
+    }
+    if !trace.isEmpty {
+      try FileSystem.makeDirectory(base + "trace")
+      for (name, t) in trace { try NpyFile.write(t, to: base + "trace/\(name).npy") }
+    }
+  }
+
+  func indent(_ s: String, _ pad: String) -> String {
+    s.split(separator: "\n", omittingEmptySubsequences: false).map { pad + $0 }.joined(separator: "\n")
+  }
+
+  /// A value as JSON (non-finite values as null) or as text; integers without a fraction.
+  func number(_ v: T, json: Bool) -> String {
+    guard v.isFinite else { return json ? "null" : (v.isNaN ? "nan" : v < 0 ? "-inf" : "inf") }
+    if v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }
+    if let f = v as? Float { return f.description }
+    return (v as! Double).description
+  }
+
+  /// Nested lists in the tensor's shape; `pretty` puts each row of a matrix on its own line.
+  func nested(_ t: Tensor<T>, json: Bool, pretty: Bool = false) -> String {
+    if t.shape.isEmpty { return number(t.data[0], json: json) }
+    var out = ""
+    func emit(_ depth: Int, _ offset: Int, _ stride: Int) {
+      let n = t.shape[depth]
+      let inner = stride / max(n, 1)
+      out += "["
+      for i in 0..<n {
+        if i > 0 { out += pretty && depth < t.shape.count - 1 ? ",\n" + String(repeating: " ", count: depth + 1) : ", " }
+        if depth == t.shape.count - 1 {
+          out += number(t.data[offset + i], json: json)
+        } else {
+          emit(depth + 1, offset + i * inner, inner)
+        }
+      }
+      out += "]"
+    }
+    emit(0, 0, t.count)
+    return out
+  }
+}

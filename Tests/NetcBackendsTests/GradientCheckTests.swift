@@ -1,0 +1,90 @@
+import NetcDiagnostics
+import NetcFrontend
+import NetcPasses
+import Testing
+
+@testable import NetcBackends
+
+/// Finite differences against the backward pass on random small specs (float64).
+@Suite struct GradientCheckTests {
+  /// Random specs: a pick of window ops, BN, activations and structures, each on a random
+  /// small input. Shapes are kept valid by construction (`pad same`, kernel <= extent).
+  static func randomSpec(_ rng: inout SplitMix64) -> String {
+    func pick<T>(_ items: [T]) -> T { items[Int(rng.next() % UInt64(items.count))] }
+    let oneD = pick([true, false])
+    let extent = 5 + Int(rng.next() % 3), c = 1 + Int(rng.next() % 3)
+    var layers: [String] = []
+    let convs = [
+      "CONV3-\(2 + Int(rng.next() % 2)) pad same stride \(pick([1, 2]))",
+      "CONV2-2 pad same dilation 2",
+      "DWCONV3 pad 1",
+      "PWCONV-3",
+      "CONV3-4 groups \(c == 2 ? 2 : 1) pad 1 bias false",
+    ]
+    let acts = ["TANH", "SIGMOID", "GELU", "LEAKYRELU slope 0.1", "SOFTMAX", "IDENTITY"]
+    for _ in 0..<(2 + Int(rng.next() % 2)) {
+      layers.append(pick(convs))
+      if rng.next() % 2 == 0 { layers.append("BN") }
+      layers.append(pick(acts))
+    }
+    layers.append(pick(["AVGPOOL-2 pad 1 round ceil", "POOL-2 stride 1", "GAP"]))
+    layers.append("FLATTEN")
+    layers.append("FC-3")
+    let body = layers.map { "  - \"\($0)\"" }.joined(separator: "\n")
+    let residual = rng.next() % 2 == 0
+      ? "\n  - residual:\n      body: [\"CONV3-4 pad 1\", TANH]\n      shortcut: auto" : ""
+    let input = oneD ? "\(extent)x\(c)" : "\(extent)x\(extent - 1)x\(c)"
+    return "name: random\ninput: \(input)\nlayers:\(residual)\n\(body)\n"
+  }
+
+  @Test(arguments: 0..<12)
+  func backwardMatchesFiniteDifferences(_ seed: Int) throws {
+    var rng = SplitMix64(seed: UInt64(seed) &* 7919)
+    let text = Self.randomSpec(&rng)
+    let spec = try SpecLoader.parse(SourceFile(path: "random\(seed).yaml", text: text))
+    let shapes = try inferShapes(spec.graph, bindings: [:])
+    var params: [LayerParameters<Double>?] = try WeightBinding.bind(spec.graph, shapes, sources: [], seed: UInt64(seed))
+    // Non-trivial BN statistics and affine parameters.
+    for i in params.indices where params[i]?.gamma != nil {
+      for kind in [ParameterKind.gamma, .beta, .mean, .variance] {
+        let n = params[i]![kind]!.count
+        params[i]![kind] = Tensor(shape: [n], data: (0..<n).map { _ in kind == .variance || kind == .gamma ? rng.uniform(0.5, 1.5) : rng.uniform(-0.3, 0.3) })
+      }
+    }
+    let inShape = shapes[0]
+    let x = Tensor<Double>(shape: inShape, data: (0..<inShape.reduce(1, *)).map { _ in rng.uniform(-1, 1) })
+    let target = Tensor<Double>(shape: [3], data: [0.3, -0.2, 0.5])
+
+    func loss(_ p: [LayerParameters<Double>?], _ x: Tensor<Double>) -> Double {
+      let net = Interpreter(graph: spec.graph, shapes: shapes, parameters: p)
+      return try! Loss.sse.evaluate(net.output(x), target: target).get().0
+    }
+    let net = Interpreter(graph: spec.graph, shapes: shapes, parameters: params)
+    let values = net.forward(x)
+    let (_, dy) = try Loss.sse.evaluate(values[spec.graph.outputID], target: target).get()
+    let g = net.backward(values, outputGradient: dy)
+
+    let h = 1e-6
+    func check(_ analytic: Double, _ plus: Double, _ minus: Double, _ what: String) {
+      let numeric = (plus - minus) / (2 * h)
+      #expect(abs(analytic - numeric) <= 1e-5 * max(1, abs(numeric)), "\(what): backward \(analytic), finite difference \(numeric)\n\(text)")
+    }
+    for i in stride(from: 0, to: x.count, by: max(1, x.count / 8)) {
+      var xp = x, xm = x
+      xp.data[i] += h
+      xm.data[i] -= h
+      check(g.input.data[i], loss(params, xp), loss(params, xm), "input[\(i)]")
+    }
+    for node in spec.graph.layers {
+      for kind in ParameterKind.allCases where kind.isLearnable {
+        guard let t = params[node.id]?[kind], let analytic = g.layers[node.id]?[kind] else { continue }
+        for i in stride(from: 0, to: t.count, by: max(1, t.count / 3)) {
+          var pp = params, pm = params
+          pp[node.id]![kind]!.data[i] += h
+          pm[node.id]![kind]!.data[i] -= h
+          check(analytic.data[i], loss(pp, x), loss(pm, x), "\(node.name).\(kind.rawValue)[\(i)]")
+        }
+      }
+    }
+  }
+}

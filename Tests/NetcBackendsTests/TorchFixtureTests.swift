@@ -1,0 +1,105 @@
+import Foundation
+import NetcDiagnostics
+import NetcFrontend
+import NetcPasses
+import Testing
+
+@testable import NetcBackends
+
+/// A PyTorch fixture from scripts/run/generate_fixtures.py: a spec, weights, an input and
+/// the reference output, loss and gradients, all computed by PyTorch in float64.
+struct TorchFixture {
+  var name: String
+  var root: YAMLNode
+
+  static let names: [String] = {
+    let dir = Bundle.module.resourceURL!.appendingPathComponent("Fixtures/torch")
+    let files = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+    return files.filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.sorted()
+  }()
+
+  init(_ name: String) throws {
+    self.name = name
+    let url = Bundle.module.resourceURL!.appendingPathComponent("Fixtures/torch/\(name).json")
+    let source = SourceFile(path: url.path, text: try String(contentsOf: url, encoding: .utf8))
+    root = try YAMLReader.read(source)!
+  }
+
+  subscript(key: String) -> YAMLNode? { root.mapping?.first { $0.key.scalar == key }?.value }
+
+  func tensor<T: TensorScalar>(_ node: YAMLNode?, as: T.Type = T.self) throws -> Tensor<T> {
+    try TensorLiteral.read(node!)
+  }
+}
+
+/// What a fixture's spec computes in precision `T`: output, loss and gradients by name.
+func runFixture<T: TensorScalar>(_ f: TorchFixture, as: T.Type) throws -> (output: Tensor<T>, loss: T, gradients: [String: Tensor<T>]) {
+  let spec = try SpecLoader.parse(SourceFile(path: "\(f.name).yaml", text: f["spec"]!.scalar!))
+  let shapes = try inferShapes(spec.graph, bindings: [:])
+  let params: [LayerParameters<T>?] = try WeightBinding.bind(
+    spec.graph, shapes, sources: [.mapping(f["weights"]!, file: "fixture.json")], seed: 0)
+  let interpreter = Interpreter(graph: spec.graph, shapes: shapes, parameters: params, threads: 2)
+  let x: Tensor<T> = try f.tensor(f["input"])
+  let values = interpreter.forward(x)
+  let y = values[spec.graph.outputID]
+  let loss = Loss(rawValue: f["loss"]!.scalar!)!
+  let (value, dy) = try loss.evaluate(y, target: f.tensor(f["target"])).get()
+  let g = interpreter.backward(values, outputGradient: dy)
+  var grads: [String: Tensor<T>] = ["input": g.input]
+  for node in spec.graph.layers {
+    for kind in ParameterKind.allCases where kind.isLearnable {
+      if let t = g.layers[node.id]?[kind] { grads["\(node.name).\(kind.rawValue)"] = t }
+    }
+  }
+  return (y, value, grads)
+}
+
+extension LossError: Error {}
+
+/// Checks `actual` against the reference within `tolerance` relative to the reference's
+/// largest magnitude (elementwise relative error is meaningless for entries near zero,
+/// which sums of products with mixed signs produce).
+func expectClose<T: TensorScalar>(_ actual: Tensor<T>, _ expected: Tensor<Double>, tolerance: Double, _ what: String) {
+  #expect(actual.shape == expected.shape, "\(what): shape \(actual.shape) vs PyTorch \(expected.shape)")
+  guard actual.shape == expected.shape else { return }
+  let scale = max(expected.data.map { abs($0) }.max() ?? 0, 1e-30)
+  var worst = 0.0, at = 0
+  for i in 0..<actual.count {
+    let e = abs(Double(actual.data[i]) - expected.data[i]) / scale
+    if e > worst { worst = e; at = i }
+  }
+  #expect(worst <= tolerance, "\(what): element \(at) is \(actual.data[at]), PyTorch \(expected.data[at]) (relative error \(worst))")
+}
+
+@Suite struct TorchFixtureTests {
+  @Test func fixturesArePresent() {
+    #expect(TorchFixture.names.count >= 18)
+  }
+
+  @Test(arguments: TorchFixture.names)
+  func float64MatchesPyTorch(_ name: String) throws {
+    let f = try TorchFixture(name)
+    let (y, loss, grads) = try runFixture(f, as: Double.self)
+    try check(f, y, loss, grads, tolerance: 1e-10)
+  }
+
+  @Test(arguments: TorchFixture.names)
+  func float32MatchesPyTorch(_ name: String) throws {
+    let f = try TorchFixture(name)
+    let (y, loss, grads) = try runFixture(f, as: Float.self)
+    try check(f, y, loss, grads, tolerance: 1e-5)
+  }
+
+  func check<T: TensorScalar>(_ f: TorchFixture, _ y: Tensor<T>, _ loss: T, _ grads: [String: Tensor<T>], tolerance: Double) throws {
+    expectClose(y, try f.tensor(f["output"]), tolerance: tolerance, "\(f.name) output")
+    let expectedLoss = TensorLiteral.number(f["loss_value"]!)!
+    #expect(abs(Double(loss) - expectedLoss) <= tolerance * max(abs(expectedLoss), 1), "\(f.name) loss \(loss) vs \(expectedLoss)")
+    let expected = f["gradients"]!.mapping!
+    #expect(Set(grads.keys) == Set(expected.map { $0.key.scalar! }), "\(f.name): gradient keys")
+    for pair in expected {
+      let key = pair.key.scalar!
+      guard let g = grads[key] else { continue }
+      expectClose(g, try f.tensor(pair.value), tolerance: tolerance, "\(f.name) d\(key)")
+    }
+  }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import Testing
+
+@testable import NetcDriver
+
+/// Runs netc in-process with standard output and error captured through temporary files.
+func capture(_ arguments: [String]) -> (code: Int32, out: String, err: String) {
+  let dir = FileManager.default.temporaryDirectory.appendingPathComponent("netc-run-\(UUID().uuidString)")
+  try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+  let outPath = dir.appendingPathComponent("out").path, errPath = dir.appendingPathComponent("err").path
+  let savedOut = dup(1), savedErr = dup(2)
+  let o = open(outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644), e = open(errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+  dup2(o, 1)
+  dup2(e, 2)
+  let code = Netc.run(arguments)
+  dup2(savedOut, 1)
+  dup2(savedErr, 2)
+  close(o); close(e); close(savedOut); close(savedErr)
+  let out = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+  let err = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+  try? FileManager.default.removeItem(at: dir)
+  return (code, out, err)
+}
+
+let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+/// Tests share standard output, so they run one at a time.
+@Suite(.serialized) struct RunCommandTests {
+  /// The spec page's JSON example: the MLP of specs/run-mlp3.yaml (arithmetic in the spec
+  /// and in NetcBackendsTests/ExerciseTests): loss 9, dW1 = [[0, 0], [-6, 6]], dx = (0, -6).
+  @Test func jsonAsTheSpecPageShows() {
+    let r = capture(["run", "\(repoRoot)/specs/run-mlp3.yaml", "--input", "[1, -1]", "--target", "2", "--loss", "sse", "--grad", "--trace", "--format", "json"])
+    #expect(r.code == 0, "\(r.err)")
+    #expect(r.out == """
+      {
+        "output": [-1],
+        "loss": 9,
+        "gradients": {
+          "l1.weight": [[0, 0], [-6, 6]],
+          "l2.weight": [[-6, 6], [-6, 6]],
+          "l3.weight": [[0, 6]],
+          "input": [0, -6]
+        },
+        "trace": {
+          "l1": [1, -1],
+          "l2": [0, -1],
+          "l3": [-1]
+        }
+      }
+
+      """)
+  }
+
+  /// The checkerboard (specs/run-checkerboard.yaml): 5/9 = 0.5555556 and 4/9 = 0.44444445
+  /// as the shortest Float decimals; in f64, 0.5555555555555556 and 0.4444444444444444.
+  @Test func checkerboardTextAndPrecision() {
+    let spec = "\(repoRoot)/specs/run-checkerboard.yaml", input = "\(repoRoot)/specs/run-checkerboard.input.json"
+    let r = capture(["run", spec, "--input", input])
+    #expect(r.code == 0, "\(r.err)")
+    #expect(r.out.hasPrefix("output (6x6x1, shown as 6x6):\n  [[0.5555556, 0.44444445, 0.5555556, 0.44444445, 0.5555556, 0.44444445],\n"))
+    let d = capture(["run", spec, "--input", input, "--precision", "f64", "--format", "json"])
+    #expect(d.out.contains("[[0.5555555555555556], [0.4444444444444444], "))
+  }
+
+  @Test func saveWritesNpyFiles() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("netc-save-\(UUID().uuidString)").path
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let r = capture(["run", "\(repoRoot)/specs/run-conv1d.yaml", "--input", "[[1], [0], [2], [-1], [3]]", "--target", "1", "--loss", "half-sse", "--grad", "--save", dir])
+    #expect(r.code == 0, "\(r.err)")
+    for name in ["output.npy", "loss.npy", "gradients/conv.weight.npy", "gradients/fc.bias.npy", "gradients/input.npy"] {
+      #expect(FileManager.default.fileExists(atPath: "\(dir)/\(name)"), "\(name)")
+    }
+    // Read back through --input: the saved input gradient is 5x1 like the input.
+    let back = capture(["run", "\(repoRoot)/specs/run-conv1d.yaml", "--input", "\(dir)/gradients/input.npy", "--format", "json"])
+    #expect(back.code == 0, "\(back.err)")
+  }
+
+  @Test(arguments: [
+    (["--input", "[1, 2, 3]"], Int32(2), "netc: error: the input is 3, the spec's input is 2"),
+    (["--input", "[1, -1]", "--grad"], Int32(2), "--grad needs a loss"),
+    (["--input", "[1, -1]", "--target", "[1, 2]", "--loss", "sse"], Int32(2), "--target: the target is 2, the output is 1"),
+    (["--input", "[1, -1]", "--target", "3", "--loss", "cross-entropy"], Int32(2), "cross-entropy needs a class index from 0 to 0, got 3"),
+    (["--input", "missing.npy"], Int32(2), "cannot read `missing.npy`"),
+    (["--input", "[1, [2]]"], Int32(2), "error: expected a number, got a list"),
+  ])
+  func badArgumentsAreReported(_ extra: [String], _ code: Int32, _ message: String) {
+    let r = capture(["run", "\(repoRoot)/specs/run-mlp3.yaml"] + extra)
+    #expect(r.code == code)
+    #expect(r.err.contains(message), "\(r.err)")
+  }
+
+  @Test func wrongWeightShapeInTheSpecExitsOne() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("netc-w-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let spec = dir.appendingPathComponent("s.yaml").path
+    try "name: s\ninput: 2\nlayers: [FC-2 name l1]\nweights:\n  l1: { weight: [[1, 2, 3]] }\n".write(toFile: spec, atomically: true, encoding: .utf8)
+    let r = capture(["run", spec, "--input", "[1, 1]"])
+    #expect(r.code == 1)
+    #expect(r.err.contains("s.yaml:5:17: error: `l1.weight` is 1x3, expected 2x2 ([out][in])"), "\(r.err)")
+  }
+
+  @Test func weightsDirectoryAndFile() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("netc-wd-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir.appendingPathComponent("npy"), withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let spec = dir.appendingPathComponent("s.yaml").path
+    try "name: s\ninput: 2\nlayers: [FC-1 name f]\n".write(toFile: spec, atomically: true, encoding: .utf8)
+    // A JSON weights file: y = 2*1 + 3*1 + 1 = 6.
+    let json = dir.appendingPathComponent("w.json").path
+    try #"{"f": {"weight": [[2, 3]], "bias": [1]}}"#.write(toFile: json, atomically: true, encoding: .utf8)
+    let r = capture(["run", spec, "--input", "[1, 1]", "--weights", json, "--format", "json"])
+    #expect(r.out.contains("\"output\": [6]"), "\(r.err)")
+    // A directory of .npy: f.weight = [[0.5, 0.25]] (no bias file: the seeded init fills it).
+    let npy = try Data(NpyFileBytes.float32([1, 2], [0.5, 0.25]))
+    try npy.write(to: dir.appendingPathComponent("npy/f.weight.npy"))
+    try Data(NpyFileBytes.float32([1], [0])).write(to: dir.appendingPathComponent("npy/f.bias.npy"))
+    let d = capture(["run", spec, "--input", "[4, 8]", "--weights", dir.appendingPathComponent("npy").path, "--format", "json"])
+    #expect(d.out.contains("\"output\": [4]"), "\(d.err)")  // 0.5*4 + 0.25*8 + 0 = 4
+    try Data(NpyFileBytes.float32([1], [0])).write(to: dir.appendingPathComponent("npy/g.bias.npy"))
+    let bad = capture(["run", spec, "--input", "[4, 8]", "--weights", dir.appendingPathComponent("npy").path])
+    #expect(bad.code == 1)
+    #expect(bad.err.contains("weights for `g` (in `"), "\(bad.err)")
+  }
+}
+
+/// Builds .npy bytes by hand (format 1.0, `<f4`), independently of netc's writer.
+enum NpyFileBytes {
+  static func float32(_ shape: [Int], _ values: [Float]) -> [UInt8] {
+    let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
+    var header = "{'descr': '<f4', 'fortran_order': False, 'shape': \(shapeText), }"
+    header += String(repeating: " ", count: 63 - (10 + header.utf8.count) % 64) + "\n"
+    var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count), 0] + Array(header.utf8)
+    for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes += $0 } }
+    return bytes
+  }
+}

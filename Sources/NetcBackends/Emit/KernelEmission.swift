@@ -209,10 +209,10 @@ extension Emission {
                   for q in 0..<n { w.line("a\(q) = a\(q).addingProduct(Self.load8(xo + \(tapOff[t] + q * sw)), \(k))") }
                 }
                 for q in 0..<n {
-                  let act = vectorActivation(step.activation)
-                  w.line("\(act.isEmpty ? "let" : "var") r = a\(q)")
+                  let act = vectorActivation(step.activation, "r\(q)")
+                  w.line("\(act.isEmpty ? "let" : "var") r\(q) = a\(q)")
                   for l in act { w.line(l) }
-                  w.line("Self.store8(yr + \(ox == "0" ? "" : "\(ox) * \(cout) + ")\(q * cout) + c, r)")
+                  w.line("Self.store8(yr + \(ox == "0" ? "" : "\(ox) * \(cout) + ")\(q * cout) + c, r\(q))")
                 }
               }
             }

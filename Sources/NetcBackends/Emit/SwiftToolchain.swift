@@ -12,7 +12,7 @@ public enum SwiftToolchain {
       for dir in String(cString: env).split(separator: ":") where isExecutable("\(dir)/swiftc") { return "\(dir)/swiftc" }
     }
     // /proc/self/maps names the loaded libswiftCore.so: PREFIX/lib/swift/linux/libswiftCore.so.
-    if let maps = try? FileIO.read("/proc/self/maps", maxBytes: 1 << 24) {
+    if let maps = readStream("/proc/self/maps") {
       for line in String(decoding: maps, as: UTF8.self).split(separator: "\n") where line.hasSuffix("/libswiftCore.so") {
         guard let slash = line.firstIndex(of: "/") else { continue }
         var parts = line[slash...].split(separator: "/", omittingEmptySubsequences: false).map(String.init)
@@ -29,7 +29,7 @@ public enum SwiftToolchain {
   /// Flags that let `SIMD8<Float>.addingProduct` become one FMA instruction: AVX2 and FMA
   /// when this CPU has both (per /proc/cpuinfo), else none (then each lane calls `fmaf`).
   public static func targetFlags() -> [String] {
-    guard let info = try? FileIO.read("/proc/cpuinfo", maxBytes: 1 << 24) else { return [] }
+    guard let info = readStream("/proc/cpuinfo") else { return [] }
     let text = String(decoding: info, as: UTF8.self)
     guard let flags = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return [] }
     let set = Set(flags.split(separator: " ").map(String.init))
@@ -68,6 +68,22 @@ public enum SwiftToolchain {
 
   /// Creates a directory and its parents.
   public static func makeDirectory(_ path: String) throws(FileError) { try FileIO.makeDirectory(path) }
+
+  /// A file read to its end in chunks: /proc files report a size of 0.
+  static func readStream(_ path: String) -> [UInt8]? {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var out: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while out.count < 1 << 26 {
+      let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
+      if n < 0 && errno == EINTR { continue }
+      if n <= 0 { break }
+      out += chunk[0..<n]
+    }
+    return out
+  }
 
   static func isExecutable(_ path: String) -> Bool { access(path, X_OK) == 0 }
 }

@@ -260,14 +260,21 @@ extension Emission {
       w.line("let yr = y + \(indexExpr(rows.terms([g.output[1] * ow * cout, ow * cout])))")
       let groups = LoopNest(vars: [("g", g.groups)])
       groups.write(&w) { w in
-        for cb in 0..<(gop + 15) / 16 {
-          let bw = min(16, gop - cb * 16), nv = bw / 8
+        // Blocks whose 16 lanes are all real channels run in a loop over `cb`; the last
+        // block (8 or 16 lanes, some of them padding) is written out on its own.
+        let fullBlocks = go / 16
+        var kinds: [(cb: String, start: Int, bw: Int, valid: Int)] = []
+        if fullBlocks > 0 { kinds.append(("cb", 0, 16, 16)) }
+        if go % 16 > 0 { kinds.append(("\(fullBlocks)", fullBlocks * 16, gop - fullBlocks * 16, go % 16)) }
+        for kind in kinds {
+          let bw = kind.bw, nv = bw / 8
           let pb = nv == 2 ? 6 : 12
+          let cbTerms: [(String, Int)] = kind.cb == "cb" ? [("cb", 1)] : []
           func tile(_ n: Int, _ ox: String, _ w: inout SourceWriter) {
             w.block("do") { w in
               w.line("let xo = xr + \(indexExpr(groups.terms([gi]) + (ox == "0" ? [] : [(ox, sw)])))")
-              w.line("let wb = w + \(indexExpr(groups.terms([gop * taps * gi]), cb * 16 * taps * gi))")
-              w.line("let yo = yr + \(indexExpr(groups.terms([go]) + (ox == "0" ? [] : [(ox, cout)]), cb * 16))")
+              w.line("let wb = w + \(indexExpr(groups.terms([gop * taps * gi]) + cbTerms.map { ($0.0, 16 * taps * gi) }, kind.start * taps * gi))")
+              w.line("let yo = yr + \(indexExpr(groups.terms([go]) + (ox == "0" ? [] : [(ox, cout)]) + cbTerms.map { ($0.0, 16) }, kind.start))")
               for q in 0..<n { for v in 0..<nv { w.line("var a\(q)_\(v) = SIMD8<Float>()") } }
               func tapBody(_ xt: String, _ wt: String, _ w: inout SourceWriter) {
                 w.block("for ci in 0..<\(gi)") { w in
@@ -288,13 +295,13 @@ extension Emission {
                   tapBody("xt", "wt", &w)
                 }
               }
-              let act = vectorActivation(step.activation)
               for v in 0..<nv {
-                if hasBias { w.line("let b\(v) = Self.load8(b + \(indexExpr(groups.terms([gop]), cb * 16 + v * 8)))") }
+                if hasBias { w.line("let b\(v) = Self.load8(b + \(indexExpr(groups.terms([gop]) + cbTerms.map { ($0.0, 16) }, kind.start + v * 8)))") }
               }
+              let act = vectorActivation(step.activation)
               for q in 0..<n {
                 for v in 0..<nv {
-                  let lanes = min(8, go - cb * 16 - v * 8)
+                  let lanes = min(8, kind.valid - v * 8)
                   if lanes <= 0 { continue }
                   w.line("\(act.isEmpty ? "let" : "var") r\(q)_\(v) = a\(q)_\(v)\(hasBias ? " + b\(v)" : "")")
                   for l in vectorActivation(step.activation, "r\(q)_\(v)") { w.line(l) }
@@ -308,10 +315,20 @@ extension Emission {
               }
             }
           }
-          if ow / pb > 0 {
-            w.block("for t in 0..<\(ow / pb)") { w in tile(pb, "t * \(pb)", &w) }
+          func pixels(_ w: inout SourceWriter) {
+            if ow / pb > 0 {
+              w.block("for t in 0..<\(ow / pb)") { w in tile(pb, "t * \(pb)", &w) }
+            }
+            if ow % pb > 0 { tile(ow % pb, "\(ow / pb * pb)", &w) }
           }
-          if ow % pb > 0 { tile(ow % pb, "\(ow / pb * pb)", &w) }
+          if kind.cb == "cb" && fullBlocks > 1 {
+            w.block("for cb in 0..<\(fullBlocks)") { w in pixels(&w) }
+          } else if kind.cb == "cb" {
+            w.line("let cb = 0")
+            pixels(&w)
+          } else {
+            pixels(&w)
+          }
         }
       }
     }

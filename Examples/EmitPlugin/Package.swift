@@ -8,6 +8,8 @@ let package = Package(
   targets: [
     .executableTarget(
       name: "TinyNet",
+      // The standard library's rounding and SIMD fused multiply-add call libm on Linux.
+      linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))],
       plugins: [.plugin(name: "NetcEmitPlugin", package: "netc")]
     )
   ]

@@ -8,6 +8,7 @@ let package = Package(
   products: [
     .executable(name: "netc", targets: ["netc"]),
     .library(name: "NetcDriver", targets: ["NetcDriver"]),
+    .plugin(name: "NetcEmitPlugin", targets: ["NetcEmitPlugin"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
@@ -39,6 +40,8 @@ let package = Package(
       ]
     ),
     .executableTarget(name: "netc", dependencies: ["NetcDriver"]),
+    // Spec files (*.netspec.yaml) of a target become kernels at build time.
+    .plugin(name: "NetcEmitPlugin", capability: .buildTool(), dependencies: ["netc"]),
     .target(
       name: "NetcTestSupport",
       dependencies: ["NetcDiagnostics", "NetcIR", "NetcFrontend", "NetcPasses"],

@@ -1,0 +1,54 @@
+import ArgumentParser
+import NetcBackends
+
+/// `netc emit`: one self-contained Swift file of kernels specialised for a spec.
+struct Emit: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Write specialised Swift kernels for a spec whose every shape is known.",
+    discussion: """
+      The output is one Swift file with no import but the standard library (Foundation only
+      to read the weights file): a final class named after the spec with inputShape,
+      outputShape and forward(input, output) on contiguous Float buffers, channels last.
+      Weights follow PyTorch's layouts in the spec or --weights and are repacked into the
+      kernels' layouts; they are written beside the source (NAME.weights, read with
+      init(weightsFile:)) or, with --embed-weights, into the source (init()).
+      """
+  )
+
+  @Argument(help: "The spec file (YAML).")
+  var spec: String
+
+  @Option(name: .shortAndLong, help: ArgumentHelp("The Swift file to write (default: TYPE.swift).", valueName: "path"))
+  var output: String?
+
+  @Flag(help: "Embed the weights in the source instead of writing a weights file (for small nets).")
+  var embedWeights = false
+
+  @Option(help: ArgumentHelp("The Swift type's name (default: from the spec's name).", valueName: "name"))
+  var typeName: String?
+
+  @Option(help: ArgumentHelp("Weights: a YAML/JSON mapping like the spec's `weights:`, or a directory of LAYER.KIND.npy files (repeatable; later ones win).", valueName: "path"))
+  var weights: [String] = []
+
+  @Option(help: "Seed of the deterministic initialisation of weights no source gives.")
+  var seed: UInt64 = 0
+
+  @Option(name: .customLong("set"), help: ArgumentHelp("Bind a var: --set k=9 (repeatable).", valueName: "name=value"))
+  var bindings: [String] = []
+
+  func run() throws {
+    let bound = try BoundSpec(path: spec, bindings: bindings, weights: weights, seed: seed)
+    let net = SwiftEmitter.emit(
+      graph: bound.spec.graph, shapes: bound.shapes, parameters: bound.parameters,
+      options: .init(embedWeights: embedWeights, typeName: typeName))
+    let path = output ?? net.typeName + ".swift"
+    let weightsPath = embedWeights ? nil : EmittedNetwork.weightsPath(besides: path)
+    do { try net.write(source: path, weights: weightsPath) } catch {
+      Output.error.write("netc: error: \(error.message)\n")
+      throw ExitCode(2)
+    }
+    var report = "wrote \(path): class \(net.typeName), \(net.steps.count) steps, activation arena \(net.arenaElements * 4) bytes (\(net.unsharedElements * 4) without reuse)\n"
+    if let weightsPath { report += "wrote \(weightsPath): \(net.weights.count) packed weights\n" }
+    Output.standard.write(report)
+  }
+}

@@ -1,0 +1,284 @@
+import Foundation
+import NetcDiagnostics
+import NetcFrontend
+import NetcIR
+import NetcPasses
+import Testing
+
+@testable import NetcBackends
+
+/// Specs that together use every op and option the emitter handles. Each becomes a class
+/// in one Swift program, compiled once with `swiftc -O -warnings-as-errors`.
+let emitterSpecs: [(name: String, yaml: String)] = [
+  ("convs", """
+    name: convs
+    input: 9x11x5
+    layers:
+      - CONV3-20 pad 1
+      - RELU
+      - CONV3-13 stride 2 pad 1 bias false
+      - BN
+      - RELU6
+      - CONV1-24
+      - CONV2x3-7 pad 1,2 dilation 2
+      - conv: { kernel: 3, filters: 35, pad: same }
+      - LEAKYRELU slope 0.2
+    """),
+  ("bigkernel", """
+    name: bigkernel
+    input: 20x21x3
+    layers:
+      - CONV7-32 stride 2 pad 3
+      - BN
+      - RELU
+      - CONV3-19 pad 1 bias false
+      - CONV5-8 stride 1,2 pad 2
+    """),
+  ("groups", """
+    name: groups
+    input: 10x10x16
+    layers:
+      - CONV3-16 groups 4 pad 1
+      - DWCONV3 pad 1
+      - BN
+      - RELU
+      - DWCONV3-2 stride 2 pad 1
+      - PWCONV-40
+      - LEAKYRELU
+      - SEPCONV3-24 pad same stride 2
+      - CONV3-6 groups 3 pad 1 bias false
+      - DWCONV5 pad 2 bias false
+    """),
+  ("pools", """
+    name: pools
+    input: 13x13x11
+    layers:
+      - POOL-3 stride 2 pad 1 round ceil
+      - AVGPOOL-3 stride 2 pad 1 round ceil
+      - AVGPOOL-2
+      - parallel:
+          merge: concat
+          branches:
+            - [GAP]
+            - [GMP]
+      - FLATTEN
+      - FC-5 bias false
+      - SOFTMAX
+    """),
+  ("vector", """
+    name: vector
+    input: 37
+    layers:
+      - FC-19
+      - SIGMOID
+      - FC-21
+      - TANH
+      - FC-17
+      - GELU
+      - IDENTITY
+      - DROPOUT p 0.3
+      - FC-40
+      - RELU
+      - FC-3
+      - RELU6
+    """),
+  ("blocks", """
+    name: blocks
+    input: 8x8x16
+    layers:
+      - residual:
+          body: [CONV3-16 pad 1, BN, RELU, CONV3-16 pad 1, BN]
+      - RELU
+      - residual:
+          body: [CONV3-32 stride 2 pad 1, BN]
+          shortcut: auto
+      - parallel:
+          merge: add
+          branches:
+            - [CONV1-32]
+            - [CONV3-32 pad 1]
+      - parallel:
+          merge: concat
+          branches:
+            - [CONV1-8]
+            - [POOL-3 stride 1 pad 1]
+            - [AVGPOOL-3 stride 1 pad 1, BN]
+      - FLATTEN
+      - FC-10
+    """),
+  ("oned", """
+    name: oned
+    input: 20x4
+    layers:
+      - CONV3-6 pad 1
+      - RELU
+      - POOL-2
+      - CONV3-5 dilation 2
+      - AVGPOOL-2 round ceil
+      - FLATTEN
+      - FC-4
+    """),
+  ("threed", """
+    name: threed
+    input: 5x6x7x3
+    layers:
+      - CONV3-4 pad 1
+      - RELU
+      - POOL-2
+      - GAP
+      - FLATTEN
+      - FC-2
+    """),
+  ("bnfirst", """
+    name: bnfirst
+    input: 6x6x10
+    layers:
+      - BN
+      - RELU
+      - SIGMOID
+      - CONV3-9 stride 3 pad same
+      - TANH
+      - FLATTEN
+      - SOFTMAX
+    """),
+  ("identity", """
+    name: identity
+    input: 4x4x3
+    layers:
+      - IDENTITY
+    """),
+  ("hostile", #"""
+    name: 'a"; import Foundation //'
+    input: 4x4x3
+    layers:
+      - conv: { kernel: 3, filters: 2, pad: 1, name: 9-lives--x }
+      - RELU
+    """#),
+]
+
+/// A spec of `emitterSpecs` with its shapes and weights (BN statistics drawn at random so
+/// that folding them is exercised, not the identity).
+func emitterCase(_ yaml: String, seed: UInt64) throws -> (Graph, Shapes, [LayerParameters<Float>?]) {
+  let spec = try SpecLoader.parse(SourceFile(path: "test.yaml", text: yaml))
+  let shapes = try inferShapes(spec.graph, bindings: [:])
+  var params: [LayerParameters<Float>?] = try WeightBinding.bind(spec.graph, shapes, sources: [], seed: seed)
+  var rng = SplitMix64(seed: seed &+ 99)
+  for node in spec.graph.layers where node.op == .bn && params[node.id] != nil {
+    let c = shapes[node.id].last!
+    func draw(_ a: Double, _ b: Double) -> Tensor<Float> { Tensor(shape: [c], data: (0..<c).map { _ in Float(rng.uniform(a, b)) }) }
+    params[node.id]!.gamma = draw(0.5, 1.5)
+    params[node.id]!.beta = draw(-0.5, 0.5)
+    params[node.id]!.mean = draw(-0.3, 0.3)
+    params[node.id]!.variance = draw(0.5, 1.5)
+  }
+  return (spec.graph, shapes, params)
+}
+
+/// Max |a - b| / max |b|: the error relative to the reference's scale.
+func relativeError(_ a: [Float], _ b: [Float]) -> Double {
+  var diff = 0.0, scale = 0.0
+  for (x, y) in zip(a, b) {
+    diff = max(diff, abs(Double(x) - Double(y)))
+    scale = max(scale, abs(Double(y)))
+  }
+  return scale == 0 ? diff : diff / scale
+}
+
+func floatsToBytes(_ v: [Float]) -> [UInt8] { v.withUnsafeBytes { Array($0) } }
+func bytesToFloats(_ b: [UInt8]) -> [Float] { b.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) } }
+
+@Suite struct SwiftEmitterTests {
+  /// Every spec above, compiled in one `swiftc -O -warnings-as-errors` run, agrees with the
+  /// interpreter on random inputs and weights to 1e-5 relative. The first net reads its
+  /// weights file; the others embed their weights.
+  @Test func emittedKernelsMatchTheInterpreter() throws {
+    let swiftc = try #require(SwiftToolchain.swiftc(), "no swiftc found ($SWIFTC, PATH, toolchain directory)")
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("netc-emit-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+
+    var main = "import Foundation\nlet dir = CommandLine.arguments[1]\n"
+    main += "func load(_ n: String) -> [Float] { (try! Data(contentsOf: URL(fileURLWithPath: dir + \"/\" + n))).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) } }\n"
+    main += "func save(_ n: String, _ v: [Float]) { try! v.withUnsafeBytes { Data($0) }.write(to: URL(fileURLWithPath: dir + \"/\" + n)) }\n"
+    var expected: [(String, [Float])] = []
+    var sources = ["\(dir)/main.swift"]
+    for (i, (name, yaml)) in emitterSpecs.enumerated() {
+      let (graph, shapes, params) = try emitterCase(yaml, seed: UInt64(i))
+      let useFile = i == 0
+      let hostile = name == "hostile"
+      let net = SwiftEmitter.emit(graph: graph, shapes: shapes, parameters: params,
+                                  options: .init(embedWeights: !useFile, typeName: hostile ? nil : "Net_\(name)"))
+      if hostile {
+        #expect(net.typeName == "AImportFoundation")
+        #expect(!net.source.contains("import"), "spec text reached the source")
+        #expect(!net.source.contains("fatalError"), "spec text reached the source")
+      }
+      let path = "\(dir)/\(net.typeName).swift"
+      try net.write(source: path, weights: useFile ? "\(dir)/\(name).weights" : nil)
+      sources.append(path)
+      var rng = SplitMix64(seed: UInt64(100 + i))
+      let input = (0..<shapes[0].reduce(1, *)).map { _ in Float(rng.uniform(-1, 1)) }
+      try Data(floatsToBytes(input)).write(to: URL(fileURLWithPath: "\(dir)/\(name).in"))
+      let reference = Interpreter(graph: graph, shapes: shapes, parameters: params, threads: 1).output(Tensor(shape: shapes[0], data: input))
+      expected.append((name, reference.data))
+      let make = useFile ? "try! \(net.typeName)(weightsFile: dir + \"/\(name).weights\")" : "\(net.typeName)()"
+      main += "do { let net = \(make); save(\"\(name).out\", net(load(\"\(name).in\"))) }\n"
+    }
+    try main.write(toFile: "\(dir)/main.swift", atomically: true, encoding: .utf8)
+    let exe = "\(dir)/nets"
+    let args = [swiftc, "-O", "-warnings-as-errors"] + SwiftToolchain.targetFlags() + sources + ["-lm", "-o", exe]
+    let status = SwiftToolchain.run(args, stdout: "\(dir)/cc.out", stderr: "\(dir)/cc.err")
+    let diagnostics = SwiftToolchain.readText("\(dir)/cc.err") + SwiftToolchain.readText("\(dir)/cc.out")
+    #expect(status == 0, "swiftc failed:\n\(diagnostics)")
+    #expect(!diagnostics.contains("warning"), "swiftc warned:\n\(diagnostics)")
+    guard status == 0 else { return }
+    let ran = SwiftToolchain.run([exe, dir], stdout: "\(dir)/run.out", stderr: "\(dir)/run.err")
+    #expect(ran == 0, "the compiled nets failed:\n\(SwiftToolchain.readText("\(dir)/run.err"))")
+    for (name, reference) in expected {
+      let got = bytesToFloats(try SwiftToolchain.readBytes("\(dir)/\(name).out"))
+      #expect(got.count == reference.count, "\(name): \(got.count) outputs, expected \(reference.count)")
+      let error = relativeError(got, reference)
+      #expect(error <= 1e-5, "\(name): relative error \(error)")
+    }
+  }
+
+  /// The same spec and weights give byte-identical source and weights.
+  @Test func emissionIsDeterministic() throws {
+    for (i, (_, yaml)) in emitterSpecs.enumerated() {
+      let (g1, s1, p1) = try emitterCase(yaml, seed: UInt64(i))
+      let (g2, s2, p2) = try emitterCase(yaml, seed: UInt64(i))
+      let a = SwiftEmitter.emit(graph: g1, shapes: s1, parameters: p1, options: .init(embedWeights: true))
+      let b = SwiftEmitter.emit(graph: g2, shapes: s2, parameters: p2, options: .init(embedWeights: true))
+      #expect(a.source == b.source)
+      #expect(a.weightsFile == b.weightsFile)
+    }
+  }
+
+  /// Names from a spec become identifiers of letters, digits and underscores only.
+  @Test(arguments: [
+    ("small-cnn", "SmallCnn"), ("resnet18", "Resnet18"), ("18net", "Net18net"), ("", "Net"),
+    ("a\"; import Foundation //", "AImportFoundation"), ("Any", "NetAny"), ("Self", "NetSelf"),
+    ("ünïcode net", "NCodeNet"),
+  ])
+  func typeNames(_ name: String, _ expected: String) {
+    #expect(IdentifierSanitizer.typeName(name) == expected)
+  }
+
+  /// Layer fragments and string literals cannot end early or carry code.
+  @Test func fragmentsAndLiterals() {
+    #expect(IdentifierSanitizer.fragment("res3.body.conv2") == "res3_body_conv2")
+    #expect(IdentifierSanitizer.fragment("x\"); fatalError(\"boom") == "x_fatalError_boom")
+    #expect(IdentifierSanitizer.stringLiteral("a\"b\\c\nd") == "\"a\\u{22}b\\u{5c}c\\u{a}d\"")
+  }
+
+  /// Buffers whose lifetimes do not overlap share memory; overlapping ones never do.
+  /// Sizes are multiples of 16, so the expected offsets are the sums written here.
+  @Test func bufferPlannerReusesDeadBuffers() {
+    // A chain a(0..1) -> b(1..2) -> c(2..3): c can reuse a's space, b cannot.
+    let (offsets, peak) = BufferPlanner.plan([
+      .init(size: 32, first: 0, last: 1), .init(size: 16, first: 1, last: 2), .init(size: 32, first: 2, last: 3),
+    ])
+    #expect(offsets == [0, 32, 0])
+    #expect(peak == 48)  // 32 + 16
+  }
+}

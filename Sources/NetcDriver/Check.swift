@@ -68,7 +68,7 @@ struct Check: ParsableCommand {
       Output.error.write(
         "netc: checked \(specs): \(plural(errors, "error")), \(plural(warnings, "warning"))\n")
     } else {
-      Output.standard.write(text)
+      Output.standard.write(text.isEmpty || text.hasSuffix("\n") ? text : text + "\n")
     }
     let code = run.exitCode(werror: werror)
     if code != 0 { throw ExitCode(code) }

@@ -56,18 +56,18 @@ public func checkSpec(
   return out
 }
 
-/// Bindings, shapes (with every asserted shape), costs and budget under one assignment:
-/// the shapes when they could be inferred, and every problem found.
+/// Bindings, shapes (with every asserted shape), costs and budget: the shapes when they
+/// could be formed (also when an assertion fails, so budgets and lint still run), and
+/// every problem found.
 private func evaluate(_ graph: Graph, bindings: [String: Int]) -> (
   shapes: Shapes?, problems: [Diagnostic]
 ) {
-  var shapes: Shapes?
+  do { try checkBindings(graph, bindings) } catch { return (nil, error.diagnostics) }
+  let (shapes, problems) = inferShapesReporting(graph, bindings: bindings)
+  guard let shapes else { return (nil, problems) }
   do {
-    try checkBindings(graph, bindings)
-    shapes = try inferShapes(graph, bindings: bindings)
-    return (shapes, checkBudget(graph, try countCosts(graph, shapes!)))
+    return (shapes, problems + checkBudget(graph, try countCosts(graph, shapes)))
   } catch {
-    return (shapes, error.diagnostics)
+    return (shapes, problems + error.diagnostics)
   }
 }
-

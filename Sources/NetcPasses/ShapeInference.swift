@@ -41,8 +41,17 @@ public func formatShape(_ shape: [Int]) -> String {
 /// Infers every node's shape with the vars bound to `bindings`; reports every layer whose
 /// shape cannot be formed, and every asserted shape that does not hold.
 public func inferShapes(_ graph: Graph, bindings: [String: Int]) throws(DiagnosticError) -> Shapes {
+  let (shapes, problems) = inferShapesReporting(graph, bindings: bindings)
+  guard let shapes, problems.isEmpty else { throw DiagnosticError(problems) }
+  return shapes
+}
+
+/// Shape inference that keeps going past failed assertions: the shapes when every node's
+/// could be formed (an `->` that does not hold still leaves its layer's shape known, so
+/// later passes such as budgets and lint can run), and every problem found.
+public func inferShapesReporting(_ graph: Graph, bindings: [String: Int]) -> (shapes: Shapes?, problems: [Diagnostic]) {
   var inference = ShapeInference(graph: graph, bindings: bindings)
-  return try inference.run()
+  return inference.run()
 }
 
 private struct ShapeInference {
@@ -55,7 +64,7 @@ private struct ShapeInference {
     self.bindings = bindings
   }
 
-  mutating func run() throws(DiagnosticError) -> Shapes {
+  mutating func run() -> (Shapes?, [Diagnostic]) {
     var resolved: [ResolvedNode?] = []
     resolved.reserveCapacity(graph.nodes.count)
     for node in graph.nodes {
@@ -67,7 +76,12 @@ private struct ShapeInference {
       }
       do {
         var r = try infer(node, inputs.map { $0! }, resolved)
-        if let expect = node.expect { try check(expect, r.shape, node: node, resolved: r, input: inputs.first??.shape) }
+        if let expect = node.expect {
+          // A failed assertion is reported, but the layer's shape stands for what follows.
+          do { try check(expect, r.shape, node: node, resolved: r, input: inputs.first??.shape) } catch {
+            diagnostics.append(contentsOf: error.diagnostics)
+          }
+        }
         if r.elided { r.shape = inputs[0]!.shape }
         resolved.append(r)
       } catch {
@@ -80,8 +94,8 @@ private struct ShapeInference {
         diagnostics.append(contentsOf: error.diagnostics)
       }
     }
-    if !diagnostics.isEmpty { throw DiagnosticError(diagnostics) }
-    return Shapes(nodes: resolved.map { $0! })
+    let complete = !resolved.contains { $0 == nil }
+    return (complete ? Shapes(nodes: resolved.map { $0! }) : nil, diagnostics)
   }
 
   func value(_ v: SymValue) throws(DiagnosticError) -> Int {

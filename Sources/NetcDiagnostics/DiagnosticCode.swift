@@ -92,7 +92,7 @@ public enum DiagnosticCode: String, Sendable, CaseIterable, Codable {
     case .unboundedVar: "a var has no domain and nothing bounds it"
     case .searchTooLarge: "the solution search would be larger than netc will run"
     case .unboundVar: "a var has no value where one is needed"
-    case .notChecked: "a part of the spec `netc check` could not check (free vars it cannot enumerate, weights)"
+    case .notChecked: "a part of the spec `netc check` could not check (a var search larger than the solver runs)"
     case .weightShape: "a weight tensor has the wrong shape"
     case .weightFile: "a weight or tensor file cannot be read"
     case .unknownWeight: "weights given for a layer that does not exist or has none"

@@ -57,6 +57,22 @@ struct PackedConv<T: TensorScalar>: Sendable {
       depthwise = []
     }
   }
+
+  /// The same conv with output channel `co`'s weights multiplied by `scale[co]` (an
+  /// inference BN folded in).
+  func scaled(by scale: [T], geometry g: ConvGeometry) -> PackedConv<T> {
+    var copy = self
+    let k = g.taps * g.groupIn, go = g.groupOut
+    for group in 0..<g.groups {
+      for row in 0..<k {
+        let base = (group * k + row) * go
+        for co in 0..<go { copy.matrices[base + co] *= scale[group * go + co] }
+      }
+    }
+    let c = g.outChannels
+    for i in 0..<copy.depthwise.count { copy.depthwise[i] *= scale[i % c] }
+    return copy
+  }
 }
 
 /// The fast loops of the interpreter.
@@ -95,75 +111,95 @@ enum Kernels {
   }
 
   /// Convolution forward: `y[p][co] = bias[co] + sum x[q][ci] * w[co][ci][tap]`, channels
-  /// last, by im2col tiles times the packed weights (BLAS GEMM), tiles spread over threads;
-  /// depthwise convs use a direct loop instead (a GEMM with one column per group is slow).
+  /// last, into a new array (see the pointer form).
   static func convForward<T: TensorScalar>(
     _ x: [T], _ g: ConvGeometry, _ packed: PackedConv<T>, bias: [T]?, threads: Int
   ) -> [T] {
-    let P = g.outPositions, cout = g.outChannels
-    var y = [T](repeating: 0, count: P * cout)
-    if !packed.depthwise.isEmpty {
-      depthwiseForward(x, g, packed.depthwise, into: &y, threads: threads)
-    } else {
-      let tiles = (P + tileRows - 1) / tileRows
-      let gi = g.groupIn, go = g.groupOut, k = g.taps * gi
+    let n = g.outPositions * g.outChannels
+    return [T](unsafeUninitializedCapacity: n) { yb, count in
+      count = n
+      guard n > 0 else { return }
       x.withUnsafeBufferPointer { xb in
-        packed.matrices.withUnsafeBufferPointer { wb in
-          y.withUnsafeMutableBufferPointer { yb in
-            let xs = SharedPointer(base: UnsafeMutablePointer(mutating: xb.baseAddress!))
-            let ws = SharedPointer(base: UnsafeMutablePointer(mutating: wb.baseAddress!))
-            let ys = SharedPointer(base: yb.baseAddress!)
-            let direct = g.isPointwise && g.groups == 1
-            parallelFor(tiles, threads: threads) { t in
-              let p0 = t * tileRows, p1 = min(P, p0 + tileRows)
-              if direct {
-                T.gemm(transA: false, transB: false, m: p1 - p0, n: cout, k: gi, alpha: 1,
-                       a: xs.base + p0 * gi, lda: gi, b: ws.base, ldb: cout, beta: 0,
-                       c: ys.base + p0 * cout, ldc: cout)
-                return
-              }
-              let col = UnsafeMutablePointer<T>.allocate(capacity: (p1 - p0) * k)
-              defer { col.deallocate() }
-              for group in 0..<g.groups {
-                im2col(xs.base, g, group: group, rows: p0, p1, into: col)
-                T.gemm(transA: false, transB: false, m: p1 - p0, n: go, k: k, alpha: 1,
-                       a: col, lda: k, b: ws.base + group * k * go, ldb: go, beta: 0,
-                       c: ys.base + p0 * cout + group * go, ldc: cout)
-              }
-            }
+        if let bias {
+          bias.withUnsafeBufferPointer { bb in
+            convForward(xb.baseAddress!, g, packed, into: yb.baseAddress!, pass: OutputPass(bias: bb.baseAddress), threads: threads)
           }
+        } else {
+          convForward(xb.baseAddress!, g, packed, into: yb.baseAddress!, pass: OutputPass(), threads: threads)
         }
       }
     }
-    if let bias { addBias(&y, bias) }
-    return y
   }
 
-  /// Depthwise convolution by direct loops over output rows; the innermost loop runs over
-  /// contiguous channels.
+  /// Convolution forward into `y` (every element written), then `pass` on each tile while
+  /// it is in cache: im2col tiles times the packed weights (BLAS GEMM), tiles spread over
+  /// threads; 1x1 stride-1 convs use the channels-last input as the matrix directly;
+  /// depthwise convs use a direct kernel instead (a GEMM with one column per group is slow).
+  static func convForward<T: TensorScalar>(
+    _ x: UnsafePointer<T>, _ g: ConvGeometry, _ packed: PackedConv<T>, into y: UnsafeMutablePointer<T>,
+    pass: OutputPass<T>, threads: Int
+  ) {
+    let P = g.outPositions, cout = g.outChannels
+    if !packed.depthwise.isEmpty {
+      packed.depthwise.withUnsafeBufferPointer { wb in
+        if cout == g.inChannels && g.input[0] == 1 && g.kernel[0] == 1 {
+          depthwise2D(x, g, wb.baseAddress!, into: y, pass: pass, threads: threads)
+        } else {
+          y.update(repeating: 0, count: P * cout)
+          depthwiseForward(x, g, wb.baseAddress!, into: y, threads: threads)
+          pass.apply(y, rows: 0, P, channels: cout)
+        }
+      }
+      return
+    }
+    let tiles = (P + tileRows - 1) / tileRows
+    let gi = g.groupIn, go = g.groupOut, k = g.taps * gi
+    packed.matrices.withUnsafeBufferPointer { wb in
+      let xs = SharedPointer(base: UnsafeMutablePointer(mutating: x))
+      let ws = SharedPointer(base: UnsafeMutablePointer(mutating: wb.baseAddress!))
+      let ys = SharedPointer(base: y)
+      let direct = g.isPointwise && g.groups == 1
+      parallelFor(tiles, threads: threads) { t in
+        let p0 = t * tileRows, p1 = min(P, p0 + tileRows)
+        if direct {
+          T.gemm(transA: false, transB: false, m: p1 - p0, n: cout, k: gi, alpha: 1,
+                 a: xs.base + p0 * gi, lda: gi, b: ws.base, ldb: cout, beta: 0,
+                 c: ys.base + p0 * cout, ldc: cout)
+        } else {
+          let col = UnsafeMutablePointer<T>.allocate(capacity: (p1 - p0) * k)
+          defer { col.deallocate() }
+          for group in 0..<g.groups {
+            im2col(xs.base, g, group: group, rows: p0, p1, into: col)
+            T.gemm(transA: false, transB: false, m: p1 - p0, n: go, k: k, alpha: 1,
+                   a: col, lda: k, b: ws.base + group * k * go, ldb: go, beta: 0,
+                   c: ys.base + p0 * cout + group * go, ldc: cout)
+          }
+        }
+        pass.apply(ys.base, rows: p0, p1, channels: cout)
+      }
+    }
+  }
+
+  /// Depthwise convolution by direct loops over output rows, accumulating into `y` (which
+  /// must be zero); the innermost loop runs over contiguous channels. Any rank and channel
+  /// multiplier (`depthwise2D` is the fast path for the common case).
   static func depthwiseForward<T: TensorScalar>(
-    _ x: [T], _ g: ConvGeometry, _ w: [T], into y: inout [T], threads: Int
+    _ x: UnsafePointer<T>, _ g: ConvGeometry, _ w: UnsafePointer<T>, into y: UnsafeMutablePointer<T>, threads: Int
   ) {
     let cout = g.outChannels, cin = g.inChannels, m = cout / cin
     let rows = g.output[0] * g.output[1], ow = g.output[2]
-    x.withUnsafeBufferPointer { xb in
-      w.withUnsafeBufferPointer { wb in
-        y.withUnsafeMutableBufferPointer { yb in
-          let xs = SharedPointer(base: UnsafeMutablePointer(mutating: xb.baseAddress!))
-          let ws = SharedPointer(base: UnsafeMutablePointer(mutating: wb.baseAddress!))
-          let ys = SharedPointer(base: yb.baseAddress!)
-          parallelFor(rows, threads: threads) { r in
-            for p in (r * ow)..<(r * ow + ow) {
-              let out = ys.base + p * cout
-              g.forEachTap(p) { tap, q in
-                let src = xs.base + q * cin, wt = ws.base + tap * cout
-                if m == 1 {
-                  for c in 0..<cout { out[c] += src[c] * wt[c] }
-                } else {
-                  for c in 0..<cout { out[c] += src[c / m] * wt[c] }
-                }
-              }
-            }
+    let xs = SharedPointer(base: UnsafeMutablePointer(mutating: x))
+    let ws = SharedPointer(base: UnsafeMutablePointer(mutating: w))
+    let ys = SharedPointer(base: y)
+    parallelFor(rows, threads: threads) { r in
+      for p in (r * ow)..<(r * ow + ow) {
+        let out = ys.base + p * cout
+        g.forEachTap(p) { tap, q in
+          let src = xs.base + q * cin, wt = ws.base + tap * cout
+          if m == 1 {
+            for c in 0..<cout { out[c] += src[c] * wt[c] }
+          } else {
+            for c in 0..<cout { out[c] += src[c / m] * wt[c] }
           }
         }
       }
@@ -219,20 +255,6 @@ enum Kernels {
     }
     let dbias: [T]? = hasBias ? channelSums(dy, channels: cout) : nil
     return (dx, dw, dbias)
-  }
-
-  /// Adds `bias[c]` to every element of channel `c` (the last axis).
-  static func addBias<T: TensorScalar>(_ y: inout [T], _ bias: [T]) {
-    let c = bias.count
-    y.withUnsafeMutableBufferPointer { yb in
-      bias.withUnsafeBufferPointer { bb in
-        var i = 0
-        while i < yb.count {
-          for j in 0..<c { yb[i + j] += bb[j] }
-          i += c
-        }
-      }
-    }
   }
 
   /// Per channel (last axis) sums.

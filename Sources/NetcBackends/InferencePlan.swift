@@ -46,6 +46,17 @@ struct InferencePlan<T: TensorScalar>: Sendable {
       let n = graph.nodes[readers[id][0]]
       return shapes.nodes[n.id].elided || fused.contains(n.id) ? nil : n
     }
+    // Nodes whose value is their input's (`Interpreter.outputImpl` shares the buffer).
+    func isAlias(_ id: Int) -> Bool {
+      let n = graph.nodes[id]
+      return n.op != .input && (shapes.nodes[id].elided || n.op == .identity || n.op == .dropout)
+    }
+    // The node whose buffer holds `id`'s value.
+    func source(_ id: Int) -> Int {
+      var i = id
+      while isAlias(i) { i = graph.nodes[i].inputs[0] }
+      return i
+    }
     for node in graph.layers where !fused.contains(node.id) {
       guard node.op.isConvolution, !shapes.nodes[node.id].elided, let pk = packed[node.id], let g = geometry[node.id] else {
         steps.append(Step(node: node.id, output: node.id, conv: nil, reads: Array(Set(node.inputs)).sorted()))
@@ -63,7 +74,9 @@ struct InferencePlan<T: TensorScalar>: Sendable {
       }
       if let add = soleReader(output), add.op == .add, add.inputs.count == 2,
          add.inputs.filter({ $0 == output }).count == 1 {
-        let other = add.inputs[0] == output ? add.inputs[1] : add.inputs[0]
+        // ResNet's identity shortcut is an elided projection after the body: its value
+        // is the block input's, which exists before the body's convs.
+        let other = source(add.inputs[0] == output ? add.inputs[1] : add.inputs[0])
         if other < node.id {
           conv.residual = other
           output = add.id
@@ -78,6 +91,13 @@ struct InferencePlan<T: TensorScalar>: Sendable {
       let reads = Array(Set([node.inputs[0]] + (conv.residual.map { [$0] } ?? []))).sorted()
       steps.append(Step(node: node.id, output: output, conv: conv, reads: reads))
     }
+    // Drop alias steps nothing reads any more (an elided shortcut whose ADD was fused).
+    var needed: Set<Int> = [graph.outputID]
+    steps = steps.reversed().filter { step in
+      if step.conv == nil && isAlias(step.node) && !needed.contains(step.output) { return false }
+      needed.formUnion(step.reads)
+      return true
+    }.reversed()
     lastRead = Array(repeating: -1, count: graph.nodes.count)
     for (s, step) in steps.enumerated() { for i in step.reads { lastRead[i] = s } }
   }

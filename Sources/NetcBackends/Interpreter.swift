@@ -139,6 +139,11 @@ public struct Interpreter<T: TensorScalar>: Sendable {
         }
         if let bias = conv.bias { bias.withUnsafeBufferPointer { run($0.baseAddress) } } else { run(nil) }
         slot[step.output] = out
+      } else if (node.op == .maxpool || node.op == .avgpool) && !shapes.nodes[node.id].elided {
+        let out = fresh(shapes[node.id].reduce(1, *))
+        Kernels.poolForward(UnsafePointer(pointer(node.inputs[0])), geometry[node.id]!, max: node.op == .maxpool,
+                            into: buffers[out].baseAddress!, threads: threads)
+        slot[node.id] = out
       } else if shapes.nodes[node.id].elided || node.op == .identity || node.op == .dropout {
         slot[node.id] = slot[node.inputs[0]]
         users[slot[node.id]] += 1
@@ -198,7 +203,7 @@ public struct Interpreter<T: TensorScalar>: Sendable {
         }
       }
       return y
-    case .relu: return x.map { $0 > 0 ? $0 : 0 }
+    case .relu: return x.map { max($0, 0) }  // NaN stays NaN, as in PyTorch
     case .relu6: return x.map { min(max($0, 0), 6) }
     case .leakyrelu:
       let s = T(node.attributes.slope)

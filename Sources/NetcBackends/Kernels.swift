@@ -283,32 +283,41 @@ enum Kernels {
     return y
   }
 
-  /// Max or average pool forward, channels last.
+  /// Max or average pool forward, channels last, into a new array.
   static func poolForward<T: TensorScalar>(_ x: [T], _ g: ConvGeometry, max isMax: Bool, threads: Int) -> [T] {
-    let c = g.inChannels, P = g.outPositions
-    var y = [T](repeating: isMax ? -T.infinity : 0, count: P * c)
-    x.withUnsafeBufferPointer { xb in
-      y.withUnsafeMutableBufferPointer { yb in
-        let xs = SharedPointer(base: UnsafeMutablePointer(mutating: xb.baseAddress!))
-        let ys = SharedPointer(base: yb.baseAddress!)
-        parallelFor(P, threads: threads) { p in
-          let out = ys.base + p * c
-          g.forEachTap(p) { _, q in
-            let src = xs.base + q * c
-            if isMax {
-              for j in 0..<c where src[j] > out[j] || src[j].isNaN { out[j] = src[j] }
-            } else {
-              for j in 0..<c { out[j] += src[j] }
-            }
-          }
-          if !isMax {
-            let n = T(g.paddedTapCount(p))
-            for j in 0..<c { out[j] /= n }
-          }
-        }
+    let n = g.outPositions * g.inChannels
+    return [T](unsafeUninitializedCapacity: n) { yb, count in
+      count = n
+      guard n > 0 else { return }
+      x.withUnsafeBufferPointer { xb in
+        poolForward(xb.baseAddress!, g, max: isMax, into: yb.baseAddress!, threads: threads)
       }
     }
-    return y
+  }
+
+  /// Max or average pool forward, channels last, into `y` (every element written).
+  static func poolForward<T: TensorScalar>(
+    _ x: UnsafePointer<T>, _ g: ConvGeometry, max isMax: Bool, into y: UnsafeMutablePointer<T>, threads: Int
+  ) {
+    let c = g.inChannels, P = g.outPositions
+    y.update(repeating: isMax ? -T.infinity : 0, count: P * c)
+    let xs = SharedPointer(base: UnsafeMutablePointer(mutating: x))
+    let ys = SharedPointer(base: y)
+    parallelFor(P, threads: threads) { p in
+      let out = ys.base + p * c
+      g.forEachTap(p) { _, q in
+        let src = xs.base + q * c
+        if isMax {
+          for j in 0..<c where src[j] > out[j] || src[j].isNaN { out[j] = src[j] }
+        } else {
+          for j in 0..<c { out[j] += src[j] }
+        }
+      }
+      if !isMax {
+        let n = T(g.paddedTapCount(p))
+        for j in 0..<c { out[j] /= n }
+      }
+    }
   }
 
   /// Max or average pool backward: the gradient goes to each window's first maximum (as

@@ -17,6 +17,7 @@ extension Kernels {
     let xs = SharedPointer(base: UnsafeMutablePointer(mutating: x))
     let ws = SharedPointer(base: UnsafeMutablePointer(mutating: w))
     let ys = SharedPointer(base: y)
+    let xStepJ = dw * c, xStepI = dh * W * c, wStepI = kw * c
     parallelFor(OH, threads: threads) { oh in
       let x = UnsafePointer(xs.base), w = UnsafePointer(ws.base), y = ys.base
       // The window rows i0..<i1 that fall inside the input.
@@ -30,39 +31,62 @@ extension Kernels {
         var j0 = 0, j1 = kw
         while j0 < kw && iw0 + j0 * dw < 0 { j0 += 1 }
         while j1 > j0 && iw0 + (j1 - 1) * dw >= W { j1 -= 1 }
-        let o = (oh * OW + ow) * c
+        let o = (oh &* OW &+ ow) &* c
+        // The first tap inside the input; wrapping arithmetic and pointer steps keep
+        // overflow checks out of the tap loops (all of it stays within the buffers).
+        let x0 = x + (((ih0 &+ i0 &* dh) &* W &+ iw0 &+ j0 &* dw) &* c)
+        let w0 = w + ((i0 &* kw &+ j0) &* c)
+        let rows = i1 &- i0, cols = j1 &- j0
         var ch = 0
-        while ch + 16 <= c {
+        while ch &+ 16 <= c {
           var a0 = SIMD8<T>(), a1 = SIMD8<T>()
-          for i in i0..<i1 {
-            let row = ((ih0 + i * dh) * W + iw0) * c + ch, wrow = i * kw * c + ch
-            for j in j0..<j1 {
-              let s = x + (row + j * dw * c), k = w + (wrow + j * c)
-              a0 = a0 + SIMD8<T>.load(s) * SIMD8<T>.load(k)
-              a1 = a1 + SIMD8<T>.load(s + 8) * SIMD8<T>.load(k + 8)
+          var xr = x0 + ch, wr = w0 + ch
+          for _ in 0..<rows {
+            var xp = xr, wp = wr
+            for _ in 0..<cols {
+              a0 = a0 + SIMD8<T>.load(xp) * SIMD8<T>.load(wp)
+              a1 = a1 + SIMD8<T>.load(xp + 8) * SIMD8<T>.load(wp + 8)
+              xp += xStepJ
+              wp += c
             }
+            xr += xStepI
+            wr += wStepI
           }
-          pass.addTerms(a0, at: o + ch, channel: ch).store(y + o + ch)
-          pass.addTerms(a1, at: o + ch + 8, channel: ch + 8).store(y + o + ch + 8)
-          ch += 16
+          pass.addTerms(a0, at: o &+ ch, channel: ch).store(y + (o &+ ch))
+          pass.addTerms(a1, at: o &+ ch &+ 8, channel: ch &+ 8).store(y + (o &+ ch &+ 8))
+          ch &+= 16
         }
-        while ch + 8 <= c {
+        while ch &+ 8 <= c {
           var a0 = SIMD8<T>()
-          for i in i0..<i1 {
-            let row = ((ih0 + i * dh) * W + iw0) * c + ch, wrow = i * kw * c + ch
-            for j in j0..<j1 { a0 = a0 + SIMD8<T>.load(x + (row + j * dw * c)) * SIMD8<T>.load(w + (wrow + j * c)) }
+          var xr = x0 + ch, wr = w0 + ch
+          for _ in 0..<rows {
+            var xp = xr, wp = wr
+            for _ in 0..<cols {
+              a0 = a0 + SIMD8<T>.load(xp) * SIMD8<T>.load(wp)
+              xp += xStepJ
+              wp += c
+            }
+            xr += xStepI
+            wr += wStepI
           }
-          pass.addTerms(a0, at: o + ch, channel: ch).store(y + o + ch)
-          ch += 8
+          pass.addTerms(a0, at: o &+ ch, channel: ch).store(y + (o &+ ch))
+          ch &+= 8
         }
         while ch < c {
           var a: T = 0
-          for i in i0..<i1 {
-            let row = ((ih0 + i * dh) * W + iw0) * c + ch, wrow = i * kw * c + ch
-            for j in j0..<j1 { a += x[row + j * dw * c] * w[wrow + j * c] }
+          var xr = x0 + ch, wr = w0 + ch
+          for _ in 0..<rows {
+            var xp = xr, wp = wr
+            for _ in 0..<cols {
+              a += xp.pointee * wp.pointee
+              xp += xStepJ
+              wp += c
+            }
+            xr += xStepI
+            wr += wStepI
           }
-          y[o + ch] = pass.addTerms(a, at: o + ch, channel: ch)
-          ch += 1
+          y[o &+ ch] = pass.addTerms(a, at: o &+ ch, channel: ch)
+          ch &+= 1
         }
         pass.activate(y + o, count: c)
       }

@@ -15,6 +15,9 @@ public struct Interpreter<T: TensorScalar>: Sendable {
   public var threads: Int
   let geometry: [ConvGeometry?]
   let packed: [PackedConv<T>?]
+  /// The fused steps of `output`, and the buffers it reuses across calls.
+  let plan: InferencePlan<T>
+  let workspaces = WorkspaceCache<T>()
 
   /// Prepares the graph for execution: resolves window geometry and packs conv weights once.
   public init(graph: Graph, shapes: Shapes, parameters: [LayerParameters<T>?], threads: Int = 1) {
@@ -53,6 +56,9 @@ public struct Interpreter<T: TensorScalar>: Sendable {
     }
     self.geometry = geometry
     self.packed = packed
+    plan = InferencePlan(graph: graph, shapes: shapes, parameters: parameters, geometry: geometry, packed: packed) {
+      Interpreter.bnAffine($0, parameters)
+    }
   }
 
   // The public entry points hand a concrete Interpreter<Float> or <Double> to the generic
@@ -67,7 +73,9 @@ public struct Interpreter<T: TensorScalar>: Sendable {
     return forwardImpl(input)
   }
 
-  /// Only the output, releasing each activation once nothing else reads it.
+  /// Only the output: the fused steps of `InferencePlan` (BN folded into convs, so the
+  /// output may differ from `forward`'s in the last bits), each activation's buffer reused
+  /// once nothing else reads it.
   public func output(_ input: Tensor<T>) -> Tensor<T> {
     if T.self == Float.self { return (self as! Interpreter<Float>).outputImpl(input as! Tensor<Float>) as! Tensor<T> }
     if T.self == Double.self { return (self as! Interpreter<Double>).outputImpl(input as! Tensor<Double>) as! Tensor<T> }
@@ -100,15 +108,60 @@ public struct Interpreter<T: TensorScalar>: Sendable {
   }
 
   func outputImpl(_ input: Tensor<T>) -> Tensor<T> {
-    var lastUse = Array(repeating: -1, count: graph.nodes.count)
-    for node in graph.nodes { for i in node.inputs { lastUse[i] = node.id } }
-    var values: [Tensor<T>?] = Array(repeating: nil, count: graph.nodes.count)
-    values[0] = input
-    for node in graph.layers {
-      values[node.id] = Tensor(shape: shapes[node.id], data: evaluate(node, node.inputs.map { values[$0]! }))
-      for i in node.inputs where lastUse[i] == node.id { values[i] = nil }
+    let workspace = workspaces.checkOut()
+    defer { workspaces.checkIn(workspace) }
+    // Values live in workspace buffers; identity-like nodes share their input's buffer,
+    // so buffers are reference counted.
+    var buffers: [UnsafeMutableBufferPointer<T>] = [], users: [Int] = []
+    var slot = Array(repeating: -1, count: graph.nodes.count)
+    func fresh(_ count: Int) -> Int {
+      buffers.append(workspace.take(count))
+      users.append(1)
+      return buffers.count - 1
     }
-    return values[graph.outputID]!
+    func pointer(_ id: Int) -> UnsafeMutablePointer<T> { buffers[slot[id]].baseAddress! }
+    func tensor(_ id: Int) -> Tensor<T> {
+      let shape = shapes[id]
+      return Tensor(shape: shape, data: Array(buffers[slot[id]].prefix(shape.reduce(1, *))))
+    }
+
+    slot[0] = fresh(input.count)
+    _ = buffers[slot[0]].initialize(from: input.data)
+    for (s, step) in plan.steps.enumerated() {
+      let node = graph.nodes[step.node]
+      if let conv = step.conv {
+        let out = fresh(shapes[step.output].reduce(1, *))
+        let x = UnsafePointer(pointer(node.inputs[0]))
+        let residual = conv.residual.map { UnsafePointer(pointer($0)) }
+        func run(_ bias: UnsafePointer<T>?) {
+          Kernels.convForward(x, geometry[node.id]!, conv.packed, into: buffers[out].baseAddress!,
+                              pass: OutputPass(bias: bias, residual: residual, activation: conv.activation), threads: threads)
+        }
+        if let bias = conv.bias { bias.withUnsafeBufferPointer { run($0.baseAddress) } } else { run(nil) }
+        slot[step.output] = out
+      } else if (node.op == .maxpool || node.op == .avgpool) && !shapes.nodes[node.id].elided {
+        let out = fresh(shapes[node.id].reduce(1, *))
+        Kernels.poolForward(UnsafePointer(pointer(node.inputs[0])), geometry[node.id]!, max: node.op == .maxpool,
+                            into: buffers[out].baseAddress!, threads: threads)
+        slot[node.id] = out
+      } else if shapes.nodes[node.id].elided || node.op == .identity || node.op == .dropout {
+        slot[node.id] = slot[node.inputs[0]]
+        users[slot[node.id]] += 1
+      } else {
+        let y = evaluate(node, node.inputs.map(tensor))
+        let out = fresh(y.count)
+        _ = buffers[out].initialize(from: y)
+        slot[node.id] = out
+      }
+      for i in step.reads where plan.lastRead[i] == s && i != graph.outputID {
+        users[slot[i]] -= 1
+        if users[slot[i]] == 0 { workspace.give(buffers[slot[i]]) }
+        slot[i] = -1
+      }
+    }
+    let y = tensor(graph.outputID)
+    for (b, n) in zip(buffers, users) where n > 0 { workspace.give(b) }
+    return y
   }
 
   func evaluate(_ node: Node, _ inputs: [Tensor<T>]) -> [T] {
@@ -150,7 +203,7 @@ public struct Interpreter<T: TensorScalar>: Sendable {
         }
       }
       return y
-    case .relu: return x.map { $0 > 0 ? $0 : 0 }
+    case .relu: return x.map { max($0, 0) }  // NaN stays NaN, as in PyTorch
     case .relu6: return x.map { min(max($0, 0), 6) }
     case .leakyrelu:
       let s = T(node.attributes.slope)
@@ -187,6 +240,10 @@ public struct Interpreter<T: TensorScalar>: Sendable {
   /// BN at inference as a per-channel affine map: scale = gamma / sqrt(var + eps),
   /// shift = beta - mean * scale.
   func bnAffine(_ node: Node) -> (scale: [T], shift: [T]) {
+    Interpreter.bnAffine(node, parameters)
+  }
+
+  static func bnAffine(_ node: Node, _ parameters: [LayerParameters<T>?]) -> (scale: [T], shift: [T]) {
     let p = parameters[node.id]!
     let eps = T(node.attributes.epsilon)
     let gamma = p.gamma!.data, beta = p.beta!.data, mean = p.mean!.data, variance = p.variance!.data

@@ -8,7 +8,7 @@ import COpenBLAS
 ///
 /// One generic code path serves both; the few operations that need the C library or BLAS
 /// (exp, erf, GEMM) come through this protocol so the generic code stays specialisable.
-public protocol TensorScalar: BinaryFloatingPoint & Sendable where Self.RawSignificand: FixedWidthInteger {
+public protocol TensorScalar: BinaryFloatingPoint & SIMDScalar & Codable & Sendable where Self.RawSignificand: FixedWidthInteger {
   /// The NumPy type code of this element (`<f4`, `<f8`).
   static var npyDescriptor: String { get }
   /// e^x.

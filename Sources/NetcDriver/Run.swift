@@ -158,8 +158,9 @@ struct Run: ParsableCommand {
 
     let interpreter = Interpreter(graph: graph, shapes: shapes, parameters: parameters, threads: threads ?? onlineCores())
     if repeatCount > 0 { timeForward(interpreter, x) }
-    let activations = interpreter.forward(x)
-    let y = activations[graph.outputID]
+    // Every activation only when something reads them; the output alone runs the fused pass.
+    let activations = grad || trace ? interpreter.forward(x) : []
+    let y = activations.isEmpty ? interpreter.output(x) : activations[graph.outputID]
     var result = RunResult(output: y)
     if let loss, let lossTarget {
       switch loss.evaluate(y, target: lossTarget) {

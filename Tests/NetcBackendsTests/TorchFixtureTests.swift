@@ -90,6 +90,23 @@ func expectClose<T: TensorScalar>(_ actual: Tensor<T>, _ expected: Tensor<Double
     try check(f, y, loss, grads, tolerance: 1e-5)
   }
 
+  /// The fused output-only pass (BN folded, activations and adds fused) against PyTorch.
+  @Test(arguments: TorchFixture.names)
+  func fusedOutputMatchesPyTorch(_ name: String) throws {
+    let f = try TorchFixture(name)
+    expectClose(try fusedOutput(f, as: Double.self), try f.tensor(f["output"]), tolerance: 1e-10, "\(name) fused f64 output")
+    expectClose(try fusedOutput(f, as: Float.self), try f.tensor(f["output"]), tolerance: 1e-5, "\(name) fused f32 output")
+  }
+
+  func fusedOutput<T: TensorScalar>(_ f: TorchFixture, as: T.Type) throws -> Tensor<T> {
+    let spec = try SpecLoader.parse(SourceFile(path: "\(f.name).yaml", text: f["spec"]!.scalar!))
+    let shapes = try inferShapes(spec.graph, bindings: [:])
+    let params: [LayerParameters<T>?] = try WeightBinding.bind(
+      spec.graph, shapes, sources: [.mapping(f["weights"]!, file: "fixture.json")], seed: 0)
+    let interpreter = Interpreter(graph: spec.graph, shapes: shapes, parameters: params, threads: 2)
+    return interpreter.output(try f.tensor(f["input"]))
+  }
+
   func check<T: TensorScalar>(_ f: TorchFixture, _ y: Tensor<T>, _ loss: T, _ grads: [String: Tensor<T>], tolerance: Double) throws {
     expectClose(y, try f.tensor(f["output"]), tolerance: tolerance, "\(f.name) output")
     let expectedLoss = TensorLiteral.number(f["loss_value"]!)!

@@ -35,8 +35,10 @@ struct InferencePlan<T: TensorScalar>: Sendable {
   var lastRead: [Int]
 
   /// Plans `graph`; `packed` are the convs' packed weights and `bnAffine` a BN's scale and shift.
-  init(graph: Graph, shapes: Shapes, parameters: [LayerParameters<T>?], geometry: [ConvGeometry?],
-       packed: [PackedConv<T>?], bnAffine: (Node) -> (scale: [T], shift: [T])) {
+  init(
+    graph: Graph, shapes: Shapes, parameters: [LayerParameters<T>?], geometry: [ConvGeometry?],
+    packed: [PackedConv<T>?], bnAffine: (Node) -> (scale: [T], shift: [T])
+  ) {
     var readers = Array(repeating: [Int](), count: graph.nodes.count)
     for node in graph.nodes { for i in node.inputs { readers[i].append(node.id) } }
     var fused = Set<Int>()
@@ -73,7 +75,8 @@ struct InferencePlan<T: TensorScalar>: Sendable {
         fused.insert(bn.id)
       }
       if let add = soleReader(output), add.op == .add, add.inputs.count == 2,
-         add.inputs.filter({ $0 == output }).count == 1 {
+        add.inputs.filter({ $0 == output }).count == 1
+      {
         // ResNet's identity shortcut is an elided projection after the body: its value
         // is the block input's, which exists before the body's convs.
         let other = source(add.inputs[0] == output ? add.inputs[1] : add.inputs[0])

@@ -45,8 +45,9 @@ public struct Interpreter<T: TensorScalar>: Sendable {
         packed.append(nil)
         continue
       }
-      let g = ConvGeometry(inShape: shapes[input], outShape: r.shape, window: window,
-                           inChannels: r.inChannels, outChannels: r.outChannels, groups: r.groups)
+      let g = ConvGeometry(
+        inShape: shapes[input], outShape: r.shape, window: window,
+        inChannels: r.inChannels, outChannels: r.outChannels, groups: r.groups)
       geometry.append(g)
       if node.op.isConvolution, let w = parameters[node.id]?.weight {
         packed.append(PackedConv(weight: w.data, geometry: g))
@@ -86,10 +87,12 @@ public struct Interpreter<T: TensorScalar>: Sendable {
   /// the input's gradient.
   public func backward(_ values: [Tensor<T>], outputGradient: Tensor<T>) -> Gradients<T> {
     if T.self == Float.self {
-      return (self as! Interpreter<Float>).backwardImpl(values as! [Tensor<Float>], outputGradient: outputGradient as! Tensor<Float>) as! Gradients<T>
+      return (self as! Interpreter<Float>).backwardImpl(values as! [Tensor<Float>], outputGradient: outputGradient as! Tensor<Float>)
+        as! Gradients<T>
     }
     if T.self == Double.self {
-      return (self as! Interpreter<Double>).backwardImpl(values as! [Tensor<Double>], outputGradient: outputGradient as! Tensor<Double>) as! Gradients<T>
+      return (self as! Interpreter<Double>).backwardImpl(values as! [Tensor<Double>], outputGradient: outputGradient as! Tensor<Double>)
+        as! Gradients<T>
     }
     return backwardImpl(values, outputGradient: outputGradient)
   }
@@ -134,15 +137,17 @@ public struct Interpreter<T: TensorScalar>: Sendable {
         let x = UnsafePointer(pointer(node.inputs[0]))
         let residual = conv.residual.map { UnsafePointer(pointer($0)) }
         func run(_ bias: UnsafePointer<T>?) {
-          Kernels.convForward(x, geometry[node.id]!, conv.packed, into: buffers[out].baseAddress!,
-                              pass: OutputPass(bias: bias, residual: residual, activation: conv.activation), threads: threads)
+          Kernels.convForward(
+            x, geometry[node.id]!, conv.packed, into: buffers[out].baseAddress!,
+            pass: OutputPass(bias: bias, residual: residual, activation: conv.activation), threads: threads)
         }
         if let bias = conv.bias { bias.withUnsafeBufferPointer { run($0.baseAddress) } } else { run(nil) }
         slot[step.output] = out
       } else if (node.op == .maxpool || node.op == .avgpool) && !shapes.nodes[node.id].elided {
         let out = fresh(shapes[node.id].reduce(1, *))
-        Kernels.poolForward(UnsafePointer(pointer(node.inputs[0])), geometry[node.id]!, max: node.op == .maxpool,
-                            into: buffers[out].baseAddress!, threads: threads)
+        Kernels.poolForward(
+          UnsafePointer(pointer(node.inputs[0])), geometry[node.id]!, max: node.op == .maxpool,
+          into: buffers[out].baseAddress!, threads: threads)
         slot[node.id] = out
       } else if shapes.nodes[node.id].elided || node.op == .identity || node.op == .dropout {
         slot[node.id] = slot[node.inputs[0]]
@@ -351,9 +356,11 @@ public struct Interpreter<T: TensorScalar>: Sendable {
     case .gelu:
       // d/dx x*Phi(x) = Phi(x) + x * phi(x).
       let invSqrt2Pi = 1 / T.sqrt(2 * T.pi)
-      return [zip(x, dy).map { v, g in
-        g * ((1 + T.erf(v / T.sqrt(2))) / 2 + v * invSqrt2Pi * T.exp(-v * v / 2))
-      }]
+      return [
+        zip(x, dy).map { v, g in
+          g * ((1 + T.erf(v / T.sqrt(2))) / 2 + v * invSqrt2Pi * T.exp(-v * v / 2))
+        }
+      ]
     case .softmax:
       let c = r.shape.last!
       var dx = [T](repeating: 0, count: x.count)

@@ -223,17 +223,19 @@ enum Kernels {
       parallelFor(tiles, threads: threads) { t in
         let p0 = t * tileRows, p1 = min(P, p0 + tileRows)
         if direct {
-          T.gemm(transA: false, transB: false, m: p1 - p0, n: cout, k: gi, alpha: 1,
-                 a: xs.base + p0 * gi, lda: gi, b: ws.base, ldb: cout, beta: 0,
-                 c: ys.base + p0 * cout, ldc: cout)
+          T.gemm(
+            transA: false, transB: false, m: p1 - p0, n: cout, k: gi, alpha: 1,
+            a: xs.base + p0 * gi, lda: gi, b: ws.base, ldb: cout, beta: 0,
+            c: ys.base + p0 * cout, ldc: cout)
         } else {
           let col = UnsafeMutablePointer<T>.allocate(capacity: (p1 - p0) * k)
           defer { col.deallocate() }
           for group in 0..<g.groups {
             im2col(xs.base, g, group: group, rows: p0, p1, into: col)
-            T.gemm(transA: false, transB: false, m: p1 - p0, n: go, k: k, alpha: 1,
-                   a: col, lda: k, b: ws.base + group * k * go, ldb: go, beta: 0,
-                   c: ys.base + p0 * cout + group * go, ldc: cout)
+            T.gemm(
+              transA: false, transB: false, m: p1 - p0, n: go, k: k, alpha: 1,
+              a: col, lda: k, b: ws.base + group * k * go, ldb: go, beta: 0,
+              c: ys.base + p0 * cout + group * go, ldc: cout)
           }
         }
         pass.apply(ys.base, rows: p0, p1, channels: cout)
@@ -289,12 +291,14 @@ enum Kernels {
                 let p1 = min(P, p0 + tile)
                 for group in 0..<g.groups {
                   im2col(xb.baseAddress!, g, group: group, rows: p0, p1, into: col)
-                  T.gemm(transA: true, transB: false, m: k, n: go, k: p1 - p0, alpha: 1,
-                         a: col, lda: k, b: db.baseAddress! + p0 * cout + group * go, ldb: cout, beta: 1,
-                         c: dwb.baseAddress! + group * k * go, ldc: go)
-                  T.gemm(transA: false, transB: true, m: p1 - p0, n: k, k: go, alpha: 1,
-                         a: db.baseAddress! + p0 * cout + group * go, lda: cout, b: wb.baseAddress! + group * k * go, ldb: go,
-                         beta: 0, c: col, ldc: k)
+                  T.gemm(
+                    transA: true, transB: false, m: k, n: go, k: p1 - p0, alpha: 1,
+                    a: col, lda: k, b: db.baseAddress! + p0 * cout + group * go, ldb: cout, beta: 1,
+                    c: dwb.baseAddress! + group * k * go, ldc: go)
+                  T.gemm(
+                    transA: false, transB: true, m: p1 - p0, n: k, k: go, alpha: 1,
+                    a: db.baseAddress! + p0 * cout + group * go, lda: cout, b: wb.baseAddress! + group * k * go, ldb: go,
+                    beta: 0, c: col, ldc: k)
                   col2im(col, g, group: group, rows: p0, p1, into: dxb.baseAddress!)
                 }
                 p0 = p1
@@ -336,8 +340,9 @@ enum Kernels {
     x.withUnsafeBufferPointer { xb in
       w.withUnsafeBufferPointer { wb in
         y.withUnsafeMutableBufferPointer { yb in
-          T.gemm(transA: false, transB: false, m: out, n: 1, k: n, alpha: 1, a: wb.baseAddress!, lda: n,
-                 b: xb.baseAddress!, ldb: 1, beta: 1, c: yb.baseAddress!, ldc: 1)
+          T.gemm(
+            transA: false, transB: false, m: out, n: 1, k: n, alpha: 1, a: wb.baseAddress!, lda: n,
+            b: xb.baseAddress!, ldb: 1, beta: 1, c: yb.baseAddress!, ldc: 1)
         }
       }
     }

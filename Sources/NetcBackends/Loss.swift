@@ -15,7 +15,8 @@ public enum Loss: String, CaseIterable, Sendable {
     switch self {
     case .sse, .halfSSE, .mse:
       // A target written as a flat list fits any output with as many elements.
-      guard target.shape == y.shape || (target.shape.count <= 1 && target.count == y.count && !(target.shape.isEmpty && y.count != 1)) else {
+      guard target.shape == y.shape || (target.shape.count <= 1 && target.count == y.count && !(target.shape.isEmpty && y.count != 1))
+      else {
         return .failure(LossError(message: "the target is \(shapeText(target.shape)), the output is \(shapeText(y.shape))"))
       }
       var sum: T = 0
@@ -31,7 +32,11 @@ public enum Loss: String, CaseIterable, Sendable {
       return .success((loss, Tensor(shape: y.shape, data: grad)))
     case .crossEntropy:
       guard target.count == 1, let v = target.data.first, v == v.rounded(), v >= 0, Int(v) < y.count else {
-        return .failure(LossError(message: "cross-entropy needs a class index from 0 to \(y.count - 1), got \(target.count == 1 ? "\(target.data[0])" : "a tensor of \(shapeText(target.shape))")"))
+        return .failure(
+          LossError(
+            message:
+              "cross-entropy needs a class index from 0 to \(y.count - 1), got \(target.count == 1 ? "\(target.data[0])" : "a tensor of \(shapeText(target.shape))")"
+          ))
       }
       let p = softmax(y.data, last: y.count)
       let t = Int(v)

@@ -45,7 +45,9 @@ public enum TensorLiteral {
     }
     guard let items = node.sequence else {
       throw DiagnosticError([
-        .error(.weightShape, "ragged nesting: expected a list of \(shape[depth]) at depth \(depth + 1), got \(node.kindDescription)", at: node.range)
+        .error(
+          .weightShape, "ragged nesting: expected a list of \(shape[depth]) at depth \(depth + 1), got \(node.kindDescription)",
+          at: node.range)
       ])
     }
     guard items.count == shape[depth] else {
@@ -62,8 +64,11 @@ public enum TensorLiteral {
 public enum TensorArgument {
   /// The tensor `text` names or writes. `what` (`--input`) names it in messages; the
   /// source files read are appended to `sources` for diagnostic snippets.
-  public static func read<T: TensorScalar>(_ text: String, what: String, sources: inout [SourceFile], as: T.Type = T.self) throws(DiagnosticError) -> Tensor<T> {
-    let looksLikePath = FileIO.exists(text) || text.hasSuffix(".npy") || text.hasSuffix(".json") || text.hasSuffix(".yaml") || text.hasSuffix(".yml")
+  public static func read<T: TensorScalar>(_ text: String, what: String, sources: inout [SourceFile], as: T.Type = T.self)
+    throws(DiagnosticError) -> Tensor<T>
+  {
+    let looksLikePath =
+      FileIO.exists(text) || text.hasSuffix(".npy") || text.hasSuffix(".json") || text.hasSuffix(".yaml") || text.hasSuffix(".yml")
     if looksLikePath {
       let bytes: [UInt8]
       do { bytes = try FileIO.read(text) } catch {

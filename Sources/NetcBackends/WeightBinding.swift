@@ -36,7 +36,9 @@ public enum WeightBinding {
     func unknownLayer(_ name: String, at range: SourceRange?, file: String?) -> Diagnostic {
       if let id = byName[name] {
         let node = graph.nodes[id]
-        let why = shapes.nodes[id].elided ? "is an identity shortcut here (the shapes already match)" : "is \(node.op.mnemonic.uppercased()), which has no weights"
+        let why =
+          shapes.nodes[id].elided
+          ? "is an identity shortcut here (the shapes already match)" : "is \(node.op.mnemonic.uppercased()), which has no weights"
         return .error(.unknownWeight, "weights for `\(name)`, but `\(name)` \(why)", at: range)
       }
       let weighted = graph.layers.filter { !expected($0.id).isEmpty }.map(\.name)
@@ -51,7 +53,11 @@ public enum WeightBinding {
       let node = graph.nodes[id]
       guard let shape = expected(id).first(where: { $0.0 == kind })?.1 else {
         let keys = expected(id).map { $0.0.rawValue }
-        problems.append(.error(.unknownWeight, "`\(node.name)` (\(node.op.mnemonic.uppercased())) has no `\(kind.rawValue)`; it has \(keys.map { "`\($0)`" }.joined(separator: ", "))", at: range))
+        problems.append(
+          .error(
+            .unknownWeight,
+            "`\(node.name)` (\(node.op.mnemonic.uppercased())) has no `\(kind.rawValue)`; it has \(keys.map { "`\($0)`" }.joined(separator: ", "))",
+            at: range))
         return
       }
       if t.shape.isEmpty {
@@ -59,8 +65,12 @@ public enum WeightBinding {
         return
       }
       guard t.shape == shape else {
-        problems.append(.error(.weightShape, "`\(node.name).\(kind.rawValue)` is \(describe(t.shape)), expected \(describe(shape)) \(layout(node.op, kind, rank: shape.count))\(origin)", at: range,
-                               notes: [.init("`\(node.name)` is defined here", at: node.headRange)]))
+        problems.append(
+          .error(
+            .weightShape,
+            "`\(node.name).\(kind.rawValue)` is \(describe(t.shape)), expected \(describe(shape)) \(layout(node.op, kind, rank: shape.count))\(origin)",
+            at: range,
+            notes: [.init("`\(node.name)` is defined here", at: node.headRange)]))
         return
       }
       given[id, default: [:]][kind] = t
@@ -70,7 +80,8 @@ public enum WeightBinding {
       switch source {
       case .mapping(let root, let file):
         guard let pairs = root.mapping else {
-          problems.append(.error(.wrongType, "weights must be a mapping from layer names to their tensors, got \(root.kindDescription)", at: root.range))
+          problems.append(
+            .error(.wrongType, "weights must be a mapping from layer names to their tensors, got \(root.kindDescription)", at: root.range))
           continue
         }
         for pair in pairs {
@@ -81,7 +92,10 @@ public enum WeightBinding {
           }
           guard let entries = pair.value.mapping else {
             let keys = expected(id).map(\.0.rawValue).joined(separator: ", ")
-            problems.append(.error(.wrongType, "the weights of `\(name)` must be a mapping with \(keys), got \(pair.value.kindDescription)", at: pair.value.range))
+            problems.append(
+              .error(
+                .wrongType, "the weights of `\(name)` must be a mapping with \(keys), got \(pair.value.kindDescription)",
+                at: pair.value.range))
             continue
           }
           for entry in entries {
@@ -90,7 +104,10 @@ public enum WeightBinding {
               let keys = expected(id).map(\.0.rawValue)
               var notes: [Diagnostic.Note] = []
               if let near = closestMatch(to: key, in: keys) { notes.append(.init("did you mean `\(near)`?")) }
-              problems.append(.error(.unknownKey, "unknown weight `\(key)` for `\(name)`; it takes \(keys.map { "`\($0)`" }.joined(separator: ", "))", at: entry.key.range, notes: notes))
+              problems.append(
+                .error(
+                  .unknownKey, "unknown weight `\(key)` for `\(name)`; it takes \(keys.map { "`\($0)`" }.joined(separator: ", "))",
+                  at: entry.key.range, notes: notes))
               continue
             }
             let value = entry.value
@@ -119,7 +136,10 @@ public enum WeightBinding {
         for file in names where file.hasSuffix(".npy") {
           let stem = file.dropLast(4)
           guard let dot = stem.lastIndex(of: "."), let kind = ParameterKind(rawValue: String(stem[stem.index(after: dot)...])) else {
-            problems.append(.error(.unknownWeight, "`\(dir)/\(file)` is not named LAYER.KIND.npy with KIND one of weight, bias, gamma, beta, mean, var", at: nil))
+            problems.append(
+              .error(
+                .unknownWeight, "`\(dir)/\(file)` is not named LAYER.KIND.npy with KIND one of weight, bias, gamma, beta, mean, var",
+                at: nil))
             continue
           }
           let name = String(stem[..<dot])

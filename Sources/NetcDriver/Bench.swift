@@ -137,25 +137,34 @@ struct Bench: ParsableCommand {
       out += zip(net.steps, stepSeconds).map { step, s in
         "{\"name\": \(JSONFormat.string(step.layers.joined(separator: "+"))), \"op\": \(JSONFormat.string(step.op)), \"seconds\": \(s), \"gflops\": \(gflops(step.macs, s))}"
       }.joined(separator: ", ")
-      out += "], \"total\": {\"seconds\": \(total), \"gflops\": \(gflops(totalMacs, total))}, \"interpreter\": {\"seconds\": \(interpreterSeconds)}, "
+      out +=
+        "], \"total\": {\"seconds\": \(total), \"gflops\": \(gflops(totalMacs, total))}, \"interpreter\": {\"seconds\": \(interpreterSeconds)}, "
       out += "\"peak_gflops\": \(peak), \"peak_method\": \"measured\", \"max_rel_error\": \(maxError)}\n"
       Output.standard.write(out)
     } else {
       var rows = [["step", "op", "ms", "GFLOP/s", "of peak"]]
       for (step, s) in zip(net.steps, stepSeconds) {
         let g = gflops(step.macs, s)
-        rows.append([step.layers.joined(separator: "+"), step.op, NumberFormat.fixed(s * 1000, digits: 3),
-                     step.macs > 0 ? NumberFormat.fixed(g, digits: 1) : "-", step.macs > 0 && peak > 0 ? NumberFormat.fixed(100 * g / peak, digits: 1) + "%" : "-"])
+        rows.append([
+          step.layers.joined(separator: "+"), step.op, NumberFormat.fixed(s * 1000, digits: 3),
+          step.macs > 0 ? NumberFormat.fixed(g, digits: 1) : "-",
+          step.macs > 0 && peak > 0 ? NumberFormat.fixed(100 * g / peak, digits: 1) + "%" : "-",
+        ])
       }
       let widths = (0..<5).map { c in rows.map { $0[c].count }.max()! }
       var out = "\(graph.name): emitted kernels (swiftc \(flags.joined(separator: " "))), one core\n\n"
       for (i, row) in rows.enumerated() {
-        out += row.enumerated().map { c, v in c < 2 ? v + String(repeating: " ", count: widths[c] - v.count) : String(repeating: " ", count: widths[c] - v.count) + v }.joined(separator: "  ") + "\n"
+        out +=
+          row.enumerated().map { c, v in
+            c < 2 ? v + String(repeating: " ", count: widths[c] - v.count) : String(repeating: " ", count: widths[c] - v.count) + v
+          }.joined(separator: "  ") + "\n"
         if i == 0 { out += String(repeating: "-", count: widths.reduce(0, +) + 8) + "\n" }
       }
       let g = gflops(totalMacs, total)
-      out += "\ntotal        \(NumberFormat.fixed(total * 1000, digits: 3)) ms, \(NumberFormat.fixed(g, digits: 1)) GFLOP/s (\(NumberFormat.fixed(peak > 0 ? 100 * g / peak : 0, digits: 1))% of peak)\n"
-      out += "interpreter  \(NumberFormat.fixed(interpreterSeconds * 1000, digits: 3)) ms (one thread): emitted is \(NumberFormat.fixed(interpreterSeconds / max(total, 1e-12), digits: 2))x faster\n"
+      out +=
+        "\ntotal        \(NumberFormat.fixed(total * 1000, digits: 3)) ms, \(NumberFormat.fixed(g, digits: 1)) GFLOP/s (\(NumberFormat.fixed(peak > 0 ? 100 * g / peak : 0, digits: 1))% of peak)\n"
+      out +=
+        "interpreter  \(NumberFormat.fixed(interpreterSeconds * 1000, digits: 3)) ms (one thread): emitted is \(NumberFormat.fixed(interpreterSeconds / max(total, 1e-12), digits: 2))x faster\n"
       out += "peak         \(NumberFormat.fixed(peak, digits: 1)) GFLOP/s FP32, measured (12 SIMD8 FMA chains)\n"
       out += "max error    \(maxError) relative to the interpreter's output scale\n"
       out += "arena        \(net.arenaElements * 4) bytes of activations (\(net.unsharedElements * 4) without reuse)\n"

@@ -27,7 +27,10 @@ struct Emit: ParsableCommand {
   @Option(help: ArgumentHelp("The Swift type's name (default: from the spec's name).", valueName: "name"))
   var typeName: String?
 
-  @Option(help: ArgumentHelp("Weights: a YAML/JSON mapping like the spec's `weights:`, or a directory of LAYER.KIND.npy files (repeatable; later ones win).", valueName: "path"))
+  @Option(
+    help: ArgumentHelp(
+      "Weights: a YAML/JSON mapping like the spec's `weights:`, or a directory of LAYER.KIND.npy files (repeatable; later ones win).",
+      valueName: "path"))
   var weights: [String] = []
 
   @Option(help: "Seed of the deterministic initialisation of weights no source gives.")
@@ -47,7 +50,8 @@ struct Emit: ParsableCommand {
       Output.error.write("netc: error: \(error.message)\n")
       throw ExitCode(2)
     }
-    var report = "wrote \(path): class \(net.typeName), \(net.steps.count) steps, activation arena \(net.arenaElements * 4) bytes (\(net.unsharedElements * 4) without reuse)\n"
+    var report =
+      "wrote \(path): class \(net.typeName), \(net.steps.count) steps, activation arena \(net.arenaElements * 4) bytes (\(net.unsharedElements * 4) without reuse)\n"
     if let weightsPath { report += "wrote \(weightsPath): \(net.weights.count) packed weights\n" }
     Output.standard.write(report)
   }

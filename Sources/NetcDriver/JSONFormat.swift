@@ -80,10 +80,12 @@ enum JSONFormat {
 enum ComparisonFormat {
   static func table(_ reports: [Report]) -> String {
     let base = reports[0].totals
-    var rows: [[String]] = [["", ] + reports.map(\.name)]
+    var rows: [[String]] = [[""] + reports.map(\.name)]
     rows.append(["input"] + reports.map { TableFormat.shape($0.input) })
     rows.append(["output"] + reports.map { TableFormat.shape($0.output) })
-    let metrics: [(String, (Cost) -> Int)] = [("params", \.params), ("buffers", \.buffers), ("MACs", \.macs), ("activations", \.activations)]
+    let metrics: [(String, (Cost) -> Int)] = [
+      ("params", \.params), ("buffers", \.buffers), ("MACs", \.macs), ("activations", \.activations),
+    ]
     for (label, get) in metrics {
       rows.append([label] + reports.map { NumberFormat.grouped(get($0.totals)) })
       if reports.count > 1 {
@@ -114,12 +116,19 @@ enum ComparisonFormat {
 
   static func markdown(_ reports: [Report]) -> String {
     let base = reports[0].totals
-    var out = "| | " + reports.map { MarkdownFormat.escape($0.name) }.joined(separator: " | ") + " |\n|---|" + String(repeating: "---:|", count: reports.count) + "\n"
+    var out =
+      "| | " + reports.map { MarkdownFormat.escape($0.name) }.joined(separator: " | ") + " |\n|---|"
+      + String(repeating: "---:|", count: reports.count) + "\n"
     out += "| input | " + reports.map { TableFormat.shape($0.input) }.joined(separator: " | ") + " |\n"
     out += "| output | " + reports.map { TableFormat.shape($0.output) }.joined(separator: " | ") + " |\n"
-    let metrics: [(String, (Cost) -> Int)] = [("params", \.params), ("buffers", \.buffers), ("MACs", \.macs), ("activations", \.activations)]
+    let metrics: [(String, (Cost) -> Int)] = [
+      ("params", \.params), ("buffers", \.buffers), ("MACs", \.macs), ("activations", \.activations),
+    ]
     for (label, get) in metrics {
-      out += "| \(label) | " + reports.map { "\(NumberFormat.grouped(get($0.totals))) (\(NumberFormat.ratio(get($0.totals), over: get(base))))" }.joined(separator: " | ") + " |\n"
+      out +=
+        "| \(label) | "
+        + reports.map { "\(NumberFormat.grouped(get($0.totals))) (\(NumberFormat.ratio(get($0.totals), over: get(base))))" }.joined(
+          separator: " | ") + " |\n"
     }
     return out
   }
@@ -127,8 +136,11 @@ enum ComparisonFormat {
   static func csv(_ reports: [Report]) -> String {
     var out = "spec,input,output,params,buffers,macs,activations\n"
     for r in reports {
-      out += [CSVFormat.field(r.name), TableFormat.shape(r.input), TableFormat.shape(r.output), String(r.totals.params),
-              String(r.totals.buffers), String(r.totals.macs), String(r.totals.activations)].joined(separator: ",") + "\n"
+      out +=
+        [
+          CSVFormat.field(r.name), TableFormat.shape(r.input), TableFormat.shape(r.output), String(r.totals.params),
+          String(r.totals.buffers), String(r.totals.macs), String(r.totals.activations),
+        ].joined(separator: ",") + "\n"
     }
     return out
   }

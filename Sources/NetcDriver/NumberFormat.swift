@@ -15,7 +15,9 @@ enum NumberFormat {
   static func scaled(_ n: Int) -> String {
     let m = n.magnitude
     guard m >= 1000 else { return String(n) }
-    let units: [(UInt, String)] = [(1_000_000_000_000_000, "P"), (1_000_000_000_000, "T"), (1_000_000_000, "G"), (1_000_000, "M"), (1_000, "K")]
+    let units: [(UInt, String)] = [
+      (1_000_000_000_000_000, "P"), (1_000_000_000_000, "T"), (1_000_000_000, "G"), (1_000_000, "M"), (1_000, "K"),
+    ]
     for (scale, suffix) in units where m >= scale {
       return (n < 0 ? "-" : "") + fixed(Double(m) / Double(scale), digits: 2) + suffix
     }

@@ -52,7 +52,9 @@ struct Report {
     for cost in costs.nodes { prefix.append(prefix.last!.adding(cost)!) }
     func sum(_ r: ClosedRange<Int>) -> Cost {
       let hi = prefix[r.upperBound + 1], lo = prefix[r.lowerBound]
-      return Cost(params: hi.params - lo.params, buffers: hi.buffers - lo.buffers, macs: hi.macs - lo.macs, activations: hi.activations - lo.activations)
+      return Cost(
+        params: hi.params - lo.params, buffers: hi.buffers - lo.buffers, macs: hi.macs - lo.macs,
+        activations: hi.activations - lo.activations)
     }
 
     // Groups are sorted by first node, outermost first: a cursor walks them with the nodes.
@@ -69,9 +71,10 @@ struct Report {
         guard group.depth <= (maxDepth ?? Int.max) else { continue }
         if group.nodes.allSatisfy({ shapes.nodes[$0].elided }) { continue }
         let collapsed = group.depth == maxDepth
-        rows.append(ReportRow(
-          name: group.name, op: group.kind.rawValue, depth: group.depth,
-          isGroup: true, isCollapsed: collapsed, shape: shapes[group.nodes.upperBound], cost: sum(group.nodes)))
+        rows.append(
+          ReportRow(
+            name: group.name, op: group.kind.rawValue, depth: group.depth,
+            isGroup: true, isCollapsed: collapsed, shape: shapes[group.nodes.upperBound], cost: sum(group.nodes)))
         if collapsed {
           skipTo = group.nodes.upperBound + 1
           break
@@ -83,9 +86,10 @@ struct Report {
       }
       let node = graph.nodes[id]
       if !shapes.nodes[id].elided && node.depth <= (maxDepth ?? Int.max) {
-        rows.append(ReportRow(
-          name: node.name, op: node.op.mnemonic, depth: node.depth,
-          isGroup: false, isCollapsed: false, shape: shapes[id], cost: costs.nodes[id]))
+        rows.append(
+          ReportRow(
+            name: node.name, op: node.op.mnemonic, depth: node.depth,
+            isGroup: false, isCollapsed: false, shape: shapes[id], cost: costs.nodes[id]))
       }
       id += 1
     }

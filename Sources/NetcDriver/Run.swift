@@ -41,7 +41,10 @@ struct Run: ParsableCommand {
   @Option(help: ArgumentHelp("The input tensor: a .npy, JSON or YAML file, or an inline literal.", valueName: "tensor"))
   var input: String
 
-  @Option(help: ArgumentHelp("Weights: a YAML/JSON mapping like the spec's `weights:`, or a directory of LAYER.KIND.npy files (repeatable; later ones win).", valueName: "path"))
+  @Option(
+    help: ArgumentHelp(
+      "Weights: a YAML/JSON mapping like the spec's `weights:`, or a directory of LAYER.KIND.npy files (repeatable; later ones win).",
+      valueName: "path"))
   var weights: [String] = []
 
   @Option(help: "Seed of the deterministic initialisation of weights no source gives.")
@@ -79,7 +82,9 @@ struct Run: ParsableCommand {
 
   func validate() throws {
     if (target == nil) != (loss == nil) { throw ValidationError("--target and --loss go together") }
-    if grad && loss == nil { throw ValidationError("--grad needs a loss: add --target T --loss \(Loss.allCases.map(\.rawValue).joined(separator: "|"))") }
+    if grad && loss == nil {
+      throw ValidationError("--grad needs a loss: add --target T --loss \(Loss.allCases.map(\.rawValue).joined(separator: "|"))")
+    }
     if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     if repeatCount < 0 { throw ValidationError("--repeat-count must be at least 0") }
   }
@@ -141,8 +146,9 @@ struct Run: ParsableCommand {
       let matrixForOneChannel = inShape.count == 3 && inShape[2] == 1 && x.shape == Array(inShape.prefix(2))
       let flatForVector = inShape.count == 1 && x.count == inShape[0]
       guard matrixForOneChannel || flatForVector else {
-        fail("the input is \(shapeName(x.shape)), the spec's input is \(shapeName(inShape))"
-             + (inShape.count == 3 && inShape[2] == 1 ? " (or \(shapeName(Array(inShape.prefix(2)))) for one channel)" : ""))
+        fail(
+          "the input is \(shapeName(x.shape)), the spec's input is \(shapeName(inShape))"
+            + (inShape.count == 3 && inShape[2] == 1 ? " (or \(shapeName(Array(inShape.prefix(2)))) for one channel)" : ""))
         throw ExitCode(2)
       }
       x = Tensor(shape: inShape, data: x.data)
@@ -208,7 +214,9 @@ struct Run: ParsableCommand {
     }
     times.sort()
     let median = times[times.count / 2]
-    Output.error.write("forward: median \(String(format3(median * 1000))) ms, best \(format3(times[0] * 1000)) ms over \(repeatCount) runs, \(interpreter.threads) thread\(interpreter.threads == 1 ? "" : "s")\n")
+    Output.error.write(
+      "forward: median \(String(format3(median * 1000))) ms, best \(format3(times[0] * 1000)) ms over \(repeatCount) runs, \(interpreter.threads) thread\(interpreter.threads == 1 ? "" : "s")\n"
+    )
   }
 }
 

@@ -103,7 +103,9 @@ enum SolveFormatting {
       let f = factorSolutions(s.listed, varCount: s.vars.count)
       if !f.independent.isEmpty {
         let parts = f.independent.map { "\(s.vars[$0.index]) ∈ \(setText($0.values))" }
-        let rest = f.dependent.isEmpty ? "" : " × (\(f.dependent.map { s.vars[$0] }.joined(separator: ", "))) ∈ the \(f.combinations.count) combinations below"
+        let rest =
+          f.dependent.isEmpty
+          ? "" : " × (\(f.dependent.map { s.vars[$0] }.joined(separator: ", "))) ∈ the \(f.combinations.count) combinations below"
         out += "every combination of: " + parts.joined(separator: " × ") + rest + "\n"
       }
     }
@@ -115,7 +117,11 @@ enum SolveFormatting {
     for values in s.listed {
       for (n, v) in zip(s.vars, values) { bindings[n] = v }
       if let a = try? analyze(graph, bindings: bindings) {
-        rows.append(values.map(String.init) + [TableFormat.shape(a.shapes[graph.outputID]), NumberFormat.grouped(a.costs.total.params), NumberFormat.grouped(a.costs.total.macs)])
+        rows.append(
+          values.map(String.init) + [
+            TableFormat.shape(a.shapes[graph.outputID]), NumberFormat.grouped(a.costs.total.params),
+            NumberFormat.grouped(a.costs.total.macs),
+          ])
       } else {
         rows.append(values.map(String.init) + ["?", "?", "?"])
       }

@@ -16,13 +16,16 @@ enum SymbolicFormat {
   }
 
   static func table(_ a: SymbolicAnalysis) -> String {
-    var out = "\(a.graph.name): input \(shape(a.nodes.first?.shape)), output \(shape(a.totals.shape)), in terms of \(a.free.joined(separator: ", "))\n\n"
+    var out =
+      "\(a.graph.name): input \(shape(a.nodes.first?.shape)), output \(shape(a.totals.shape)), in terms of \(a.free.joined(separator: ", "))\n\n"
     var rows: [[String]] = [["layer", "op", "output", "params", "MACs"]]
     for node in a.graph.layers {
       let n = a.nodes[node.id]
       if node.attributes.shortcutTarget != nil && n.params == .const(0) && n.shape != nil { continue }
-      rows.append([String(repeating: "  ", count: node.depth) + node.name, node.op.mnemonic, shape(n.shape),
-                   n.params == .const(0) ? "-" : text(n.params), n.macs == .const(0) ? "-" : text(n.macs)])
+      rows.append([
+        String(repeating: "  ", count: node.depth) + node.name, node.op.mnemonic, shape(n.shape),
+        n.params == .const(0) ? "-" : text(n.params), n.macs == .const(0) ? "-" : text(n.macs),
+      ])
     }
     let widths = (0..<5).map { c in rows.map { $0[c].count }.max() ?? 0 }
     for (i, row) in rows.enumerated() {
@@ -34,7 +37,9 @@ enum SymbolicFormat {
       if i == 0 { out += String(repeating: "─", count: widths.reduce(0, +) + 8) + "\n" }
     }
     out += String(repeating: "─", count: widths.reduce(0, +) + 8) + "\n"
-    for (label, v) in [("params", a.totals.params), ("buffers", a.totals.buffers), ("MACs", a.totals.macs), ("activations", a.totals.activations)] {
+    for (label, v) in [
+      ("params", a.totals.params), ("buffers", a.totals.buffers), ("MACs", a.totals.macs), ("activations", a.totals.activations),
+    ] {
       out += "total " + label + String(repeating: " ", count: 12 - label.count) + text(v) + "\n"
     }
     return out
@@ -61,7 +66,9 @@ enum SymbolicFormat {
       if node.attributes.shortcutTarget != nil && n.params == .const(0) && n.shape != nil { continue }
       out += first ? "\n" : ",\n"
       first = false
-      out += "    {\"name\": \(JSONFormat.string(node.name)), \"op\": \(JSONFormat.string(node.op.mnemonic)), \"output\": \(array(n.shape)), " + costs(n) + "}"
+      out +=
+        "    {\"name\": \(JSONFormat.string(node.name)), \"op\": \(JSONFormat.string(node.op.mnemonic)), \"output\": \(array(n.shape)), "
+        + costs(n) + "}"
     }
     out += first ? "],\n" : "\n  ],\n"
     return out + "  \"totals\": {" + costs(a.totals) + "}\n}"

@@ -6,7 +6,9 @@ enum TableFormat {
     var table: [[String]] = [["layer", "op", "output", "params", "MACs", "share of MACs"]]
     for row in report.rows {
       let indent = String(repeating: "  ", count: row.depth)
-      let share = row.cost.macs > 0 ? bar(row.cost.macs, of: report.totals.macs) + " " + NumberFormat.percent(row.cost.macs, of: report.totals.macs) : ""
+      let share =
+        row.cost.macs > 0
+        ? bar(row.cost.macs, of: report.totals.macs) + " " + NumberFormat.percent(row.cost.macs, of: report.totals.macs) : ""
       table.append([
         indent + row.localName, row.op, shape(row.shape),
         row.cost.params == 0 ? "-" : NumberFormat.scaled(row.cost.params),
@@ -74,7 +76,8 @@ enum MarkdownFormat {
     for row in report.rows {
       let indent = String(repeating: "&nbsp;&nbsp;", count: row.depth)
       let name = row.isGroup ? "**\(escape(row.localName))**" : escape(row.localName)
-      out += "| \(indent)\(name) | \(row.op) | \(TableFormat.shape(row.shape)) | \(NumberFormat.grouped(row.cost.params)) | \(NumberFormat.grouped(row.cost.macs)) | \(row.cost.macs > 0 ? NumberFormat.percent(row.cost.macs, of: report.totals.macs) : "") |\n"
+      out +=
+        "| \(indent)\(name) | \(row.op) | \(TableFormat.shape(row.shape)) | \(NumberFormat.grouped(row.cost.params)) | \(NumberFormat.grouped(row.cost.macs)) | \(row.cost.macs > 0 ? NumberFormat.percent(row.cost.macs, of: report.totals.macs) : "") |\n"
     }
     let t = report.totals
     out += "\n| total | |\n|---|---:|\n"
@@ -100,11 +103,17 @@ enum CSVFormat {
   static func render(_ report: Report) -> String {
     var out = ""
     for row in report.rows where row.isLeaf {
-      out += [field(report.name), field(row.name), row.op, String(row.depth), TableFormat.shape(row.shape),
-              String(row.cost.params), String(row.cost.buffers), String(row.cost.macs), String(row.cost.activations)].joined(separator: ",") + "\n"
+      out +=
+        [
+          field(report.name), field(row.name), row.op, String(row.depth), TableFormat.shape(row.shape),
+          String(row.cost.params), String(row.cost.buffers), String(row.cost.macs), String(row.cost.activations),
+        ].joined(separator: ",") + "\n"
     }
-    out += [field(report.name), "total", "", "", TableFormat.shape(report.output), String(report.totals.params),
-            String(report.totals.buffers), String(report.totals.macs), String(report.totals.activations)].joined(separator: ",") + "\n"
+    out +=
+      [
+        field(report.name), "total", "", "", TableFormat.shape(report.output), String(report.totals.params),
+        String(report.totals.buffers), String(report.totals.macs), String(report.totals.activations),
+      ].joined(separator: ",") + "\n"
     return out
   }
 

@@ -11,8 +11,10 @@ enum LayerLonghand {
     case .scalar(let text, .plain) where text.isEmpty || text == "~" || text == "null": pairs = []
     default:
       throw DiagnosticError([
-        .error(.wrongType, "expected the options of \(op.name.uppercased()) as a mapping, found \(value.kindDescription)",
-               at: value.range, notes: [.init("write `\(op.name): { \(op.requiredFirstKeys.prefix(2).map { "\($0): ..." }.joined(separator: ", ")) }`")])
+        .error(
+          .wrongType, "expected the options of \(op.name.uppercased()) as a mapping, found \(value.kindDescription)",
+          at: value.range,
+          notes: [.init("write `\(op.name): { \(op.requiredFirstKeys.prefix(2).map { "\($0): ..." }.joined(separator: ", ")) }`")])
       ])
     }
     for pair in pairs {

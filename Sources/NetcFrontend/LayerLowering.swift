@@ -26,16 +26,24 @@ extension SpecLowering {
     if let count = decl.count { attrs.count = try positive(count, scope: scope, what: "the number of \(decl.op.countName)") }
     for entry in decl.options {
       switch entry.key {
-      case "stride": attrs.stride = try entry.items.map { (item) throws(DiagnosticError) in try positive(item, scope: scope, what: "a stride") }
-      case "dilation": attrs.dilation = try entry.items.map { (item) throws(DiagnosticError) in try positive(item, scope: scope, what: "a dilation") }
+      case "stride":
+        attrs.stride = try entry.items.map { (item) throws(DiagnosticError) in try positive(item, scope: scope, what: "a stride") }
+      case "dilation":
+        attrs.dilation = try entry.items.map { (item) throws(DiagnosticError) in try positive(item, scope: scope, what: "a dilation") }
       case "groups":
-        guard entry.items.count == 1 else { throw DiagnosticError([.error(.invalidValue, "`groups` takes one integer", at: entry.keyRange)]) }
+        guard entry.items.count == 1 else {
+          throw DiagnosticError([.error(.invalidValue, "`groups` takes one integer", at: entry.keyRange)])
+        }
         attrs.groups = try positive(entry.items[0], scope: scope, what: "the number of groups")
       case "pad": attrs.padding = try padding(entry, scope: scope)
       case "bias": attrs.bias = try boolean(entry)
       case "round":
         guard entry.items.count == 1, let r = Rounding(rawValue: entry.items[0].text.lowercased()) else {
-          throw DiagnosticError([.error(.invalidValue, "`round` is `floor` or `ceil`, found `\(entry.items.map(\.text).joined(separator: ","))`", at: entry.items[0].range)])
+          throw DiagnosticError([
+            .error(
+              .invalidValue, "`round` is `floor` or `ceil`, found `\(entry.items.map(\.text).joined(separator: ","))`",
+              at: entry.items[0].range)
+          ])
         }
         attrs.rounding = r
       case "eps": attrs.epsilon = try real(entry, in: Double.leastNonzeroMagnitude...1)
@@ -62,7 +70,8 @@ extension SpecLowering {
       pw.bias = attrs.bias
       let first = nodes.count
       let dwID = try emit(name + ".dw", .dwconv, inputs: [input], dw, range: range, head: decl.headRange, depth: scope.depth + 1)
-      let out = try emit(name + ".pw", .pwconv, inputs: [dwID], pw, range: range, head: decl.headRange, depth: scope.depth + 1, expect: expect)
+      let out = try emit(
+        name + ".pw", .pwconv, inputs: [dwID], pw, range: range, head: decl.headRange, depth: scope.depth + 1, expect: expect)
       groups.append(Group(name: name, kind: .sepconv, depth: scope.depth, nodes: first...out, range: range))
       return out
     case .pwconv?:
@@ -81,26 +90,34 @@ extension SpecLowering {
   ) throws(DiagnosticError) -> Int {
     guard nodes.count < Self.maxNodes else {
       throw DiagnosticError([
-        .error(.expansionLimit, "the spec expands to more than \(Self.maxNodes) layers", at: range,
-               notes: [.init("`repeat` counts and blocks multiply; this is where the limit was reached")])
+        .error(
+          .expansionLimit, "the spec expands to more than \(Self.maxNodes) layers", at: range,
+          notes: [.init("`repeat` counts and blocks multiply; this is where the limit was reached")])
       ])
     }
     let id = nodes.count
-    nodes.append(Node(id: id, name: name, op: op, inputs: inputs, attributes: attributes, range: range,
-                      headRange: head, depth: depth, expect: expect))
+    nodes.append(
+      Node(
+        id: id, name: name, op: op, inputs: inputs, attributes: attributes, range: range,
+        headRange: head, depth: depth, expect: expect))
     return id
   }
 
   /// Takes a name in the scope: the explicit one, or the mnemonic and its count (`conv3`).
-  func claimName(explicit: (String, SourceRange)?, mnemonic: String, range: SourceRange, scope: inout Scope) throws(DiagnosticError) -> String {
+  func claimName(explicit: (String, SourceRange)?, mnemonic: String, range: SourceRange, scope: inout Scope) throws(DiagnosticError)
+    -> String
+  {
     let count = (scope.counters[mnemonic] ?? 0) + 1
     scope.counters[mnemonic] = count
     let local = explicit?.0 ?? mnemonic + String(count)
     let at = explicit?.1 ?? range
     if let previous = scope.names[local] {
       throw DiagnosticError([
-        .error(.duplicateName, "the name `\(local)` is taken in this scope", at: at,
-               notes: [.init(previous == at ? "the layer with this name is a default name: rename one of them" : "first used here", at: previous)])
+        .error(
+          .duplicateName, "the name `\(local)` is taken in this scope", at: at,
+          notes: [
+            .init(previous == at ? "the layer with this name is a default name: rename one of them" : "first used here", at: previous)
+          ])
       ])
     }
     scope.names[local] = at
@@ -109,12 +126,14 @@ extension SpecLowering {
 
   /// A layer name: letters, digits, `_` and `-`; no dots, which separate scopes.
   func validName(_ item: ValueItem) throws(DiagnosticError) -> String {
-    let ok = !item.text.isEmpty && item.text.count <= 200
+    let ok =
+      !item.text.isEmpty && item.text.count <= 200
       && item.text.unicodeScalars.allSatisfy { $0 == "_" || $0 == "-" || ($0.properties.isAlphabetic || $0.properties.numericType != nil) }
     guard ok else {
       throw DiagnosticError([
-        .error(.invalidValue, "a layer name is a word of letters, digits, `_` and `-`, found `\(item.text.prefix(40))`", at: item.range,
-               notes: item.text.contains(".") ? [.init("dots are reserved for the paths of names inside structures")] : [])
+        .error(
+          .invalidValue, "a layer name is a word of letters, digits, `_` and `-`, found `\(item.text.prefix(40))`", at: item.range,
+          notes: item.text.contains(".") ? [.init("dots are reserved for the paths of names inside structures")] : [])
       ])
     }
     return item.text
@@ -146,7 +165,9 @@ extension SpecLowering {
         throw DiagnosticError([.error(.shorthandSyntax, "unclosed `${`", at: item.range)])
       }
       let inner = String(text.dropFirst(2).dropLast())
-      return SymValue(try IntegerExpression.parse(inner, at: item.range.slice(offset: 2, length: inner.unicodeScalars.count), resolve: resolver(scope)), at: item.range)
+      return SymValue(
+        try IntegerExpression.parse(inner, at: item.range.slice(offset: 2, length: inner.unicodeScalars.count), resolve: resolver(scope)),
+        at: item.range)
     }
     if text.hasPrefix("$") {
       return SymValue(try IntegerExpression.parse(text, at: item.range, resolve: resolver(scope)), at: item.range)
@@ -204,7 +225,9 @@ extension SpecLowering {
       }
       let halves = item.text.split(separator: ":", omittingEmptySubsequences: false)
       guard halves.count <= 2 else {
-        throw DiagnosticError([.error(.invalidValue, "padding is `N`, `begin:end`, `same` or `valid`, found `\(item.text)`", at: item.range)])
+        throw DiagnosticError([
+          .error(.invalidValue, "padding is `N`, `begin:end`, `same` or `valid`, found `\(item.text)`", at: item.range)
+        ])
       }
       let b = try nonNegative(ValueItem(text: String(halves[0]), range: item.range), scope: scope)
       let e = halves.count == 2 ? try nonNegative(ValueItem(text: String(halves[1]), range: item.range), scope: scope) : b
@@ -217,7 +240,9 @@ extension SpecLowering {
   private func nonNegative(_ item: ValueItem, scope: Scope) throws(DiagnosticError) -> SymValue {
     if let v = Self.plainInteger(item.text), v >= 0 { return .const(v, at: item.range) }
     guard ["same", "valid"].contains(item.text.lowercased()) == false else {
-      throw DiagnosticError([.error(.invalidValue, "`\(item.text)` is padding for every axis; it cannot be mixed with numbers", at: item.range)])
+      throw DiagnosticError([
+        .error(.invalidValue, "`\(item.text)` is padding for every axis; it cannot be mixed with numbers", at: item.range)
+      ])
     }
     let v = try intValue(item, scope: scope, what: "padding")
     if let c = v.expr.constant, c < 0 {
@@ -231,14 +256,21 @@ extension SpecLowering {
     case "true", "yes", "on": return true
     case "false", "no", "off": return false
     default:
-      throw DiagnosticError([.error(.invalidValue, "`\(entry.key)` is `true` or `false`, found `\(entry.items.map(\.text).joined(separator: ","))`", at: entry.items.first?.range ?? entry.keyRange)])
+      throw DiagnosticError([
+        .error(
+          .invalidValue, "`\(entry.key)` is `true` or `false`, found `\(entry.items.map(\.text).joined(separator: ","))`",
+          at: entry.items.first?.range ?? entry.keyRange)
+      ])
     }
   }
 
   private func real(_ entry: OptionEntry, in bounds: ClosedRange<Double>) throws(DiagnosticError) -> Double {
     guard entry.items.count == 1, let v = Double(entry.items[0].text), v.isFinite, bounds.contains(v) else {
       throw DiagnosticError([
-        .error(.invalidValue, "`\(entry.key)` takes a number from \(bounds.lowerBound == Double.leastNonzeroMagnitude ? "above 0" : String(bounds.lowerBound)) to \(bounds.upperBound), found `\(entry.items.map(\.text).joined(separator: ","))`", at: entry.items.first?.range ?? entry.keyRange)
+        .error(
+          .invalidValue,
+          "`\(entry.key)` takes a number from \(bounds.lowerBound == Double.leastNonzeroMagnitude ? "above 0" : String(bounds.lowerBound)) to \(bounds.upperBound), found `\(entry.items.map(\.text).joined(separator: ","))`",
+          at: entry.items.first?.range ?? entry.keyRange)
       ])
     }
     return v

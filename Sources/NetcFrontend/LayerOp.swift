@@ -30,25 +30,32 @@ struct LayerOp: Sendable {
 
   /// Every layer kind of the language.
   static let all: [LayerOp] = [
-    LayerOp(name: "conv", aliases: [], op: .conv, kernel: .required, count: .required,
-            countName: "filters", options: convOptions, families: ["conv"]),
-    LayerOp(name: "dwconv", aliases: ["depthwise"], op: .dwconv, kernel: .required,
-            count: .optional, countName: "multiplier",
-            options: ["stride", "pad", "dilation", "bias"], families: ["conv", "dwconv"]),
-    LayerOp(name: "pwconv", aliases: ["pointwise"], op: .pwconv, kernel: .none, count: .required,
-            countName: "filters", options: ["stride", "bias"], families: ["conv", "pwconv"]),
-    LayerOp(name: "sepconv", aliases: [], op: nil, kernel: .required, count: .required,
-            countName: "filters", options: ["stride", "pad", "dilation", "bias"],
-            families: ["conv", "sepconv"]),
+    LayerOp(
+      name: "conv", aliases: [], op: .conv, kernel: .required, count: .required,
+      countName: "filters", options: convOptions, families: ["conv"]),
+    LayerOp(
+      name: "dwconv", aliases: ["depthwise"], op: .dwconv, kernel: .required,
+      count: .optional, countName: "multiplier",
+      options: ["stride", "pad", "dilation", "bias"], families: ["conv", "dwconv"]),
+    LayerOp(
+      name: "pwconv", aliases: ["pointwise"], op: .pwconv, kernel: .none, count: .required,
+      countName: "filters", options: ["stride", "bias"], families: ["conv", "pwconv"]),
+    LayerOp(
+      name: "sepconv", aliases: [], op: nil, kernel: .required, count: .required,
+      countName: "filters", options: ["stride", "pad", "dilation", "bias"],
+      families: ["conv", "sepconv"]),
     // Max pooling also takes `dilation`, as PyTorch's MaxPool does; average pooling does not.
-    LayerOp(name: "pool", aliases: ["maxpool"], op: .maxpool, kernel: .required, count: .none,
-            countName: "", options: poolOptions + ["dilation"], families: ["pool"]),
-    LayerOp(name: "avgpool", aliases: [], op: .avgpool, kernel: .required, count: .none,
-            countName: "", options: poolOptions, families: ["pool", "avgpool"]),
+    LayerOp(
+      name: "pool", aliases: ["maxpool"], op: .maxpool, kernel: .required, count: .none,
+      countName: "", options: poolOptions + ["dilation"], families: ["pool"]),
+    LayerOp(
+      name: "avgpool", aliases: [], op: .avgpool, kernel: .required, count: .none,
+      countName: "", options: poolOptions, families: ["pool", "avgpool"]),
     simple("gap", ["globalavgpool"], .gap),
     simple("gmp", ["globalmaxpool"], .gmp),
-    LayerOp(name: "fc", aliases: ["dense", "linear"], op: .fc, kernel: .none, count: .required,
-            countName: "units", options: ["bias"], families: ["fc"]),
+    LayerOp(
+      name: "fc", aliases: ["dense", "linear"], op: .fc, kernel: .none, count: .required,
+      countName: "units", options: ["bias"], families: ["fc"]),
     simple("flatten", [], .flatten),
     simple("bn", ["batchnorm"], .bn, options: ["eps"]),
     simple("relu", [], .relu),
@@ -65,8 +72,9 @@ struct LayerOp: Sendable {
   private static func simple(
     _ name: String, _ aliases: [String], _ op: OpKind, options: [String] = []
   ) -> LayerOp {
-    LayerOp(name: name, aliases: aliases, op: op, kernel: .none, count: .none, countName: "",
-            options: options, families: [name])
+    LayerOp(
+      name: name, aliases: aliases, op: op, kernel: .none, count: .none, countName: "",
+      options: options, families: [name])
   }
 
   /// Every spelling, lower case, mapped to its op.

@@ -34,9 +34,11 @@ enum LayerShorthand {
     var braces = 0
     var i = 0
     while i < scalars.count {
-      if scalars[i] == "$", i + 1 < scalars.count, scalars[i + 1] == "{" { braces += 1 }
-      else if scalars[i] == "}", braces > 0 { braces -= 1 }
-      else if braces == 0, scalars[i] == "-", i + 1 < scalars.count, scalars[i + 1] == ">" {
+      if scalars[i] == "$", i + 1 < scalars.count, scalars[i + 1] == "{" {
+        braces += 1
+      } else if scalars[i] == "}", braces > 0 {
+        braces -= 1
+      } else if braces == 0, scalars[i] == "-", i + 1 < scalars.count, scalars[i + 1] == ">" {
         arrowAt = i
         layerEnd = i
         break
@@ -80,8 +82,9 @@ enum LayerShorthand {
       }
       if let first = decl.option(entry.key) {
         throw DiagnosticError([
-          .error(.repeatedOption, "option `\(entry.key)` is given twice", at: entry.keyRange,
-                 notes: [.init("first given here", at: first.keyRange)])
+          .error(
+            .repeatedOption, "option `\(entry.key)` is given twice", at: entry.keyRange,
+            notes: [.init("first given here", at: first.keyRange)])
         ])
       }
       decl.options.append(entry)

@@ -16,7 +16,8 @@ enum ShapeSyntax {
       while b > a, s[b - 1] == " " { b -= 1 }
       guard b > a else {
         throw DiagnosticError([
-          .error(.shorthandSyntax, "expected an extent in the shape `\(text)`", at: range.slice(offset: min(a, max(0, s.count - 1)), length: 1))
+          .error(
+            .shorthandSyntax, "expected an extent in the shape `\(text)`", at: range.slice(offset: min(a, max(0, s.count - 1)), length: 1))
         ])
       }
       items.append(ValueItem(text: String(String.UnicodeScalarView(s[a..<b])), range: range.slice(offset: a, length: b - a)))

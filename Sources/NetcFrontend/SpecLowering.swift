@@ -92,20 +92,29 @@ final class SpecLowering {
 
     if let version = entries["netspec"] {
       if version.value.scalar?.trimmingSpaces != "1" {
-        record(.error(.unsupportedVersion, "this netc reads netspec version 1, not `\(version.value.scalar ?? version.value.kindDescription)`", at: version.value.range))
+        record(
+          .error(
+            .unsupportedVersion, "this netc reads netspec version 1, not `\(version.value.scalar ?? version.value.kindDescription)`",
+            at: version.value.range))
       }
     }
     var name = "unnamed"
     if let n = entries["name"] {
-      if let text = n.value.scalar, !text.trimmingSpaces.isEmpty { name = text } else {
+      if let text = n.value.scalar, !text.trimmingSpaces.isEmpty {
+        name = text
+      } else {
         record(.error(.wrongType, "`name` must be a non-empty string", at: n.value.range))
       }
     } else {
-      if !misspelled.contains("name") { record(.error(.missingKey, "missing `name`: every spec needs one, such as `name: small-cnn`", at: root.range)) }
+      if !misspelled.contains("name") {
+        record(.error(.missingKey, "missing `name`: every spec needs one, such as `name: small-cnn`", at: root.range))
+      }
     }
     var description: String?
     if let d = entries["description"] {
-      if let text = d.value.scalar { description = text } else {
+      if let text = d.value.scalar {
+        description = text
+      } else {
         record(.error(.wrongType, "`description` must be a string", at: d.value.range))
       }
     }
@@ -126,11 +135,15 @@ final class SpecLowering {
           inputShape.append(v)
         }
         if inputShape.count > 4 {
-          throw DiagnosticError([.error(.invalidValue, "an input has at most 4 axes (D x H x W x C), got \(inputShape.count)", at: input.value.range)])
+          throw DiagnosticError([
+            .error(.invalidValue, "an input has at most 4 axes (D x H x W x C), got \(inputShape.count)", at: input.value.range)
+          ])
         }
       }
     } else {
-      if !misspelled.contains("input") { record(.error(.missingKey, "missing `input`: the input shape, such as `input: 32x32x3`", at: root.range)) }
+      if !misspelled.contains("input") {
+        record(.error(.missingKey, "missing `input`: the input shape, such as `input: 32x32x3`", at: root.range))
+      }
     }
 
     let inputRange = entries["input"]?.value.range ?? root.range
@@ -144,13 +157,16 @@ final class SpecLowering {
         record(.error(.wrongType, "`layers` must be a non-empty list of layers", at: layers.value.range))
       }
     } else {
-      if !misspelled.contains("layers") { record(.error(.missingKey, "missing `layers`: the list of layers, such as `layers: [CONV3-10 pad 1, RELU]`", at: root.range)) }
+      if !misspelled.contains("layers") {
+        record(.error(.missingKey, "missing `layers`: the list of layers, such as `layers: [CONV3-10 pad 1, RELU]`", at: root.range))
+      }
     }
 
     var outputExpect: ShapePattern?
     if let output = entries["output"] {
       attempt { () throws(DiagnosticError) in
-        outputExpect = try shapePattern(try ShapeSyntax.items(of: output.value, what: "`output`"), range: output.value.range, scope: topScope)
+        outputExpect = try shapePattern(
+          try ShapeSyntax.items(of: output.value, what: "`output`"), range: output.value.range, scope: topScope)
       }
     }
     var conditions: [Condition] = []
@@ -287,8 +303,11 @@ final class SpecLowering {
             sawLayers = true
           case "description": break
           default:
-            throw DiagnosticError([.error(.unknownKey, "unknown key `\(field.key.scalar ?? "?")` in a block definition", at: field.key.range,
-                                          notes: [.init("a block has `params`, `layers` and `description`")])])
+            throw DiagnosticError([
+              .error(
+                .unknownKey, "unknown key `\(field.key.scalar ?? "?")` in a block definition", at: field.key.range,
+                notes: [.init("a block has `params`, `layers` and `description`")])
+            ])
           }
         }
         guard sawLayers else {
@@ -310,7 +329,9 @@ final class SpecLowering {
         guard let family = pair.key.scalar?.lowercased(), families.contains(family) else {
           let word = pair.key.scalar ?? "?"
           var notes: [Diagnostic.Note] = []
-          if let guess = closestMatch(to: word, in: families.sorted()) { notes.append(.init("did you mean `\(guess)`?", at: pair.key.range)) }
+          if let guess = closestMatch(to: word, in: families.sorted()) {
+            notes.append(.init("did you mean `\(guess)`?", at: pair.key.range))
+          }
           throw DiagnosticError([.error(.unknownKey, "unknown defaults group `\(word)`", at: pair.key.range, notes: notes)])
         }
         guard let options = pair.value.mapping else {
@@ -319,8 +340,11 @@ final class SpecLowering {
         let accepted = Set(LayerOp.all.filter { $0.families.contains(family) }.flatMap(\.options))
         for option in options {
           guard let key = option.key.scalar?.lowercased(), accepted.contains(key) else {
-            throw DiagnosticError([.error(.unknownOption, "`\(option.key.scalar ?? "?")` is not an option of any `\(family)` layer", at: option.key.range,
-                                          notes: [.init("`\(family)` layers accept \(accepted.sorted().map { "`\($0)`" }.joined(separator: ", "))")])])
+            throw DiagnosticError([
+              .error(
+                .unknownOption, "`\(option.key.scalar ?? "?")` is not an option of any `\(family)` layer", at: option.key.range,
+                notes: [.init("`\(family)` layers accept \(accepted.sorted().map { "`\($0)`" }.joined(separator: ", "))")])
+            ])
           }
           defaults[family, default: []].append(
             OptionEntry(key: key, keyRange: option.key.range, items: try LayerLonghand.valueItems(option.value, key: key)))
@@ -336,8 +360,11 @@ final class SpecLowering {
     var limits: [BudgetLimit] = []
     for pair in pairs {
       guard let key = pair.key.scalar, let metric = BudgetLimit.Metric(rawValue: key) else {
-        throw DiagnosticError([.error(.unknownKey, "unknown budget `\(pair.key.scalar ?? "?")`", at: pair.key.range,
-                                      notes: [.init("budgets are \(BudgetLimit.Metric.allCases.map { "`\($0.rawValue)`" }.joined(separator: ", "))")])])
+        throw DiagnosticError([
+          .error(
+            .unknownKey, "unknown budget `\(pair.key.scalar ?? "?")`", at: pair.key.range,
+            notes: [.init("budgets are \(BudgetLimit.Metric.allCases.map { "`\($0.rawValue)`" }.joined(separator: ", "))")])
+        ])
       }
       guard var text = pair.value.scalar?.trimmingSpaces else {
         throw DiagnosticError([.error(.wrongType, "a budget is a limit such as \"<= 5M\"", at: pair.value.range)])
@@ -348,7 +375,8 @@ final class SpecLowering {
         text = String(text.dropFirst(r.rawValue.count)).trimmingSpaces
         break
       }
-      limits.append(BudgetLimit(metric: metric, relation: relation, bound: try Self.scaledNumber(text, at: pair.value.range), range: pair.value.range))
+      limits.append(
+        BudgetLimit(metric: metric, relation: relation, bound: try Self.scaledNumber(text, at: pair.value.range), range: pair.value.range))
     }
     return limits
   }
@@ -372,7 +400,13 @@ final class SpecLowering {
       // Found by fuzzing: 19 or more decimals overflowed the scale and trapped.
       for _ in parts[1] {
         let (next, overflow) = fractionScale.multipliedReportingOverflow(by: 10)
-        guard !overflow else { throw DiagnosticError([.error(.overflow, "the number `\(raw.count > 30 ? String(raw.prefix(30)) + "…" : raw)` has too many decimals for 64-bit integers", at: range)]) }
+        guard !overflow else {
+          throw DiagnosticError([
+            .error(
+              .overflow, "the number `\(raw.count > 30 ? String(raw.prefix(30)) + "…" : raw)` has too many decimals for 64-bit integers",
+              at: range)
+          ])
+        }
         fractionScale = next
       }
     }

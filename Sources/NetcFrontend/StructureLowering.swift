@@ -39,7 +39,9 @@ extension SpecLowering {
       if keys.contains("block") { return try lowerBlockInstance(pairs, at: item.range, from: input, scope: &scope) }
       guard pairs.count == 1, let key = keys.first else {
         throw DiagnosticError([
-          .error(.wrongType, "a layer mapping has one key, the layer kind or structure, such as `conv: {...}` or `residual: {...}`", at: item.range)
+          .error(
+            .wrongType, "a layer mapping has one key, the layer kind or structure, such as `conv: {...}` or `residual: {...}`",
+            at: item.range)
         ])
       }
       let pair = pairs[0]
@@ -58,8 +60,9 @@ extension SpecLowering {
       }
     case .sequence:
       throw DiagnosticError([
-        .error(.wrongType, "expected a layer such as `CONV3-20` or `conv: {...}`, found a list", at: item.range,
-               notes: [.init("a nested list of layers belongs in a structure: `repeat`, `residual`, `parallel` or a block")])
+        .error(
+          .wrongType, "expected a layer such as `CONV3-20` or `conv: {...}`, found a list", at: item.range,
+          notes: [.init("a nested list of layers belongs in a structure: `repeat`, `residual`, `parallel` or a block")])
       ])
     }
   }
@@ -93,7 +96,9 @@ extension SpecLowering {
 
   private func layerList(_ node: YAMLNode, what: String) throws(DiagnosticError) -> [YAMLNode] {
     guard let list = node.sequence, !list.isEmpty else {
-      throw DiagnosticError([.error(.wrongType, "\(what) must be a non-empty list of layers, found \(node.kindDescription)", at: node.range)])
+      throw DiagnosticError([
+        .error(.wrongType, "\(what) must be a non-empty list of layers, found \(node.kindDescription)", at: node.range)
+      ])
     }
     return list
   }
@@ -153,7 +158,8 @@ extension SpecLowering {
         shortcutOut = try lowerItems(try layerList(sc.value, what: "`shortcut`"), from: input, scope: &scScope)
       default:
         throw DiagnosticError([
-          .error(.invalidValue, "`shortcut` is `identity`, `auto` or a list of layers, found \(sc.value.kindDescription)", at: sc.value.range)
+          .error(
+            .invalidValue, "`shortcut` is `identity`, `auto` or a list of layers, found \(sc.value.kindDescription)", at: sc.value.range)
         ])
       }
       addGroup(name + ".shortcut", .shortcut, depth: inner.depth, from: scStart, range: sc.value.range)
@@ -167,7 +173,8 @@ extension SpecLowering {
 
   private func lowerParallel(_ pair: YAMLPair, from input: Int, scope: inout Scope) throws(DiagnosticError) -> Int {
     guard let spec = pair.value.mapping else {
-      throw DiagnosticError([.error(.wrongType, "`parallel` must be a mapping with `branches` (and `merge`, `name`)", at: pair.value.range)])
+      throw DiagnosticError([.error(.wrongType, "`parallel` must be a mapping with `branches` (and `merge`, `name`)", at: pair.value.range)]
+      )
     }
     let f = try fields(spec, of: "parallel", accepted: ["name", "merge", "branches"])
     var mergeOp = OpKind.concat
@@ -180,7 +187,9 @@ extension SpecLowering {
       }
     }
     guard let branchesPair = f["branches"], let branches = branchesPair.value.sequence, !branches.isEmpty else {
-      throw DiagnosticError([.error(.missingKey, "`parallel` needs `branches`, a list of layer lists", at: f["branches"]?.value.range ?? pair.key.range)])
+      throw DiagnosticError([
+        .error(.missingKey, "`parallel` needs `branches`, a list of layer lists", at: f["branches"]?.value.range ?? pair.key.range)
+      ])
     }
     let name = try claimName(explicit: try explicitName(f["name"]), mnemonic: "parallel", range: pair.key.range, scope: &scope)
     let local = String(name.dropFirst(scope.prefix.count))
@@ -199,7 +208,8 @@ extension SpecLowering {
       outs.append(try lowerItems(try layerList(branch, what: "a branch"), from: input, scope: &branchScope))
       addGroup(branchName, .branch, depth: inner.depth, from: start, range: branch.range)
     }
-    let mergeName = try claimName(explicit: (mergeOp.mnemonic, pair.key.range), mnemonic: mergeOp.mnemonic, range: pair.key.range, scope: &inner)
+    let mergeName = try claimName(
+      explicit: (mergeOp.mnemonic, pair.key.range), mnemonic: mergeOp.mnemonic, range: pair.key.range, scope: &inner)
     let out = try emit(mergeName, mergeOp, inputs: outs, Attributes(), range: pair.key.range, depth: inner.depth)
     addGroup(name, .parallel, depth: scope.depth, from: first, range: pair.key.range)
     return out
@@ -208,12 +218,20 @@ extension SpecLowering {
   private func lowerRepeat(_ pairs: [YAMLPair], at range: SourceRange, from input: Int, scope: inout Scope) throws(DiagnosticError) -> Int {
     let f = try fields(pairs, of: "repeat", accepted: ["repeat", "layers", "name"])
     let countPair = f["repeat"]!
-    let countValue = try intValue(ValueItem(text: countPair.value.scalar ?? "", range: countPair.value.range), scope: scope, what: "a repeat count")
+    let countValue = try intValue(
+      ValueItem(text: countPair.value.scalar ?? "", range: countPair.value.range), scope: scope, what: "a repeat count")
     guard let count = countValue.expr.constant else {
-      throw DiagnosticError([.error(.invalidValue, "a repeat count must be a number, not an expression in vars (`\(countValue.expr)`)", at: countPair.value.range)])
+      throw DiagnosticError([
+        .error(
+          .invalidValue, "a repeat count must be a number, not an expression in vars (`\(countValue.expr)`)", at: countPair.value.range)
+      ])
     }
     guard count >= 1, count <= Self.maxNodes else {
-      throw DiagnosticError([.error(count < 1 ? .invalidValue : .expansionLimit, "a repeat count must be between 1 and \(Self.maxNodes), got \(count)", at: countPair.value.range)])
+      throw DiagnosticError([
+        .error(
+          count < 1 ? .invalidValue : .expansionLimit, "a repeat count must be between 1 and \(Self.maxNodes), got \(count)",
+          at: countPair.value.range)
+      ])
     }
     guard let layersPair = f["layers"] else {
       throw DiagnosticError([.error(.missingKey, "`repeat` needs `layers`, the list to repeat", at: countPair.key.range)])
@@ -241,8 +259,9 @@ extension SpecLowering {
         let (total, o2) = nodes.count.addingReportingOverflow(rest)
         if o1 || o2 || total > Self.maxNodes {
           throw DiagnosticError([
-            .error(.expansionLimit, "the spec expands to more than \(Self.maxNodes) layers", at: countPair.value.range,
-                   notes: [.init("\(count) copies of \(nodes.count - start) \(nodes.count - start == 1 ? "layer" : "layers") each")])
+            .error(
+              .expansionLimit, "the spec expands to more than \(Self.maxNodes) layers", at: countPair.value.range,
+              notes: [.init("\(count) copies of \(nodes.count - start) \(nodes.count - start == 1 ? "layer" : "layers") each")])
           ])
         }
       }
@@ -251,13 +270,17 @@ extension SpecLowering {
     return current
   }
 
-  private func lowerBlockInstance(_ pairs: [YAMLPair], at range: SourceRange, from input: Int, scope: inout Scope) throws(DiagnosticError) -> Int {
+  private func lowerBlockInstance(_ pairs: [YAMLPair], at range: SourceRange, from input: Int, scope: inout Scope) throws(DiagnosticError)
+    -> Int
+  {
     let f = try fields(pairs, of: "block", accepted: ["block", "with", "name"])
     let blockPair = f["block"]!
     guard let blockName = blockPair.value.scalar, let def = blocks[blockName] else {
       let word = blockPair.value.scalar ?? blockPair.value.kindDescription
       var notes: [Diagnostic.Note] = []
-      if let guess = closestMatch(to: word, in: Array(blocks.keys)) { notes.append(.init("did you mean `\(guess)`?", at: blockPair.value.range)) }
+      if let guess = closestMatch(to: word, in: Array(blocks.keys)) {
+        notes.append(.init("did you mean `\(guess)`?", at: blockPair.value.range))
+      }
       if blocks.isEmpty { notes.append(.init("define blocks under the top-level key `blocks`")) }
       throw DiagnosticError([.error(.unknownBlock, "unknown block `\(word)`", at: blockPair.value.range, notes: notes)])
     }
@@ -265,8 +288,9 @@ extension SpecLowering {
     if let at = scope.blockChain.firstIndex(of: blockName) {
       let chain = (scope.blockChain[at...] + [blockName]).joined(separator: " -> ")
       throw DiagnosticError([
-        .error(.recursiveBlock, "block `\(blockName)` uses itself: \(chain)", at: blockPair.value.range,
-               notes: [.init("`\(blockName)` is defined here", at: def.range)])
+        .error(
+          .recursiveBlock, "block `\(blockName)` uses itself: \(chain)", at: blockPair.value.range,
+          notes: [.init("`\(blockName)` is defined here", at: def.range)])
       ])
     }
     var given: [String: YAMLPair] = [:]
@@ -278,9 +302,16 @@ extension SpecLowering {
         let key = arg.key.scalar ?? "?"
         guard def.params.contains(where: { $0.name == key }) else {
           var notes: [Diagnostic.Note] = []
-          if let guess = closestMatch(to: key, in: def.params.map(\.name)) { notes.append(.init("did you mean `\(guess)`?", at: arg.key.range)) }
-          notes.append(.init(def.params.isEmpty ? "block `\(blockName)` takes no parameters" : "block `\(blockName)` takes \(def.params.map { "`\($0.name)`" }.joined(separator: ", "))"))
-          throw DiagnosticError([.error(.blockArguments, "block `\(blockName)` has no parameter `\(key)`", at: arg.key.range, notes: notes)])
+          if let guess = closestMatch(to: key, in: def.params.map(\.name)) {
+            notes.append(.init("did you mean `\(guess)`?", at: arg.key.range))
+          }
+          notes.append(
+            .init(
+              def.params.isEmpty
+                ? "block `\(blockName)` takes no parameters"
+                : "block `\(blockName)` takes \(def.params.map { "`\($0.name)`" }.joined(separator: ", "))"))
+          throw DiagnosticError([.error(.blockArguments, "block `\(blockName)` has no parameter `\(key)`", at: arg.key.range, notes: notes)]
+          )
         }
         given[key] = arg
       }
@@ -296,14 +327,17 @@ extension SpecLowering {
         paramScope.bindings = [:]
       } else {
         throw DiagnosticError([
-          .error(.blockArguments, "block `\(blockName)` needs a value for `\(param.name)`", at: (f["with"]?.key ?? blockPair.key).range,
-                 notes: [.init("`\(param.name)` is declared here", at: param.range)])
+          .error(
+            .blockArguments, "block `\(blockName)` needs a value for `\(param.name)`", at: (f["with"]?.key ?? blockPair.key).range,
+            notes: [.init("`\(param.name)` is declared here", at: param.range)])
         ])
       }
       guard let text = valueNode.scalar else {
         throw DiagnosticError([.error(.wrongType, "a block argument is an integer or `${...}`", at: valueNode.range)])
       }
-      bindings[param.name] = try intValue(ValueItem(text: text.trimmingSpaces, range: contentRange(of: valueNode)), scope: paramScope, what: "`\(param.name)`").expr
+      bindings[param.name] = try intValue(
+        ValueItem(text: text.trimmingSpaces, range: contentRange(of: valueNode)), scope: paramScope, what: "`\(param.name)`"
+      ).expr
     }
     let name = try claimName(explicit: try explicitName(f["name"]), mnemonic: blockName, range: blockPair.value.range, scope: &scope)
     let first = nodes.count

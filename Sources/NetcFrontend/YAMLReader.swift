@@ -147,7 +147,8 @@ public enum YAMLReader {
     if let context = parser.context, String(cString: context).contains("flow"),
       file.line(start.line)?.contains("${") == true
     {
-      notes.append(.init("`${...}` cannot stand unquoted inside `[...]`: quote the layer, as in \"CONV1-${4*mid}\", or write one layer per line"))
+      notes.append(
+        .init("`${...}` cannot stand unquoted inside `[...]`: quote the layer, as in \"CONV1-${4*mid}\", or write one layer per line"))
     }
     return .error(.yamlSyntax, lowercased(problem), at: range, notes: notes)
   }

@@ -19,11 +19,15 @@ extension SymExpr {
     case .variable(let n): return n
     case .add(let a, let b):
       let t: String
-      if case .neg(let nb) = b { t = a.prettyText(1) + " - " + nb.prettyText(2) } else if case .const(let c) = b, c < 0 {
+      if case .neg(let nb) = b {
+        t = a.prettyText(1) + " - " + nb.prettyText(2)
+      } else if case .const(let c) = b, c < 0 {
         t = a.prettyText(1) + " - " + String(-c)
       } else if case .mul(.const(let c), let rest) = b, c < 0 {
         t = a.prettyText(1) + " - " + (c == -1 ? rest.prettyText(2) : SymExpr.mul(.const(-c), rest).prettyText(2))
-      } else { t = a.prettyText(1) + " + " + b.prettyText(1) }
+      } else {
+        t = a.prettyText(1) + " + " + b.prettyText(1)
+      }
       return parent > 1 ? "(\(t))" : t
     case .sub(let a, let b):
       let t = a.prettyText(1) + " - " + b.prettyText(2)

@@ -183,8 +183,11 @@ struct Search {
             for v in introOrder { layerChoices.append(this.env[this.plan.vars[v].slot]) }
             this.keptEdges += 1
             if this.keptEdges > edgeLimit {
-              throw DiagnosticError([.error(.searchTooLarge, "listing the solutions would keep more than \(edgeLimit) transitions in memory", at: node.headRange,
-                                            notes: [.init("count them with `--count`, or narrow the vars' domains")])])
+              throw DiagnosticError([
+                .error(
+                  .searchTooLarge, "listing the solutions would keep more than \(edgeLimit) transitions in memory", at: node.headRange,
+                  notes: [.init("count them with `--count`, or narrow the vars' domains")])
+              ])
             }
           }
           // Vars read off this node's shape are picked afresh by the next choice.
@@ -229,7 +232,9 @@ struct Search {
 
   /// Steps the node and checks its constraints; nil (with the failure noted) when the
   /// current choice fails.
-  mutating func transition(_ node: Node, _ inputs: [ResolvedNode], target: [Int]?, costs: [Int], info: inout FailureInfo) -> (ResolvedNode, [Int])? {
+  mutating func transition(_ node: Node, _ inputs: [ResolvedNode], target: [Int]?, costs: [Int], info: inout FailureInfo) -> (
+    ResolvedNode, [Int]
+  )? {
     let p = plan.nodes[node.id]
     var r: ResolvedNode
     switch plan.step(node, inputs, target: target, env: env) {
@@ -466,8 +471,10 @@ struct Search {
     let names = plan.nodes[node.id].introduced.map { "`\(plan.vars[$0].name)`" }
     let size = combinations == Int.max ? "more than 9.2e18" : "about \(combinations)"
     return DiagnosticError([
-      .error(.searchTooLarge, "the search is too large: at `\(node.name)` it would try \(size) combinations (\(states) shapes reaching it\(names.isEmpty ? "" : " times the values of " + names.joined(separator: ", "))); the limit is \(limit)",
-             at: node.headRange, notes: [.init("narrow the vars' domains in `vars:`, or add constraints (`->`, `where:`) that fix them")])
+      .error(
+        .searchTooLarge,
+        "the search is too large: at `\(node.name)` it would try \(size) combinations (\(states) shapes reaching it\(names.isEmpty ? "" : " times the values of " + names.joined(separator: ", "))); the limit is \(limit)",
+        at: node.headRange, notes: [.init("narrow the vars' domains in `vars:`, or add constraints (`->`, `where:`) that fix them")])
     ])
   }
 
@@ -483,7 +490,9 @@ struct Search {
       let w = layer.width
       let idx = layer.prev.indices.sorted { a, b in
         if layer.prev[a] != layer.prev[b] { return layer.prev[a] < layer.prev[b] }
-        for t in 0..<w where layer.choices[a * w + t] != layer.choices[b * w + t] { return layer.choices[a * w + t] < layer.choices[b * w + t] }
+        for t in 0..<w where layer.choices[a * w + t] != layer.choices[b * w + t] {
+          return layer.choices[a * w + t] < layer.choices[b * w + t]
+        }
         return false
       }
       var ranges: [Int: Range<Int>] = [:]
@@ -532,7 +541,9 @@ struct Search {
         continue
       }
       layer += 1
-      if let r = starts[layer][Int(next)] { cursor[layer] = r.lowerBound; end[layer] = r.upperBound } else {
+      if let r = starts[layer][Int(next)] {
+        cursor[layer] = r.lowerBound; end[layer] = r.upperBound
+      } else {
         cursor[layer] = 0; end[layer] = 0
       }
     }
@@ -547,7 +558,9 @@ enum Candidates: Sequence {
 
   var count: Int {
     switch self {
-    case .range(let a, let b): return b < a ? 0 : (b.subtractingReportingOverflow(a).overflow ? Int.max : Swift.max(0, (b - a).addingReportingOverflow(1).partialValue))
+    case .range(let a, let b):
+      return b < a
+        ? 0 : (b.subtractingReportingOverflow(a).overflow ? Int.max : Swift.max(0, (b - a).addingReportingOverflow(1).partialValue))
     case .list(let l): return l.count
     }
   }

@@ -42,7 +42,11 @@ public func checkBindings(_ graph: Graph, _ bindings: [String: Int]) throws(Diag
   for condition in graph.conditions {
     guard let l = try? condition.lhs.evaluate(bindings), let r = try? condition.rhs.evaluate(bindings) else { continue }
     if !condition.relation.holds(l, r) {
-      problems.append(.error(.expectationFailed, "the condition `\(condition.lhs) \(condition.relation.rawValue) \(condition.rhs)` does not hold: \(l) \(condition.relation.rawValue) \(r) is false", at: condition.range))
+      problems.append(
+        .error(
+          .expectationFailed,
+          "the condition `\(condition.lhs) \(condition.relation.rawValue) \(condition.rhs)` does not hold: \(l) \(condition.relation.rawValue) \(r) is false",
+          at: condition.range))
     }
   }
   if !problems.isEmpty { throw DiagnosticError(problems) }

@@ -103,8 +103,9 @@ private struct ShapeInference {
       return try v.expr.evaluate(bindings)
     } catch .unbound(let name) {
       throw DiagnosticError([
-        .error(.unboundVar, "`\(name)` has no value here", at: v.range,
-               notes: [.init("bind it with `--set \(name)=N`, or find its values with `netc solve`")])
+        .error(
+          .unboundVar, "`\(name)` has no value here", at: v.range,
+          notes: [.init("bind it with `--set \(name)=N`, or find its values with `netc solve`")])
       ])
     } catch .overflow {
       throw DiagnosticError([.error(.overflow, "`\(v.expr)` overflows 64-bit integers", at: v.range)])
@@ -120,8 +121,9 @@ private struct ShapeInference {
     if numbers.count == 1 { return Array(repeating: numbers[0], count: axes) }
     guard numbers.count == axes else {
       throw DiagnosticError([
-        .error(.rankMismatch, "\(what) has \(numbers.count) values but the input has \(axes) spatial \(axes == 1 ? "axis" : "axes")",
-               at: values[0].range.merged(with: values[values.count - 1].range))
+        .error(
+          .rankMismatch, "\(what) has \(numbers.count) values but the input has \(axes) spatial \(axes == 1 ? "axis" : "axes")",
+          at: values[0].range.merged(with: values[values.count - 1].range))
       ])
     }
     return numbers
@@ -144,8 +146,10 @@ private struct ShapeInference {
       let x = inputs[0].shape
       guard x.count >= 2 else {
         throw DiagnosticError([
-          .error(.rankMismatch, "\(upper) needs an image (HxWxC), a sequence (LxC) or a volume (DxHxWxC), got a vector of \(x[0])", at: node.headRange,
-                 notes: [.init("a window slides over spatial axes; the input was flattened before this layer")])
+          .error(
+            .rankMismatch, "\(upper) needs an image (HxWxC), a sequence (LxC) or a volume (DxHxWxC), got a vector of \(x[0])",
+            at: node.headRange,
+            notes: [.init("a window slides over spatial axes; the input was flattened before this layer")])
         ])
       }
       let axes = x.count - 1
@@ -155,7 +159,8 @@ private struct ShapeInference {
       }
       let kernel = try perAxis(a.kernel, axes: axes, default: [], what: "the kernel", node: node)
       let isPool = OpKind.pools.contains(node.op)
-      let stride = try perAxis(a.stride, axes: axes, default: isPool ? kernel : Array(repeating: 1, count: axes), what: "`stride`", node: node)
+      let stride = try perAxis(
+        a.stride, axes: axes, default: isPool ? kernel : Array(repeating: 1, count: axes), what: "`stride`", node: node)
       let dilation = try perAxis(a.dilation, axes: axes, default: Array(repeating: 1, count: axes), what: "`dilation`", node: node)
       for (values, what) in [(stride, "stride"), (dilation, "dilation"), (kernel, "kernel extent")] {
         if let bad = values.first(where: { $0 < 1 }) {
@@ -176,19 +181,25 @@ private struct ShapeInference {
           throw DiagnosticError([.error(.invalidValue, "padding must be at least 0, got \(bad)", at: node.headRange)])
         }
       }
-      let window = Window(kernel: kernel, stride: stride, padBegin: padBegin, padEnd: padEnd, dilation: dilation,
-                          rounding: isPool ? a.rounding : .floor)
+      let window = Window(
+        kernel: kernel, stride: stride, padBegin: padBegin, padEnd: padEnd, dilation: dilation,
+        rounding: isPool ? a.rounding : .floor)
       var out: [Int] = []
       let names = axisNames(rank: x.count)
       for axis in 0..<axes {
         guard let extent = window.outputExtent(x[axis], axis: axis) else {
-          throw DiagnosticError([.error(.overflow, "\(upper) on \(formatShape(x)): \(window.arithmetic(x[axis], axis: axis))", at: node.headRange)])
+          throw DiagnosticError([
+            .error(.overflow, "\(upper) on \(formatShape(x)): \(window.arithmetic(x[axis], axis: axis))", at: node.headRange)
+          ])
         }
         guard extent >= 1 else {
           let arithmetic = window.arithmetic(x[axis], axis: axis)
           throw DiagnosticError([
-            .error(.extentBelowOne, "\(upper) on \(formatShape(x)) leaves no output \(names[axis]): \(arithmetic)", at: node.headRange,
-                   notes: [.init("out = \(window.rounding.rawValue)((in + pad_begin + pad_end - dilation*(k-1) - 1) / stride) + 1 must be at least 1")])
+            .error(
+              .extentBelowOne, "\(upper) on \(formatShape(x)) leaves no output \(names[axis]): \(arithmetic)", at: node.headRange,
+              notes: [
+                .init("out = \(window.rounding.rawValue)((in + pad_begin + pad_end - dilation*(k-1) - 1) / stride) + 1 must be at least 1")
+              ])
           ])
         }
         out.append(extent)
@@ -199,20 +210,27 @@ private struct ShapeInference {
       case .conv, .pwconv:
         let groups = try a.groups.map { (g) throws(DiagnosticError) in try value(g) } ?? 1
         let cout = try value(a.count!)
-        guard groups >= 1 else { throw DiagnosticError([.error(.invalidValue, "groups must be at least 1, got \(groups)", at: a.groups!.range)]) }
-        guard cout >= 1 else { throw DiagnosticError([.error(.invalidValue, "the number of filters must be at least 1, got \(cout)", at: a.count!.range)]) }
+        guard groups >= 1 else {
+          throw DiagnosticError([.error(.invalidValue, "groups must be at least 1, got \(groups)", at: a.groups!.range)])
+        }
+        guard cout >= 1 else {
+          throw DiagnosticError([.error(.invalidValue, "the number of filters must be at least 1, got \(cout)", at: a.count!.range)])
+        }
         if cin % groups != 0 || cout % groups != 0 {
           let which = cin % groups != 0 ? "input channels (\(cin))" : "filters (\(cout))"
           throw DiagnosticError([
-            .error(.groupsMismatch, "\(which) do not divide by groups (\(groups))", at: a.groups?.range ?? node.headRange,
-                   notes: [.init("a grouped conv needs input channels and filters both multiples of the groups")])
+            .error(
+              .groupsMismatch, "\(which) do not divide by groups (\(groups))", at: a.groups?.range ?? node.headRange,
+              notes: [.init("a grouped conv needs input channels and filters both multiples of the groups")])
           ])
         }
         r.outChannels = cout
         r.groups = groups
       case .dwconv:
         let multiplier = try a.count.map { (c) throws(DiagnosticError) in try value(c) } ?? 1
-        guard multiplier >= 1 else { throw DiagnosticError([.error(.invalidValue, "the depth multiplier must be at least 1, got \(multiplier)", at: a.count!.range)]) }
+        guard multiplier >= 1 else {
+          throw DiagnosticError([.error(.invalidValue, "the depth multiplier must be at least 1, got \(multiplier)", at: a.count!.range)])
+        }
         r.outChannels = try checked.mul(cin, multiplier)
         r.groups = cin
       default:
@@ -226,7 +244,9 @@ private struct ShapeInference {
     case .gap, .gmp:
       let x = inputs[0].shape
       guard x.count >= 2 else {
-        throw DiagnosticError([.error(.rankMismatch, "\(upper) needs spatial axes and channels (HxWxC), got a vector of \(x[0])", at: node.headRange)])
+        throw DiagnosticError([
+          .error(.rankMismatch, "\(upper) needs spatial axes and channels (HxWxC), got a vector of \(x[0])", at: node.headRange)
+        ])
       }
       return ResolvedNode(shape: Array(repeating: 1, count: x.count - 1) + [x[x.count - 1]])
 
@@ -234,12 +254,15 @@ private struct ShapeInference {
       let x = inputs[0].shape
       guard x.count == 1 else {
         throw DiagnosticError([
-          .error(.rankMismatch, "FC needs a vector, got \(formatShape(x)) (rank \(x.count))", at: node.headRange,
-                 notes: [.init("add FLATTEN before it to make a vector of \((try? checked.product(x)).map(String.init) ?? "all") elements")])
+          .error(
+            .rankMismatch, "FC needs a vector, got \(formatShape(x)) (rank \(x.count))", at: node.headRange,
+            notes: [.init("add FLATTEN before it to make a vector of \((try? checked.product(x)).map(String.init) ?? "all") elements")])
         ])
       }
       let units = try value(a.count!)
-      guard units >= 1 else { throw DiagnosticError([.error(.invalidValue, "the number of units must be at least 1, got \(units)", at: a.count!.range)]) }
+      guard units >= 1 else {
+        throw DiagnosticError([.error(.invalidValue, "the number of units must be at least 1, got \(units)", at: a.count!.range)])
+      }
       var r = ResolvedNode(shape: [units])
       r.inChannels = x[0]
       r.outChannels = units
@@ -260,8 +283,11 @@ private struct ShapeInference {
       let first = inputs[0].shape
       for (i, other) in inputs.enumerated().dropFirst() where other.shape != first {
         throw DiagnosticError([
-          .error(.mergeMismatch, "cannot add \(formatShape(first)) (from `\(graph.nodes[node.inputs[0]].name)`) and \(formatShape(other.shape)) (from `\(graph.nodes[node.inputs[i]].name)`)",
-                 at: node.headRange, notes: [.init("add needs equal shapes; a residual's `shortcut: auto` projects the input to the body's shape")])
+          .error(
+            .mergeMismatch,
+            "cannot add \(formatShape(first)) (from `\(graph.nodes[node.inputs[0]].name)`) and \(formatShape(other.shape)) (from `\(graph.nodes[node.inputs[i]].name)`)",
+            at: node.headRange,
+            notes: [.init("add needs equal shapes; a residual's `shortcut: auto` projects the input to the body's shape")])
         ])
       }
       return ResolvedNode(shape: first)
@@ -272,8 +298,10 @@ private struct ShapeInference {
       for (i, other) in inputs.enumerated().dropFirst() {
         guard other.shape.count == first.count, other.shape.dropLast() == first.dropLast() else {
           throw DiagnosticError([
-            .error(.mergeMismatch, "cannot concatenate \(formatShape(first)) (from `\(graph.nodes[node.inputs[0]].name)`) and \(formatShape(other.shape)) (from `\(graph.nodes[node.inputs[i]].name)`) along channels",
-                   at: node.headRange, notes: [.init("concat needs every extent but the channels equal")])
+            .error(
+              .mergeMismatch,
+              "cannot concatenate \(formatShape(first)) (from `\(graph.nodes[node.inputs[0]].name)`) and \(formatShape(other.shape)) (from `\(graph.nodes[node.inputs[i]].name)`) along channels",
+              at: node.headRange, notes: [.init("concat needs every extent but the channels equal")])
           ])
         }
         channels = try checked.add(channels, other.shape.last!)
@@ -290,7 +318,9 @@ private struct ShapeInference {
     if x == t { return ResolvedNode(shape: x, elided: true) }
     guard t.count == x.count else {
       throw DiagnosticError([
-        .error(.mergeMismatch, "`shortcut: auto` cannot project \(formatShape(x)) to the body's \(formatShape(t)): the ranks differ", at: node.range)
+        .error(
+          .mergeMismatch, "`shortcut: auto` cannot project \(formatShape(x)) to the body's \(formatShape(t)): the ranks differ",
+          at: node.range)
       ])
     }
     var stride: [Int] = []
@@ -299,8 +329,10 @@ private struct ShapeInference {
       let s = t[axis] == 1 ? max(1, x[axis]) : max(1, (x[axis] - 1 + t[axis] - 1) / t[axis])
       guard (x[axis] - 1) / s + 1 == t[axis] else {
         throw DiagnosticError([
-          .error(.mergeMismatch, "`shortcut: auto` cannot map \(formatShape(x)) onto the body's \(formatShape(t)) with a strided 1x1 conv", at: node.range,
-                 notes: [.init("write the shortcut's layers out instead of `auto`")])
+          .error(
+            .mergeMismatch, "`shortcut: auto` cannot map \(formatShape(x)) onto the body's \(formatShape(t)) with a strided 1x1 conv",
+            at: node.range,
+            notes: [.init("write the shortcut's layers out instead of `auto`")])
         ])
       }
       stride.append(s)
@@ -310,7 +342,9 @@ private struct ShapeInference {
     return ResolvedNode(shape: t, window: window, inChannels: x[axes], outChannels: t[axes], groups: 1)
   }
 
-  func check(_ pattern: ShapePattern, _ shape: [Int], node: Node, resolved: ResolvedNode, input: [Int]?, isOutput: Bool = false) throws(DiagnosticError) {
+  func check(_ pattern: ShapePattern, _ shape: [Int], node: Node, resolved: ResolvedNode, input: [Int]?, isOutput: Bool = false)
+    throws(DiagnosticError)
+  {
     var matches = pattern.extents.count == shape.count
     var expectedText: [String] = []
     for (i, extent) in pattern.extents.enumerated() {
@@ -334,8 +368,8 @@ private struct ShapeInference {
     }
     let what = isOutput ? "the network's output" : "`\(node.name)`"
     throw DiagnosticError([
-      .error(.expectationFailed, "\(what) is \(formatShape(shape)), not \(expectedText.joined(separator: "x"))", at: pattern.range, notes: notes)
+      .error(
+        .expectationFailed, "\(what) is \(formatShape(shape)), not \(expectedText.joined(separator: "x"))", at: pattern.range, notes: notes)
     ])
   }
 }
-

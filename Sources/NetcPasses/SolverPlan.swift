@@ -151,9 +151,10 @@ struct SolverPlan {
     for name in slotOf.keys.sorted(by: { slotOf[$0]! < slotOf[$1]! }) {
       guard let (node, role) = intro[name] else { continue }
       let decl = declared[name]
-      vars.append(SolverVar(
-        name: name, slot: slotOf[name]!, intro: node, role: role, domain: decl?.domain,
-        lastUse: keepAll ? last : lastUse[name] ?? node, range: decl?.range ?? graph.nodes[node].range))
+      vars.append(
+        SolverVar(
+          name: name, slot: slotOf[name]!, intro: node, role: role, domain: decl?.domain,
+          lastUse: keepAll ? last : lastUse[name] ?? node, range: decl?.range ?? graph.nodes[node].range))
     }
     let varIndex = Dictionary(uniqueKeysWithValues: vars.enumerated().map { ($1.name, $0) })
 
@@ -247,10 +248,14 @@ struct SolverPlan {
       }
       if needsBounds {
         let node = graph.nodes[v.intro]
-        let what = v.role == .count ? "the \(node.op == .fc ? "units" : node.op == .dwconv ? "depth multiplier" : "filters") of `\(node.name)`" : v.role == .input ? "an input extent" : "a value nothing bounds"
-        unbounded.append(.error(
-          .unboundedVar, "`\(v.name)` is unbounded: it is \(what) and no constraint fixes it", at: v.range,
-          notes: [.init("give it a domain in `vars:`, such as `\(v.name): 1..512`, or constrain it with `->` or `where:`")]))
+        let what =
+          v.role == .count
+          ? "the \(node.op == .fc ? "units" : node.op == .dwconv ? "depth multiplier" : "filters") of `\(node.name)`"
+          : v.role == .input ? "an input extent" : "a value nothing bounds"
+        unbounded.append(
+          .error(
+            .unboundedVar, "`\(v.name)` is unbounded: it is \(what) and no constraint fixes it", at: v.range,
+            notes: [.init("give it a domain in `vars:`, such as `\(v.name): 1..512`, or constrain it with `->` or `where:`")]))
       }
     }
     if !unbounded.isEmpty { throw DiagnosticError(unbounded) }

@@ -63,12 +63,16 @@ extension SolverPlan {
       var out: [Int] = []
       out.reserveCapacity(axes + 1)
       for a in 0..<axes {
-        guard let o = windowExtent(input: x[a], kernel: kernel[a], stride: stride[a], padBegin: padBegin[a], padEnd: padEnd[a],
-                                   dilation: dilation[a], rounding: rounding), o >= 1
+        guard
+          let o = windowExtent(
+            input: x[a], kernel: kernel[a], stride: stride[a], padBegin: padBegin[a], padEnd: padEnd[a],
+            dilation: dilation[a], rounding: rounding), o >= 1
         else { return .failure(.extent) }
         out.append(o)
       }
-      var r = ResolvedNode(shape: [], window: Window(kernel: kernel, stride: stride, padBegin: padBegin, padEnd: padEnd, dilation: dilation, rounding: rounding))
+      var r = ResolvedNode(
+        shape: [],
+        window: Window(kernel: kernel, stride: stride, padBegin: padBegin, padEnd: padEnd, dilation: dilation, rounding: rounding))
       r.inChannels = cin
       switch node.op {
       case .conv, .pwconv:

@@ -76,7 +76,9 @@ public func analyzeSymbolic(_ graph: Graph, bindings: [String: Int], free: [Stri
         case .same:
           spatial.append(s(.floorDiv(.add(x[i], .sub(st[i], .const(1))), st[i])))
         case .explicit(let b, let en):
-          guard let pb = perAxis(b, Array(repeating: .const(0), count: axes)), let pe = perAxis(en, Array(repeating: .const(0), count: axes)) else {
+          guard let pb = perAxis(b, Array(repeating: .const(0), count: axes)),
+            let pe = perAxis(en, Array(repeating: .const(0), count: axes))
+          else {
             exact = false
             continue
           }
@@ -149,6 +151,7 @@ public func analyzeSymbolic(_ graph: Graph, bindings: [String: Int], free: [Stri
     }
     return sum.simplified
   }
-  let totals = SymbolicNode(shape: nodes.last?.shape, params: total(\.params), buffers: total(\.buffers), macs: total(\.macs), activations: total(\.activations))
+  let totals = SymbolicNode(
+    shape: nodes.last?.shape, params: total(\.params), buffers: total(\.buffers), macs: total(\.macs), activations: total(\.activations))
   return SymbolicAnalysis(graph: graph, free: free, nodes: nodes, totals: totals)
 }

@@ -30,7 +30,9 @@ public struct Window: Hashable, Sendable {
   /// `out = floor_or_ceil((in + pad_begin + pad_end - dilation*(k-1) - 1) / stride) + 1`,
   /// and with ceil a last window starting past the input and its begin padding dropped.
   public func outputExtent(_ input: Int, axis a: Int) -> Int? {
-    windowExtent(input: input, kernel: kernel[a], stride: stride[a], padBegin: padBegin[a], padEnd: padEnd[a], dilation: dilation[a], rounding: rounding)
+    windowExtent(
+      input: input, kernel: kernel[a], stride: stride[a], padBegin: padBegin[a], padEnd: padEnd[a], dilation: dilation[a],
+      rounding: rounding)
   }
 
   /// The arithmetic of `outputExtent`, for messages: `floor((16 + 2*0 - 3) / 3) + 1 = 5`.

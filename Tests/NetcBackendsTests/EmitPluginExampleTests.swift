@@ -16,7 +16,8 @@ import Testing
     let example = repositoryPath("Examples/EmitPlugin")
     let scratch = repositoryPath(".build/plugin-example")
     let log = FileManager.default.temporaryDirectory.appendingPathComponent("netc-plugin-\(UUID().uuidString)").path
-    let status = SwiftToolchain.run([swift, "run", "--package-path", example, "--scratch-path", scratch, "TinyNet"], stdout: log + ".out", stderr: log + ".err")
+    let status = SwiftToolchain.run(
+      [swift, "run", "--package-path", example, "--scratch-path", scratch, "TinyNet"], stdout: log + ".out", stderr: log + ".err")
     let out = SwiftToolchain.readText(log + ".out")
     #expect(status == 0, "swift run failed:\n\(SwiftToolchain.readText(log + ".err"))")
     // FC weights are all 0.01 and its bias 0, so the 4 logits are equal and softmax gives 1/4 each.

@@ -31,7 +31,8 @@ import Testing
     layers.append("FLATTEN")
     layers.append("FC-3")
     let body = layers.map { "  - \"\($0)\"" }.joined(separator: "\n")
-    let residual = rng.next() % 2 == 0
+    let residual =
+      rng.next() % 2 == 0
       ? "\n  - residual:\n      body: [\"CONV3-4 pad 1\", TANH]\n      shortcut: auto" : ""
     let input = oneD ? "\(extent)x\(c)" : "\(extent)x\(extent - 1)x\(c)"
     return "name: random\ninput: \(input)\nlayers:\(residual)\n\(body)\n"
@@ -48,7 +49,8 @@ import Testing
     for i in params.indices where params[i]?.gamma != nil {
       for kind in [ParameterKind.gamma, .beta, .mean, .variance] {
         let n = params[i]![kind]!.count
-        params[i]![kind] = Tensor(shape: [n], data: (0..<n).map { _ in kind == .variance || kind == .gamma ? rng.uniform(0.5, 1.5) : rng.uniform(-0.3, 0.3) })
+        params[i]![kind] = Tensor(
+          shape: [n], data: (0..<n).map { _ in kind == .variance || kind == .gamma ? rng.uniform(0.5, 1.5) : rng.uniform(-0.3, 0.3) })
       }
     }
     let inShape = shapes[0]
@@ -67,7 +69,8 @@ import Testing
     let h = 1e-6
     func check(_ analytic: Double, _ plus: Double, _ minus: Double, _ what: String) {
       let numeric = (plus - minus) / (2 * h)
-      #expect(abs(analytic - numeric) <= 1e-5 * max(1, abs(numeric)), "\(what): backward \(analytic), finite difference \(numeric)\n\(text)")
+      #expect(
+        abs(analytic - numeric) <= 1e-5 * max(1, abs(numeric)), "\(what): backward \(analytic), finite difference \(numeric)\n\(text)")
     }
     for i in stride(from: 0, to: x.count, by: max(1, x.count / 8)) {
       var xp = x, xm = x

@@ -44,10 +44,16 @@ import Testing
     ("input: 6x5x8\nlayers:\n  - residual:\n      body: [PWCONV-16, BN, RELU6, DWCONV3 pad 1, BN, RELU6, PWCONV-8, BN]\n  - RELU\n", 3),
     // ResNet's bottleneck with a projection shortcut: 3 body convs, the shortcut conv with
     // BN + ADD + RELU fused into it: 4 steps.
-    ("input: 7x7x6\nlayers:\n  - residual:\n      body: [CONV1-4, BN, RELU, CONV3-4 stride 2 pad 1, BN, RELU, CONV1-16, BN]\n      shortcut: auto\n  - RELU\n", 4),
+    (
+      "input: 7x7x6\nlayers:\n  - residual:\n      body: [CONV1-4, BN, RELU, CONV3-4 stride 2 pad 1, BN, RELU, CONV1-16, BN]\n      shortcut: auto\n  - RELU\n",
+      4
+    ),
     // The same block whose `auto` shortcut is elided (shapes match): the body's last conv
     // takes BN + ADD (of the block input) + RELU, the elided shortcut no step: 3 steps.
-    ("input: 7x7x16\nlayers:\n  - residual:\n      body: [CONV1-4, BN, RELU, CONV3-4 pad 1, BN, RELU, CONV1-16, BN]\n      shortcut: auto\n  - RELU\n", 3),
+    (
+      "input: 7x7x16\nlayers:\n  - residual:\n      body: [CONV1-4, BN, RELU, CONV3-4 pad 1, BN, RELU, CONV1-16, BN]\n      shortcut: auto\n  - RELU\n",
+      3
+    ),
     // Grouped conv + BN (folded; the BN's value is read twice, so nothing more fuses),
     // RELU6 on its own, conv+BN+ADD, TANH: 4 steps; 1-D input.
     ("input: 10x4\nlayers:\n  - CONV3-4 groups 2 pad 1\n  - BN\n  - residual:\n      body: [RELU6, CONV3-4 pad 1, BN]\n  - TANH\n", 4),

@@ -39,7 +39,9 @@ import Testing
     ("{'descr': '<f4', 'fortran_order': False, 'shape': (9,), }", "holds 4 data bytes, the shape (9,) needs 36"),
   ])
   func rejectsWithAReason(_ header: String, _ reason: String) {
-    var bytes: [UInt8] = header == "not npy" ? Array("not npy at all".utf8) : [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count), 0] + Array(header.utf8)
+    var bytes: [UInt8] =
+      header == "not npy"
+      ? Array("not npy at all".utf8) : [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count), 0] + Array(header.utf8)
     bytes += [0, 0, 128, 63]
     #expect {
       let _: Tensor<Float> = try NpyFile.decode(bytes, path: "bad.npy")

@@ -10,7 +10,9 @@ import Testing
 /// Specs that together use every op and option the emitter handles. Each becomes a class
 /// in one Swift program, compiled once with `swiftc -O -warnings-as-errors`.
 let emitterSpecs: [(name: String, yaml: String)] = [
-  ("convs", """
+  (
+    "convs",
+    """
     name: convs
     input: 9x11x5
     layers:
@@ -23,8 +25,11 @@ let emitterSpecs: [(name: String, yaml: String)] = [
       - CONV2x3-7 pad 1,2 dilation 2
       - conv: { kernel: 3, filters: 35, pad: same }
       - LEAKYRELU slope 0.2
-    """),
-  ("bigkernel", """
+    """
+  ),
+  (
+    "bigkernel",
+    """
     name: bigkernel
     input: 20x21x3
     layers:
@@ -33,8 +38,11 @@ let emitterSpecs: [(name: String, yaml: String)] = [
       - RELU
       - CONV3-19 pad 1 bias false
       - CONV5-8 stride 1,2 pad 2
-    """),
-  ("groups", """
+    """
+  ),
+  (
+    "groups",
+    """
     name: groups
     input: 10x10x16
     layers:
@@ -48,8 +56,11 @@ let emitterSpecs: [(name: String, yaml: String)] = [
       - SEPCONV3-24 pad same stride 2
       - CONV3-6 groups 3 pad 1 bias false
       - DWCONV5 pad 2 bias false
-    """),
-  ("pools", """
+    """
+  ),
+  (
+    "pools",
+    """
     name: pools
     input: 13x13x11
     layers:
@@ -64,8 +75,11 @@ let emitterSpecs: [(name: String, yaml: String)] = [
       - FLATTEN
       - FC-5 bias false
       - SOFTMAX
-    """),
-  ("vector", """
+    """
+  ),
+  (
+    "vector",
+    """
     name: vector
     input: 37
     layers:
@@ -81,8 +95,11 @@ let emitterSpecs: [(name: String, yaml: String)] = [
       - RELU
       - FC-3
       - RELU6
-    """),
-  ("blocks", """
+    """
+  ),
+  (
+    "blocks",
+    """
     name: blocks
     input: 8x8x16
     layers:
@@ -105,8 +122,11 @@ let emitterSpecs: [(name: String, yaml: String)] = [
             - [AVGPOOL-3 stride 1 pad 1, BN]
       - FLATTEN
       - FC-10
-    """),
-  ("oned", """
+    """
+  ),
+  (
+    "oned",
+    """
     name: oned
     input: 20x4
     layers:
@@ -117,8 +137,11 @@ let emitterSpecs: [(name: String, yaml: String)] = [
       - AVGPOOL-2 round ceil
       - FLATTEN
       - FC-4
-    """),
-  ("threed", """
+    """
+  ),
+  (
+    "threed",
+    """
     name: threed
     input: 5x6x7x3
     layers:
@@ -128,8 +151,11 @@ let emitterSpecs: [(name: String, yaml: String)] = [
       - GAP
       - FLATTEN
       - FC-2
-    """),
-  ("bnfirst", """
+    """
+  ),
+  (
+    "bnfirst",
+    """
     name: bnfirst
     input: 6x6x10
     layers:
@@ -140,20 +166,27 @@ let emitterSpecs: [(name: String, yaml: String)] = [
       - TANH
       - FLATTEN
       - SOFTMAX
-    """),
-  ("identity", """
+    """
+  ),
+  (
+    "identity",
+    """
     name: identity
     input: 4x4x3
     layers:
       - IDENTITY
-    """),
-  ("hostile", #"""
+    """
+  ),
+  (
+    "hostile",
+    #"""
     name: 'a"; import Foundation //'
     input: 4x4x3
     layers:
       - conv: { kernel: 3, filters: 2, pad: 1, name: 9-lives--x }
       - RELU
-    """#),
+    """#
+  ),
 ]
 
 /// A spec of `emitterSpecs` with its shapes and weights (BN statistics drawn at random so
@@ -198,16 +231,19 @@ func bytesToFloats(_ b: [UInt8]) -> [Float] { b.withUnsafeBytes { Array($0.bindM
     defer { try? FileManager.default.removeItem(atPath: dir) }
 
     var main = "import Foundation\nlet dir = CommandLine.arguments[1]\n"
-    main += "func load(_ n: String) -> [Float] { (try! Data(contentsOf: URL(fileURLWithPath: dir + \"/\" + n))).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) } }\n"
-    main += "func save(_ n: String, _ v: [Float]) { try! v.withUnsafeBytes { Data($0) }.write(to: URL(fileURLWithPath: dir + \"/\" + n)) }\n"
+    main +=
+      "func load(_ n: String) -> [Float] { (try! Data(contentsOf: URL(fileURLWithPath: dir + \"/\" + n))).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) } }\n"
+    main +=
+      "func save(_ n: String, _ v: [Float]) { try! v.withUnsafeBytes { Data($0) }.write(to: URL(fileURLWithPath: dir + \"/\" + n)) }\n"
     var expected: [(String, [Float])] = []
     var sources = ["\(dir)/main.swift"]
     for (i, (name, yaml)) in emitterSpecs.enumerated() {
       let (graph, shapes, params) = try emitterCase(yaml, seed: UInt64(i))
       let useFile = i == 0
       let hostile = name == "hostile"
-      let net = SwiftEmitter.emit(graph: graph, shapes: shapes, parameters: params,
-                                  options: .init(embedWeights: !useFile, typeName: hostile ? nil : "Net_\(name)"))
+      let net = SwiftEmitter.emit(
+        graph: graph, shapes: shapes, parameters: params,
+        options: .init(embedWeights: !useFile, typeName: hostile ? nil : "Net_\(name)"))
       if hostile {
         #expect(net.typeName == "AImportFoundation")
         #expect(!net.source.contains("import"), "spec text reached the source")
@@ -219,7 +255,8 @@ func bytesToFloats(_ b: [UInt8]) -> [Float] { b.withUnsafeBytes { Array($0.bindM
       var rng = SplitMix64(seed: UInt64(100 + i))
       let input = (0..<shapes[0].reduce(1, *)).map { _ in Float(rng.uniform(-1, 1)) }
       try Data(floatsToBytes(input)).write(to: URL(fileURLWithPath: "\(dir)/\(name).in"))
-      let reference = Interpreter(graph: graph, shapes: shapes, parameters: params, threads: 1).output(Tensor(shape: shapes[0], data: input))
+      let reference = Interpreter(graph: graph, shapes: shapes, parameters: params, threads: 1).output(
+        Tensor(shape: shapes[0], data: input))
       expected.append((name, reference.data))
       let make = useFile ? "try! \(net.typeName)(weightsFile: dir + \"/\(name).weights\")" : "\(net.typeName)()"
       main += "do { let net = \(make); save(\"\(name).out\", net(load(\"\(name).in\"))) }\n"

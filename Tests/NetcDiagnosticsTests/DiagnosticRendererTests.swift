@@ -7,13 +7,14 @@ struct DiagnosticRendererTests {
   @Test func headerSnippetCaretAndNote() {
     let range = SourceRange(file: "net.yaml", start: SourceLocation(line: 4, column: 5), length: 5)
     let d = Diagnostic.error(.unknownOp, "unknown layer kind `CONVV`", at: range, notes: [.init("did you mean `CONV`?", at: range)])
-    #expect(DiagnosticRenderer(sources: [file]).render([d]) == """
-      net.yaml:4:5: error: unknown layer kind `CONVV`
-        - CONVV3-20 stride 2 pad 3
-          ^~~~~
-      net.yaml:4:5: note: did you mean `CONV`?
+    #expect(
+      DiagnosticRenderer(sources: [file]).render([d]) == """
+        net.yaml:4:5: error: unknown layer kind `CONVV`
+          - CONVV3-20 stride 2 pad 3
+            ^~~~~
+        net.yaml:4:5: note: did you mean `CONV`?
 
-      """)
+        """)
   }
 
   @Test func colourOnlyWhenAsked() {

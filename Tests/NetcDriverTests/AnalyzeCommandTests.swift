@@ -14,7 +14,10 @@ struct AnalyzeCommandTests {
     (["analyze", "specs/resnet18.yaml", "--depth", "1"], "resnet18.depth1.table.txt"),
     (["analyze", "specs/inception-block.yaml", "--batch", "8", "--format", "json"], "inception.batch8.json"),
     (["analyze", "--compare", "specs/conv3x3-30x30x20.yaml", "specs/sepconv3x3-30x30x20.yaml"], "conv-vs-sepconv.compare.txt"),
-    (["analyze", "--compare", "--format", "json", "specs/conv3x3-30x30x20.yaml", "specs/sepconv3x3-30x30x20.yaml"], "conv-vs-sepconv.compare.json"),
+    (
+      ["analyze", "--compare", "--format", "json", "specs/conv3x3-30x30x20.yaml", "specs/sepconv3x3-30x30x20.yaml"],
+      "conv-vs-sepconv.compare.json"
+    ),
     (["analyze", "--format", "json", "specs/conv3x3-30x30x20.yaml", "specs/sepconv3x3-30x30x20.yaml"], "two-specs.json"),
   ])
   func outputMatchesGolden(arguments: [String], golden: String) throws {
@@ -42,15 +45,16 @@ struct AnalyzeCommandTests {
     #expect(b == [a[0], a[1], 4 * a[2], 4 * a[3]])
   }
 
-  @Test(arguments: [
-    // arguments, exit code, a line stderr must contain
-    (["analyze", "specs/no-such-file.yaml"], Int32(2), "error: cannot read `specs/no-such-file.yaml`"),
-    (["analyze", "specs"], Int32(2), "is a directory"),
-    (["analyze", "specs/small-cnn.yaml", "--batch", "0"], Int32(2), "--batch must be at least 1"),
-    (["analyze", "specs/small-cnn.yaml", "--format", "xml"], Int32(2), "xml"),
-    (["analyze", "specs/small-cnn.yaml", "--set", "k"], Int32(2), "must be `name=integer`"),
-    (["frobnicate"], Int32(2), "frobnicate"),
-  ] as [([String], Int32, String)])
+  @Test(
+    arguments: [
+      // arguments, exit code, a line stderr must contain
+      (["analyze", "specs/no-such-file.yaml"], Int32(2), "error: cannot read `specs/no-such-file.yaml`"),
+      (["analyze", "specs"], Int32(2), "is a directory"),
+      (["analyze", "specs/small-cnn.yaml", "--batch", "0"], Int32(2), "--batch must be at least 1"),
+      (["analyze", "specs/small-cnn.yaml", "--format", "xml"], Int32(2), "xml"),
+      (["analyze", "specs/small-cnn.yaml", "--set", "k"], Int32(2), "must be `name=integer`"),
+      (["frobnicate"], Int32(2), "frobnicate"),
+    ] as [([String], Int32, String)])
   func usageAndIOErrorsExitTwo(arguments: [String], status: Int32, message: String) throws {
     let result = try NetcProcess.run(arguments)
     #expect(result.status == status)
@@ -66,13 +70,14 @@ struct AnalyzeCommandTests {
     let result = try NetcProcess.run(["analyze", file.path])
     #expect(result.status == 1)
     #expect(result.stdout.isEmpty)
-    #expect(result.stderr == """
-      \(file.path):4:5: error: unknown layer kind `CONVV`
-        - CONVV3-20 stride 2 pad 3
-          ^~~~~
-      \(file.path):4:5: note: did you mean `CONV`?
+    #expect(
+      result.stderr == """
+        \(file.path):4:5: error: unknown layer kind `CONVV`
+          - CONVV3-20 stride 2 pad 3
+            ^~~~~
+        \(file.path):4:5: note: did you mean `CONV`?
 
-      """)
+        """)
   }
 
   @Test func goodSpecsStillReportWhenAnotherFails() throws {

@@ -29,26 +29,30 @@ let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
   /// The spec page's JSON example: the MLP of specs/run-mlp3.yaml (arithmetic in the spec
   /// and in NetcBackendsTests/ExerciseTests): loss 9, dW1 = [[0, 0], [-6, 6]], dx = (0, -6).
   @Test func jsonAsTheSpecPageShows() {
-    let r = capture(["run", "\(repoRoot)/specs/run-mlp3.yaml", "--input", "[1, -1]", "--target", "2", "--loss", "sse", "--grad", "--trace", "--format", "json"])
+    let r = capture([
+      "run", "\(repoRoot)/specs/run-mlp3.yaml", "--input", "[1, -1]", "--target", "2", "--loss", "sse", "--grad", "--trace", "--format",
+      "json",
+    ])
     #expect(r.code == 0, "\(r.err)")
-    #expect(r.out == """
-      {
-        "output": [-1],
-        "loss": 9,
-        "gradients": {
-          "l1.weight": [[0, 0], [-6, 6]],
-          "l2.weight": [[-6, 6], [-6, 6]],
-          "l3.weight": [[0, 6]],
-          "input": [0, -6]
-        },
-        "trace": {
-          "l1": [1, -1],
-          "l2": [0, -1],
-          "l3": [-1]
+    #expect(
+      r.out == """
+        {
+          "output": [-1],
+          "loss": 9,
+          "gradients": {
+            "l1.weight": [[0, 0], [-6, 6]],
+            "l2.weight": [[-6, 6], [-6, 6]],
+            "l3.weight": [[0, 6]],
+            "input": [0, -6]
+          },
+          "trace": {
+            "l1": [1, -1],
+            "l2": [0, -1],
+            "l3": [-1]
+          }
         }
-      }
 
-      """)
+        """)
   }
 
   /// The checkerboard (specs/run-checkerboard.yaml): 5/9 = 0.5555556 and 4/9 = 0.44444445
@@ -65,7 +69,10 @@ let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
   @Test func saveWritesNpyFiles() throws {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("netc-save-\(UUID().uuidString)").path
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    let r = capture(["run", "\(repoRoot)/specs/run-conv1d.yaml", "--input", "[[1], [0], [2], [-1], [3]]", "--target", "1", "--loss", "half-sse", "--grad", "--save", dir])
+    let r = capture([
+      "run", "\(repoRoot)/specs/run-conv1d.yaml", "--input", "[[1], [0], [2], [-1], [3]]", "--target", "1", "--loss", "half-sse", "--grad",
+      "--save", dir,
+    ])
     #expect(r.code == 0, "\(r.err)")
     for name in ["output.npy", "loss.npy", "gradients/conv.weight.npy", "gradients/fc.bias.npy", "gradients/input.npy"] {
       #expect(FileManager.default.fileExists(atPath: "\(dir)/\(name)"), "\(name)")
@@ -94,7 +101,8 @@ let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: dir) }
     let spec = dir.appendingPathComponent("s.yaml").path
-    try "name: s\ninput: 2\nlayers: [FC-2 name l1]\nweights:\n  l1: { weight: [[1, 2, 3]] }\n".write(toFile: spec, atomically: true, encoding: .utf8)
+    try "name: s\ninput: 2\nlayers: [FC-2 name l1]\nweights:\n  l1: { weight: [[1, 2, 3]] }\n".write(
+      toFile: spec, atomically: true, encoding: .utf8)
     let r = capture(["run", spec, "--input", "[1, 1]"])
     #expect(r.code == 1)
     #expect(r.err.contains("s.yaml:5:17: error: `l1.weight` is 1x3, expected 2x2 ([out][in])"), "\(r.err)")

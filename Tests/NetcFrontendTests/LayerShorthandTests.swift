@@ -11,30 +11,31 @@ struct LayerShorthandTests {
 
   func parse(_ text: String) throws -> LayerDecl { try LayerShorthand.parse(text, at: origin) }
 
-  @Test(arguments: [
-    // text, op, kernel, count
-    ("CONV3-20", "conv", ["3"], "20"),
-    ("conv3x5-64", "conv", ["3", "5"], "64"),
-    ("CONV3×3×3-8", "conv", ["3", "3", "3"], "8"),
-    ("CONV$k-96", "conv", ["$k"], "96"),
-    ("CONV${k}x${2*k}-${c+1}", "conv", ["${k}", "${2*k}"], "${c+1}"),
-    ("FC-10", "fc", [], "10"),
-    ("Dense-10", "fc", [], "10"),
-    ("LINEAR-$n", "fc", [], "$n"),
-    ("POOL-2", "pool", ["2"], nil),
-    ("POOL2", "pool", ["2"], nil),
-    ("MAXPOOL3", "pool", ["3"], nil),
-    ("AVGPOOL-3", "avgpool", ["3"], nil),
-    ("DWCONV3", "dwconv", ["3"], nil),
-    ("DEPTHWISE3-2", "dwconv", ["3"], "2"),
-    ("PWCONV-64", "pwconv", [], "64"),
-    ("POINTWISE-64", "pwconv", [], "64"),
-    ("SEPCONV3-128", "sepconv", ["3"], "128"),
-    ("RELU6", "relu6", [], nil),
-    ("relu", "relu", [], nil),
-    ("GlobalAvgPool", "gap", [], nil),
-    ("BATCHNORM", "bn", [], nil),
-  ] as [(String, String, [String], String?)])
+  @Test(
+    arguments: [
+      // text, op, kernel, count
+      ("CONV3-20", "conv", ["3"], "20"),
+      ("conv3x5-64", "conv", ["3", "5"], "64"),
+      ("CONV3×3×3-8", "conv", ["3", "3", "3"], "8"),
+      ("CONV$k-96", "conv", ["$k"], "96"),
+      ("CONV${k}x${2*k}-${c+1}", "conv", ["${k}", "${2*k}"], "${c+1}"),
+      ("FC-10", "fc", [], "10"),
+      ("Dense-10", "fc", [], "10"),
+      ("LINEAR-$n", "fc", [], "$n"),
+      ("POOL-2", "pool", ["2"], nil),
+      ("POOL2", "pool", ["2"], nil),
+      ("MAXPOOL3", "pool", ["3"], nil),
+      ("AVGPOOL-3", "avgpool", ["3"], nil),
+      ("DWCONV3", "dwconv", ["3"], nil),
+      ("DEPTHWISE3-2", "dwconv", ["3"], "2"),
+      ("PWCONV-64", "pwconv", [], "64"),
+      ("POINTWISE-64", "pwconv", [], "64"),
+      ("SEPCONV3-128", "sepconv", ["3"], "128"),
+      ("RELU6", "relu6", [], nil),
+      ("relu", "relu", [], nil),
+      ("GlobalAvgPool", "gap", [], nil),
+      ("BATCHNORM", "bn", [], nil),
+    ] as [(String, String, [String], String?)])
   func heads(text: String, op: String, kernel: [String], count: String?) throws {
     let d = try parse(text)
     #expect(d.op.name == op)
@@ -72,23 +73,24 @@ struct LayerShorthandTests {
     #expect(d.expect?.text == "9")
   }
 
-  @Test(arguments: [
-    // text, column offset of the error, message
-    ("CONVV3-20", 0, "unknown layer kind `CONVV`"),
-    ("CONV-20", 0, "CONV needs a kernel size, as in `CONV3-20`"),
-    ("CONV3", 0, "CONV needs the number of filters, as in `CONV3-20`"),
-    ("FC10", 2, "FC takes no kernel; write the units after `-`, as in `FC-10`"),
-    ("RELU-3", 4, "RELU takes no count after `-`"),
-    ("POOL2-3", 5, "POOL takes no count after `-`"),
-    ("CONV3-20 strid 2", 9, "unknown option `strid` for CONV"),
-    ("CONV3-20 stride", 9, "option `stride` needs a value"),
-    ("CONV3-20 stride 2 stride 3", 18, "option `stride` is given twice"),
-    ("FC-10 pad 1", 6, "unknown option `pad` for FC"),
-    ("CONV3x-8", 6, "expected a kernel extent after `x`"),
-    ("CONV3-20 ->", 9, "expected a shape after `->`, such as `6x6x20`"),
-    ("CONV${k-20", 0, "unclosed `${`"),
-    ("CONV3-20 stride 2,,1", 16, "empty value between commas"),
-  ] as [(String, Int, String)])
+  @Test(
+    arguments: [
+      // text, column offset of the error, message
+      ("CONVV3-20", 0, "unknown layer kind `CONVV`"),
+      ("CONV-20", 0, "CONV needs a kernel size, as in `CONV3-20`"),
+      ("CONV3", 0, "CONV needs the number of filters, as in `CONV3-20`"),
+      ("FC10", 2, "FC takes no kernel; write the units after `-`, as in `FC-10`"),
+      ("RELU-3", 4, "RELU takes no count after `-`"),
+      ("POOL2-3", 5, "POOL takes no count after `-`"),
+      ("CONV3-20 strid 2", 9, "unknown option `strid` for CONV"),
+      ("CONV3-20 stride", 9, "option `stride` needs a value"),
+      ("CONV3-20 stride 2 stride 3", 18, "option `stride` is given twice"),
+      ("FC-10 pad 1", 6, "unknown option `pad` for FC"),
+      ("CONV3x-8", 6, "expected a kernel extent after `x`"),
+      ("CONV3-20 ->", 9, "expected a shape after `->`, such as `6x6x20`"),
+      ("CONV${k-20", 0, "unclosed `${`"),
+      ("CONV3-20 stride 2,,1", 16, "empty value between commas"),
+    ] as [(String, Int, String)])
   func errorsPointAtTheWord(text: String, offset: Int, message: String) {
     #expect {
       try parse(text)

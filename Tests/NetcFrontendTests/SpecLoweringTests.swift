@@ -16,7 +16,8 @@ struct SpecLoweringTests {
 
   @Test func longhandEqualsShorthand() throws {
     let short = try graph(specText(input: "32x32x3", layers: ["CONV3x5-8 stride 2 pad 1,2 bias false -> 16x15x8"]))
-    let long = try graph(specText(input: "32x32x3", layers: ["conv: { kernel: [3, 5], filters: 8, stride: 2, pad: [1, 2], bias: false, expect: 16x15x8 }"]))
+    let long = try graph(
+      specText(input: "32x32x3", layers: ["conv: { kernel: [3, 5], filters: 8, stride: 2, pad: [1, 2], bias: false, expect: 16x15x8 }"]))
     let a = short.nodes[1].attributes, b = long.nodes[1].attributes
     #expect(a.kernel.map(\.expr) == b.kernel.map(\.expr))
     #expect(a.count?.expr == b.count?.expr)
@@ -27,8 +28,9 @@ struct SpecLoweringTests {
   }
 
   @Test func defaultsApplyWhereTheOpTakesTheOption() throws {
-    let text = specText(input: "8x8x4", layers: ["CONV3-4", "PWCONV-8", "DWCONV3 bias true", "POOL2"],
-                        extra: "defaults:\n  conv: { pad: same, bias: false }\n  pool: { round: ceil }\n")
+    let text = specText(
+      input: "8x8x4", layers: ["CONV3-4", "PWCONV-8", "DWCONV3 bias true", "POOL2"],
+      extra: "defaults:\n  conv: { pad: same, bias: false }\n  pool: { round: ceil }\n")
     let g = try graph(text)
     #expect(g.nodes[1].attributes.padding == .same)
     #expect(g.nodes[1].attributes.bias == false)
@@ -48,7 +50,10 @@ struct SpecLoweringTests {
             shortcut: auto
       """
     let g = try graph(text)
-    #expect(g.layers.map(\.name) == ["res1.body.conv1", "res1.body.bn1", "res1.body.relu1", "res1.shortcut.conv1", "res1.shortcut.bn1", "res1.add"])
+    #expect(
+      g.layers.map(\.name) == [
+        "res1.body.conv1", "res1.body.bn1", "res1.body.relu1", "res1.shortcut.conv1", "res1.shortcut.bn1", "res1.add",
+      ])
     #expect(g.groups.map(\.name) == ["res1", "res1.body", "res1.shortcut"])
     let a = try analyze(g)
     // Body: floor((8 + 2 - 3)/2) + 1 = 4 -> 4x4x8; the projection: 1x1 stride 2 to 4x4x8,
@@ -68,7 +73,8 @@ struct SpecLoweringTests {
   }
 
   @Test func parallelConcatAndAdd() throws {
-    let concat = try analyzeSpec("""
+    let concat = try analyzeSpec(
+      """
       name: p
       input: 8x8x4
       layers:
@@ -108,7 +114,8 @@ struct SpecLoweringTests {
           with: { mid: "${2 + 2}" }
       """
     let a = try analyzeSpec(text)
-    #expect(a.layerNames == ["bottleneck1.conv1", "bottleneck1.conv2", "bottleneck1.conv3", "second.conv1", "second.conv2", "second.conv3"])
+    #expect(
+      a.layerNames == ["bottleneck1.conv1", "bottleneck1.conv2", "bottleneck1.conv3", "second.conv1", "second.conv2", "second.conv3"])
     #expect(a.node("bottleneck1.conv2")?.shape == [8, 8, 4])  // floor((16 + 2 - 3)/2) + 1 = 8
     #expect(a.node("bottleneck1.conv3")?.shape == [8, 8, 16])  // 4*mid = 16
     #expect(a.node("second.conv2")?.shape == [8, 8, 4])  // stride defaults to 1

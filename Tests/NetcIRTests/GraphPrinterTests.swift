@@ -16,10 +16,11 @@ struct GraphPrinterTests {
         Node(id: 0, name: "input", op: .input, inputs: [], range: r, depth: 0),
         Node(id: 1, name: "conv1", op: .conv, inputs: [0], attributes: conv, range: r, depth: 0),
       ], file: "t.yaml")
-    #expect(GraphPrinter.print(graph, shapes: [[16, 16, 10], [6, 6, 20]]) == """
-      graph "g" input 16x16x10
-      %1 = conv(%0) kernel=3 count=20 stride=3 pad=2:2 : 6x6x20  "conv1"  @4:5
+    #expect(
+      GraphPrinter.print(graph, shapes: [[16, 16, 10], [6, 6, 20]]) == """
+        graph "g" input 16x16x10
+        %1 = conv(%0) kernel=3 count=20 stride=3 pad=2:2 : 6x6x20  "conv1"  @4:5
 
-      """)
+        """)
   }
 }

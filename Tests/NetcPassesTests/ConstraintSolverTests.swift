@@ -63,7 +63,8 @@ struct Classic: CustomTestStringConvertible, Sendable {
   /// A 3-layer chain against nested loops over the same domains with the plain formula.
   @Test(arguments: [28, 56, 29, 100, 1])
   func chainOfThreeMatchesNestedLoops(target: Int) throws {
-    let graph = try parse("""
+    let graph = try parse(
+      """
       name: chain3
       input: 224x224x3
       vars: {k1: [1, 3, 5, 7], s1: [1, 2], p1: 0..3, k2: [1, 3, 5, 7], s2: [1, 2], p2: 0..3, k3: [1, 3, 5, 7], s3: [1, 2], p3: 0..3}
@@ -76,16 +77,28 @@ struct Classic: CustomTestStringConvertible, Sendable {
     var expected: [[Int]] = []
     let ks = [1, 3, 5, 7], ss = [1, 2], ps = [0, 1, 2, 3]
     func out(_ x: Int, _ k: Int, _ s: Int, _ p: Int) -> Int { SymExpr.floorDivide(x + 2 * p - k, s) + 1 }
-    for k1 in ks { for s1 in ss { for p1 in ps {
-      let h1 = out(224, k1, s1, p1)
-      for k2 in ks { for s2 in ss { for p2 in ps {
-        let h2 = out(h1, k2, s2, p2)
-        for k3 in ks { for s3 in ss { for p3 in ps {
-          let h3 = out(h2, k3, s3, p3)
-          if h1 >= 1 && h2 >= 1 && h3 == target { expected.append([k1, s1, p1, k2, s2, p2, k3, s3, p3]) }
-        } } }
-      } } }
-    } } }
+    for k1 in ks {
+      for s1 in ss {
+        for p1 in ps {
+          let h1 = out(224, k1, s1, p1)
+          for k2 in ks {
+            for s2 in ss {
+              for p2 in ps {
+                let h2 = out(h1, k2, s2, p2)
+                for k3 in ks {
+                  for s3 in ss {
+                    for p3 in ps {
+                      let h3 = out(h2, k3, s3, p3)
+                      if h1 >= 1 && h2 >= 1 && h3 == target { expected.append([k1, s1, p1, k2, s2, p2, k3, s3, p3]) }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
     let result = try solve(graph)
     #expect(result.count == BigCount(UInt64(expected.count)))
     #expect(result.listed == expected)  // nested loops run in the same order: by layer, then declaration
@@ -162,7 +175,8 @@ struct Classic: CustomTestStringConvertible, Sendable {
   @Test func whereAndBudgetNarrowTheSolutions() throws {
     // k in 8...10 as above; odd k leaves 9. Params 960k^2 + 96: k = 8 -> 61,536,
     // k = 9 -> 77,856, k = 10 -> 96,096; "<= 80K" keeps 8 and 9.
-    let odd = try parse("""
+    let odd = try parse(
+      """
       name: odd
       input: 205x205x10
       vars: {k: 1..205}
@@ -170,7 +184,8 @@ struct Classic: CustomTestStringConvertible, Sendable {
       layers: [CONV$k-96 stride 3 -> 66x66x96]
       """)
     #expect(try solve(odd).listed == [[9]])
-    let budget = try parse("""
+    let budget = try parse(
+      """
       name: budget
       input: 205x205x10
       vars: {k: 1..205}
@@ -182,7 +197,8 @@ struct Classic: CustomTestStringConvertible, Sendable {
 
   @Test func noSolutionNamesTheConstraintAndTheNearestValues() throws {
     // k = 11: floor((205 - 11) / 3) + 1 = 64 + 1 = 65, the nearest to 66 in 11...20.
-    let graph = try parse("""
+    let graph = try parse(
+      """
       name: none
       input: 205x205x10
       vars: {k: 11..20}
@@ -198,7 +214,8 @@ struct Classic: CustomTestStringConvertible, Sendable {
   }
 
   @Test func anUnboundedCountIsReportedNotGuessed() throws {
-    let graph = try parse("""
+    let graph = try parse(
+      """
       name: unbounded
       input: 32x32x3
       vars: {f: ~}
@@ -212,7 +229,8 @@ struct Classic: CustomTestStringConvertible, Sendable {
   }
 
   @Test func aSearchTooLargeSaysSoInsteadOfRunning() throws {
-    let graph = try parse("""
+    let graph = try parse(
+      """
       name: huge
       input: 4096x4096x3
       vars: {a: 1..100000, b: 1..100000, c: 1..100000}

@@ -8,7 +8,10 @@ import Testing
 @Suite struct SymbolicAnalysisTests {
   @Test(arguments: [
     // (205 + 0 + 0 - 1*(k - 1) - 1) // 3 + 1: constants folded, the floor kept whole.
-    (SymExpr.add(.floorDiv(.sub(.sub(.const(205), .mul(.const(1), .sub(.variable("k"), .const(1)))), .const(1)), .const(3)), .const(1)), "⌊(205 - k)/3⌋ + 1"),
+    (
+      SymExpr.add(.floorDiv(.sub(.sub(.const(205), .mul(.const(1), .sub(.variable("k"), .const(1)))), .const(1)), .const(3)), .const(1)),
+      "⌊(205 - k)/3⌋ + 1"
+    ),
     // k*k*10*96 + 96 = 960·k² + 96
     (.add(.mul(.mul(.mul(.variable("k"), .variable("k")), .const(10)), .const(96)), .const(96)), "960·k² + 96"),
     // (6k + 9) // 3 = 2k + 3 exactly: every coefficient divides by 3.
@@ -40,12 +43,16 @@ import Testing
   }
 
   @Test func findKShowsShapesAndParamsInK() throws {
-    let graph = try SpecLoader.parse(SourceFile(path: "t.yaml", text: """
-      name: find-k
-      input: 205x205x10
-      vars: {k: 1..205}
-      layers: [CONV$k-96 stride 3]
-      """)).graph
+    let graph = try SpecLoader.parse(
+      SourceFile(
+        path: "t.yaml",
+        text: """
+          name: find-k
+          input: 205x205x10
+          vars: {k: 1..205}
+          layers: [CONV$k-96 stride 3]
+          """)
+    ).graph
     let a = try analyzeSymbolic(graph, bindings: [:], free: ["k"])
     let conv = a.nodes[1]
     #expect(conv.shape?.map(\.pretty) == ["⌊(205 - k)/3⌋ + 1", "⌊(205 - k)/3⌋ + 1", "96"])

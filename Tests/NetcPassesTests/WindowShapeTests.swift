@@ -25,7 +25,10 @@ struct WindowShapeTests {
     /// The case as a one-layer spec, in the shorthand.
     var layer: String {
       func list(_ v: [Int]) -> String { v.map(String.init).joined(separator: ",") }
-      let head = op == "conv" ? "CONV\(kernel.map(String.init).joined(separator: "x"))-\(filters)" : "\(op.uppercased())\(kernel.map(String.init).joined(separator: "x"))"
+      let head =
+        op == "conv"
+        ? "CONV\(kernel.map(String.init).joined(separator: "x"))-\(filters)"
+        : "\(op.uppercased())\(kernel.map(String.init).joined(separator: "x"))"
       let pads = zip(pad_begin, pad_end).map { "\($0):\($1)" }.joined(separator: ",")
       var text = "\(head) stride \(list(stride)) pad \(pads)"
       if op != "avgpool" { text += " dilation \(list(dilation))" }
@@ -63,7 +66,8 @@ struct WindowShapeTests {
     (5, 1, 3, 1, 2, 0, 0),  // out = ceil(5/3) = 2; total = 3 + 0 + 1 - 5 < 0 -> 0
   ])
   func samePadding(input: Int, k: Int, stride: Int, dilation: Int, out: Int, begin: Int, end: Int) throws {
-    let analysis = try analyzeSpec(specText(input: "\(input)x\(input)x2", layers: ["CONV\(k)-1 stride \(stride) dilation \(dilation) pad same"]))
+    let analysis = try analyzeSpec(
+      specText(input: "\(input)x\(input)x2", layers: ["CONV\(k)-1 stride \(stride) dilation \(dilation) pad same"]))
     let window = try #require(analysis.shapes.nodes[1].window)
     #expect(analysis.shapes[1] == [out, out, 1])
     #expect(window.padBegin == [begin, begin])

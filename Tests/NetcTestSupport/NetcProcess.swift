@@ -49,6 +49,7 @@ public struct NetcProcess {
     try out.close()
     try err.close()
     let outData = try Data(contentsOf: outURL), errData = try Data(contentsOf: errURL)
-    return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+    return Result(
+      status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
   }
 }

@@ -146,14 +146,15 @@ struct EmitPlan {
     if outputValue != 0 { storage[outputValue] = .output }
   }
 
-/// The 3-D geometry of a windowed node.
+  /// The 3-D geometry of a windowed node.
   static func geometry(_ node: Node, _ shapes: Shapes) -> ConvGeometry? {
     let r = shapes.nodes[node.id]
     guard node.op.isWindowed, !r.elided, let window = r.window, let input = node.inputs.first else { return nil }
     let inC = node.op.isConvolution ? r.inChannels : shapes[input].last!
     let outC = node.op.isConvolution ? r.outChannels : inC
-    return ConvGeometry(inShape: shapes[input], outShape: r.shape, window: window,
-                        inChannels: inC, outChannels: outC, groups: node.op.isConvolution ? r.groups : 1)
+    return ConvGeometry(
+      inShape: shapes[input], outShape: r.shape, window: window,
+      inChannels: inC, outChannels: outC, groups: node.op.isConvolution ? r.groups : 1)
   }
 
   /// The input extents (D, H, W) a window op reads once padded: the padding on both sides,

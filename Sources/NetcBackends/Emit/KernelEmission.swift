@@ -80,7 +80,8 @@ extension Emission {
     }
     if step.scratch != nil { params.append("_ s: UnsafeMutablePointer<Float>") }
     kernels.line()
-    kernels.line("/// \(step.nodes.map { $0.op.mnemonic }.joined(separator: " + ")): \(shapes[step.inputs.first ?? 0]) -> \(shapes[node.id]).")
+    kernels.line(
+      "/// \(step.nodes.map { $0.op.mnemonic }.joined(separator: " + ")): \(shapes[step.inputs.first ?? 0]) -> \(shapes[node.id]).")
     kernels.line("@inline(never)")
     kernels.block("static func \(name)(\(params.joined(separator: ", ")))") { w in
       for l in body.text.split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
@@ -139,7 +140,8 @@ extension Emission {
     w.line("s.update(repeating: \(fill), count: \(p[0] * p[1] * p[2] * c))")
     let nest = LoopNest(vars: [("d", g.input[0]), ("h", g.input[1])])
     nest.write(&w) { w in
-      let dst = indexExpr(nest.terms([p[1] * p[2] * c, p[2] * c]), (g.padBegin[0] * p[1] * p[2] + g.padBegin[1] * p[2] + g.padBegin[2]) * c)
+      let dst = indexExpr(
+        nest.terms([p[1] * p[2] * c, p[2] * c]), (g.padBegin[0] * p[1] * p[2] + g.padBegin[1] * p[2] + g.padBegin[2]) * c)
       let src = indexExpr(nest.terms([g.input[1] * g.input[2] * c, g.input[2] * c]))
       w.line("(s + \(dst)).update(from: x + \(src), count: \(g.input[2] * c))")
     }
@@ -273,8 +275,11 @@ extension Emission {
           func tile(_ n: Int, _ ox: String, _ w: inout SourceWriter) {
             w.block("do") { w in
               w.line("let xo = xr + \(indexExpr(groups.terms([gi]) + (ox == "0" ? [] : [(ox, sw)])))")
-              w.line("let wb = w + \(indexExpr(groups.terms([gop * taps * gi]) + cbTerms.map { ($0.0, 16 * taps * gi) }, kind.start * taps * gi))")
-              w.line("let yo = yr + \(indexExpr(groups.terms([go]) + (ox == "0" ? [] : [(ox, cout)]) + cbTerms.map { ($0.0, 16) }, kind.start))")
+              w.line(
+                "let wb = w + \(indexExpr(groups.terms([gop * taps * gi]) + cbTerms.map { ($0.0, 16 * taps * gi) }, kind.start * taps * gi))"
+              )
+              w.line(
+                "let yo = yr + \(indexExpr(groups.terms([go]) + (ox == "0" ? [] : [(ox, cout)]) + cbTerms.map { ($0.0, 16) }, kind.start))")
               for q in 0..<n { for v in 0..<nv { w.line("var a\(q)_\(v) = SIMD8<Float>()") } }
               func tapBody(_ xt: String, _ wt: String, _ w: inout SourceWriter) {
                 w.block("for ci in 0..<\(gi)") { w in
@@ -290,13 +295,17 @@ extension Emission {
               } else {
                 let k = LoopNest(vars: [("kd", g.kernel[0]), ("kh", g.kernel[1]), ("kw", g.kernel[2])])
                 k.write(&w) { w in
-                  w.line("let xt = xo + \(indexExpr(k.terms([g.dilation[0] * pd[1] * pd[2] * cin, g.dilation[1] * pd[2] * cin, g.dilation[2] * cin])))")
+                  w.line(
+                    "let xt = xo + \(indexExpr(k.terms([g.dilation[0] * pd[1] * pd[2] * cin, g.dilation[1] * pd[2] * cin, g.dilation[2] * cin])))"
+                  )
                   w.line("let wt = wb + \(indexExpr(k.terms([g.kernel[1] * g.kernel[2] * gi * bw, g.kernel[2] * gi * bw, gi * bw])))")
                   tapBody("xt", "wt", &w)
                 }
               }
               for v in 0..<nv {
-                if hasBias { w.line("let b\(v) = Self.load8(b + \(indexExpr(groups.terms([gop]) + cbTerms.map { ($0.0, 16) }, kind.start + v * 8)))") }
+                if hasBias {
+                  w.line("let b\(v) = Self.load8(b + \(indexExpr(groups.terms([gop]) + cbTerms.map { ($0.0, 16) }, kind.start + v * 8)))")
+                }
               }
               let act = vectorActivation(step.activation)
               for q in 0..<n {
@@ -402,7 +411,9 @@ extension Emission {
         constant *= counts[0]
       } else {
         let v = out.vars[a].name
-        divisor.append("(min(\(v) * \(g.stride[a]) + \(g.kernel[a] - g.padBegin[a]), \(g.input[a] + g.padEnd[a])) - max(\(v) * \(g.stride[a]) - \(g.padBegin[a]), \(-g.padBegin[a])))")
+        divisor.append(
+          "(min(\(v) * \(g.stride[a]) + \(g.kernel[a] - g.padBegin[a]), \(g.input[a] + g.padEnd[a])) - max(\(v) * \(g.stride[a]) - \(g.padBegin[a]), \(-g.padBegin[a])))"
+        )
       }
     }
     let c8 = c / 8 * 8
@@ -410,7 +421,8 @@ extension Emission {
       w.line("let xo = xp + \(indexExpr(out.terms([g.stride[0] * pd[1] * pd[2] * c, g.stride[1] * pd[2] * c, g.stride[2] * c])))")
       w.line("let yo = y + \(indexExpr(out.terms([g.output[1] * g.output[2] * c, g.output[2] * c, c])))")
       if !isMax {
-        let count = divisor.isEmpty ? "\(constant)" : ([constant == 1 ? nil : "\(constant)"].compactMap { $0 } + divisor).joined(separator: " * ")
+        let count =
+          divisor.isEmpty ? "\(constant)" : ([constant == 1 ? nil : "\(constant)"].compactMap { $0 } + divisor).joined(separator: " * ")
         w.line("let n = Float(\(count))")
       }
       let mut = tapOff.count > 1 ? "var" : "let"

@@ -32,7 +32,7 @@ extension SymExpr {
     case .sub(let a, let b):
       let t = a.prettyText(1) + " - " + b.prettyText(2)
       return parent > 1 ? "(\(t))" : t
-    case .mul(let a, let b):
+    case .mul:
       // x·x·x as x³.
       var factors: [SymExpr] = []
       func flatten(_ e: SymExpr) { if case .mul(let l, let r) = e { flatten(l); flatten(r) } else { factors.append(e) } }

@@ -54,8 +54,6 @@ func runFixture<T: TensorScalar>(_ f: TorchFixture, as: T.Type) throws -> (outpu
   return (y, value, grads)
 }
 
-extension LossError: Error {}
-
 /// Checks `actual` against the reference within `tolerance` relative to the reference's
 /// largest magnitude (elementwise relative error is meaningless for entries near zero,
 /// which sums of products with mixed signs produce).

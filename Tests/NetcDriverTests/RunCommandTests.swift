@@ -120,7 +120,7 @@ let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
     let r = capture(["run", spec, "--input", "[1, 1]", "--weights", json, "--format", "json"])
     #expect(r.out.contains("\"output\": [6]"), "\(r.err)")
     // A directory of .npy: f.weight = [[0.5, 0.25]] (no bias file: the seeded init fills it).
-    let npy = try Data(NpyFileBytes.float32([1, 2], [0.5, 0.25]))
+    let npy = Data(NpyFileBytes.float32([1, 2], [0.5, 0.25]))
     try npy.write(to: dir.appendingPathComponent("npy/f.weight.npy"))
     try Data(NpyFileBytes.float32([1], [0])).write(to: dir.appendingPathComponent("npy/f.bias.npy"))
     let d = capture(["run", spec, "--input", "[4, 8]", "--weights", dir.appendingPathComponent("npy").path, "--format", "json"])

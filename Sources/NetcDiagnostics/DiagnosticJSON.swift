@@ -38,7 +38,7 @@ public struct DiagnosticJSON: Sendable {
 }
 
 /// A JSON string literal with the escapes RFC 8259 requires.
-func jsonString(_ s: String) -> String {
+public func jsonString(_ s: String) -> String {
   var out = "\""
   for scalar in s.unicodeScalars {
     switch scalar {

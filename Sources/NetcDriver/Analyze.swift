@@ -14,8 +14,8 @@ struct Analyze: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Show every layer's output shape, parameters and MACs, and the totals.",
     discussion: """
-      Figures follow PyTorch's conventions: params = sum of p.numel() over learnable tensors,
-      MACs = multiply-accumulates of conv and fc layers. With several specs, each gets a
+      Figures follow PyTorch's conventions: params = sum of p.numel() over learnable tensors, \
+      MACs = multiply-accumulates of conv and fc layers. With several specs, each gets a \
       report; --compare puts their totals side by side with ratios to the first.
       """
   )
@@ -38,8 +38,8 @@ struct Analyze: ParsableCommand {
   @Flag(name: .customLong("print-ir"), help: "Print the IR with inferred shapes instead of the report.")
   var printIR = false
 
-  @Option(name: .customLong("set"), help: ArgumentHelp("Bind a var: --set k=9 (repeatable).", valueName: "name=value"))
-  var bindings: [String] = []
+  @OptionGroup var bindingOptions: BindingOptions
+  var bindings: [String] { bindingOptions.bindings }
 
   func validate() throws {
     guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }

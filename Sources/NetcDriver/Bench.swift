@@ -16,12 +16,12 @@ struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Time the emitted kernels of a spec, layer by layer, against the interpreter and this core's peak.",
     discussion: """
-      Emits the spec (weights from the spec, --weights or the seeded initialisation), compiles
-      it with swiftc -Ounchecked (plus -Xcc -mavx2 -Xcc -mfma when /proc/cpuinfo lists avx2 and
-      fma), runs it on one core on a random input, and reports each step's median time and
-      GFLOP/s (2 FLOPs per multiply-accumulate), the whole network's, the interpreter's time
-      on the same input (one thread), and the largest error relative to the interpreter's
-      output scale. The peak is measured at bench time by a compiled loop of 12 independent
+      Emits the spec (weights from the spec, --weights or the seeded initialisation), compiles \
+      it with swiftc -Ounchecked (plus -Xcc -mavx2 -Xcc -mfma when /proc/cpuinfo lists avx2 and \
+      fma), runs it on one core on a random input, and reports each step's median time and \
+      GFLOP/s (2 FLOPs per multiply-accumulate), the whole network's, the interpreter's time \
+      on the same input (one thread), and the largest error relative to the interpreter's \
+      output scale. The peak is measured at bench time by a compiled loop of 12 independent \
       SIMD8 FMA chains (the best of 5 runs of 20M iterations). swiftc is $SWIFTC, else on PATH.
       """
   )
@@ -32,14 +32,12 @@ struct Bench: ParsableCommand {
   @Option(help: "Output format: text or json.")
   var format: BenchFormat = .text
 
-  @Option(help: ArgumentHelp("Weights: a YAML/JSON mapping or a directory of LAYER.KIND.npy files (repeatable).", valueName: "path"))
-  var weights: [String] = []
+  @OptionGroup var weightOptions: WeightOptions
+  var weights: [String] { weightOptions.weights }
+  var seed: UInt64 { weightOptions.seed }
 
-  @Option(help: "Seed of the weights' initialisation and of the random input.")
-  var seed: UInt64 = 0
-
-  @Option(name: .customLong("set"), help: ArgumentHelp("Bind a var: --set k=9 (repeatable).", valueName: "name=value"))
-  var bindings: [String] = []
+  @OptionGroup var bindingOptions: BindingOptions
+  var bindings: [String] { bindingOptions.bindings }
 
   @Option(help: "Seconds of timed runs (about; at least 5 runs).")
   var seconds: Double = 1

@@ -6,11 +6,11 @@ struct Emit: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Write specialised Swift kernels for a spec whose every shape is known.",
     discussion: """
-      The output is one Swift file with no import but the standard library (Foundation only
-      to read the weights file): a final class named after the spec with inputShape,
-      outputShape and forward(input, output) on contiguous Float buffers, channels last.
-      Weights follow PyTorch's layouts in the spec or --weights and are repacked into the
-      kernels' layouts; they are written beside the source (NAME.weights, read with
+      The output is one Swift file with no import but the standard library (Foundation only \
+      to read the weights file): a final class named after the spec with inputShape, \
+      outputShape and forward(input, output) on contiguous Float buffers, channels last. \
+      Weights follow PyTorch's layouts in the spec or --weights and are repacked into the \
+      kernels' layouts; they are written beside the source (NAME.weights, read with \
       init(weightsFile:)) or, with --embed-weights, into the source (init()).
       """
   )
@@ -27,17 +27,12 @@ struct Emit: ParsableCommand {
   @Option(help: ArgumentHelp("The Swift type's name (default: from the spec's name).", valueName: "name"))
   var typeName: String?
 
-  @Option(
-    help: ArgumentHelp(
-      "Weights: a YAML/JSON mapping like the spec's `weights:`, or a directory of LAYER.KIND.npy files (repeatable; later ones win).",
-      valueName: "path"))
-  var weights: [String] = []
+  @OptionGroup var weightOptions: WeightOptions
+  var weights: [String] { weightOptions.weights }
+  var seed: UInt64 { weightOptions.seed }
 
-  @Option(help: "Seed of the deterministic initialisation of weights no source gives.")
-  var seed: UInt64 = 0
-
-  @Option(name: .customLong("set"), help: ArgumentHelp("Bind a var: --set k=9 (repeatable).", valueName: "name=value"))
-  var bindings: [String] = []
+  @OptionGroup var bindingOptions: BindingOptions
+  var bindings: [String] { bindingOptions.bindings }
 
   func run() throws {
     let bound = try BoundSpec(path: spec, bindings: bindings, weights: weights, seed: seed)

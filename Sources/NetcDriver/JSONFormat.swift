@@ -1,3 +1,4 @@
+import NetcDiagnostics
 import NetcPasses
 
 /// JSON exactly as the spec language page defines it, keys in a fixed order.
@@ -43,24 +44,8 @@ enum JSONFormat {
     "[" + values.map(String.init).joined(separator: ", ") + "]"
   }
 
-  /// A JSON string literal with the escapes RFC 8259 requires.
-  static func string(_ s: String) -> String {
-    var out = "\""
-    for scalar in s.unicodeScalars {
-      switch scalar {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      case _ where scalar.value < 0x20:
-        let hex = String(scalar.value, radix: 16)
-        out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-      default: out.unicodeScalars.append(scalar)
-      }
-    }
-    return out + "\""
-  }
+  /// A JSON string literal (NetcDiagnostics' escaping, shared by every JSON netc writes).
+  static func string(_ s: String) -> String { jsonString(s) }
 
   /// Several reports as a JSON array.
   static func render(_ reports: [Report]) -> String {

@@ -27,10 +27,10 @@ struct Run: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Execute a spec on an input: the output, a loss, gradients and every activation.",
     discussion: """
-      Tensors are in the spec's own order (HxWxC); a single-channel image may be an HxW
-      matrix. A tensor argument is a .npy file, a JSON/YAML file, or an inline literal such as
-      "[[1, -1]]". Weights follow PyTorch's layouts (conv [Cout][Cin/groups][kh][kw], FC
-      [out][in]). Run is inference: BN uses its running mean and variance, and gradients flow
+      Tensors are in the spec's own order (HxWxC); a single-channel image may be an HxW \
+      matrix. A tensor argument is a .npy file, a JSON/YAML file, or an inline literal such as \
+      "[[1, -1]]". Weights follow PyTorch's layouts (conv [Cout][Cin/groups][kh][kw], FC \
+      [out][in]). Run is inference: BN uses its running mean and variance, and gradients flow \
       through its affine transform with those statistics fixed.
       """
   )
@@ -41,14 +41,9 @@ struct Run: ParsableCommand {
   @Option(help: ArgumentHelp("The input tensor: a .npy, JSON or YAML file, or an inline literal.", valueName: "tensor"))
   var input: String
 
-  @Option(
-    help: ArgumentHelp(
-      "Weights: a YAML/JSON mapping like the spec's `weights:`, or a directory of LAYER.KIND.npy files (repeatable; later ones win).",
-      valueName: "path"))
-  var weights: [String] = []
-
-  @Option(help: "Seed of the deterministic initialisation of weights no source gives.")
-  var seed: UInt64 = 0
+  @OptionGroup var weightOptions: WeightOptions
+  var weights: [String] { weightOptions.weights }
+  var seed: UInt64 { weightOptions.seed }
 
   @Option(help: "Arithmetic: f32 (default) or f64.")
   var precision: Precision = .f32
@@ -71,8 +66,8 @@ struct Run: ParsableCommand {
   @Option(help: ArgumentHelp("Also write the results as .npy files into this directory.", valueName: "dir"))
   var save: String?
 
-  @Option(name: .customLong("set"), help: ArgumentHelp("Bind a var: --set k=9 (repeatable).", valueName: "name=value"))
-  var bindings: [String] = []
+  @OptionGroup var bindingOptions: BindingOptions
+  var bindings: [String] { bindingOptions.bindings }
 
   @Option(help: "Worker threads for the kernels (default: the online cores).")
   var threads: Int?
@@ -111,24 +106,7 @@ struct Run: ParsableCommand {
     let graph = spec.graph, shapes = analysis.shapes
 
     // Weights: the spec's own, then each --weights source.
-    var sources: [WeightSource] = []
-    if let w = spec.weights { sources.append(.mapping(w, file: self.spec)) }
-    for path in weights {
-      if isDirectory(path) {
-        sources.append(.directory(path))
-        continue
-      }
-      do {
-        let file = try SpecFileLoader.load(path: path, maxBytes: 1 << 28)
-        inputs.sources.append(file)
-        if let root = try YAMLReader.read(file, limits: YAMLLimits(maxExpandedNodes: 64_000_000)) {
-          sources.append(.mapping(root, file: path))
-        }
-      } catch {
-        inputs.report(error.diagnostics)
-        throw ExitCode(error.diagnostics.contains { $0.code == .io || $0.code == .sizeLimit } ? 2 : 1)
-      }
-    }
+    let sources = try weightSources(of: spec, at: self.spec, extra: weights, inputs: &inputs)
     let parameters: [LayerParameters<T>?]
     do { parameters = try WeightBinding.bind(graph, shapes, sources: sources, seed: seed) } catch {
       inputs.report(error.diagnostics)

@@ -14,9 +14,9 @@ struct Solve: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Find every value of the spec's vars that satisfies its constraints, exactly.",
     discussion: """
-      Constraints are every `->` shape, `output:`, `where:` and `budget:`, with every extent
-      at least 1 (floor and ceil rounding, `same` padding, dilation) and groups dividing
-      channels. Solutions are listed in order of the vars' first use in the layers (ties in
+      Constraints are every `->` shape, `output:`, `where:` and `budget:`, with every extent \
+      at least 1 (floor and ceil rounding, `same` padding, dilation) and groups dividing \
+      channels. Solutions are listed in order of the vars' first use in the layers (ties in \
       `vars:` order), each ascending. Exit 1 when there is none.
       """
   )
@@ -33,8 +33,8 @@ struct Solve: ParsableCommand {
   @Option(help: "List at most this many solutions (default \(Solve.defaultMax)).")
   var max: Int?
 
-  @Option(name: .customLong("set"), help: ArgumentHelp("Fix a var: --set k=9 (repeatable).", valueName: "name=value"))
-  var bindings: [String] = []
+  @OptionGroup var bindingOptions: BindingOptions
+  var bindings: [String] { bindingOptions.bindings }
 
   @Option(help: "The most combinations the search tries before it reports the search as too large.")
   var limit = 10_000_000

@@ -21,27 +21,53 @@ struct BoundSpec {
       inputs.report(error.diagnostics)
       throw ExitCode(1)
     }
-    var sources: [WeightSource] = []
-    if let w = spec.weights { sources.append(.mapping(w, file: path)) }
-    for file in weights {
-      if isDirectory(file) {
-        sources.append(.directory(file))
-        continue
-      }
-      do {
-        let source = try SpecFileLoader.load(path: file, maxBytes: 1 << 28)
-        inputs.sources.append(source)
-        if let root = try YAMLReader.read(source, limits: YAMLLimits(maxExpandedNodes: 64_000_000)) {
-          sources.append(.mapping(root, file: file))
-        }
-      } catch {
-        inputs.report(error.diagnostics)
-        throw ExitCode(error.diagnostics.contains { $0.code == .io || $0.code == .sizeLimit } ? 2 : 1)
-      }
-    }
+    let sources = try weightSources(of: spec, at: path, extra: weights, inputs: &inputs)
     do { parameters = try WeightBinding.bind(spec.graph, shapes, sources: sources, seed: seed) } catch {
       inputs.report(error.diagnostics)
       throw ExitCode(error.diagnostics.contains { $0.code == .weightFile } ? 2 : 1)
     }
   }
+}
+
+/// The weight sources of a spec in increasing precedence: its own `weights:`, then each
+/// `--weights` path (a directory of `.npy` files, or a YAML/JSON mapping). Diagnostics go
+/// to standard error; the thrown code is the exit code (2 for I/O, 1 for a bad file).
+func weightSources(of spec: Spec, at specPath: String, extra paths: [String], inputs: inout SpecInputs) throws -> [WeightSource] {
+  var sources: [WeightSource] = []
+  if let w = spec.weights { sources.append(.mapping(w, file: specPath)) }
+  for path in paths {
+    if isDirectory(path) {
+      sources.append(.directory(path))
+      continue
+    }
+    do {
+      let file = try SpecFileLoader.load(path: path, maxBytes: 1 << 28)
+      inputs.sources.append(file)
+      if let root = try YAMLReader.read(file, limits: YAMLLimits(maxExpandedNodes: 64_000_000)) {
+        sources.append(.mapping(root, file: path))
+      }
+    } catch {
+      inputs.report(error.diagnostics)
+      throw ExitCode(error.diagnostics.contains { $0.code == .io || $0.code == .sizeLimit } ? 2 : 1)
+    }
+  }
+  return sources
+}
+
+/// `--weights` and `--seed`, shared by `run`, `emit` and `bench`.
+struct WeightOptions: ParsableArguments {
+  @Option(
+    help: ArgumentHelp(
+      "Weights: a YAML/JSON mapping like the spec's `weights:`, or a directory of LAYER.KIND.npy files (repeatable; later ones win).",
+      valueName: "path"))
+  var weights: [String] = []
+
+  @Option(help: "Seed of the deterministic initialisation of weights no source gives (and of bench's input).")
+  var seed: UInt64 = 0
+}
+
+/// `--set name=value`, shared by every command that reads a spec's vars.
+struct BindingOptions: ParsableArguments {
+  @Option(name: .customLong("set"), help: ArgumentHelp("Bind a var: --set k=9 (repeatable).", valueName: "name=value"))
+  var bindings: [String] = []
 }

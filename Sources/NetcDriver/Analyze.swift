@@ -51,18 +51,29 @@ struct Analyze: ParsableCommand {
     let values: [String: Int]
     do { values = try parseBindings(bindings) } catch { throw ExitCode(2) }
     var inputs = SpecInputs()
+    // In the order given: a report, or expressions in the vars left free.
     var reports: [Report] = []
-    var symbolic: [String] = []
+    var symbolic: [(index: Int, analysis: SymbolicAnalysis)] = []
     var worst: Failure?
     for path in specs {
       do {
         let spec = try inputs.load(path)
-        // Vars left free: shapes and figures as expressions in them.
         let unused = Set(spec.unusedVars.map(\.name))
         let free = spec.graph.vars.map(\.name).filter { !unused.contains($0) && values[$0] == nil }
         if !free.isEmpty {
-          let a = try analyzeSymbolic(spec.graph, bindings: values, free: free)
-          symbolic.append(format == .json ? SymbolicFormat.json(a) : SymbolicFormat.table(a))
+          if printIR {
+            Output.standard.write(GraphPrinter.print(spec.graph))
+            continue
+          }
+          // Only the table and JSON have a place for expressions; the other outputs need numbers.
+          if compare || format == .markdown || format == .csv || batch != 1 {
+            let what = compare ? "--compare" : batch != 1 ? "--batch" : "--format \(format.rawValue)"
+            Output.error.write(
+              "netc: error: \(what) needs every var of `\(path)` bound: give \(free.map { "--set \($0)=N" }.joined(separator: " "))\n")
+            worst = .io
+            continue
+          }
+          symbolic.append((reports.count + symbolic.count, try analyzeSymbolic(spec.graph, bindings: values, free: free)))
           continue
         }
         let analysis = try analyze(spec.graph, bindings: values, batch: batch)
@@ -78,11 +89,8 @@ struct Analyze: ParsableCommand {
         if worst == nil { worst = .spec }
       }
     }
-    if !symbolic.isEmpty {
-      Output.standard.write(symbolic.joined(separator: "\n") + "\n")
-    }
-    if !reports.isEmpty {
-      let text = render(reports)
+    if !reports.isEmpty || !symbolic.isEmpty {
+      let text = symbolic.isEmpty ? render(reports) : renderMixed(reports, symbolic)
       Output.standard.write(text.hasSuffix("\n") ? text : text + "\n")
     }
     switch worst {
@@ -90,6 +98,25 @@ struct Analyze: ParsableCommand {
     case .spec?: throw ExitCode(1)
     case nil: break
     }
+  }
+
+  /// Reports and symbolic analyses in the order their specs were given (table or JSON).
+  func renderMixed(_ reports: [Report], _ symbolic: [(index: Int, analysis: SymbolicAnalysis)]) -> String {
+    var parts: [String] = []
+    var next = reports.makeIterator()
+    var pending = symbolic[...]
+    for index in 0..<(reports.count + symbolic.count) {
+      if let s = pending.first, s.index == index {
+        pending = pending.dropFirst()
+        parts.append(format == .json ? SymbolicFormat.json(s.analysis) : SymbolicFormat.table(s.analysis))
+      } else if let r = next.next() {
+        parts.append(format == .json ? JSONFormat.render(r) : TableFormat.render(r))
+      }
+    }
+    guard format == .json, parts.count > 1 else { return parts.joined(separator: "\n") }
+    return "[\n"
+      + parts.map { $0.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n") }
+      .joined(separator: ",\n") + "\n]"
   }
 
   func render(_ reports: [Report]) -> String {

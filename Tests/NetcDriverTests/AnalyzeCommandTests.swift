@@ -85,4 +85,21 @@ struct AnalyzeCommandTests {
     #expect(result.status == 2)
     #expect(result.stdout.contains("small-cnn,total"))
   }
+
+  @Test func freeVarsNeedBindingsWhereOnlyNumbersFit() throws {
+    let csv = try NetcProcess.run(["analyze", "--format", "csv", "specs/solve-find-k.yaml"])
+    #expect(csv.status == 2)
+    #expect(csv.stderr.contains("--format csv needs every var of `specs/solve-find-k.yaml` bound: give --set k=N"))
+    // With k bound the same spec has numbers: 9*9*10*96 + 96 = 77,856 params.
+    let bound = try NetcProcess.run(["analyze", "--format", "csv", "--set", "k=9", "specs/solve-find-k.yaml"])
+    #expect(bound.status == 0)
+    #expect(bound.stdout.contains("solve-find-k,total,,,66x66x96,77856,"))
+  }
+
+  @Test func mixedSymbolicAndNumericSpecsMakeOneJSONArray() throws {
+    let result = try NetcProcess.run(["analyze", "--format", "json", "specs/small-cnn.yaml", "specs/solve-find-k.yaml"])
+    #expect(result.status == 0)
+    let array = try #require(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
+    #expect(array.map { $0["name"] as? String } == ["small-cnn", "solve-find-k"])
+  }
 }

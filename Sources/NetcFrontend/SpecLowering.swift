@@ -40,7 +40,7 @@ final class SpecLowering {
     "blocks", "weights", "description",
   ]
   /// The most nodes one spec may lower to; `repeat` and blocks multiply, so this bounds memory.
-  static let maxNodes = 2_000_000
+  static let maxNodes = 1_000_000
   /// The deepest nesting of structures.
   static let maxDepth = 100
 

@@ -147,7 +147,7 @@ struct SpecDiagnosticsTests {
     input: 8x8x6
     layers:
       - repeat: 0
-    #           ^ error: a repeat count must be between 1 and 2000000, got 0
+    #           ^ error: a repeat count must be between 1 and 1000000, got 0
         layers: [RELU]
     """,
     """
@@ -162,7 +162,7 @@ struct SpecDiagnosticsTests {
     input: 4x4x2
     layers:
       - repeat: 1000
-    #   ^ error: the spec expands to more than 2000000 layers
+    #   ^ error: the spec expands to more than 1000000 layers
         layers:
           - repeat: 1000
             layers:
@@ -182,7 +182,7 @@ struct SpecDiagnosticsTests {
       g: { layers: [{block: f}, {block: f}, {block: f}, {block: f}, {block: f}, {block: f}, {block: f}, {block: f}, {block: f}, {block: f}] }
     layers:
       - block: g
-    #   ^ error: the spec expands to more than 2000000 layers
+    #   ^ error: the spec expands to more than 1000000 layers
     """,
   ]
 

@@ -69,20 +69,25 @@ private struct ShapeInference {
     resolved.reserveCapacity(graph.nodes.count)
     for node in graph.nodes {
       // A node after a failed one has no shape and no error of its own.
-      let inputs = node.inputs.map { resolved[$0] }
-      if inputs.contains(where: { $0 == nil }) {
+      var inputs: [ResolvedNode] = []
+      inputs.reserveCapacity(node.inputs.count)
+      for i in node.inputs {
+        guard let r = resolved[i] else { break }
+        inputs.append(r)
+      }
+      if inputs.count < node.inputs.count {
         resolved.append(nil)
         continue
       }
       do {
-        var r = try infer(node, inputs.map { $0! }, resolved)
+        var r = try infer(node, inputs, resolved)
         if let expect = node.expect {
           // A failed assertion is reported, but the layer's shape stands for what follows.
-          do { try check(expect, r.shape, node: node, resolved: r, input: inputs.first??.shape) } catch {
+          do { try check(expect, r.shape, node: node, resolved: r, input: inputs.first?.shape) } catch {
             diagnostics.append(contentsOf: error.diagnostics)
           }
         }
-        if r.elided { r.shape = inputs[0]!.shape }
+        if r.elided { r.shape = inputs[0].shape }
         resolved.append(r)
       } catch {
         diagnostics.append(contentsOf: error.diagnostics)
@@ -131,7 +136,7 @@ private struct ShapeInference {
 
   func infer(_ node: Node, _ inputs: [ResolvedNode], _ all: [ResolvedNode?]) throws(DiagnosticError) -> ResolvedNode {
     let a = node.attributes
-    let upper = node.op.mnemonic.uppercased()
+    var upper: String { node.op.mnemonic.uppercased() }  // for messages only: not on the hot path
     let checked = Checked(range: node.range)
     switch node.op {
     case .input:
@@ -185,7 +190,7 @@ private struct ShapeInference {
         kernel: kernel, stride: stride, padBegin: padBegin, padEnd: padEnd, dilation: dilation,
         rounding: isPool ? a.rounding : .floor)
       var out: [Int] = []
-      let names = axisNames(rank: x.count)
+      out.reserveCapacity(axes + 1)
       for axis in 0..<axes {
         guard let extent = window.outputExtent(x[axis], axis: axis) else {
           throw DiagnosticError([
@@ -196,7 +201,8 @@ private struct ShapeInference {
           let arithmetic = window.arithmetic(x[axis], axis: axis)
           throw DiagnosticError([
             .error(
-              .extentBelowOne, "\(upper) on \(formatShape(x)) leaves no output \(names[axis]): \(arithmetic)", at: node.headRange,
+              .extentBelowOne, "\(upper) on \(formatShape(x)) leaves no output \(axisNames(rank: x.count)[axis]): \(arithmetic)",
+              at: node.headRange,
               notes: [
                 .init("out = \(window.rounding.rawValue)((in + pad_begin + pad_end - dilation*(k-1) - 1) / stride) + 1 must be at least 1")
               ])

@@ -66,7 +66,11 @@ final class WorkerPool: @unchecked Sendable {
       work()
       // Close the job, then wait for the helpers inside to finish their chunks.
       state.bitwiseOr(Self.closed, ordering: .acquiringAndReleasing)
-      while state.load(ordering: .acquiring) & Self.insideMask != 0 {}
+      var spins = 0
+      while state.load(ordering: .acquiring) & Self.insideMask != 0 {
+        spins &+= 1
+        if spins > 64 { sched_yield() }
+      }
       self.body = nil
     }
   }
@@ -103,7 +107,10 @@ final class WorkerPool: @unchecked Sendable {
         var spins = 0
         while s >> 32 == seen {
           spins &+= 1
-          if spins & 255 == 0 && DispatchTime.now().uptimeNanoseconds &- start > Self.spinNanoseconds {
+          // After a short pure spin, yield while spinning: on a machine whose other
+          // core is busy a spinning helper would otherwise take time from the caller.
+          if spins > 64 { sched_yield() }
+          if spins & 63 == 0 && DispatchTime.now().uptimeNanoseconds &- start > Self.spinNanoseconds {
             park(seen)
           }
           s = state.load(ordering: .acquiring)

@@ -231,6 +231,42 @@ enum Kernels {
       let ws = SharedPointer(base: UnsafeMutablePointer(mutating: wb.baseAddress!))
       let ys = SharedPointer(base: y)
       let direct = g.isPointwise && g.groups == 1
+      let workers = max(1, threads)
+      if workers > 1 && g.groups == 1 && P < cout && cout >= 32 * workers && P &* cout &* k >= parallelThreshold {
+        // Few positions, many channels (ResNet-50's layer3 and layer4): split the output
+        // columns instead of its rows, so each thread packs its share of the weights
+        // rather than all of them; the im2col matrix (P x k) is the smaller operand.
+        var a = xs.base
+        var col: UnsafeMutablePointer<T>? = nil
+        if !direct {
+          let c = UnsafeMutablePointer<T>.allocate(capacity: P * k)
+          col = c
+          let cs = SharedPointer(base: c)
+          let rows = (P + workers - 1) / workers
+          parallelFor(workers, threads: threads, cost: P &* k &* 8) { t in
+            let p0 = min(P, t * rows), p1 = min(P, p0 + rows)
+            if p0 < p1 { im2col(xs.base, g, group: 0, rows: p0, p1, into: cs.base + p0 * k) }
+          }
+          a = c
+        }
+        defer { col?.deallocate() }
+        let as_ = SharedPointer(base: a)
+        // Column parts a multiple of 16 wide (the AVX-512 kernel's width).
+        let width = (cout / workers + 15) / 16 * 16
+        parallelFor(workers, threads: threads) { t in
+          let c0 = min(cout, t * width), c1 = t == workers - 1 ? cout : min(cout, c0 + width)
+          guard c0 < c1 else { return }
+          T.gemm(
+            transA: false, transB: false, m: P, n: c1 - c0, k: k, alpha: 1,
+            a: as_.base, lda: k, b: ws.base + c0, ldb: cout, beta: 0, c: ys.base + c0, ldc: cout)
+        }
+        let rows = (P + workers - 1) / workers
+        parallelFor(workers, threads: threads, cost: pass.isEmpty ? 0 : P &* cout) { t in
+          let p0 = min(P, t * rows), p1 = min(P, p0 + rows)
+          if p0 < p1 { pass.apply(ys.base, rows: p0, p1, channels: cout) }
+        }
+        return
+      }
       parallelFor(tiles, threads: threads, cost: P &* cout &* k) { t in
         let p0 = t * tileRows, p1 = min(P, p0 + tileRows)
         if direct {

@@ -18,7 +18,7 @@ extension Kernels {
     let ws = SharedPointer(base: UnsafeMutablePointer(mutating: w))
     let ys = SharedPointer(base: y)
     let xStepJ = dw * c, xStepI = dh * W * c, wStepI = kw * c
-    parallelFor(OH, threads: threads) { oh in
+    parallelFor(OH, threads: threads, cost: OH * OW * c * kh * kw) { oh in
       let x = UnsafePointer(xs.base), w = UnsafePointer(ws.base), y = ys.base
       // The window rows i0..<i1 that fall inside the input.
       let ih0 = oh * sh - ph

@@ -193,7 +193,7 @@ public struct Interpreter<T: TensorScalar>: Sendable {
       if node.op == .gap { for j in 0..<c { y[j] /= T(positions) } }
       return y
     case .fc:
-      return Kernels.fcForward(x, p!.weight!.data, bias: p?.bias?.data, out: r.outChannels)
+      return Kernels.fcForward(x, p!.weight!.data, bias: p?.bias?.data, out: r.outChannels, threads: threads)
     case .flatten:
       return flatten(x, shape: inputs[0].shape)
     case .bn:

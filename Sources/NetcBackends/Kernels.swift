@@ -6,12 +6,23 @@ struct SharedPointer<T>: @unchecked Sendable {
   let base: UnsafeMutablePointer<T>
 }
 
-/// Runs `body(i)` for i in 0..<count on `threads` workers, round-robin; serially when
-/// `threads` is 1 so single-thread timings mean what they say.
-func parallelFor(_ count: Int, threads: Int, _ body: @Sendable (Int) -> Void) {
+/// Below this many multiply-adds (or element steps) a loop runs on the calling thread:
+/// handing it out would cost more than the second core saves.
+let parallelThreshold = 1 << 15
+
+/// Runs `body(i)` for i in 0..<count on up to `threads` threads (the caller and the
+/// persistent helpers of `WorkerPool`), a few chunks of consecutive indices per thread so
+/// a thread that starts late takes fewer; serially when `threads` is 1 (so single-thread
+/// timings mean what they say) or when `cost`, the loop's total work, is below
+/// `parallelThreshold`.
+func parallelFor(_ count: Int, threads: Int, cost: Int = .max, _ body: @Sendable (Int) -> Void) {
   let workers = min(max(1, threads), count)
-  if workers <= 1 {
+  if workers <= 1 || cost < parallelThreshold {
     for i in 0..<count { body(i) }
+    return
+  }
+  if #available(macOS 15, *) {
+    WorkerPool.shared.run(count, workers: workers, chunk: max(1, count / (workers * 4)), body)
     return
   }
   DispatchQueue.concurrentPerform(iterations: workers) { w in
@@ -220,7 +231,43 @@ enum Kernels {
       let ws = SharedPointer(base: UnsafeMutablePointer(mutating: wb.baseAddress!))
       let ys = SharedPointer(base: y)
       let direct = g.isPointwise && g.groups == 1
-      parallelFor(tiles, threads: threads) { t in
+      let workers = max(1, threads)
+      if workers > 1 && g.groups == 1 && P < cout && cout >= 32 * workers && P &* cout &* k >= parallelThreshold {
+        // Few positions, many channels (ResNet-50's layer3 and layer4): split the output
+        // columns instead of its rows, so each thread packs its share of the weights
+        // rather than all of them; the im2col matrix (P x k) is the smaller operand.
+        var a = xs.base
+        var col: UnsafeMutablePointer<T>? = nil
+        if !direct {
+          let c = UnsafeMutablePointer<T>.allocate(capacity: P * k)
+          col = c
+          let cs = SharedPointer(base: c)
+          let rows = (P + workers - 1) / workers
+          parallelFor(workers, threads: threads, cost: P &* k &* 8) { t in
+            let p0 = min(P, t * rows), p1 = min(P, p0 + rows)
+            if p0 < p1 { im2col(xs.base, g, group: 0, rows: p0, p1, into: cs.base + p0 * k) }
+          }
+          a = c
+        }
+        defer { col?.deallocate() }
+        let as_ = SharedPointer(base: a)
+        // Column parts a multiple of 16 wide (the AVX-512 kernel's width).
+        let width = (cout / workers + 15) / 16 * 16
+        parallelFor(workers, threads: threads) { t in
+          let c0 = min(cout, t * width), c1 = t == workers - 1 ? cout : min(cout, c0 + width)
+          guard c0 < c1 else { return }
+          T.gemm(
+            transA: false, transB: false, m: P, n: c1 - c0, k: k, alpha: 1,
+            a: as_.base, lda: k, b: ws.base + c0, ldb: cout, beta: 0, c: ys.base + c0, ldc: cout)
+        }
+        let rows = (P + workers - 1) / workers
+        parallelFor(workers, threads: threads, cost: pass.isEmpty ? 0 : P &* cout) { t in
+          let p0 = min(P, t * rows), p1 = min(P, p0 + rows)
+          if p0 < p1 { pass.apply(ys.base, rows: p0, p1, channels: cout) }
+        }
+        return
+      }
+      parallelFor(tiles, threads: threads, cost: P &* cout &* k) { t in
         let p0 = t * tileRows, p1 = min(P, p0 + tileRows)
         if direct {
           T.gemm(
@@ -254,7 +301,7 @@ enum Kernels {
     let xs = SharedPointer(base: UnsafeMutablePointer(mutating: x))
     let ws = SharedPointer(base: UnsafeMutablePointer(mutating: w))
     let ys = SharedPointer(base: y)
-    parallelFor(rows, threads: threads) { r in
+    parallelFor(rows, threads: threads, cost: g.outPositions &* cout &* g.taps) { r in
       for p in (r * ow)..<(r * ow + ow) {
         let out = ys.base + p * cout
         g.forEachTap(p) { tap, q in
@@ -333,16 +380,26 @@ enum Kernels {
     return s
   }
 
-  /// Fully connected: `y = W x + b` with W `[out][in]`.
-  static func fcForward<T: TensorScalar>(_ x: [T], _ w: [T], bias: [T]?, out: Int) -> [T] {
+  /// Fully connected: `y = W x + b` with W `[out][in]`; the rows split over `threads`
+  /// (a matrix-vector product reads each weight once, so it is bound by memory and both
+  /// cores' bandwidth helps).
+  static func fcForward<T: TensorScalar>(_ x: [T], _ w: [T], bias: [T]?, out: Int, threads: Int = 1) -> [T] {
     var y = bias ?? [T](repeating: 0, count: out)
     let n = x.count
+    let parts = max(1, min(threads, out / 16)), rows = (out + parts - 1) / max(1, parts)
     x.withUnsafeBufferPointer { xb in
       w.withUnsafeBufferPointer { wb in
         y.withUnsafeMutableBufferPointer { yb in
-          T.gemm(
-            transA: false, transB: false, m: out, n: 1, k: n, alpha: 1, a: wb.baseAddress!, lda: n,
-            b: xb.baseAddress!, ldb: 1, beta: 1, c: yb.baseAddress!, ldc: 1)
+          let xs = SharedPointer(base: UnsafeMutablePointer(mutating: xb.baseAddress!))
+          let ws = SharedPointer(base: UnsafeMutablePointer(mutating: wb.baseAddress!))
+          let ys = SharedPointer(base: yb.baseAddress!)
+          parallelFor(parts, threads: threads, cost: out &* n) { part in
+            let o0 = part * rows, o1 = min(out, o0 + rows)
+            guard o0 < o1 else { return }
+            T.gemm(
+              transA: false, transB: false, m: o1 - o0, n: 1, k: n, alpha: 1, a: ws.base + o0 * n, lda: n,
+              b: xs.base, ldb: 1, beta: 1, c: ys.base + o0, ldc: 1)
+          }
         }
       }
     }
@@ -369,7 +426,7 @@ enum Kernels {
     y.update(repeating: isMax ? -T.infinity : 0, count: P * c)
     let xs = SharedPointer(base: UnsafeMutablePointer(mutating: x))
     let ys = SharedPointer(base: y)
-    parallelFor(P, threads: threads) { p in
+    parallelFor(P, threads: threads, cost: P &* c &* g.taps) { p in
       let out = ys.base + p * c
       g.forEachTap(p) { _, q in
         let src = xs.base + q * c

@@ -73,6 +73,22 @@ import Testing
     #expect(f32.output(x32) == f32.output(x32))
   }
 
+  /// Layers large enough to be split over the worker pool (above `parallelThreshold`):
+  /// conv tiles, max pool positions, depthwise rows, a pointwise GEMM, convs with fewer
+  /// positions than channels (split by columns, im2col and direct), the FC's rows.
+  @Test func twoThreadsAgreeWithOne() throws {
+    let text = "input: 24x24x16\nlayers: [CONV3-32 pad 1, BN, RELU, POOL3 stride 1 pad 1, DWCONV3 pad 1 stride 2, BN, RELU6, PWCONV-48, BN, CONV3-96 stride 2 pad 1, BN, RELU, PWCONV-128, FLATTEN, FC-40]"
+    let one = try Self.interpreter(text, as: Double.self, threads: 1)
+    let two = try Self.interpreter(text, as: Double.self, threads: 2)
+    let x = Self.input(one.shapes[0], as: Double.self)
+    let reference = one.forward(x)
+    for _ in 0..<3 {
+      let values = two.forward(x)
+      for id in values.indices { #expect(Self.relativeError(values[id], reference[id]) <= 1e-12, "node \(id)") }
+      #expect(Self.relativeError(two.output(x), reference[one.graph.outputID]) <= 1e-12)
+    }
+  }
+
   /// Depthwise geometries: odd extents, channel counts hitting the 16-, 8- and 1-lane
   /// paths, strides, padding, dilation, kernels 2, 3 and 5, multiplier 2, 1-D.
   static let depthwiseSpecs = [

@@ -77,7 +77,8 @@ import Testing
   /// conv tiles, max pool positions, depthwise rows, a pointwise GEMM, convs with fewer
   /// positions than channels (split by columns, im2col and direct), the FC's rows.
   @Test func twoThreadsAgreeWithOne() throws {
-    let text = "input: 24x24x16\nlayers: [CONV3-32 pad 1, BN, RELU, POOL3 stride 1 pad 1, DWCONV3 pad 1 stride 2, BN, RELU6, PWCONV-48, BN, CONV3-96 stride 2 pad 1, BN, RELU, PWCONV-128, FLATTEN, FC-40]"
+    let text =
+      "input: 24x24x16\nlayers: [CONV3-32 pad 1, BN, RELU, POOL3 stride 1 pad 1, DWCONV3 pad 1 stride 2, BN, RELU6, PWCONV-48, BN, CONV3-96 stride 2 pad 1, BN, RELU, PWCONV-128, FLATTEN, FC-40]"
     let one = try Self.interpreter(text, as: Double.self, threads: 1)
     let two = try Self.interpreter(text, as: Double.self, threads: 2)
     let x = Self.input(one.shapes[0], as: Double.self)

@@ -197,31 +197,32 @@ extension Emission {
         w.line("let xr = xp + \(indexExpr(rows.terms([g.stride[0] * pd[1] * pd[2] * cin, g.stride[1] * pd[2] * cin])))")
         w.line("let yr = y + \(indexExpr(rows.terms([g.output[1] * ow * cout, ow * cout])))")
         if c8 > 0 {
-          // Pixels outside, channels inside: the input is read in address order (a row of a
-          // wide map does not fit in L1, so a channel-outer order fetched each line twice),
-          // and the tap weights (taps * C floats) stay in L1.
-          let pb = 4
-          func tile(_ n: Int, _ ox: String, _ w: inout SourceWriter) {
-            w.block("for c in stride(from: 0, to: \(c8), by: 8)") { w in
-              w.line("let xo = xr + \(ox == "0" ? "c" : "\(ox) * \(sw) + c")")
-              w.line("let bv = \(hasBias ? "Self.load8(b + c)" : "SIMD8<Float>()")")
-              for q in 0..<n { w.line("var a\(q) = bv") }
-              for t in 0..<taps {
-                w.line("let k\(t) = Self.load8(w + \(indexExpr([("c", 1)], t * cout)))")
-                for q in 0..<n { w.line("a\(q) = a\(q).addingProduct(Self.load8(xo + \(tapOff[t] + q * sw)), k\(t))") }
-              }
-              for q in 0..<n {
-                let act = vectorActivation(step.activation, "r\(q)")
-                w.line("\(act.isEmpty ? "let" : "var") r\(q) = a\(q)")
-                for l in act { w.line(l) }
-                w.line("Self.store8(yr + \(ox == "0" ? "" : "\(ox) * \(cout) + ")\(q * cout) + c, r\(q))")
+          w.block("for c in stride(from: 0, to: \(c8), by: 8)") { w in
+            let keep = taps <= 16
+            if keep { for t in 0..<taps { w.line("let k\(t) = Self.load8(w + \(indexExpr([("c", 1)], t * cout)))") } }
+            w.line("let bv = \(hasBias ? "Self.load8(b + c)" : "SIMD8<Float>()")")
+            let pb = 4
+            func tile(_ n: Int, _ ox: String, _ w: inout SourceWriter) {
+              w.block("do") { w in
+                w.line("let xo = xr + \(ox == "0" ? "c" : "\(ox) * \(sw) + c")")
+                for q in 0..<n { w.line("var a\(q) = bv") }
+                for t in 0..<taps {
+                  let k = keep ? "k\(t)" : "Self.load8(w + \(indexExpr([("c", 1)], t * cout)))"
+                  for q in 0..<n { w.line("a\(q) = a\(q).addingProduct(Self.load8(xo + \(tapOff[t] + q * sw)), \(k))") }
+                }
+                for q in 0..<n {
+                  let act = vectorActivation(step.activation, "r\(q)")
+                  w.line("\(act.isEmpty ? "let" : "var") r\(q) = a\(q)")
+                  for l in act { w.line(l) }
+                  w.line("Self.store8(yr + \(ox == "0" ? "" : "\(ox) * \(cout) + ")\(q * cout) + c, r\(q))")
+                }
               }
             }
+            if ow / pb > 0 {
+              w.block("for t in 0..<\(ow / pb)") { w in tile(pb, "t * \(pb)", &w) }
+            }
+            if ow % pb > 0 { tile(ow % pb, "\(ow / pb * pb)", &w) }
           }
-          if ow / pb > 0 {
-            w.block("for t in 0..<\(ow / pb)") { w in tile(pb, "t * \(pb)", &w) }
-          }
-          if ow % pb > 0 { tile(ow % pb, "\(ow / pb * pb)", &w) }
         }
         if c8 < cout {
           w.block("for c in \(c8)..<\(cout)") { w in

@@ -41,6 +41,24 @@ let emitterSpecs: [(name: String, yaml: String)] = [
     """
   ),
   (
+    // Widths that are not a multiple of the 6-pixel tile: the output rows are tiled as one
+    // flat run of pixels (tiles span rows), with 3x3 taps unrolled, 5x5 taps in a loop,
+    // groups, stride 2, and channel counts that are not multiples of 8 or 16.
+    "rowtails",
+    """
+    name: rowtails
+    input: 7x7x20
+    layers:
+      - CONV3-40 pad 1
+      - RELU
+      - CONV5-9 pad 2
+      - CONV3-18 groups 3 stride 2 pad 1
+      - CONV2-17 pad 1
+      - BN
+      - RELU6
+    """
+  ),
+  (
     "groups",
     """
     name: groups

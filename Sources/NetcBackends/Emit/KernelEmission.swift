@@ -257,9 +257,21 @@ extension Emission {
     }
     let wOff = store(packed), bOff = store(packedBias)
     let unroll = taps <= 9
-    rows.write(&w) { w in
-      w.line("let xr = xp + \(indexExpr(rows.terms([g.stride[0] * pd[1] * pd[2] * cin, g.stride[1] * pd[2] * cin])))")
-      w.line("let yr = y + \(indexExpr(rows.terms([g.output[1] * ow * cout, ow * cout])))")
+    // When a row's width is not a multiple of the 6-pixel tile, the output rows of one depth
+    // slice are tiled as one flat run of oh * ow pixels, each pixel with its own input pointer
+    // (row-aware addressing): a 7x7 map is 8 full tiles + 1 pixel instead of 7 x (6 + 1).
+    let flat = g.output[1] > 1 && ow % 6 != 0
+    let rowStride = g.stride[1] * pd[2] * cin
+    let pixelCount = flat ? g.output[1] * ow : ow
+    let slices = flat ? LoopNest(vars: [("od", g.output[0])]) : rows
+    slices.write(&w) { w in
+      if flat {
+        w.line("let xr = xp + \(indexExpr(slices.terms([g.stride[0] * pd[1] * pd[2] * cin])))")
+        w.line("let yr = y + \(indexExpr(slices.terms([g.output[1] * ow * cout])))")
+      } else {
+        w.line("let xr = xp + \(indexExpr(rows.terms([g.stride[0] * pd[1] * pd[2] * cin, rowStride])))")
+        w.line("let yr = y + \(indexExpr(rows.terms([g.output[1] * ow * cout, ow * cout])))")
+      }
       let groups = LoopNest(vars: [("g", g.groups)])
       groups.write(&w) { w in
         // Blocks whose 16 lanes are all real channels run in a loop over `cb`; the last
@@ -274,32 +286,56 @@ extension Emission {
           let cbTerms: [(String, Int)] = kind.cb == "cb" ? [("cb", 1)] : []
           func tile(_ n: Int, _ ox: String, _ w: inout SourceWriter) {
             w.block("do") { w in
-              w.line("let xo = xr + \(indexExpr(groups.terms([gi]) + (ox == "0" ? [] : [(ox, sw)])))")
+              if !flat { w.line("let xo = xr + \(indexExpr(groups.terms([gi]) + (ox == "0" ? [] : [(ox, sw)])))") }
               w.line(
                 "let wb = w + \(indexExpr(groups.terms([gop * taps * gi]) + cbTerms.map { ($0.0, 16 * taps * gi) }, kind.start * taps * gi))"
               )
               w.line(
                 "let yo = yr + \(indexExpr(groups.terms([go]) + (ox == "0" ? [] : [(ox, cout)]) + cbTerms.map { ($0.0, 16) }, kind.start))")
+              if flat {
+                // Each pixel of the tile gets its own input pointer (the tile may span rows).
+                let groupTerm = groups.terms([gi])
+                for q in 0..<n {
+                  if let start = Int(ox) {
+                    let px = start + q
+                    w.line("let p\(q) = xr + \(indexExpr(groupTerm, px / ow * rowStride + px % ow * sw))")
+                  } else {
+                    let px = "(\(ox) + \(q))"
+                    w.line("let p\(q) = xr + \(indexExpr(groupTerm + [("\(px) / \(ow)", rowStride), ("\(px) % \(ow)", sw)]))")
+                  }
+                }
+              }
               for q in 0..<n { for v in 0..<nv { w.line("var a\(q)_\(v) = SIMD8<Float>()") } }
-              func tapBody(_ xt: String, _ wt: String, _ w: inout SourceWriter) {
+              // `x(q)` is the element read for pixel q at input channel `ci` of the current tap.
+              func tapBody(_ x: (Int) -> String, _ wt: String, _ w: inout SourceWriter) {
                 w.block("for ci in 0..<\(gi)") { w in
                   for v in 0..<nv { w.line("let w\(v) = Self.load8(\(wt) + ci * \(bw)\(v == 0 ? "" : " + \(v * 8)"))") }
                   for q in 0..<n {
-                    w.line("let x\(q) = SIMD8<Float>(repeating: \(xt)[ci\(q == 0 ? "" : " + \(q * sw)")])")
+                    w.line("let x\(q) = SIMD8<Float>(repeating: \(x(q)))")
                     for v in 0..<nv { w.line("a\(q)_\(v) = a\(q)_\(v).addingProduct(x\(q), w\(v))") }
                   }
                 }
               }
               if unroll {
-                for t in 0..<taps { tapBody("(xo + \(tapOff[t]))", "(wb + \(t * gi * bw))", &w) }
+                for t in 0..<taps {
+                  let x: (Int) -> String =
+                    flat
+                    ? { q in "p\(q)[\(indexExpr([("ci", 1)], tapOff[t]))]" }
+                    : { q in "(xo + \(tapOff[t]))[ci\(q == 0 ? "" : " + \(q * sw)")]" }
+                  tapBody(x, "(wb + \(t * gi * bw))", &w)
+                }
               } else {
                 let k = LoopNest(vars: [("kd", g.kernel[0]), ("kh", g.kernel[1]), ("kw", g.kernel[2])])
                 k.write(&w) { w in
-                  w.line(
-                    "let xt = xo + \(indexExpr(k.terms([g.dilation[0] * pd[1] * pd[2] * cin, g.dilation[1] * pd[2] * cin, g.dilation[2] * cin])))"
-                  )
+                  let tapTerm = indexExpr(k.terms([g.dilation[0] * pd[1] * pd[2] * cin, g.dilation[1] * pd[2] * cin, g.dilation[2] * cin]))
+                  if flat {
+                    w.line("let to = \(tapTerm)")
+                  } else {
+                    w.line("let xt = xo + \(tapTerm)")
+                  }
                   w.line("let wt = wb + \(indexExpr(k.terms([g.kernel[1] * g.kernel[2] * gi * bw, g.kernel[2] * gi * bw, gi * bw])))")
-                  tapBody("xt", "wt", &w)
+                  let x: (Int) -> String = flat ? { q in "p\(q)[to + ci]" } : { q in "xt[ci\(q == 0 ? "" : " + \(q * sw)")]" }
+                  tapBody(x, "wt", &w)
                 }
               }
               for v in 0..<nv {
@@ -325,10 +361,10 @@ extension Emission {
             }
           }
           func pixels(_ w: inout SourceWriter) {
-            if ow / pb > 0 {
-              w.block("for t in 0..<\(ow / pb)") { w in tile(pb, "t * \(pb)", &w) }
+            if pixelCount / pb > 0 {
+              w.block("for t in 0..<\(pixelCount / pb)") { w in tile(pb, "t * \(pb)", &w) }
             }
-            if ow % pb > 0 { tile(ow % pb, "\(ow / pb * pb)", &w) }
+            if pixelCount % pb > 0 { tile(pixelCount % pb, "\(pixelCount / pb * pb)", &w) }
           }
           if kind.cb == "cb" && fullBlocks > 1 {
             w.block("for cb in 0..<\(fullBlocks)") { w in pixels(&w) }

@@ -6,4 +6,6 @@ import NetcDriver
   import Darwin
 #endif
 
-exit(Netc.run(Array(CommandLine.arguments.dropFirst())))
+let arguments = Array(CommandLine.arguments.dropFirst())
+Netc.relaunchForFasterBLASIfNeeded(arguments)
+exit(Netc.run(arguments))

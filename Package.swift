@@ -24,13 +24,15 @@ let package = Package(
       pkgConfig: "openblas",
       providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]
     ),
+    // AVX-512/AVX2 kernels of the interpreter, chosen at run time (see its header).
+    .target(name: "CNetcKernels"),
     .target(name: "NetcDiagnostics"),
     .target(name: "NetcIR", dependencies: ["NetcDiagnostics"]),
     .target(name: "NetcFrontend", dependencies: ["CYAML", "NetcDiagnostics", "NetcIR"]),
     .target(name: "NetcPasses", dependencies: ["NetcDiagnostics", "NetcIR"]),
     .target(
       name: "NetcBackends",
-      dependencies: ["COpenBLAS", "NetcDiagnostics", "NetcIR", "NetcFrontend", "NetcPasses"]
+      dependencies: ["CNetcKernels", "COpenBLAS", "NetcDiagnostics", "NetcIR", "NetcFrontend", "NetcPasses"]
     ),
     .target(
       name: "NetcDriver",
@@ -60,7 +62,7 @@ let package = Package(
     ),
     .testTarget(
       name: "NetcBackendsTests",
-      dependencies: ["NetcBackends", "NetcFrontend", "NetcPasses", "NetcTestSupport"],
+      dependencies: ["CNetcKernels", "NetcBackends", "NetcFrontend", "NetcPasses", "NetcTestSupport"],
       resources: [.copy("Fixtures")]
     ),
     .testTarget(

@@ -1,3 +1,5 @@
+import CNetcKernels
+
 extension Kernels {
   /// Depthwise convolution with channel multiplier 1 over a 1-D or 2-D channels-last input:
   /// per output position, 16 channels at a time are summed over the window's taps in
@@ -14,6 +16,25 @@ extension Kernels {
     let c = g.outChannels, H = g.input[1], W = g.input[2], OH = g.output[1], OW = g.output[2]
     let kh = g.kernel[1], kw = g.kernel[2], sh = g.stride[1], sw = g.stride[2]
     let ph = g.padBegin[1], pw = g.padBegin[2], dh = g.dilation[1], dw = g.dilation[2]
+    if T.self == Float.self && netc_kernel_level() > 0 {
+      // `CNetcKernels`' AVX-512/AVX2 version of the loops below (FMAs, so not bit-identical).
+      var geometry = netc_depthwise_geometry(
+        channels: c, height: H, width: W, outWidth: OW, kernelH: kh, kernelW: kw, strideH: sh, strideW: sw,
+        padH: ph, padW: pw, dilationH: dh, dilationW: dw)
+      func float(_ p: UnsafePointer<T>?) -> SharedPointer<Float>? {
+        p.map { SharedPointer(base: UnsafeMutableRawPointer(mutating: $0).assumingMemoryBound(to: Float.self)) }
+      }
+      let xs = float(x)!, ws = float(w)!, ys = float(UnsafePointer(y))!
+      let bias = float(pass.bias), residual = float(pass.residual)
+      let activation: Int32 = pass.activation == .relu ? 1 : pass.activation == .relu6 ? 2 : 0
+      withUnsafePointer(to: &geometry) { gp in
+        let gs = SharedPointer(base: UnsafeMutablePointer(mutating: gp))
+        parallelFor(OH, threads: threads, cost: OH * OW * c * kh * kw) { oh in
+          _ = netc_depthwise_row(gs.base, xs.base, ws.base, ys.base, bias?.base, residual?.base, activation, oh)
+        }
+      }
+      return
+    }
     let xs = SharedPointer(base: UnsafeMutablePointer(mutating: x))
     let ws = SharedPointer(base: UnsafeMutablePointer(mutating: w))
     let ys = SharedPointer(base: y)

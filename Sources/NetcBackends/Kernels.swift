@@ -1,3 +1,4 @@
+import CNetcKernels
 import Dispatch
 
 /// A pointer that may cross into the workers of `parallelFor`; each worker writes only
@@ -42,6 +43,10 @@ struct PackedConv<T: TensorScalar>: Sendable {
   var matrices: [T]
   /// Depthwise weights as `[taps][Cout]` when the conv is depthwise, else empty.
   var depthwise: [T]
+  /// The ungrouped fp32 matrix again in `CNetcKernels`' 32-column panels, for its
+  /// AVX-512/AVX2 GEMM (packed once here, where OpenBLAS repacks the weights on every
+  /// call); empty for fp64, grouped convs, or a CPU without those kernels.
+  var panels: [Float] = []
 
   /// Packs PyTorch's `[Cout][Cin/g][taps]` layout.
   init(weight: [T], geometry g: ConvGeometry) {
@@ -67,6 +72,21 @@ struct PackedConv<T: TensorScalar>: Sendable {
     } else {
       depthwise = []
     }
+    panels = Self.panels(matrices, geometry: g)
+  }
+
+  /// `matrices` in panels when the fast kernels apply (see `panels`).
+  static func panels(_ matrices: [T], geometry g: ConvGeometry) -> [Float] {
+    guard T.self == Float.self, g.groups == 1, netc_kernel_level() > 0 else { return [] }
+    let k = g.taps * g.groupIn, n = g.outChannels
+    return matrices.withUnsafeBufferPointer { mb in
+      mb.withMemoryRebound(to: Float.self) { fb in
+        [Float](unsafeUninitializedCapacity: netc_packed_size(k, n)) { pb, count in
+          netc_pack_b(fb.baseAddress!, n, k, n, pb.baseAddress!)
+          count = netc_packed_size(k, n)
+        }
+      }
+    }
   }
 
   /// The same conv with output channel `co`'s weights multiplied by `scale[co]` (an
@@ -82,6 +102,7 @@ struct PackedConv<T: TensorScalar>: Sendable {
     }
     let c = g.outChannels
     for i in 0..<copy.depthwise.count { copy.depthwise[i] *= scale[i % c] }
+    copy.panels = Self.panels(copy.matrices, geometry: g)
     return copy
   }
 }
@@ -221,6 +242,10 @@ enum Kernels {
           pass.apply(y, rows: 0, P, channels: cout)
         }
       }
+      return
+    }
+    if !packed.panels.isEmpty {
+      packedGEMMForward(x, g, packed, into: y, pass: pass, threads: threads)
       return
     }
     let tileRows = Kernels.tileRows(positions: P, threads: threads)

@@ -1,0 +1,247 @@
+#include "netc_kernels.h"
+
+#include <immintrin.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if !defined(__x86_64__)
+int netc_kernel_level(void) { return 0; }
+#else
+int netc_kernel_level(void) {
+  static int level = -1;
+  if (level < 0) {
+    __builtin_cpu_init();
+    int l = 0;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) l = 1;
+    if (l == 1 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
+      l = 2;
+    const char *env = getenv("NETC_KERNELS");
+    if (env && strcmp(env, "none") == 0) l = 0;
+    if (env && strcmp(env, "avx2") == 0 && l > 1) l = 1;
+    level = l;
+  }
+  return level;
+}
+#endif
+
+size_t netc_packed_size(ptrdiff_t k, ptrdiff_t n) {
+  return (size_t)((n + NETC_PANEL - 1) / NETC_PANEL) * (size_t)k * NETC_PANEL;
+}
+
+void netc_pack_b(const float *b, ptrdiff_t ldb, ptrdiff_t k, ptrdiff_t n, float *packed) {
+  for (ptrdiff_t p = 0; p * NETC_PANEL < n; p++) {
+    float *dst = packed + p * k * NETC_PANEL;
+    ptrdiff_t j0 = p * NETC_PANEL, w = n - j0 < NETC_PANEL ? n - j0 : NETC_PANEL;
+    for (ptrdiff_t l = 0; l < k; l++) {
+      for (ptrdiff_t j = 0; j < NETC_PANEL; j++) dst[l * NETC_PANEL + j] = j < w ? b[l * ldb + j0 + j] : 0.0f;
+    }
+  }
+}
+
+#if defined(__x86_64__)
+
+// ---- AVX-512: 12 rows x 32 columns (24 of the 32 zmm registers accumulate) per block ----
+
+#define MR512 12
+
+#define AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")))
+
+AVX512 static inline __m512 act512(__m512 v, int activation) {
+  // max(0, v) returns v when v is NaN (the second operand), as ReLU must.
+  if (activation >= 1) v = _mm512_max_ps(_mm512_setzero_ps(), v);
+  if (activation == 2) v = _mm512_min_ps(_mm512_set1_ps(6.0f), v);
+  return v;
+}
+
+/// Stores 16 sums at `c` (the first `w` of them when w < 16) after the epilogue.
+AVX512 static inline void store512(
+    __m512 v, float *c, const float *bias, const float *res, int activation, int w) {
+  __mmask16 m = w >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << w) - 1);
+  if (bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, bias));
+  if (res) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, res));
+  _mm512_mask_storeu_ps(c, m, act512(v, activation));
+}
+
+/// Rows `i..<i+rows` (rows <= MR512) times one panel, `w` <= 32 valid columns at `j`.
+AVX512 static void block512(
+    const float *a, ptrdiff_t lda, const float *panel, ptrdiff_t k, float *c, ptrdiff_t ldc,
+    const float *bias, const float *residual, int activation, ptrdiff_t i, int rows, ptrdiff_t j, int w,
+    int first, int last) {
+  __m512 acc[MR512][2];
+  for (int r = 0; r < MR512; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+  if (!first) {
+    __mmask16 m0 = w >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << w) - 1);
+    __mmask16 m1 = w >= 32 ? (__mmask16)0xFFFF : w > 16 ? (__mmask16)((1u << (w - 16)) - 1) : 0;
+    for (int r = 0; r < rows; r++) {
+      acc[r][0] = _mm512_maskz_loadu_ps(m0, c + (i + r) * ldc + j);
+      acc[r][1] = _mm512_maskz_loadu_ps(m1, c + (i + r) * ldc + j + 16);
+    }
+  }
+  const float *ar = a + i * lda;
+  if (rows == MR512) {
+    for (ptrdiff_t l = 0; l < k; l++) {
+      __m512 b0 = _mm512_loadu_ps(panel + l * NETC_PANEL), b1 = _mm512_loadu_ps(panel + l * NETC_PANEL + 16);
+#define ROW(r)                                              \
+  {                                                         \
+    __m512 x = _mm512_set1_ps(ar[(r) * lda + l]);           \
+    acc[r][0] = _mm512_fmadd_ps(x, b0, acc[r][0]);          \
+    acc[r][1] = _mm512_fmadd_ps(x, b1, acc[r][1]);          \
+  }
+      ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7) ROW(8) ROW(9) ROW(10) ROW(11)
+#undef ROW
+    }
+  } else {
+    for (ptrdiff_t l = 0; l < k; l++) {
+      __m512 b0 = _mm512_loadu_ps(panel + l * NETC_PANEL), b1 = _mm512_loadu_ps(panel + l * NETC_PANEL + 16);
+      for (int r = 0; r < rows; r++) {
+        __m512 x = _mm512_set1_ps(ar[r * lda + l]);
+        acc[r][0] = _mm512_fmadd_ps(x, b0, acc[r][0]);
+        acc[r][1] = _mm512_fmadd_ps(x, b1, acc[r][1]);
+      }
+    }
+  }
+  if (!last) {
+    bias = NULL;
+    residual = NULL;
+    activation = 0;
+  }
+  for (int r = 0; r < rows; r++) {
+    float *cr = c + (i + r) * ldc + j;
+    const float *rr = residual ? residual + (i + r) * ldc + j : NULL;
+    const float *bb = bias ? bias + j : NULL;
+    store512(acc[r][0], cr, bb, rr, activation, w);
+    if (w > 16) store512(acc[r][1], cr + 16, bb ? bb + 16 : NULL, rr ? rr + 16 : NULL, activation, w - 16);
+  }
+}
+
+// ---- AVX2 + FMA: 6 rows x 16 columns (12 ymm accumulators) per block, half a panel ----
+
+#define AVX2 __attribute__((target("avx2,fma")))
+
+AVX2 static inline __m256 act256(__m256 v, int activation) {
+  if (activation >= 1) v = _mm256_max_ps(_mm256_setzero_ps(), v);
+  if (activation == 2) v = _mm256_min_ps(_mm256_set1_ps(6.0f), v);
+  return v;
+}
+
+AVX2 static inline void store256(
+    __m256 v, float *c, const float *bias, const float *res, int activation, int w) {
+  if (w >= 8) {
+    if (bias) v = _mm256_add_ps(v, _mm256_loadu_ps(bias));
+    if (res) v = _mm256_add_ps(v, _mm256_loadu_ps(res));
+    _mm256_storeu_ps(c, act256(v, activation));
+    return;
+  }
+  float t[8];
+  _mm256_storeu_ps(t, v);
+  for (int q = 0; q < w; q++) {
+    float s = t[q];
+    if (bias) s = s + bias[q];
+    if (res) s = s + res[q];
+    if (activation >= 1) s = s > 0.0f || s != s ? s : 0.0f;
+    if (activation == 2) s = s < 6.0f || s != s ? s : 6.0f;
+    c[q] = s;
+  }
+}
+
+/// Rows `i..<i+rows` (rows <= 6) times 16 columns of a panel (`half` 0 or 1), `w` <= 16
+/// valid columns at `j`.
+AVX2 static void block256(
+    const float *a, ptrdiff_t lda, const float *panel, ptrdiff_t k, float *c, ptrdiff_t ldc,
+    const float *bias, const float *residual, int activation, ptrdiff_t i, int rows, ptrdiff_t j, int w,
+    int first, int last) {
+  __m256 acc[6][2];
+  for (int r = 0; r < 6; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+  if (!first) {
+    for (int r = 0; r < rows; r++) {
+      float t[16] = {0};
+      memcpy(t, c + (i + r) * ldc + j, (size_t)w * sizeof(float));
+      acc[r][0] = _mm256_loadu_ps(t);
+      acc[r][1] = _mm256_loadu_ps(t + 8);
+    }
+  }
+  const float *ar = a + i * lda;
+  if (rows == 6) {
+    for (ptrdiff_t l = 0; l < k; l++) {
+      __m256 b0 = _mm256_loadu_ps(panel + l * NETC_PANEL), b1 = _mm256_loadu_ps(panel + l * NETC_PANEL + 8);
+#define ROW(r)                                              \
+  {                                                         \
+    __m256 x = _mm256_broadcast_ss(ar + (r) * lda + l);     \
+    acc[r][0] = _mm256_fmadd_ps(x, b0, acc[r][0]);          \
+    acc[r][1] = _mm256_fmadd_ps(x, b1, acc[r][1]);          \
+  }
+      ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
+#undef ROW
+    }
+  } else {
+    for (ptrdiff_t l = 0; l < k; l++) {
+      __m256 b0 = _mm256_loadu_ps(panel + l * NETC_PANEL), b1 = _mm256_loadu_ps(panel + l * NETC_PANEL + 8);
+      for (int r = 0; r < rows; r++) {
+        __m256 x = _mm256_broadcast_ss(ar + r * lda + l);
+        acc[r][0] = _mm256_fmadd_ps(x, b0, acc[r][0]);
+        acc[r][1] = _mm256_fmadd_ps(x, b1, acc[r][1]);
+      }
+    }
+  }
+  if (!last) {
+    bias = NULL;
+    residual = NULL;
+    activation = 0;
+  }
+  for (int r = 0; r < rows; r++) {
+    float *cr = c + (i + r) * ldc + j;
+    const float *rr = residual ? residual + (i + r) * ldc + j : NULL;
+    const float *bb = bias ? bias + j : NULL;
+    store256(acc[r][0], cr, bb, rr, activation, w);
+    if (w > 8) store256(acc[r][1], cr + 8, bb ? bb + 8 : NULL, rr ? rr + 8 : NULL, activation, w - 8);
+  }
+}
+
+#endif
+
+int netc_gemm_packed(
+    const float *a, ptrdiff_t lda, const float *packed, ptrdiff_t k, ptrdiff_t n,
+    float *c, ptrdiff_t ldc, const float *bias, const float *residual, int activation,
+    ptrdiff_t i0, ptrdiff_t i1, ptrdiff_t j0, ptrdiff_t j1) {
+  return netc_gemm_packed_at(
+      netc_kernel_level(), a, lda, packed, k, n, c, ldc, bias, residual, activation, i0, i1, j0, j1);
+}
+
+int netc_gemm_packed_at(
+    int level, const float *a, ptrdiff_t lda, const float *packed, ptrdiff_t k, ptrdiff_t n,
+    float *c, ptrdiff_t ldc, const float *bias, const float *residual, int activation,
+    ptrdiff_t i0, ptrdiff_t i1, ptrdiff_t j0, ptrdiff_t j1) {
+  if (level > netc_kernel_level()) level = netc_kernel_level();
+  if (level <= 0) return 0;
+#if defined(__x86_64__)
+  if (j1 > n) j1 = n;
+  // GotoBLAS's order: a `KC x 32` block of a panel (32 KB) stays in L1 while every row
+  // block of the tile meets it; the sums of a row block carry over between K blocks in `c`,
+  // and the output pass runs with the last one.
+  const ptrdiff_t KC = 256;
+  const int mr = level == 2 ? MR512 : 6;
+  for (ptrdiff_t l0 = 0; l0 < k; l0 += KC) {
+    ptrdiff_t kc = k - l0 < KC ? k - l0 : KC;
+    int first = l0 == 0, last = l0 + kc == k;
+    for (ptrdiff_t p = j0 / NETC_PANEL; p * NETC_PANEL < j1; p++) {
+      const float *panel = packed + p * k * NETC_PANEL + l0 * NETC_PANEL;
+      ptrdiff_t j = p * NETC_PANEL;
+      int w = (int)(j1 - j < NETC_PANEL ? j1 - j : NETC_PANEL);
+      for (ptrdiff_t i = i0; i < i1; i += mr) {
+        int rows = (int)(i1 - i < mr ? i1 - i : mr);
+        if (level == 2) {
+          block512(a + l0, lda, panel, kc, c, ldc, bias, residual, activation, i, rows, j, w, first, last);
+        } else {
+          block256(a + l0, lda, panel, kc, c, ldc, bias, residual, activation, i, rows, j, w < 16 ? w : 16, first, last);
+          if (w > 16)
+            block256(a + l0, lda, panel + 16, kc, c, ldc, bias, residual, activation, i, rows, j + 16, w - 16, first, last);
+        }
+      }
+    }
+  }
+  return 1;
+#else
+  return 0;
+#endif
+}

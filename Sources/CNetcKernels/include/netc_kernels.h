@@ -1,0 +1,58 @@
+// Hand-vectorised fp32 kernels of the interpreter, compiled for AVX-512 and AVX2+FMA with
+// per-function target attributes and chosen at run time, so the package needs no
+// target flags (unsafeFlags would make it unusable as a versioned SwiftPM dependency).
+#ifndef NETC_KERNELS_H
+#define NETC_KERNELS_H
+
+#include <stddef.h>
+
+/// Columns per packed weight panel.
+#define NETC_PANEL 32
+
+/// Which kernels this CPU runs: 2 = AVX-512 (F, BW, DQ, VL), 1 = AVX2 + FMA, 0 = none
+/// (the caller uses its portable path). `NETC_KERNELS=avx2|none` lowers the choice.
+int netc_kernel_level(void);
+
+/// Floats in `k x n` weights packed into panels: ceil(n / 32) panels of `k x 32`, zero padded.
+size_t netc_packed_size(ptrdiff_t k, ptrdiff_t n);
+
+/// Packs the row-major `k x n` matrix `b` (leading dimension `ldb`) into panels.
+void netc_pack_b(const float *b, ptrdiff_t ldb, ptrdiff_t k, ptrdiff_t n, float *packed);
+
+/// `c[i][j] = act((sum_l a[i][l] * B[l][j] + bias[j]) + residual[i][j])` for rows
+/// `i0..<i1` and columns `j0..<j1` (`j0` a multiple of 32): `a` row-major with leading
+/// dimension `lda`, B packed by `netc_pack_b` (`k x n`), `c` and `residual` (either may be
+/// NULL for `bias`/`residual`) with leading dimension `ldc`. `activation`: 0 none,
+/// 1 ReLU, 2 ReLU6 (NaN stays NaN). Returns 0 (and writes nothing) when
+/// `netc_kernel_level()` is 0.
+int netc_gemm_packed(
+    const float *a, ptrdiff_t lda, const float *packed, ptrdiff_t k, ptrdiff_t n,
+    float *c, ptrdiff_t ldc, const float *bias, const float *residual, int activation,
+    ptrdiff_t i0, ptrdiff_t i1, ptrdiff_t j0, ptrdiff_t j1);
+
+
+
+/// A 2-D depthwise convolution (channel multiplier 1) over a channels-last input.
+typedef struct {
+  ptrdiff_t channels, height, width, outWidth;
+  ptrdiff_t kernelH, kernelW, strideH, strideW, padH, padW, dilationH, dilationW;
+} netc_depthwise_geometry;
+
+/// Output row `oh` of the depthwise conv: `w` is `[kh][kw][channels]`, `y` and `residual`
+/// (NULL for none) the whole channels-last output, `bias` per channel (NULL for none);
+/// then the activation as in `netc_gemm_packed`. Padding taps are skipped. Returns 0 (and
+/// writes nothing) when `netc_kernel_level()` is 0.
+int netc_depthwise_row(
+    const netc_depthwise_geometry *g, const float *x, const float *w, float *y, const float *bias,
+    const float *residual, int activation, ptrdiff_t oh);
+/// `netc_gemm_packed` and `netc_depthwise_row` with the kernels of `level` (lowered to
+/// what this CPU has), so tests can check the AVX2 kernels on an AVX-512 machine.
+int netc_gemm_packed_at(
+    int level, const float *a, ptrdiff_t lda, const float *packed, ptrdiff_t k, ptrdiff_t n,
+    float *c, ptrdiff_t ldc, const float *bias, const float *residual, int activation,
+    ptrdiff_t i0, ptrdiff_t i1, ptrdiff_t j0, ptrdiff_t j1);
+int netc_depthwise_row_at(
+    int level, const netc_depthwise_geometry *g, const float *x, const float *w, float *y, const float *bias,
+    const float *residual, int activation, ptrdiff_t oh);
+
+#endif

@@ -1,0 +1,130 @@
+import CNetcKernels
+import Testing
+
+/// The AVX-512 and AVX2 kernels against plain loops in Double, on sizes that cross every
+/// block edge: rows not a multiple of 12 or 6, columns not a multiple of 32, 16 or 8, K
+/// past one 256-deep block, windows clipped by padding. Each level runs when the CPU has
+/// it (`netc_kernel_level()`); on a CPU with neither, the kernels must decline.
+@Suite struct CNetcKernelsTests {
+  /// Deterministic values in [-1, 1).
+  struct Numbers {
+    var state: UInt64
+    mutating func next() -> Float {
+      state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+      return Float(Int64(bitPattern: state >> 11) % 2000 - 1000) / 1000
+    }
+    mutating func array(_ n: Int) -> [Float] { (0..<n).map { _ in next() } }
+  }
+
+  static func activate(_ v: Double, _ activation: Int32) -> Double {
+    var v = v
+    if activation >= 1 { v = v.isNaN ? v : max(v, 0) }
+    if activation == 2 { v = v.isNaN ? v : min(v, 6) }
+    return v
+  }
+
+  static var levels: [Int32] { netc_kernel_level() >= 2 ? [1, 2] : netc_kernel_level() == 1 ? [1] : [] }
+
+  @Test(arguments: [(1, 1, 1), (5, 7, 17), (13, 300, 45), (30, 64, 70), (25, 513, 32), (12, 9, 96)])
+  func gemmMatchesTheProduct(m: Int, k: Int, n: Int) {
+    var numbers = Numbers(state: UInt64(m * 1000 + k * 10 + n))
+    let a = numbers.array(m * k), b = numbers.array(k * n), bias = numbers.array(n), residual = numbers.array(m * n)
+    var packed = [Float](repeating: .nan, count: netc_packed_size(k, n))
+    netc_pack_b(b, n, k, n, &packed)
+    for level in Self.levels {
+      for activation: Int32 in [0, 1, 2] {
+        for (useBias, useResidual) in [(false, false), (true, false), (true, true)] {
+          var c = [Float](repeating: .nan, count: m * n)
+          // Two column ranges, split at a panel edge, as the threads split them.
+          let split = min(n, 32)
+          for (j0, j1) in [(0, split), (split, n)] where j0 < j1 {
+            let done = bias.withUnsafeBufferPointer { bb in
+              residual.withUnsafeBufferPointer { rb in
+                netc_gemm_packed_at(
+                  level, a, k, packed, k, n, &c, n, useBias ? bb.baseAddress : nil, useResidual ? rb.baseAddress : nil,
+                  activation, 0, m, j0, j1)
+              }
+            }
+            #expect(done == 1)
+          }
+          for i in 0..<m {
+            for j in 0..<n {
+              var sum = 0.0, scale = 0.0
+              for l in 0..<k {
+                sum += Double(a[i * k + l]) * Double(b[l * n + j])
+                scale += abs(Double(a[i * k + l]) * Double(b[l * n + j]))
+              }
+              if useBias { sum += Double(bias[j]) }
+              if useResidual { sum += Double(residual[i * n + j]) }
+              let expected = Self.activate(sum, activation)
+              #expect(
+                abs(Double(c[i * n + j]) - expected) <= 1e-6 * (scale + 2),
+                "level \(level) act \(activation) [\(i)][\(j)]: \(c[i * n + j]) vs \(expected)")
+            }
+          }
+        }
+      }
+    }
+  }
+
+  @Test func reluKeepsNaN() {
+    for level in Self.levels {
+      let a: [Float] = [.nan], b: [Float] = [1]
+      var packed = [Float](repeating: 0, count: netc_packed_size(1, 1))
+      netc_pack_b(b, 1, 1, 1, &packed)
+      for activation: Int32 in [1, 2] {
+        var c: [Float] = [0]
+        _ = netc_gemm_packed_at(level, a, 1, packed, 1, 1, &c, 1, nil, nil, activation, 0, 1, 0, 1)
+        #expect(c[0].isNaN, "level \(level) activation \(activation)")
+      }
+    }
+  }
+
+  /// (channels, H, W, kernel, stride, pad, dilation)
+  @Test(arguments: [
+    (3, 5, 6, 3, 1, 1, 1), (16, 7, 7, 3, 2, 1, 1), (70, 6, 5, 3, 1, 2, 2), (130, 4, 9, 5, 2, 2, 1),
+    (64, 3, 3, 3, 1, 3, 1),
+  ])
+  func depthwiseMatchesTheLoops(c: Int, h: Int, w: Int, kernel: Int, stride: Int, pad: Int, dilation: Int) {
+    var numbers = Numbers(state: UInt64(c * 7 + h * 5 + kernel))
+    let oh = (h + 2 * pad - dilation * (kernel - 1) - 1) / stride + 1
+    let ow = (w + 2 * pad - dilation * (kernel - 1) - 1) / stride + 1
+    let x = numbers.array(h * w * c), weights = numbers.array(kernel * kernel * c)
+    let bias = numbers.array(c), residual = numbers.array(oh * ow * c)
+    var g = netc_depthwise_geometry(
+      channels: c, height: h, width: w, outWidth: ow, kernelH: kernel, kernelW: kernel, strideH: stride,
+      strideW: stride, padH: pad, padW: pad, dilationH: dilation, dilationW: dilation)
+    for level in Self.levels {
+      for activation: Int32 in [0, 2] {
+        var y = [Float](repeating: .nan, count: oh * ow * c)
+        for row in 0..<oh {
+          #expect(netc_depthwise_row_at(level, &g, x, weights, &y, bias, activation == 2 ? residual : nil, activation, row) == 1)
+        }
+        for r in 0..<oh {
+          for q in 0..<ow {
+            for ch in 0..<c {
+              var sum = 0.0
+              for i in 0..<kernel {
+                for j in 0..<kernel {
+                  let ih = r * stride - pad + i * dilation, iw = q * stride - pad + j * dilation
+                  guard ih >= 0, ih < h, iw >= 0, iw < w else { continue }
+                  sum += Double(x[(ih * w + iw) * c + ch]) * Double(weights[(i * kernel + j) * c + ch])
+                }
+              }
+              sum += Double(bias[ch])
+              if activation == 2 { sum += Double(residual[(r * ow + q) * c + ch]) }
+              let expected = Self.activate(sum, activation), got = Double(y[(r * ow + q) * c + ch])
+              #expect(abs(got - expected) <= 1e-5 * (abs(expected) + 1), "level \(level) [\(r)][\(q)][\(ch)]")
+            }
+          }
+        }
+      }
+    }
+  }
+
+  @Test func kernelsDeclineWithoutTheInstructions() {
+    var c: [Float] = [7]
+    #expect(netc_gemm_packed_at(0, [1], 1, [1], 1, 1, &c, 1, nil, nil, 0, 0, 1, 0, 1) == 0)
+    #expect(c == [7])
+  }
+}

@@ -63,9 +63,10 @@ AVX512 static inline void store512(
   _mm512_mask_storeu_ps(c, m, act512(v, activation));
 }
 
-/// Rows `i..<i+rows` (rows <= MR512) times one panel, `w` <= 32 valid columns at `j`.
+/// Rows `i..<i+rows` (rows <= MR512) times one panel, `w` <= 32 valid columns at `j`; a
+/// whole block reads `ap`, its rows packed as `[k][MR512]`, a partial one `a` itself.
 AVX512 static void block512(
-    const float *a, ptrdiff_t lda, const float *panel, ptrdiff_t k, float *c, ptrdiff_t ldc,
+    const float *ap, const float *a, ptrdiff_t lda, const float *panel, ptrdiff_t k, float *c, ptrdiff_t ldc,
     const float *bias, const float *residual, int activation, ptrdiff_t i, int rows, ptrdiff_t j, int w,
     int first, int last) {
   __m512 acc[MR512][2];
@@ -84,7 +85,7 @@ AVX512 static void block512(
       __m512 b0 = _mm512_loadu_ps(panel + l * NETC_PANEL), b1 = _mm512_loadu_ps(panel + l * NETC_PANEL + 16);
 #define ROW(r)                                              \
   {                                                         \
-    __m512 x = _mm512_set1_ps(ar[(r) * lda + l]);           \
+    __m512 x = _mm512_set1_ps(ap[l * MR512 + (r)]);         \
     acc[r][0] = _mm512_fmadd_ps(x, b0, acc[r][0]);          \
     acc[r][1] = _mm512_fmadd_ps(x, b1, acc[r][1]);          \
   }
@@ -145,10 +146,10 @@ AVX2 static inline void store256(
   }
 }
 
-/// Rows `i..<i+rows` (rows <= 6) times 16 columns of a panel (`half` 0 or 1), `w` <= 16
-/// valid columns at `j`.
+/// Rows `i..<i+rows` (rows <= 6) times 16 columns of a panel, `w` <= 16 valid columns at
+/// `j`; a whole block reads `ap`, its rows packed as `[k][6]`, a partial one `a` itself.
 AVX2 static void block256(
-    const float *a, ptrdiff_t lda, const float *panel, ptrdiff_t k, float *c, ptrdiff_t ldc,
+    const float *ap, const float *a, ptrdiff_t lda, const float *panel, ptrdiff_t k, float *c, ptrdiff_t ldc,
     const float *bias, const float *residual, int activation, ptrdiff_t i, int rows, ptrdiff_t j, int w,
     int first, int last) {
   __m256 acc[6][2];
@@ -167,7 +168,7 @@ AVX2 static void block256(
       __m256 b0 = _mm256_loadu_ps(panel + l * NETC_PANEL), b1 = _mm256_loadu_ps(panel + l * NETC_PANEL + 8);
 #define ROW(r)                                              \
   {                                                         \
-    __m256 x = _mm256_broadcast_ss(ar + (r) * lda + l);     \
+    __m256 x = _mm256_broadcast_ss(ap + l * 6 + (r));       \
     acc[r][0] = _mm256_fmadd_ps(x, b0, acc[r][0]);          \
     acc[r][1] = _mm256_fmadd_ps(x, b1, acc[r][1]);          \
   }
@@ -221,21 +222,34 @@ int netc_gemm_packed_at(
   // and the output pass runs with the last one.
   const ptrdiff_t KC = 256;
   const int mr = level == 2 ? MR512 : 6;
+  // Panels per pass over the rows: their K block (32 KB each) stays in L2 meanwhile.
+  const ptrdiff_t chunk = 16;
+  float ap[KC * MR512];
   for (ptrdiff_t l0 = 0; l0 < k; l0 += KC) {
     ptrdiff_t kc = k - l0 < KC ? k - l0 : KC;
     int first = l0 == 0, last = l0 + kc == k;
-    for (ptrdiff_t p = j0 / NETC_PANEL; p * NETC_PANEL < j1; p++) {
-      const float *panel = packed + p * k * NETC_PANEL + l0 * NETC_PANEL;
-      ptrdiff_t j = p * NETC_PANEL;
-      int w = (int)(j1 - j < NETC_PANEL ? j1 - j : NETC_PANEL);
+    for (ptrdiff_t q0 = j0 / NETC_PANEL; q0 * NETC_PANEL < j1; q0 += chunk) {
       for (ptrdiff_t i = i0; i < i1; i += mr) {
         int rows = (int)(i1 - i < mr ? i1 - i : mr);
-        if (level == 2) {
-          block512(a + l0, lda, panel, kc, c, ldc, bias, residual, activation, i, rows, j, w, first, last);
-        } else {
-          block256(a + l0, lda, panel, kc, c, ldc, bias, residual, activation, i, rows, j, w < 16 ? w : 16, first, last);
-          if (w > 16)
-            block256(a + l0, lda, panel + 16, kc, c, ldc, bias, residual, activation, i, rows, j + 16, w - 16, first, last);
+        // The block's rows packed `[l][r]`, so the kernel's broadcasts walk one pointer.
+        if (rows == mr) {
+          for (int r = 0; r < mr; r++) {
+            const float *src = a + (i + r) * lda + l0;
+            for (ptrdiff_t l = 0; l < kc; l++) ap[l * mr + r] = src[l];
+          }
+        }
+        for (ptrdiff_t p = q0; p < q0 + chunk && p * NETC_PANEL < j1; p++) {
+          const float *panel = packed + p * k * NETC_PANEL + l0 * NETC_PANEL;
+          ptrdiff_t j = p * NETC_PANEL;
+          int w = (int)(j1 - j < NETC_PANEL ? j1 - j : NETC_PANEL);
+          if (level == 2) {
+            block512(ap, a + l0, lda, panel, kc, c, ldc, bias, residual, activation, i, rows, j, w, first, last);
+          } else {
+            block256(ap, a + l0, lda, panel, kc, c, ldc, bias, residual, activation, i, rows, j, w < 16 ? w : 16, first, last);
+            if (w > 16)
+              block256(
+                  ap, a + l0, lda, panel + 16, kc, c, ldc, bias, residual, activation, i, rows, j + 16, w - 16, first, last);
+          }
         }
       }
     }

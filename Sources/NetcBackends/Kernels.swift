@@ -51,16 +51,28 @@ struct PackedConv<T: TensorScalar>: Sendable {
   /// Packs PyTorch's `[Cout][Cin/g][taps]` layout.
   init(weight: [T], geometry g: ConvGeometry) {
     let taps = g.taps, gi = g.groupIn, go = g.groupOut
-    var m = [T](repeating: 0, count: weight.count)
-    for group in 0..<g.groups {
-      let base = group * taps * gi * go
-      for co in 0..<go {
-        for ci in 0..<gi {
+    // Writes in order, reads strided: for one input channel the `go` source rows (taps
+    // floats each) stay in cache across the taps. Writing strided instead (a megabyte
+    // apart per tap for a 512-channel 3x3 conv) and checked indexing made this loop a
+    // fifth of a one-shot `netc run` of ResNet-50.
+    let m = [T](unsafeUninitializedCapacity: weight.count) { mb, count in
+      weight.withUnsafeBufferPointer { wb in
+        var dst = mb.baseAddress!
+        let rowStride = gi &* taps
+        for group in 0..<g.groups {
           for t in 0..<taps {
-            m[base + (t * gi + ci) * go + co] = weight[((group * go + co) * gi + ci) * taps + t]
+            for ci in 0..<gi {
+              var src = wb.baseAddress! + ((group &* go &* gi &+ ci) &* taps &+ t)
+              for _ in 0..<go {
+                dst.initialize(to: src.pointee)
+                dst += 1
+                src += rowStride
+              }
+            }
           }
         }
       }
+      count = weight.count
     }
     matrices = m
     if gi == 1 && g.groups == g.inChannels {

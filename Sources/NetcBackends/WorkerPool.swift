@@ -1,5 +1,11 @@
-import Foundation
+import Dispatch
 import Synchronization
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
 
 /// Helper threads created once and kept for the process, for the interpreter's parallel
 /// loops: between jobs they spin for a while, then park, so handing out a layer's tiles
@@ -27,7 +33,7 @@ final class WorkerPool: @unchecked Sendable {
   private let tickets = Atomic<Int>(0)
   private let busy = Atomic<Bool>(false)
   private let sleepers = Atomic<Int>(0)
-  private let parking = NSCondition()
+  private let parking = Lock()
   private let growing = Mutex<Int>(0)
 
   // The job; written only while no helper is inside (before `state` publishes it).
@@ -89,10 +95,9 @@ final class WorkerPool: @unchecked Sendable {
   private func ensureHelpers(_ n: Int) {
     growing.withLock { started in
       while started < n {
-        let thread = Thread { [self] in helperLoop() }
-        thread.stackSize = 8 << 20  // BLAS kernels keep buffers on the stack
-        thread.name = "netc-worker-\(started)"
-        thread.start()
+        // BLAS kernels keep buffers on the stack. Without a helper the caller does the
+        // whole job (helpers only ever take a share of it).
+        guard startThread(stackSize: 8 << 20, { [self] in helperLoop() }) else { return }
         started += 1
       }
     }

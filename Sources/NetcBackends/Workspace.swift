@@ -1,5 +1,3 @@
-import Foundation
-
 /// Activation buffers for the output-only pass, reused across layers and across calls:
 /// allocating each activation afresh cost page faults and zeroing on every layer.
 final class Workspace<T: TensorScalar>: @unchecked Sendable {
@@ -27,7 +25,7 @@ final class Workspace<T: TensorScalar>: @unchecked Sendable {
 
 /// Idle workspaces, so repeated calls reuse their buffers; concurrent calls each get their own.
 final class WorkspaceCache<T: TensorScalar>: @unchecked Sendable {
-  private let lock = NSLock()
+  private let lock = Lock()
   private var idle: [Workspace<T>] = []
 
   /// An idle workspace, or a new one.

@@ -81,17 +81,32 @@ AVX512 static void block512(
   }
   const float *ar = a + i * lda;
   if (rows == MR512) {
-    for (ptrdiff_t l = 0; l < k; l++) {
-      __m512 b0 = _mm512_loadu_ps(panel + l * NETC_PANEL), b1 = _mm512_loadu_ps(panel + l * NETC_PANEL + 16);
-#define ROW(r)                                              \
+#define ROW(r, x_)                                          \
   {                                                         \
-    __m512 x = _mm512_set1_ps(ap[l * MR512 + (r)]);         \
+    __m512 x = _mm512_set1_ps(x_);                          \
     acc[r][0] = _mm512_fmadd_ps(x, b0, acc[r][0]);          \
     acc[r][1] = _mm512_fmadd_ps(x, b1, acc[r][1]);          \
   }
-      ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7) ROW(8) ROW(9) ROW(10) ROW(11)
-#undef ROW
+#define ROWS(at)                                                                                  \
+  ROW(0, at(0)) ROW(1, at(1)) ROW(2, at(2)) ROW(3, at(3)) ROW(4, at(4)) ROW(5, at(5)) ROW(6, at(6)) \
+  ROW(7, at(7)) ROW(8, at(8)) ROW(9, at(9)) ROW(10, at(10)) ROW(11, at(11))
+#define PACKED(r) ap[l * MR512 + (r)]
+#define DIRECT(r) ar[(r) * lda + l]
+    if (ap) {
+      for (ptrdiff_t l = 0; l < k; l++) {
+        __m512 b0 = _mm512_loadu_ps(panel + l * NETC_PANEL), b1 = _mm512_loadu_ps(panel + l * NETC_PANEL + 16);
+        ROWS(PACKED)
+      }
+    } else {
+      for (ptrdiff_t l = 0; l < k; l++) {
+        __m512 b0 = _mm512_loadu_ps(panel + l * NETC_PANEL), b1 = _mm512_loadu_ps(panel + l * NETC_PANEL + 16);
+        ROWS(DIRECT)
+      }
     }
+#undef PACKED
+#undef DIRECT
+#undef ROWS
+#undef ROW
   } else {
     for (ptrdiff_t l = 0; l < k; l++) {
       __m512 b0 = _mm512_loadu_ps(panel + l * NETC_PANEL), b1 = _mm512_loadu_ps(panel + l * NETC_PANEL + 16);
@@ -164,17 +179,30 @@ AVX2 static void block256(
   }
   const float *ar = a + i * lda;
   if (rows == 6) {
-    for (ptrdiff_t l = 0; l < k; l++) {
-      __m256 b0 = _mm256_loadu_ps(panel + l * NETC_PANEL), b1 = _mm256_loadu_ps(panel + l * NETC_PANEL + 8);
-#define ROW(r)                                              \
+#define ROW(r, p_)                                          \
   {                                                         \
-    __m256 x = _mm256_broadcast_ss(ap + l * 6 + (r));       \
+    __m256 x = _mm256_broadcast_ss(p_);                     \
     acc[r][0] = _mm256_fmadd_ps(x, b0, acc[r][0]);          \
     acc[r][1] = _mm256_fmadd_ps(x, b1, acc[r][1]);          \
   }
-      ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
-#undef ROW
+#define ROWS(at) ROW(0, at(0)) ROW(1, at(1)) ROW(2, at(2)) ROW(3, at(3)) ROW(4, at(4)) ROW(5, at(5))
+#define PACKED(r) ap + l * 6 + (r)
+#define DIRECT(r) ar + (r) * lda + l
+    if (ap) {
+      for (ptrdiff_t l = 0; l < k; l++) {
+        __m256 b0 = _mm256_loadu_ps(panel + l * NETC_PANEL), b1 = _mm256_loadu_ps(panel + l * NETC_PANEL + 8);
+        ROWS(PACKED)
+      }
+    } else {
+      for (ptrdiff_t l = 0; l < k; l++) {
+        __m256 b0 = _mm256_loadu_ps(panel + l * NETC_PANEL), b1 = _mm256_loadu_ps(panel + l * NETC_PANEL + 8);
+        ROWS(DIRECT)
+      }
     }
+#undef PACKED
+#undef DIRECT
+#undef ROWS
+#undef ROW
   } else {
     for (ptrdiff_t l = 0; l < k; l++) {
       __m256 b0 = _mm256_loadu_ps(panel + l * NETC_PANEL), b1 = _mm256_loadu_ps(panel + l * NETC_PANEL + 8);
@@ -231,8 +259,12 @@ int netc_gemm_packed_at(
     for (ptrdiff_t q0 = j0 / NETC_PANEL; q0 * NETC_PANEL < j1; q0 += chunk) {
       for (ptrdiff_t i = i0; i < i1; i += mr) {
         int rows = (int)(i1 - i < mr ? i1 - i : mr);
-        // The block's rows packed `[l][r]`, so the kernel's broadcasts walk one pointer.
-        if (rows == mr) {
+        // The block's rows packed `[l][r]`, so the kernel's broadcasts walk one pointer;
+        // only where many panels share the packing: it costs about as much as one panel's
+        // multiply-adds (MobileNet v2's pointwise convs, 1-3 panels, lost 12% to it).
+        ptrdiff_t panels = (j1 - q0 * NETC_PANEL + NETC_PANEL - 1) / NETC_PANEL;
+        int pack = rows == mr && (panels < chunk ? panels : chunk) >= 8;
+        if (pack) {
           for (int r = 0; r < mr; r++) {
             const float *src = a + (i + r) * lda + l0;
             for (ptrdiff_t l = 0; l < kc; l++) ap[l * mr + r] = src[l];
@@ -242,13 +274,14 @@ int netc_gemm_packed_at(
           const float *panel = packed + p * k * NETC_PANEL + l0 * NETC_PANEL;
           ptrdiff_t j = p * NETC_PANEL;
           int w = (int)(j1 - j < NETC_PANEL ? j1 - j : NETC_PANEL);
+          const float *apack = pack ? ap : NULL;
           if (level == 2) {
-            block512(ap, a + l0, lda, panel, kc, c, ldc, bias, residual, activation, i, rows, j, w, first, last);
+            block512(apack, a + l0, lda, panel, kc, c, ldc, bias, residual, activation, i, rows, j, w, first, last);
           } else {
-            block256(ap, a + l0, lda, panel, kc, c, ldc, bias, residual, activation, i, rows, j, w < 16 ? w : 16, first, last);
+            block256(apack, a + l0, lda, panel, kc, c, ldc, bias, residual, activation, i, rows, j, w < 16 ? w : 16, first, last);
             if (w > 16)
               block256(
-                  ap, a + l0, lda, panel + 16, kc, c, ldc, bias, residual, activation, i, rows, j + 16, w - 16, first, last);
+                  apack, a + l0, lda, panel + 16, kc, c, ldc, bias, residual, activation, i, rows, j + 16, w - 16, first, last);
           }
         }
       }

@@ -433,9 +433,9 @@ enum Kernels {
           parallelFor(parts, threads: threads, cost: out &* n) { part in
             let o0 = part * rows, o1 = min(out, o0 + rows)
             guard o0 < o1 else { return }
-            T.gemm(
-              transA: false, transB: false, m: o1 - o0, n: 1, k: n, alpha: 1, a: ws.base + o0 * n, lda: n,
-              b: xs.base, ldb: 1, beta: 1, c: ys.base + o0, ldc: 1)
+            // A GEMV: sgemm with one column copied the whole weight matrix on every call
+            // (5 MB for MobileNet v2's classifier; 4.6% of its time).
+            T.gemv(m: o1 - o0, n: n, a: ws.base + o0 * n, lda: n, x: xs.base, y: ys.base + o0)
           }
         }
       }

@@ -26,6 +26,8 @@ public protocol TensorScalar: BinaryFloatingPoint & SIMDScalar & Codable & Senda
     transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Self,
     a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int, beta: Self,
     c: UnsafeMutablePointer<Self>, ldc: Int)
+  /// Row-major `y += A x` (`A` is `m x n`) through BLAS.
+  static func gemv(m: Int, n: Int, a: UnsafePointer<Self>, lda: Int, x: UnsafePointer<Self>, y: UnsafeMutablePointer<Self>)
 }
 
 extension Float: TensorScalar {
@@ -44,6 +46,11 @@ extension Float: TensorScalar {
       CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
       Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
   }
+  public static func gemv(
+    m: Int, n: Int, a: UnsafePointer<Float>, lda: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>
+  ) {
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(m), Int32(n), 1, a, Int32(lda), x, 1, 1, y, 1)
+  }
 }
 
 extension Double: TensorScalar {
@@ -61,6 +68,11 @@ extension Double: TensorScalar {
     cblas_dgemm(
       CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
       Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+  }
+  public static func gemv(
+    m: Int, n: Int, a: UnsafePointer<Double>, lda: Int, x: UnsafePointer<Double>, y: UnsafeMutablePointer<Double>
+  ) {
+    cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(m), Int32(n), 1, a, Int32(lda), x, 1, 1, y, 1)
   }
 }
 

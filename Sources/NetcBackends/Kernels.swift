@@ -460,6 +460,24 @@ enum Kernels {
     _ x: UnsafePointer<T>, _ g: ConvGeometry, max isMax: Bool, into y: UnsafeMutablePointer<T>, threads: Int
   ) {
     let c = g.inChannels, P = g.outPositions
+    if isMax && T.self == Float.self && g.input[0] == 1 && g.kernel[0] == 1 && g.output[0] == 1
+      && g.padBegin[0] == 0 && netc_kernel_level() > 0
+    {
+      // `CNetcKernels`' AVX-512/AVX2 version (this loop is SSE: 4.6% of ResNet-50's time).
+      var geometry = netc_depthwise_geometry(
+        channels: c, height: g.input[1], width: g.input[2], outWidth: g.output[2], kernelH: g.kernel[1],
+        kernelW: g.kernel[2], strideH: g.stride[1], strideW: g.stride[2], padH: g.padBegin[1], padW: g.padBegin[2],
+        dilationH: g.dilation[1], dilationW: g.dilation[2])
+      let xs = SharedPointer(base: UnsafeMutableRawPointer(mutating: x).assumingMemoryBound(to: Float.self))
+      let ys = SharedPointer(base: UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self))
+      withUnsafePointer(to: &geometry) { gp in
+        let gs = SharedPointer(base: UnsafeMutablePointer(mutating: gp))
+        parallelFor(g.output[1], threads: threads, cost: P &* c &* g.taps) { oh in
+          _ = netc_maxpool_row(gs.base, xs.base, ys.base, oh)
+        }
+      }
+      return
+    }
     y.update(repeating: isMax ? -T.infinity : 0, count: P * c)
     let xs = SharedPointer(base: UnsafeMutablePointer(mutating: x))
     let ys = SharedPointer(base: y)

@@ -130,3 +130,39 @@ import Testing
     #expect(c == [7])
   }
 }
+
+extension CNetcKernelsTests {
+  /// (channels, H, W, kernel, stride, pad, dilation)
+  @Test(arguments: [(3, 7, 6, 3, 2, 1, 1), (64, 8, 8, 3, 2, 1, 1), (21, 5, 5, 2, 1, 0, 2), (40, 4, 4, 3, 1, 2, 1)])
+  func maxPoolMatchesTheLoop(c: Int, h: Int, w: Int, kernel: Int, stride: Int, pad: Int, dilation: Int) {
+    var numbers = Numbers(state: UInt64(c * 3 + h + kernel))
+    let oh = (h + 2 * pad - dilation * (kernel - 1) - 1) / stride + 1
+    let ow = (w + 2 * pad - dilation * (kernel - 1) - 1) / stride + 1
+    var x = numbers.array(h * w * c)
+    x[c + 1] = .nan  // NaN wins wherever a window covers it
+    var g = netc_depthwise_geometry(
+      channels: c, height: h, width: w, outWidth: ow, kernelH: kernel, kernelW: kernel, strideH: stride,
+      strideW: stride, padH: pad, padW: pad, dilationH: dilation, dilationW: dilation)
+    for level in Self.levels {
+      var y = [Float](repeating: 0, count: oh * ow * c)
+      for row in 0..<oh { #expect(netc_maxpool_row_at(level, &g, x, &y, row) == 1) }
+      for r in 0..<oh {
+        for q in 0..<ow {
+          for ch in 0..<c {
+            var m = -Float.infinity
+            for i in 0..<kernel {
+              for j in 0..<kernel {
+                let ih = r * stride - pad + i * dilation, iw = q * stride - pad + j * dilation
+                guard ih >= 0, ih < h, iw >= 0, iw < w else { continue }
+                let v = x[(ih * w + iw) * c + ch]
+                if !m.isNaN && (v > m || v.isNaN) { m = v }
+              }
+            }
+            let got = y[(r * ow + q) * c + ch]
+            #expect(got == m || (got.isNaN && m.isNaN), "level \(level) [\(r)][\(q)][\(ch)]: \(got) vs \(m)")
+          }
+        }
+      }
+    }
+  }
+}

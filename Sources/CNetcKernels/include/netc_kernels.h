@@ -32,7 +32,8 @@ int netc_gemm_packed(
 
 
 
-/// A 2-D depthwise convolution (channel multiplier 1) over a channels-last input.
+/// A 2-D window over a channels-last input: a depthwise convolution (channel multiplier 1)
+/// or a max pool.
 typedef struct {
   ptrdiff_t channels, height, width, outWidth;
   ptrdiff_t kernelH, kernelW, strideH, strideW, padH, padW, dilationH, dilationW;
@@ -45,7 +46,12 @@ typedef struct {
 int netc_depthwise_row(
     const netc_depthwise_geometry *g, const float *x, const float *w, float *y, const float *bias,
     const float *residual, int activation, ptrdiff_t oh);
-/// `netc_gemm_packed` and `netc_depthwise_row` with the kernels of `level` (lowered to
+/// Output row `oh` of a 2-D max pool over the same geometry (`channels` in and out; the
+/// window's padding taps skipped, -inf where it has none; NaN wins, as in the reference).
+/// Returns 0 (and writes nothing) when `netc_kernel_level()` is 0.
+int netc_maxpool_row(const netc_depthwise_geometry *g, const float *x, float *y, ptrdiff_t oh);
+
+/// `netc_gemm_packed`, `netc_depthwise_row` and `netc_maxpool_row` with the kernels of `level` (lowered to
 /// what this CPU has), so tests can check the AVX2 kernels on an AVX-512 machine.
 int netc_gemm_packed_at(
     int level, const float *a, ptrdiff_t lda, const float *packed, ptrdiff_t k, ptrdiff_t n,
@@ -54,5 +60,6 @@ int netc_gemm_packed_at(
 int netc_depthwise_row_at(
     int level, const netc_depthwise_geometry *g, const float *x, const float *w, float *y, const float *bias,
     const float *residual, int activation, ptrdiff_t oh);
+int netc_maxpool_row_at(int level, const netc_depthwise_geometry *g, const float *x, float *y, ptrdiff_t oh);
 
 #endif

@@ -47,6 +47,7 @@ public enum DiagnosticCode: String, Sendable, CaseIterable, Codable {
   case weightShape = "NS401"
   case weightFile = "NS402"
   case unknownWeight = "NS403"
+  case memoryLimit = "NS404"
 
   // Lint warnings (NS5xx).
   case droppedInput = "NS501"
@@ -96,6 +97,7 @@ public enum DiagnosticCode: String, Sendable, CaseIterable, Codable {
     case .weightShape: "a weight tensor has the wrong shape"
     case .weightFile: "a weight or tensor file cannot be read"
     case .unknownWeight: "weights given for a layer that does not exist or has none"
+    case .memoryLimit: "running the spec would need more memory than the machine has available"
     case .droppedInput: "a window's floor rounding drops input rows or columns"
     case .padAsLargeAsKernel: "padding as large as the kernel adds windows of padding only"
     case .repeatedActivation: "an activation right after the same activation"

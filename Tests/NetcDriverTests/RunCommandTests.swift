@@ -1,4 +1,5 @@
 import Foundation
+import NetcPasses
 import Testing
 
 @testable import NetcDriver
@@ -106,6 +107,32 @@ let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
     let r = capture(["run", spec, "--input", "[1, 1]"])
     #expect(r.code == 1)
     #expect(r.err.contains("s.yaml:5:17: error: `l1.weight` is 1x3, expected 2x2 ([out][in])"), "\(r.err)")
+  }
+
+  @Test func aSpecTooLargeForMemoryIsAnErrorNotACrash() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("netc-m-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let spec = dir.appendingPathComponent("s.yaml").path
+    // 10 * 2e9 weights + 2e9 biases = 2.2e10 parameters: 88 GB in fp32 for one copy alone.
+    try "name: s\ninput: 10\nlayers:\n  - FC-2000000000 name huge\n".write(toFile: spec, atomically: true, encoding: .utf8)
+    let r = capture(["run", spec, "--input", "[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]"])
+    #expect(r.code == 1)
+    #expect(r.err.contains("s.yaml:4:5: error: running this spec needs about"), "\(r.err)")
+    #expect(r.err.contains("22,000,000,000 parameters"), "\(r.err)")
+    #expect(r.err.contains("'huge' is the largest"), "\(r.err)")
+  }
+
+  @Test func theMemoryEstimateCountsWeightCopiesActivationsAndGradients() {
+    var cost = Cost()
+    cost.params = 100
+    cost.buffers = 10
+    cost.activations = 1000
+    // fp32: 4 * (3 * (100 + 10) + 1000) = 5,320; with gradients 4 * (1,330 + 100 + 1000) = 9,720.
+    #expect(MemoryCheck.estimate(cost, elementSize: 4, gradients: false) == 5_320)
+    #expect(MemoryCheck.estimate(cost, elementSize: 4, gradients: true) == 9_720)
+    cost.params = Int.max / 2
+    #expect(MemoryCheck.estimate(cost, elementSize: 8, gradients: false) == nil)
   }
 
   @Test func weightsDirectoryAndFile() throws {

@@ -121,6 +121,9 @@ let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
     #expect(r.err.contains("s.yaml:4:5: error: running this spec needs about"), "\(r.err)")
     #expect(r.err.contains("22,000,000,000 parameters"), "\(r.err)")
     #expect(r.err.contains("'huge' is the largest"), "\(r.err)")
+    let e = capture(["emit", spec, "-o", dir.appendingPathComponent("Huge.swift").path])
+    #expect(e.code == 1)
+    #expect(e.err.contains("error: running this spec needs about"), "\(e.err)")
   }
 
   @Test func theMemoryEstimateCountsWeightCopiesActivationsAndGradients() {

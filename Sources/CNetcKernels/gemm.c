@@ -63,10 +63,9 @@ AVX512 static inline void store512(
   _mm512_mask_storeu_ps(c, m, act512(v, activation));
 }
 
-/// Rows `i..<i+rows` (rows <= MR512) times one panel, `w` <= 32 valid columns at `j`; a
-/// whole block reads `ap`, its rows packed as `[k][MR512]`, a partial one `a` itself.
+/// Rows `i..<i+rows` (rows <= MR512) times one panel, `w` <= 32 valid columns at `j`.
 AVX512 static void block512(
-    const float *ap, const float *a, ptrdiff_t lda, const float *panel, ptrdiff_t k, float *c, ptrdiff_t ldc,
+    const float *a, ptrdiff_t lda, const float *panel, ptrdiff_t k, float *c, ptrdiff_t ldc,
     const float *bias, const float *residual, int activation, ptrdiff_t i, int rows, ptrdiff_t j, int w,
     int first, int last) {
   __m512 acc[MR512][2];
@@ -81,32 +80,17 @@ AVX512 static void block512(
   }
   const float *ar = a + i * lda;
   if (rows == MR512) {
-#define ROW(r, x_)                                          \
+    for (ptrdiff_t l = 0; l < k; l++) {
+      __m512 b0 = _mm512_loadu_ps(panel + l * NETC_PANEL), b1 = _mm512_loadu_ps(panel + l * NETC_PANEL + 16);
+#define ROW(r)                                              \
   {                                                         \
-    __m512 x = _mm512_set1_ps(x_);                          \
+    __m512 x = _mm512_set1_ps(ar[(r) * lda + l]);           \
     acc[r][0] = _mm512_fmadd_ps(x, b0, acc[r][0]);          \
     acc[r][1] = _mm512_fmadd_ps(x, b1, acc[r][1]);          \
   }
-#define ROWS(at)                                                                                  \
-  ROW(0, at(0)) ROW(1, at(1)) ROW(2, at(2)) ROW(3, at(3)) ROW(4, at(4)) ROW(5, at(5)) ROW(6, at(6)) \
-  ROW(7, at(7)) ROW(8, at(8)) ROW(9, at(9)) ROW(10, at(10)) ROW(11, at(11))
-#define PACKED(r) ap[l * MR512 + (r)]
-#define DIRECT(r) ar[(r) * lda + l]
-    if (ap) {
-      for (ptrdiff_t l = 0; l < k; l++) {
-        __m512 b0 = _mm512_loadu_ps(panel + l * NETC_PANEL), b1 = _mm512_loadu_ps(panel + l * NETC_PANEL + 16);
-        ROWS(PACKED)
-      }
-    } else {
-      for (ptrdiff_t l = 0; l < k; l++) {
-        __m512 b0 = _mm512_loadu_ps(panel + l * NETC_PANEL), b1 = _mm512_loadu_ps(panel + l * NETC_PANEL + 16);
-        ROWS(DIRECT)
-      }
-    }
-#undef PACKED
-#undef DIRECT
-#undef ROWS
+      ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7) ROW(8) ROW(9) ROW(10) ROW(11)
 #undef ROW
+    }
   } else {
     for (ptrdiff_t l = 0; l < k; l++) {
       __m512 b0 = _mm512_loadu_ps(panel + l * NETC_PANEL), b1 = _mm512_loadu_ps(panel + l * NETC_PANEL + 16);
@@ -161,10 +145,9 @@ AVX2 static inline void store256(
   }
 }
 
-/// Rows `i..<i+rows` (rows <= 6) times 16 columns of a panel, `w` <= 16 valid columns at
-/// `j`; a whole block reads `ap`, its rows packed as `[k][6]`, a partial one `a` itself.
+/// Rows `i..<i+rows` (rows <= 6) times 16 columns of a panel, `w` <= 16 valid columns at `j`.
 AVX2 static void block256(
-    const float *ap, const float *a, ptrdiff_t lda, const float *panel, ptrdiff_t k, float *c, ptrdiff_t ldc,
+    const float *a, ptrdiff_t lda, const float *panel, ptrdiff_t k, float *c, ptrdiff_t ldc,
     const float *bias, const float *residual, int activation, ptrdiff_t i, int rows, ptrdiff_t j, int w,
     int first, int last) {
   __m256 acc[6][2];
@@ -179,30 +162,17 @@ AVX2 static void block256(
   }
   const float *ar = a + i * lda;
   if (rows == 6) {
-#define ROW(r, p_)                                          \
+    for (ptrdiff_t l = 0; l < k; l++) {
+      __m256 b0 = _mm256_loadu_ps(panel + l * NETC_PANEL), b1 = _mm256_loadu_ps(panel + l * NETC_PANEL + 8);
+#define ROW(r)                                              \
   {                                                         \
-    __m256 x = _mm256_broadcast_ss(p_);                     \
+    __m256 x = _mm256_broadcast_ss(ar + (r) * lda + l);     \
     acc[r][0] = _mm256_fmadd_ps(x, b0, acc[r][0]);          \
     acc[r][1] = _mm256_fmadd_ps(x, b1, acc[r][1]);          \
   }
-#define ROWS(at) ROW(0, at(0)) ROW(1, at(1)) ROW(2, at(2)) ROW(3, at(3)) ROW(4, at(4)) ROW(5, at(5))
-#define PACKED(r) ap + l * 6 + (r)
-#define DIRECT(r) ar + (r) * lda + l
-    if (ap) {
-      for (ptrdiff_t l = 0; l < k; l++) {
-        __m256 b0 = _mm256_loadu_ps(panel + l * NETC_PANEL), b1 = _mm256_loadu_ps(panel + l * NETC_PANEL + 8);
-        ROWS(PACKED)
-      }
-    } else {
-      for (ptrdiff_t l = 0; l < k; l++) {
-        __m256 b0 = _mm256_loadu_ps(panel + l * NETC_PANEL), b1 = _mm256_loadu_ps(panel + l * NETC_PANEL + 8);
-        ROWS(DIRECT)
-      }
-    }
-#undef PACKED
-#undef DIRECT
-#undef ROWS
+      ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
 #undef ROW
+    }
   } else {
     for (ptrdiff_t l = 0; l < k; l++) {
       __m256 b0 = _mm256_loadu_ps(panel + l * NETC_PANEL), b1 = _mm256_loadu_ps(panel + l * NETC_PANEL + 8);
@@ -251,37 +221,25 @@ int netc_gemm_packed_at(
   const ptrdiff_t KC = 256;
   const int mr = level == 2 ? MR512 : 6;
   // Panels per pass over the rows: their K block (32 KB each) stays in L2 meanwhile.
+  // (Packing each row block's K slice, so the broadcasts walk one pointer, measured no
+  // faster and cost up to a panel's worth of work: the rows are read in place.)
   const ptrdiff_t chunk = 16;
-  float ap[KC * MR512];
   for (ptrdiff_t l0 = 0; l0 < k; l0 += KC) {
     ptrdiff_t kc = k - l0 < KC ? k - l0 : KC;
     int first = l0 == 0, last = l0 + kc == k;
     for (ptrdiff_t q0 = j0 / NETC_PANEL; q0 * NETC_PANEL < j1; q0 += chunk) {
       for (ptrdiff_t i = i0; i < i1; i += mr) {
         int rows = (int)(i1 - i < mr ? i1 - i : mr);
-        // The block's rows packed `[l][r]`, so the kernel's broadcasts walk one pointer;
-        // only where many panels share the packing: it costs about as much as one panel's
-        // multiply-adds (MobileNet v2's pointwise convs, 1-3 panels, lost 12% to it).
-        ptrdiff_t panels = (j1 - q0 * NETC_PANEL + NETC_PANEL - 1) / NETC_PANEL;
-        int pack = rows == mr && (panels < chunk ? panels : chunk) >= 8;
-        if (pack) {
-          for (int r = 0; r < mr; r++) {
-            const float *src = a + (i + r) * lda + l0;
-            for (ptrdiff_t l = 0; l < kc; l++) ap[l * mr + r] = src[l];
-          }
-        }
         for (ptrdiff_t p = q0; p < q0 + chunk && p * NETC_PANEL < j1; p++) {
           const float *panel = packed + p * k * NETC_PANEL + l0 * NETC_PANEL;
           ptrdiff_t j = p * NETC_PANEL;
           int w = (int)(j1 - j < NETC_PANEL ? j1 - j : NETC_PANEL);
-          const float *apack = pack ? ap : NULL;
           if (level == 2) {
-            block512(apack, a + l0, lda, panel, kc, c, ldc, bias, residual, activation, i, rows, j, w, first, last);
+            block512(a + l0, lda, panel, kc, c, ldc, bias, residual, activation, i, rows, j, w, first, last);
           } else {
-            block256(apack, a + l0, lda, panel, kc, c, ldc, bias, residual, activation, i, rows, j, w < 16 ? w : 16, first, last);
+            block256(a + l0, lda, panel, kc, c, ldc, bias, residual, activation, i, rows, j, w < 16 ? w : 16, first, last);
             if (w > 16)
-              block256(
-                  apack, a + l0, lda, panel + 16, kc, c, ldc, bias, residual, activation, i, rows, j + 16, w - 16, first, last);
+              block256(a + l0, lda, panel + 16, kc, c, ldc, bias, residual, activation, i, rows, j + 16, w - 16, first, last);
           }
         }
       }

@@ -40,7 +40,16 @@ public enum TensorLiteral {
       guard let v = number(node) else {
         throw DiagnosticError([.error(.wrongType, "expected a number, got \(node.kindDescription)", at: node.range)])
       }
-      data.append(T(v))
+      let t = T(v)
+      // 1e40 is a finite Double but infinite in fp32: an error rather than a silent inf.
+      guard t.isFinite || !v.isFinite else {
+        throw DiagnosticError([
+          .error(
+            .invalidValue, "\(node.scalar ?? "this number") is out of range for \(T.npyDescriptor == "<f4" ? "fp32" : "fp64")",
+            at: node.range)
+        ])
+      }
+      data.append(t)
       return
     }
     guard let items = node.sequence else {

@@ -90,6 +90,8 @@ let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
     (["--input", "[1, -1]", "--target", "3", "--loss", "cross-entropy"], Int32(2), "cross-entropy needs a class index from 0 to 0, got 3"),
     (["--input", "missing.npy"], Int32(2), "cannot read `missing.npy`"),
     (["--input", "[1, [2]]"], Int32(2), "error: expected a number, got a list"),
+    // Float.greatestFiniteMagnitude is about 3.4e38.
+    (["--input", "[1e40, 1]"], Int32(2), "--input:1:2: error: 1e40 is out of range for fp32"),
   ])
   func badArgumentsAreReported(_ extra: [String], _ code: Int32, _ message: String) {
     let r = capture(["run", "\(repoRoot)/specs/run-mlp3.yaml"] + extra)

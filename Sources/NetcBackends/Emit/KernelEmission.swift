@@ -303,7 +303,7 @@ extension Emission {
         if go % B > 0 { kinds.append(("\(fullBlocks)", fullBlocks * B, gop - fullBlocks * B, go % B)) }
         for kind in kinds {
           let bw = kind.bw, nv = bw / L
-          let pb = nv == blocking.vectors ? blocking.pixels : blocking.singleVectorPixels
+          let pb = blocking.pixels(run: pixelCount, vectors: nv)
           let cbTerms: [(String, Int)] = kind.cb == "cb" ? [("cb", 1)] : []
           func tile(_ n: Int, _ ox: String, _ w: inout SourceWriter) {
             w.block("do") { w in

@@ -11,18 +11,32 @@ enum BenchFormat: String, ExpressibleByArgument, CaseIterable {
   case text, json
 }
 
+/// The vector width `bench` emits for: the widest the CPU runs in one register, or forced.
+enum BenchVectorWidth: String, ExpressibleByArgument, CaseIterable {
+  case auto
+  case w8 = "8"
+  case w16 = "16"
+}
+
 /// `netc bench`: emit, compile, run and time a spec's kernels next to the interpreter.
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Time the emitted kernels of a spec, layer by layer, against the interpreter and this core's peak.",
     discussion: """
       Emits the spec (weights from the spec, --weights or the seeded initialisation), compiles \
-      it with swiftc -Ounchecked (plus -Xcc -mavx2 -Xcc -mfma when /proc/cpuinfo lists avx2 and \
-      fma), runs it on one core on a random input, and reports each step's median time and \
+      it with swiftc -Ounchecked, runs it on one core on a random input, and reports each \
+      step's median time and \
       GFLOP/s (2 FLOPs per multiply-accumulate), the whole network's, the interpreter's time \
       on the same input (one thread), and the largest error relative to the interpreter's \
       output scale. The peak is measured at bench time by a compiled loop of 12 independent \
-      SIMD8 FMA chains (the best of 5 runs of 20M iterations). swiftc is $SWIFTC, else on PATH.
+      FMA chains of the kernels' vector width (the best of 5 runs of 20M iterations). swiftc \
+      is $SWIFTC, else on PATH.
+
+      Vector width (--vector-width auto): 16 (SIMD16<Float>, compiled with -Xcc -mavx512f \
+      -Xcc -mavx512vl -Xcc -mavx512bw -Xcc -mavx512dq -Xcc -mavx2 -Xcc -mfma) when \
+      /proc/cpuinfo lists avx512f, avx512vl, avx512bw, avx512dq, avx2 and fma; else 8 \
+      (SIMD8<Float>, with -Xcc -mavx2 -Xcc -mfma when it lists avx2 and fma). 8 or 16 forces \
+      the width, for A/B comparisons; width 8 always compiles with the AVX2 flags.
       """
   )
 
@@ -39,6 +53,9 @@ struct Bench: ParsableCommand {
   @OptionGroup var bindingOptions: BindingOptions
   var bindings: [String] { bindingOptions.bindings }
 
+  @Option(help: ArgumentHelp("Lanes of the kernels' vectors: auto (16 with AVX-512, else 8), 8 or 16.", valueName: "auto|8|16"))
+  var vectorWidth: BenchVectorWidth = .auto
+
   @Option(help: "Seconds of timed runs (about; at least 5 runs).")
   var seconds: Double = 1
 
@@ -53,7 +70,15 @@ struct Bench: ParsableCommand {
     openblas_set_num_threads(1)
     let bound = try BoundSpec(path: spec, bindings: bindings, weights: weights, seed: seed)
     let graph = bound.spec.graph, shapes = bound.shapes
-    let net = SwiftEmitter.emit(graph: graph, shapes: shapes, parameters: bound.parameters, options: .init(typeName: "BenchNet"))
+    let lanes: Int
+    switch vectorWidth {
+    case .auto: lanes = SwiftToolchain.preferredVectorWidth()
+    case .w8: lanes = 8
+    case .w16: lanes = 16
+    }
+    let isa = SwiftToolchain.isa(vectorWidth: lanes)
+    let net = SwiftEmitter.emit(
+      graph: graph, shapes: shapes, parameters: bound.parameters, options: .init(typeName: "BenchNet", vectorWidth: lanes))
     guard let swiftc = SwiftToolchain.swiftc() else {
       fail("cannot find swiftc: set $SWIFTC or put it on PATH")
       throw ExitCode(2)
@@ -75,13 +100,13 @@ struct Bench: ParsableCommand {
     do {
       try SwiftToolchain.makeDirectory(dir)
       try net.write(source: "\(dir)/Net.swift", weights: "\(dir)/net.weights")
-      try SwiftToolchain.write(Array(BenchDriver.source(type: net.typeName).utf8), to: "\(dir)/main.swift")
+      try SwiftToolchain.write(Array(BenchDriver.source(type: net.typeName, lanes: lanes).utf8), to: "\(dir)/main.swift")
       try SwiftToolchain.write(input.withUnsafeBytes { Array($0) }, to: "\(dir)/input.bin")
     } catch {
       fail(error.message)
       throw ExitCode(2)
     }
-    let flags = ["-Ounchecked"] + SwiftToolchain.targetFlags()
+    let flags = ["-Ounchecked"] + SwiftToolchain.flags(for: isa)
     let compile = [swiftc] + flags + ["\(dir)/Net.swift", "\(dir)/main.swift", "-lm", "-o", "\(dir)/bench"]
     if SwiftToolchain.run(compile, stdout: "\(dir)/cc.out", stderr: "\(dir)/cc.err") != 0 {
       fail("swiftc failed:\n" + SwiftToolchain.readText("\(dir)/cc.err"))
@@ -137,7 +162,9 @@ struct Bench: ParsableCommand {
       }.joined(separator: ", ")
       out +=
         "], \"total\": {\"seconds\": \(total), \"gflops\": \(gflops(totalMacs, total))}, \"interpreter\": {\"seconds\": \(interpreterSeconds)}, "
-      out += "\"peak_gflops\": \(peak), \"peak_method\": \"measured\", \"max_rel_error\": \(maxError)}\n"
+      out += "\"peak_gflops\": \(peak), \"peak_method\": \"measured\", \"max_rel_error\": \(maxError), "
+      out += "\"vector_width\": \(lanes), \"isa\": \(JSONFormat.string(isa.rawValue)), "
+      out += "\"swiftc_flags\": [\(flags.map(JSONFormat.string).joined(separator: ", "))]}\n"
       Output.standard.write(out)
     } else {
       var rows = [["step", "op", "ms", "GFLOP/s", "of peak"]]
@@ -150,7 +177,8 @@ struct Bench: ParsableCommand {
         ])
       }
       let widths = (0..<5).map { c in rows.map { $0[c].count }.max()! }
-      var out = "\(graph.name): emitted kernels (swiftc \(flags.joined(separator: " "))), one core\n\n"
+      var out =
+        "\(graph.name): emitted kernels, SIMD\(lanes)<Float> (\(isa.rawValue): swiftc \(flags.joined(separator: " "))), one core\n\n"
       for (i, row) in rows.enumerated() {
         out +=
           row.enumerated().map { c, v in
@@ -163,7 +191,7 @@ struct Bench: ParsableCommand {
         "\ntotal        \(NumberFormat.fixed(total * 1000, digits: 3)) ms, \(NumberFormat.fixed(g, digits: 1)) GFLOP/s (\(NumberFormat.fixed(peak > 0 ? 100 * g / peak : 0, digits: 1))% of peak)\n"
       out +=
         "interpreter  \(NumberFormat.fixed(interpreterSeconds * 1000, digits: 3)) ms (one thread): emitted is \(NumberFormat.fixed(interpreterSeconds / max(total, 1e-12), digits: 2))x faster\n"
-      out += "peak         \(NumberFormat.fixed(peak, digits: 1)) GFLOP/s FP32, measured (12 SIMD8 FMA chains)\n"
+      out += "peak         \(NumberFormat.fixed(peak, digits: 1)) GFLOP/s FP32, measured (12 SIMD\(lanes) FMA chains)\n"
       out += "max error    \(maxError) relative to the interpreter's output scale\n"
       out += "arena        \(net.arenaElements * 4) bytes of activations (\(net.unsharedElements * 4) without reuse)\n"
       Output.standard.write(out)

@@ -11,7 +11,11 @@ struct Emit: ParsableCommand {
       outputShape and forward(input, output) on contiguous Float buffers, channels last. \
       Weights follow PyTorch's layouts in the spec or --weights and are repacked into the \
       kernels' layouts; they are written beside the source (NAME.weights, read with \
-      init(weightsFile:)) or, with --embed-weights, into the source (init()).
+      init(weightsFile:)) or, with --embed-weights, into the source (init()). \
+      --vector-width 16 writes the kernels with SIMD16<Float> (one AVX-512 zmm register; \
+      compile with -Xcc -mavx512f -Xcc -mavx512vl -Xcc -mavx512bw -Xcc -mavx512dq -Xcc -mfma \
+      -Xcc -mavx2 on a CPU that has AVX-512) instead of SIMD8<Float> (AVX2: -Xcc -mavx2 \
+      -Xcc -mfma). Either width is correct on any CPU; only the speed differs.
       """
   )
 
@@ -27,6 +31,9 @@ struct Emit: ParsableCommand {
   @Option(help: ArgumentHelp("The Swift type's name (default: from the spec's name).", valueName: "name"))
   var typeName: String?
 
+  @Option(help: ArgumentHelp("Lanes of the kernels' vectors: 8 (SIMD8, AVX2) or 16 (SIMD16, AVX-512).", valueName: "8|16"))
+  var vectorWidth = 8
+
   @OptionGroup var weightOptions: WeightOptions
   var weights: [String] { weightOptions.weights }
   var seed: UInt64 { weightOptions.seed }
@@ -34,11 +41,17 @@ struct Emit: ParsableCommand {
   @OptionGroup var bindingOptions: BindingOptions
   var bindings: [String] { bindingOptions.bindings }
 
+  func validate() throws {
+    if !SwiftEmitter.Options.vectorWidths.contains(vectorWidth) {
+      throw ValidationError("--vector-width must be 8 or 16, not \(vectorWidth)")
+    }
+  }
+
   func run() throws {
     let bound = try BoundSpec(path: spec, bindings: bindings, weights: weights, seed: seed)
     let net = SwiftEmitter.emit(
       graph: bound.spec.graph, shapes: bound.shapes, parameters: bound.parameters,
-      options: .init(embedWeights: embedWeights, typeName: typeName))
+      options: .init(embedWeights: embedWeights, typeName: typeName, vectorWidth: vectorWidth))
     let path = output ?? net.typeName + ".swift"
     let weightsPath = embedWeights ? nil : EmittedNetwork.weightsPath(besides: path)
     do { try net.write(source: path, weights: weightsPath) } catch {

@@ -8,7 +8,7 @@ import Testing
 @testable import NetcBackends
 
 /// Specs that together use every op and option the emitter handles. Each becomes a class
-/// in one Swift program, compiled once with `swiftc -O -warnings-as-errors`.
+/// per vector width in one Swift program, compiled once with `swiftc -O -warnings-as-errors`.
 let emitterSpecs: [(name: String, yaml: String)] = [
   (
     "convs",
@@ -187,6 +187,34 @@ let emitterSpecs: [(name: String, yaml: String)] = [
     """
   ),
   (
+    // Channel counts with 8 or more left over after the 16-lane vectors (27 = 16 + 8 + 3,
+    // 72 = 64 + 8, 56 = 32 + 16 + 8): the 8-lane runs and tails of width 16, in standalone
+    // BN, ReLU, pools, add, depthwise, GAP/GMP, conv blocks and FC (100 = 64 + 36).
+    "wide",
+    """
+    name: wide
+    input: 15x14x27
+    layers:
+      - BN
+      - RELU
+      - POOL-3 stride 1 pad 1
+      - AVGPOOL-3 stride 1 pad 1
+      - residual:
+          body: [CONV3-27 pad 1, BN]
+      - CONV3-72 pad 1
+      - RELU
+      - DWCONV3 pad 1
+      - CONV1-56
+      - parallel:
+          merge: concat
+          branches:
+            - [GAP]
+            - [GMP]
+      - FLATTEN
+      - FC-100
+    """
+  ),
+  (
     "identity",
     """
     name: identity
@@ -239,9 +267,11 @@ func floatsToBytes(_ v: [Float]) -> [UInt8] { v.withUnsafeBytes { Array($0) } }
 func bytesToFloats(_ b: [UInt8]) -> [Float] { b.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) } }
 
 @Suite struct SwiftEmitterTests {
-  /// Every spec above, compiled in one `swiftc -O -warnings-as-errors` run, agrees with the
-  /// interpreter on random inputs and weights to 1e-5 relative. The first net reads its
-  /// weights file; the others embed their weights.
+  /// Every spec above at both vector widths (8 and 16), compiled in one
+  /// `swiftc -O -warnings-as-errors` run (AVX-512 flags when the CPU has them, so both widths
+  /// run in their native registers there), agrees with the interpreter on random inputs and
+  /// weights to 1e-5 relative. The first net at width 8 reads its weights file; the others
+  /// embed their weights.
   @Test func emittedKernelsMatchTheInterpreter() throws {
     let swiftc = try #require(SwiftToolchain.swiftc(), "no swiftc found ($SWIFTC, PATH, toolchain directory)")
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("netc-emit-\(UUID().uuidString)").path
@@ -257,31 +287,34 @@ func bytesToFloats(_ b: [UInt8]) -> [Float] { b.withUnsafeBytes { Array($0.bindM
     var sources = ["\(dir)/main.swift"]
     for (i, (name, yaml)) in emitterSpecs.enumerated() {
       let (graph, shapes, params) = try emitterCase(yaml, seed: UInt64(i))
-      let useFile = i == 0
-      let hostile = name == "hostile"
-      let net = SwiftEmitter.emit(
-        graph: graph, shapes: shapes, parameters: params,
-        options: .init(embedWeights: !useFile, typeName: hostile ? nil : "Net_\(name)"))
-      if hostile {
-        #expect(net.typeName == "AImportFoundation")
-        #expect(!net.source.contains("import"), "spec text reached the source")
-        #expect(!net.source.contains("fatalError"), "spec text reached the source")
-      }
-      let path = "\(dir)/\(net.typeName).swift"
-      try net.write(source: path, weights: useFile ? "\(dir)/\(name).weights" : nil)
-      sources.append(path)
       var rng = SplitMix64(seed: UInt64(100 + i))
       let input = (0..<shapes[0].reduce(1, *)).map { _ in Float(rng.uniform(-1, 1)) }
       try Data(floatsToBytes(input)).write(to: URL(fileURLWithPath: "\(dir)/\(name).in"))
       let reference = Interpreter(graph: graph, shapes: shapes, parameters: params, threads: 1).output(
         Tensor(shape: shapes[0], data: input))
-      expected.append((name, reference.data))
-      let make = useFile ? "try! \(net.typeName)(weightsFile: dir + \"/\(name).weights\")" : "\(net.typeName)()"
-      main += "do { let net = \(make); save(\"\(name).out\", net(load(\"\(name).in\"))) }\n"
+      for width in SwiftEmitter.Options.vectorWidths {
+        let useFile = i == 0 && width == 8
+        let hostile = name == "hostile" && width == 8
+        let net = SwiftEmitter.emit(
+          graph: graph, shapes: shapes, parameters: params,
+          options: .init(embedWeights: !useFile, typeName: hostile ? nil : "Net\(width)_\(name)", vectorWidth: width))
+        if hostile {
+          #expect(net.typeName == "AImportFoundation")
+          #expect(!net.source.contains("import"), "spec text reached the source")
+          #expect(!net.source.contains("fatalError"), "spec text reached the source")
+        }
+        let path = "\(dir)/\(net.typeName).swift"
+        try net.write(source: path, weights: useFile ? "\(dir)/\(name).weights" : nil)
+        sources.append(path)
+        let result = "\(name).w\(width)"
+        expected.append((result, reference.data))
+        let make = useFile ? "try! \(net.typeName)(weightsFile: dir + \"/\(name).weights\")" : "\(net.typeName)()"
+        main += "do { let net = \(make); save(\"\(result).out\", net(load(\"\(name).in\"))) }\n"
+      }
     }
     try main.write(toFile: "\(dir)/main.swift", atomically: true, encoding: .utf8)
     let exe = "\(dir)/nets"
-    let args = [swiftc, "-O", "-warnings-as-errors"] + SwiftToolchain.targetFlags() + sources + ["-lm", "-o", exe]
+    let args = [swiftc, "-O", "-warnings-as-errors"] + SwiftToolchain.targetFlags(vectorWidth: 16) + sources + ["-lm", "-o", exe]
     let status = SwiftToolchain.run(args, stdout: "\(dir)/cc.out", stderr: "\(dir)/cc.err")
     let diagnostics = SwiftToolchain.readText("\(dir)/cc.err") + SwiftToolchain.readText("\(dir)/cc.out")
     #expect(status == 0, "swiftc failed:\n\(diagnostics)")
@@ -297,16 +330,42 @@ func bytesToFloats(_ b: [UInt8]) -> [Float] { b.withUnsafeBytes { Array($0.bindM
     }
   }
 
-  /// The same spec and weights give byte-identical source and weights.
-  @Test func emissionIsDeterministic() throws {
+  /// The same spec, weights and options give byte-identical source and weights.
+  @Test(arguments: SwiftEmitter.Options.vectorWidths)
+  func emissionIsDeterministic(vectorWidth: Int) throws {
     for (i, (_, yaml)) in emitterSpecs.enumerated() {
       let (g1, s1, p1) = try emitterCase(yaml, seed: UInt64(i))
       let (g2, s2, p2) = try emitterCase(yaml, seed: UInt64(i))
-      let a = SwiftEmitter.emit(graph: g1, shapes: s1, parameters: p1, options: .init(embedWeights: true))
-      let b = SwiftEmitter.emit(graph: g2, shapes: s2, parameters: p2, options: .init(embedWeights: true))
+      let options = SwiftEmitter.Options(embedWeights: true, vectorWidth: vectorWidth)
+      let a = SwiftEmitter.emit(graph: g1, shapes: s1, parameters: p1, options: options)
+      let b = SwiftEmitter.emit(graph: g2, shapes: s2, parameters: p2, options: options)
       #expect(a.source == b.source)
       #expect(a.weightsFile == b.weightsFile)
     }
+  }
+
+  /// Width 16 writes SIMD16 kernels (and width 8 none), so the option reaches the kernels.
+  @Test func vectorWidthReachesTheKernels() throws {
+    let (graph, shapes, params) = try emitterCase(emitterSpecs[0].yaml, seed: 0)
+    let narrow = SwiftEmitter.emit(graph: graph, shapes: shapes, parameters: params, options: .init(vectorWidth: 8))
+    let wide = SwiftEmitter.emit(graph: graph, shapes: shapes, parameters: params, options: .init(vectorWidth: 16))
+    #expect(!narrow.source.contains("SIMD16"))
+    #expect(wide.source.contains("Self.load16(") && wide.source.contains("SIMD16<Float>()"))
+  }
+
+  /// Width 16 compiles for AVX-512 only when the CPU lists every AVX-512 subset used;
+  /// width 8 keeps the AVX2 flags it always had.
+  @Test(arguments: [
+    (["avx2", "fma", "avx512f", "avx512vl", "avx512bw", "avx512dq"], 16, SwiftToolchain.ISA.avx512, 16),
+    (["avx2", "fma", "avx512f", "avx512vl", "avx512bw", "avx512dq"], 8, .avx2, 16),
+    (["avx2", "fma", "avx512f"], 16, .avx2, 8),
+    (["avx2", "fma"], 16, .avx2, 8),
+    (["avx2"], 8, .baseline, 8),
+    ([], 16, .baseline, 8),
+  ])
+  func instructionSets(_ features: [String], _ width: Int, _ isa: SwiftToolchain.ISA, _ preferred: Int) {
+    #expect(SwiftToolchain.isa(vectorWidth: width, features: Set(features)) == isa)
+    #expect(SwiftToolchain.preferredVectorWidth(features: Set(features)) == preferred)
   }
 
   /// Names from a spec become identifiers of letters, digits and underscores only.

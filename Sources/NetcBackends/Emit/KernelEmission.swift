@@ -33,6 +33,30 @@ struct LoopNest {
 }
 
 extension Emission {
+  /// Vector runs over `count` contiguous elements: `lanes`-wide vectors, then (at width 16)
+  /// one 8-wide vector when 8 or more elements remain; the last `count % 8` elements, from
+  /// `scalarFrom`, are left to a scalar loop.
+  func vectorRuns(_ count: Int) -> (runs: [(width: Int, from: Int, to: Int)], scalarFrom: Int) {
+    var runs: [(width: Int, from: Int, to: Int)] = []
+    let full = count / lanes * lanes
+    if full > 0 { runs.append((lanes, 0, full)) }
+    if count - full >= 8 { runs.append((8, full, full + 8)) }
+    return (runs, count / 8 * 8)
+  }
+
+  /// Writes `body(width)` in a loop of `variable` over each vector run of `count` elements,
+  /// then `scalar` in a loop over the tail.
+  func vectorLoops(
+    _ count: Int, _ variable: String, _ w: inout SourceWriter, body: (Int, inout SourceWriter) -> Void,
+    scalar: (inout SourceWriter) -> Void
+  ) {
+    let (runs, scalarFrom) = vectorRuns(count)
+    for run in runs {
+      w.block("for \(variable) in stride(from: \(run.from), to: \(run.to), by: \(run.width))") { w in body(run.width, &w) }
+    }
+    if scalarFrom < count { w.block("for \(variable) in \(scalarFrom)..<\(count)") { w in scalar(&w) } }
+  }
+
   /// Writes the kernel of `step` as a static function; returns the extra call arguments
   /// (pointers into the weights) after the input and output pointers.
   mutating func emitKernel(_ step: EmitPlan.Step, name: String, macs: inout Int) -> [String] {
@@ -192,61 +216,58 @@ extension Emission {
       var packed = [Float](repeating: 0, count: taps * cout)
       for c in 0..<cout { for t in 0..<taps { packed[t * cout + c] = weight[c * taps + t] * scale[c] } }
       let wOff = store(packed), bOff = store(bias)
-      let c8 = cout / 8 * 8
       rows.write(&w) { w in
         w.line("let xr = xp + \(indexExpr(rows.terms([g.stride[0] * pd[1] * pd[2] * cin, g.stride[1] * pd[2] * cin])))")
         w.line("let yr = y + \(indexExpr(rows.terms([g.output[1] * ow * cout, ow * cout])))")
-        if c8 > 0 {
-          w.block("for c in stride(from: 0, to: \(c8), by: 8)") { w in
-            let keep = taps <= 16
-            if keep { for t in 0..<taps { w.line("let k\(t) = Self.load8(w + \(indexExpr([("c", 1)], t * cout)))") } }
-            w.line("let bv = \(hasBias ? "Self.load8(b + c)" : "SIMD8<Float>()")")
-            let pb = 4
-            func tile(_ n: Int, _ ox: String, _ w: inout SourceWriter) {
-              w.block("do") { w in
-                w.line("let xo = xr + \(ox == "0" ? "c" : "\(ox) * \(sw) + c")")
-                for q in 0..<n { w.line("var a\(q) = bv") }
-                for t in 0..<taps {
-                  let k = keep ? "k\(t)" : "Self.load8(w + \(indexExpr([("c", 1)], t * cout)))"
-                  for q in 0..<n { w.line("a\(q) = a\(q).addingProduct(Self.load8(xo + \(tapOff[t] + q * sw)), \(k))") }
-                }
-                for q in 0..<n {
-                  let act = vectorActivation(step.activation, "r\(q)")
-                  w.line("\(act.isEmpty ? "let" : "var") r\(q) = a\(q)")
-                  for l in act { w.line(l) }
-                  w.line("Self.store8(yr + \(ox == "0" ? "" : "\(ox) * \(cout) + ")\(q * cout) + c, r\(q))")
-                }
+        vectorLoops(cout, "c", &w) { k, w in
+          let keep = taps <= 16
+          if keep { for t in 0..<taps { w.line("let k\(t) = Self.load\(k)(w + \(indexExpr([("c", 1)], t * cout)))") } }
+          w.line("let bv = \(hasBias ? "Self.load\(k)(b + c)" : "SIMD\(k)<Float>()")")
+          let pb = 4
+          func tile(_ n: Int, _ ox: String, _ w: inout SourceWriter) {
+            w.block("do") { w in
+              w.line("let xo = xr + \(ox == "0" ? "c" : "\(ox) * \(sw) + c")")
+              for q in 0..<n { w.line("var a\(q) = bv") }
+              for t in 0..<taps {
+                let kt = keep ? "k\(t)" : "Self.load\(k)(w + \(indexExpr([("c", 1)], t * cout)))"
+                for q in 0..<n { w.line("a\(q) = a\(q).addingProduct(Self.load\(k)(xo + \(tapOff[t] + q * sw)), \(kt))") }
+              }
+              for q in 0..<n {
+                let act = vectorActivation(step.activation, "r\(q)")
+                w.line("\(act.isEmpty ? "let" : "var") r\(q) = a\(q)")
+                for l in act { w.line(l) }
+                w.line("Self.store\(k)(yr + \(ox == "0" ? "" : "\(ox) * \(cout) + ")\(q * cout) + c, r\(q))")
               }
             }
-            if ow / pb > 0 {
-              w.block("for t in 0..<\(ow / pb)") { w in tile(pb, "t * \(pb)", &w) }
-            }
-            if ow % pb > 0 { tile(ow % pb, "\(ow / pb * pb)", &w) }
           }
-        }
-        if c8 < cout {
-          w.block("for c in \(c8)..<\(cout)") { w in
-            w.block("for ox in 0..<\(ow)") { w in
-              w.line("let xo = xr + ox * \(sw) + c")
-              w.line("var v: Float = \(hasBias ? "b[c]" : "0")")
-              for t in 0..<taps { w.line("v += xo[\(tapOff[t])] * w[\(indexExpr([("c", 1)], t * cout))]") }
-              w.line("yr[ox * \(cout) + c] = \(step.activation.map { scalarActivation($0.op, $0, "v") } ?? "v")")
-            }
+          if ow / pb > 0 {
+            w.block("for t in 0..<\(ow / pb)") { w in tile(pb, "t * \(pb)", &w) }
+          }
+          if ow % pb > 0 { tile(ow % pb, "\(ow / pb * pb)", &w) }
+        } scalar: { w in
+          w.block("for ox in 0..<\(ow)") { w in
+            w.line("let xo = xr + ox * \(sw) + c")
+            w.line("var v: Float = \(hasBias ? "b[c]" : "0")")
+            for t in 0..<taps { w.line("v += xo[\(tapOff[t])] * w[\(indexExpr([("c", 1)], t * cout))]") }
+            w.line("yr[ox * \(cout) + c] = \(step.activation.map { scalarActivation($0.op, $0, "v") } ?? "v")")
           }
         }
       }
       return (wOff, bOff)
     }
 
-    // Register-blocked direct conv: per group, blocks of 16 output channels (2 SIMD8) by
-    // 6 pixels (12 accumulators), or 8 channels by 12 pixels; weights [g][block][tap][ci][lane].
-    let gop = (go + 7) / 8 * 8
+    // Register-blocked direct conv: per group, blocks of two vectors of output channels
+    // (16 at width 8, 32 at width 16) by a tile of pixels, or one vector by a longer tile
+    // (`ConvTile`); weights [g][block][tap][ci][lane].
+    let blocking = ConvTile(lanes: lanes)
+    let L = lanes, B = blocking.vectors * lanes
+    let gop = (go + L - 1) / L * L
     var packed = [Float](repeating: 0, count: g.groups * gop * taps * gi)
     var packedBias = [Float](repeating: 0, count: g.groups * gop)
     for grp in 0..<g.groups {
       for co in 0..<go {
-        let cb = co / 16, lane = co % 16, bw = min(16, gop - cb * 16)
-        let base = (grp * gop + cb * 16) * taps * gi
+        let cb = co / B, lane = co % B, bw = min(B, gop - cb * B)
+        let base = (grp * gop + cb * B) * taps * gi
         for ci in 0..<gi {
           for t in 0..<taps {
             packed[base + (t * gi + ci) * bw + lane] = weight[((grp * go + co) * gi + ci) * taps + t] * scale[grp * go + co]
@@ -257,10 +278,10 @@ extension Emission {
     }
     let wOff = store(packed), bOff = store(packedBias)
     let unroll = taps <= 9
-    // When a row's width is not a multiple of the 6-pixel tile, the output rows of one depth
+    // When a row's width is not a multiple of the pixel tile, the output rows of one depth
     // slice are tiled as one flat run of oh * ow pixels, each pixel with its own input pointer
-    // (row-aware addressing): a 7x7 map is 8 full tiles + 1 pixel instead of 7 x (6 + 1).
-    let flat = g.output[1] > 1 && ow % 6 != 0
+    // (row-aware addressing): a 7x7 map is 8 full 6-pixel tiles + 1 pixel instead of 7 x (6 + 1).
+    let flat = g.output[1] > 1 && ow % blocking.pixels != 0
     let rowStride = g.stride[1] * pd[2] * cin
     let pixelCount = flat ? g.output[1] * ow : ow
     let slices = flat ? LoopNest(vars: [("od", g.output[0])]) : rows
@@ -274,24 +295,24 @@ extension Emission {
       }
       let groups = LoopNest(vars: [("g", g.groups)])
       groups.write(&w) { w in
-        // Blocks whose 16 lanes are all real channels run in a loop over `cb`; the last
-        // block (8 or 16 lanes, some of them padding) is written out on its own.
-        let fullBlocks = go / 16
+        // Blocks whose lanes are all real channels run in a loop over `cb`; the last block
+        // (one or two vectors, some lanes padding) is written out on its own.
+        let fullBlocks = go / B
         var kinds: [(cb: String, start: Int, bw: Int, valid: Int)] = []
-        if fullBlocks > 0 { kinds.append(("cb", 0, 16, 16)) }
-        if go % 16 > 0 { kinds.append(("\(fullBlocks)", fullBlocks * 16, gop - fullBlocks * 16, go % 16)) }
+        if fullBlocks > 0 { kinds.append(("cb", 0, B, B)) }
+        if go % B > 0 { kinds.append(("\(fullBlocks)", fullBlocks * B, gop - fullBlocks * B, go % B)) }
         for kind in kinds {
-          let bw = kind.bw, nv = bw / 8
-          let pb = nv == 2 ? 6 : 12
+          let bw = kind.bw, nv = bw / L
+          let pb = blocking.pixels(run: pixelCount, vectors: nv)
           let cbTerms: [(String, Int)] = kind.cb == "cb" ? [("cb", 1)] : []
           func tile(_ n: Int, _ ox: String, _ w: inout SourceWriter) {
             w.block("do") { w in
               if !flat { w.line("let xo = xr + \(indexExpr(groups.terms([gi]) + (ox == "0" ? [] : [(ox, sw)])))") }
               w.line(
-                "let wb = w + \(indexExpr(groups.terms([gop * taps * gi]) + cbTerms.map { ($0.0, 16 * taps * gi) }, kind.start * taps * gi))"
+                "let wb = w + \(indexExpr(groups.terms([gop * taps * gi]) + cbTerms.map { ($0.0, B * taps * gi) }, kind.start * taps * gi))"
               )
               w.line(
-                "let yo = yr + \(indexExpr(groups.terms([go]) + (ox == "0" ? [] : [(ox, cout)]) + cbTerms.map { ($0.0, 16) }, kind.start))")
+                "let yo = yr + \(indexExpr(groups.terms([go]) + (ox == "0" ? [] : [(ox, cout)]) + cbTerms.map { ($0.0, B) }, kind.start))")
               if flat {
                 // Each pixel of the tile gets its own input pointer (the tile may span rows).
                 let groupTerm = groups.terms([gi])
@@ -305,13 +326,13 @@ extension Emission {
                   }
                 }
               }
-              for q in 0..<n { for v in 0..<nv { w.line("var a\(q)_\(v) = SIMD8<Float>()") } }
+              for q in 0..<n { for v in 0..<nv { w.line("var a\(q)_\(v) = SIMD\(L)<Float>()") } }
               // `x(q)` is the element read for pixel q at input channel `ci` of the current tap.
               func tapBody(_ x: (Int) -> String, _ wt: String, _ w: inout SourceWriter) {
                 w.block("for ci in 0..<\(gi)") { w in
-                  for v in 0..<nv { w.line("let w\(v) = Self.load8(\(wt) + ci * \(bw)\(v == 0 ? "" : " + \(v * 8)"))") }
+                  for v in 0..<nv { w.line("let w\(v) = Self.load\(L)(\(wt) + ci * \(bw)\(v == 0 ? "" : " + \(v * L)"))") }
                   for q in 0..<n {
-                    w.line("let x\(q) = SIMD8<Float>(repeating: \(x(q)))")
+                    w.line("let x\(q) = SIMD\(L)<Float>(repeating: \(x(q)))")
                     for v in 0..<nv { w.line("a\(q)_\(v) = a\(q)_\(v).addingProduct(x\(q), w\(v))") }
                   }
                 }
@@ -340,21 +361,21 @@ extension Emission {
               }
               for v in 0..<nv {
                 if hasBias {
-                  w.line("let b\(v) = Self.load8(b + \(indexExpr(groups.terms([gop]) + cbTerms.map { ($0.0, 16) }, kind.start + v * 8)))")
+                  w.line("let b\(v) = Self.load\(L)(b + \(indexExpr(groups.terms([gop]) + cbTerms.map { ($0.0, B) }, kind.start + v * L)))")
                 }
               }
               let act = vectorActivation(step.activation)
               for q in 0..<n {
                 for v in 0..<nv {
-                  let lanes = min(8, kind.valid - v * 8)
-                  if lanes <= 0 { continue }
+                  let valid = min(L, kind.valid - v * L)
+                  if valid <= 0 { continue }
                   w.line("\(act.isEmpty ? "let" : "var") r\(q)_\(v) = a\(q)_\(v)\(hasBias ? " + b\(v)" : "")")
                   for l in vectorActivation(step.activation, "r\(q)_\(v)") { w.line(l) }
-                  let at = q * cout + v * 8
-                  if lanes == 8 {
-                    w.line("Self.store8(yo + \(at), r\(q)_\(v))")
+                  let at = q * cout + v * L
+                  if valid == L {
+                    w.line("Self.store\(L)(yo + \(at), r\(q)_\(v))")
                   } else {
-                    w.line("for l in 0..<\(lanes) { yo[\(at) + l] = r\(q)_\(v)[l] }")
+                    w.line("for l in 0..<\(valid) { yo[\(at) + l] = r\(q)_\(v)[l] }")
                   }
                 }
               }
@@ -380,54 +401,55 @@ extension Emission {
     return (wOff, bOff)
   }
 
-  /// FC as a blocked GEMV: 32 outputs (4 SIMD8 accumulators) per pass over the input;
-  /// weights [block][in][32].
+  /// FC as a blocked GEMV: 4 vectors of outputs (32 at width 8, 64 at width 16) per pass
+  /// over the input; weights [block][in][lane].
   mutating func fullyConnected(_ step: EmitPlan.Step, _ w: inout SourceWriter) -> (Int, Int) {
     let r = shapes.nodes[step.node.id]
     let n = r.inChannels, m = r.outChannels
     let p = parameters[step.node.id]!
     let weight = p.weight!.data
-    let mp = (m + 7) / 8 * 8
+    let L = lanes, B = 4 * lanes
+    let mp = (m + L - 1) / L * L
     var packed = [Float](repeating: 0, count: mp * n)
     for o in 0..<m {
-      let blk = o / 32, lane = o % 32, bw = min(32, mp - blk * 32)
-      for i in 0..<n { packed[blk * 32 * n + i * bw + lane] = weight[o * n + i] }
+      let blk = o / B, lane = o % B, bw = min(B, mp - blk * B)
+      for i in 0..<n { packed[blk * B * n + i * bw + lane] = weight[o * n + i] }
     }
     var bias = [Float](repeating: 0, count: mp)
     if let b = p.bias?.data { for o in 0..<m { bias[o] = b[o] } }
     let wOff = store(packed), bOff = store(bias)
     let act = vectorActivation(step.activation)
     func block(_ blk: String, _ bw: Int, _ valid: Int, _ w: inout SourceWriter) {
-      let nv = bw / 8
+      let nv = bw / L
       w.block("do") { w in
-        w.line("let wb = w + \(blk == "0" ? "0" : "\(blk) * \(32 * n)")")
-        w.line("let base = \(blk == "0" ? "0" : "\(blk) * 32")")
-        for v in 0..<nv { w.line("var a\(v) = Self.load8(b + base + \(v * 8))") }
+        w.line("let wb = w + \(blk == "0" ? "0" : "\(blk) * \(B * n)")")
+        w.line("let base = \(blk == "0" ? "0" : "\(blk) * \(B)")")
+        for v in 0..<nv { w.line("var a\(v) = Self.load\(L)(b + base + \(v * L))") }
         w.block("for i in 0..<\(n)") { w in
-          w.line("let xv = SIMD8<Float>(repeating: x[i])")
-          for v in 0..<nv { w.line("a\(v) = a\(v).addingProduct(xv, Self.load8(wb + i * \(bw) + \(v * 8)))") }
+          w.line("let xv = SIMD\(L)<Float>(repeating: x[i])")
+          for v in 0..<nv { w.line("a\(v) = a\(v).addingProduct(xv, Self.load\(L)(wb + i * \(bw) + \(v * L)))") }
         }
         for v in 0..<nv {
-          let lanes = min(8, valid - v * 8)
-          if lanes <= 0 { continue }
+          let live = min(L, valid - v * L)
+          if live <= 0 { continue }
           w.line("\(act.isEmpty ? "let" : "var") r\(v) = a\(v)")
           for l in vectorActivation(step.activation, "r\(v)") { w.line(l) }
-          if lanes == 8 {
-            w.line("Self.store8(y + base + \(v * 8), r\(v))")
+          if live == L {
+            w.line("Self.store\(L)(y + base + \(v * L), r\(v))")
           } else {
-            w.line("for l in 0..<\(lanes) { y[base + \(v * 8) + l] = r\(v)[l] }")
+            w.line("for l in 0..<\(live) { y[base + \(v * L) + l] = r\(v)[l] }")
           }
         }
       }
     }
-    if m / 32 > 0 {
-      w.block("for k in 0..<\(m / 32)") { w in block("k", 32, 32, &w) }
+    if m / B > 0 {
+      w.block("for k in 0..<\(m / B)") { w in block("k", B, B, &w) }
     }
-    if m % 32 > 0 { block("\(m / 32)", mp - m / 32 * 32, m % 32, &w) }
+    if m % B > 0 { block("\(m / B)", mp - m / B * B, m % B, &w) }
     return (wOff, bOff)
   }
 
-  /// Max and average pools: a padded copy (-inf or 0), taps unrolled, channels in SIMD8.
+  /// Max and average pools: a padded copy (-inf or 0), taps unrolled, channels in vectors.
   /// Average pools divide by the taps inside the padded input, as PyTorch's default.
   func pool(_ step: EmitPlan.Step, _ g: ConvGeometry, _ w: inout SourceWriter) {
     let isMax = step.node.op == .maxpool
@@ -452,7 +474,6 @@ extension Emission {
         )
       }
     }
-    let c8 = c / 8 * 8
     out.write(&w) { w in
       w.line("let xo = xp + \(indexExpr(out.terms([g.stride[0] * pd[1] * pd[2] * c, g.stride[1] * pd[2] * c, g.stride[2] * c])))")
       w.line("let yo = y + \(indexExpr(out.terms([g.output[1] * g.output[2] * c, g.output[2] * c, c])))")
@@ -462,52 +483,42 @@ extension Emission {
         w.line("let n = Float(\(count))")
       }
       let mut = tapOff.count > 1 ? "var" : "let"
-      if c8 > 0 {
-        w.block("for c in stride(from: 0, to: \(c8), by: 8)") { w in
-          w.line("\(mut) m = Self.load8(xo + \(indexExpr([("c", 1)], tapOff[0])))")
-          for t in tapOff.dropFirst() {
-            w.line(isMax ? "let v\(t) = Self.load8(xo + \(indexExpr([("c", 1)], t)))" : "m += Self.load8(xo + \(indexExpr([("c", 1)], t)))")
-            if isMax { w.line("m = m.replacing(with: v\(t), where: v\(t) .> m)") }
-          }
-          w.line(isMax ? "Self.store8(yo + c, m)" : "Self.store8(yo + c, m / SIMD8<Float>(repeating: n))")
+      vectorLoops(c, "c", &w) { k, w in
+        w.line("\(mut) m = Self.load\(k)(xo + \(indexExpr([("c", 1)], tapOff[0])))")
+        for t in tapOff.dropFirst() {
+          w.line(
+            isMax ? "let v\(t) = Self.load\(k)(xo + \(indexExpr([("c", 1)], t)))" : "m += Self.load\(k)(xo + \(indexExpr([("c", 1)], t)))")
+          if isMax { w.line("m = m.replacing(with: v\(t), where: v\(t) .> m)") }
         }
-      }
-      if c8 < c {
-        w.block("for c in \(c8)..<\(c)") { w in
-          w.line("\(mut) m = xo[\(indexExpr([("c", 1)], tapOff[0]))]")
-          for t in tapOff.dropFirst() {
-            w.line(isMax ? "m = max(m, xo[\(indexExpr([("c", 1)], t))])" : "m += xo[\(indexExpr([("c", 1)], t))]")
-          }
-          w.line(isMax ? "yo[c] = m" : "yo[c] = m / n")
+        w.line(isMax ? "Self.store\(k)(yo + c, m)" : "Self.store\(k)(yo + c, m / SIMD\(k)<Float>(repeating: n))")
+      } scalar: { w in
+        w.line("\(mut) m = xo[\(indexExpr([("c", 1)], tapOff[0]))]")
+        for t in tapOff.dropFirst() {
+          w.line(isMax ? "m = max(m, xo[\(indexExpr([("c", 1)], t))])" : "m += xo[\(indexExpr([("c", 1)], t))]")
         }
+        w.line(isMax ? "yo[c] = m" : "yo[c] = m / n")
       }
     }
   }
 
-  /// GAP and GMP: channels in SIMD8 over every position.
+  /// GAP and GMP: channels in vectors over every position.
   func globalPool(_ step: EmitPlan.Step, _ w: inout SourceWriter) {
     let isMax = step.node.op == .gmp
     let c = shapes[step.node.id].last!
     let positions = shapes[step.node.inputs[0]].reduce(1, *) / c
-    let c8 = c / 8 * 8
-    if c8 > 0 {
-      w.block("for c in stride(from: 0, to: \(c8), by: 8)") { w in
-        w.line("var m = SIMD8<Float>(repeating: \(isMax ? "-Float.infinity" : "0"))")
-        w.block("for q in 0..<\(positions)") { w in
-          w.line("let v = Self.load8(x + q * \(c) + c)")
-          w.line(isMax ? "m = m.replacing(with: v, where: v .> m)" : "m += v")
-        }
-        w.line(isMax ? "Self.store8(y + c, m)" : "Self.store8(y + c, m / SIMD8<Float>(repeating: \(positions)))")
+    vectorLoops(c, "c", &w) { k, w in
+      w.line("var m = SIMD\(k)<Float>(repeating: \(isMax ? "-Float.infinity" : "0"))")
+      w.block("for q in 0..<\(positions)") { w in
+        w.line("let v = Self.load\(k)(x + q * \(c) + c)")
+        w.line(isMax ? "m = m.replacing(with: v, where: v .> m)" : "m += v")
       }
-    }
-    if c8 < c {
-      w.block("for c in \(c8)..<\(c)") { w in
-        w.line("var m: Float = \(isMax ? "-Float.infinity" : "0")")
-        w.block("for q in 0..<\(positions)") { w in
-          w.line(isMax ? "m = max(m, x[q * \(c) + c])" : "m += x[q * \(c) + c]")
-        }
-        w.line(isMax ? "y[c] = m" : "y[c] = m / \(positions)")
+      w.line(isMax ? "Self.store\(k)(y + c, m)" : "Self.store\(k)(y + c, m / SIMD\(k)<Float>(repeating: \(positions)))")
+    } scalar: { w in
+      w.line("var m: Float = \(isMax ? "-Float.infinity" : "0")")
+      w.block("for q in 0..<\(positions)") { w in
+        w.line(isMax ? "m = max(m, x[q * \(c) + c])" : "m += x[q * \(c) + c]")
       }
+      w.line(isMax ? "y[c] = m" : "y[c] = m / \(positions)")
     }
   }
 
@@ -516,16 +527,12 @@ extension Emission {
     let (scale, shift) = bnAffine(step.node)
     let sOff = store(scale), tOff = store(shift)
     let c = scale.count, positions = shapes[step.node.id].reduce(1, *) / c
-    let c8 = c / 8 * 8
     w.block("for q in 0..<\(positions)") { w in
       w.line("let xo = x + q * \(c), yo = y + q * \(c)")
-      if c8 > 0 {
-        w.block("for c in stride(from: 0, to: \(c8), by: 8)") { w in
-          w.line("Self.store8(yo + c, Self.load8(xo + c) * Self.load8(scale + c) + Self.load8(shift + c))")
-        }
-      }
-      if c8 < c {
-        w.block("for c in \(c8)..<\(c)") { w in w.line("yo[c] = xo[c] * scale[c] + shift[c]") }
+      vectorLoops(c, "c", &w) { k, w in
+        w.line("Self.store\(k)(yo + c, Self.load\(k)(xo + c) * Self.load\(k)(scale + c) + Self.load\(k)(shift + c))")
+      } scalar: { w in
+        w.line("yo[c] = xo[c] * scale[c] + shift[c]")
       }
     }
     return (sOff, tOff)
@@ -533,15 +540,12 @@ extension Emission {
 
   /// Element-wise sum of the inputs, in input order.
   func add(_ step: EmitPlan.Step, _ w: inout SourceWriter) {
-    let n = shapes[step.node.id].reduce(1, *), n8 = n / 8 * 8
+    let n = shapes[step.node.id].reduce(1, *)
     let k = step.inputs.count
-    if n8 > 0 {
-      w.block("for i in stride(from: 0, to: \(n8), by: 8)") { w in
-        w.line("Self.store8(y + i, \((0..<k).map { "Self.load8(x\($0) + i)" }.joined(separator: " + ")))")
-      }
-    }
-    if n8 < n {
-      w.block("for i in \(n8)..<\(n)") { w in w.line("y[i] = \((0..<k).map { "x\($0)[i]" }.joined(separator: " + "))") }
+    vectorLoops(n, "i", &w) { v, w in
+      w.line("Self.store\(v)(y + i, \((0..<k).map { "Self.load\(v)(x\($0) + i)" }.joined(separator: " + ")))")
+    } scalar: { w in
+      w.line("y[i] = \((0..<k).map { "x\($0)[i]" }.joined(separator: " + "))")
     }
   }
 
@@ -578,22 +582,18 @@ extension Emission {
     }
   }
 
-  /// ReLU, ReLU6 and LeakyReLU in SIMD8; sigmoid, tanh and GELU through the Double helpers.
+  /// ReLU, ReLU6 and LeakyReLU in vectors; sigmoid, tanh and GELU through the Double helpers.
   mutating func elementwise(_ step: EmitPlan.Step, _ w: inout SourceWriter) {
     let node = step.node
     let n = shapes[node.id].reduce(1, *)
     switch node.op {
     case .relu, .relu6, .leakyrelu:
-      let n8 = n / 8 * 8
-      if n8 > 0 {
-        w.block("for i in stride(from: 0, to: \(n8), by: 8)") { w in
-          w.line("var r = Self.load8(x + i)")
-          for l in vectorActivation(node) { w.line(l) }
-          w.line("Self.store8(y + i, r)")
-        }
-      }
-      if n8 < n {
-        w.block("for i in \(n8)..<\(n)") { w in w.line("y[i] = \(scalarActivation(node.op, node, "x[i]"))") }
+      vectorLoops(n, "i", &w) { k, w in
+        w.line("var r = Self.load\(k)(x + i)")
+        for l in vectorActivation(node) { w.line(l) }
+        w.line("Self.store\(k)(y + i, r)")
+      } scalar: { w in
+        w.line("y[i] = \(scalarActivation(node.op, node, "x[i]"))")
       }
     case .sigmoid, .tanh, .gelu:
       uses.insert(node.op == .gelu ? "erf" : node.op == .tanh ? "tanh" : "exp")

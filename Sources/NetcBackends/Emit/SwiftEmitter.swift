@@ -50,18 +50,27 @@ public enum SwiftEmitter {
     public var embedWeights = false
     /// The type name (sanitized); nil = from the spec's name.
     public var typeName: String?
+    /// Lanes of the kernels' vectors: 8 (`SIMD8<Float>`, one AVX2 ymm register) or 16
+    /// (`SIMD16<Float>`, one AVX-512 zmm register). Any width runs on any x86; a width the
+    /// compile flags do not support is split into narrower instructions.
+    public var vectorWidth: Int
+
+    /// The vector widths the kernels can be written for.
+    public static let vectorWidths = [8, 16]
 
     /// Default options.
-    public init(embedWeights: Bool = false, typeName: String? = nil) {
+    public init(embedWeights: Bool = false, typeName: String? = nil, vectorWidth: Int = 8) {
       self.embedWeights = embedWeights
       self.typeName = typeName
+      self.vectorWidth = vectorWidth
     }
   }
 
   /// Emits `graph` with `parameters` (PyTorch layouts; repacked here).
   public static func emit(graph: Graph, shapes: Shapes, parameters: [LayerParameters<Float>?], options: Options = .init()) -> EmittedNetwork
   {
-    var e = Emission(graph: graph, shapes: shapes, parameters: parameters)
+    precondition(Options.vectorWidths.contains(options.vectorWidth), "vector width \(options.vectorWidth) is not 8 or 16")
+    var e = Emission(graph: graph, shapes: shapes, parameters: parameters, lanes: options.vectorWidth)
     e.typeName = IdentifierSanitizer.typeName(options.typeName ?? graph.name)
     return e.run(embed: options.embedWeights)
   }
@@ -73,6 +82,8 @@ struct Emission {
   let shapes: Shapes
   let parameters: [LayerParameters<Float>?]
   let plan: EmitPlan
+  /// The vector width (8 or 16): see `SwiftEmitter.Options.vectorWidth`.
+  let lanes: Int
   var typeName = "Net"
   var blob: [Float] = []
   var kernels = SourceWriter()
@@ -80,7 +91,8 @@ struct Emission {
   var steps: [EmittedNetwork.Step] = []
   var uses = Set<String>()  // helpers the kernels call
 
-  init(graph: Graph, shapes: Shapes, parameters: [LayerParameters<Float>?]) {
+  init(graph: Graph, shapes: Shapes, parameters: [LayerParameters<Float>?], lanes: Int) {
+    self.lanes = lanes
     self.graph = graph
     self.shapes = shapes
     self.parameters = parameters
@@ -132,6 +144,9 @@ struct Emission {
     w.line(
       "// Layout: channels last (HxWxC), Float32. Steps: \(plan.steps.count); arena: \(plan.arenaSize) floats (\(plan.unsharedSize) without sharing)."
     )
+    if lanes == 16 {
+      w.line("// Vectors: SIMD16<Float>, one zmm register with AVX-512 (swiftc -Xcc -mavx512f -Xcc -mfma ...).")
+    }
     if !embed { w.line("import Foundation") }
     w.line()
     w.line("/// A network compiled by netc: `forward` maps an input of `inputShape` to `outputShape`.")
@@ -267,6 +282,14 @@ struct Emission {
       w.line(
         "@inline(__always) static func store8(_ p: UnsafeMutablePointer<Float>, _ v: SIMD8<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self) }"
       )
+      if lanes == 16 {
+        w.line(
+          "@inline(__always) static func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }"
+        )
+        w.line(
+          "@inline(__always) static func store16(_ p: UnsafeMutablePointer<Float>, _ v: SIMD16<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self) }"
+        )
+      }
       if !uses.intersection(["exp", "tanh", "erf"]).isEmpty { mathHelpers(&w) }
       w.line()
       for l in kernels.text.split(separator: "\n", omittingEmptySubsequences: false).dropLast() {

@@ -26,14 +26,53 @@ public enum SwiftToolchain {
     return nil
   }
 
-  /// Flags that let `SIMD8<Float>.addingProduct` become one FMA instruction: AVX2 and FMA
-  /// when this CPU has both (per /proc/cpuinfo), else none (then each lane calls `fmaf`).
-  public static func targetFlags() -> [String] {
+  /// The vector instruction sets `bench` compiles for, best first.
+  public enum ISA: String, Sendable {
+    /// AVX-512 (F, VL, BW, DQ) with AVX2 and FMA: 32 zmm registers of 16 floats.
+    case avx512
+    /// AVX2 and FMA: 16 ymm registers of 8 floats.
+    case avx2
+    /// Neither: baseline x86-64 (SSE2), each lane of `addingProduct` a call to `fmaf`.
+    case baseline
+  }
+
+  /// The feature flags of /proc/cpuinfo's first `flags` line (empty if unreadable).
+  public static func cpuFeatures() -> Set<String> {
     guard let info = readStream("/proc/cpuinfo") else { return [] }
     let text = String(decoding: info, as: UTF8.self)
     guard let flags = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return [] }
-    let set = Set(flags.split(separator: " ").map(String.init))
-    return set.contains("avx2") && set.contains("fma") ? ["-Xcc", "-mavx2", "-Xcc", "-mfma"] : []
+    return Set(flags.split(separator: " ").map(String.init))
+  }
+
+  /// The best instruction set this CPU lists for a vector width: AVX-512 only for width 16
+  /// (AVX-512 flags let LLVM use zmm for SIMD16 but leave SIMD8 code on ymm, so width 8 keeps
+  /// the AVX2 flags it always had), else AVX2 when the CPU has AVX2 and FMA.
+  public static func isa(vectorWidth: Int, features: Set<String> = cpuFeatures()) -> ISA {
+    let avx2 = features.contains("avx2") && features.contains("fma")
+    let avx512 = avx2 && ["avx512f", "avx512vl", "avx512bw", "avx512dq"].allSatisfy(features.contains)
+    if vectorWidth >= 16 && avx512 { return .avx512 }
+    return avx2 ? .avx2 : .baseline
+  }
+
+  /// The widest vector width this CPU runs in one register: 16 with AVX-512, else 8.
+  public static func preferredVectorWidth(features: Set<String> = cpuFeatures()) -> Int {
+    isa(vectorWidth: 16, features: features) == .avx512 ? 16 : 8
+  }
+
+  /// swiftc flags that let `SIMDn<Float>.addingProduct` become one FMA instruction.
+  public static func flags(for isa: ISA) -> [String] {
+    switch isa {
+    case .avx512:
+      return ["-mavx512f", "-mavx512vl", "-mavx512bw", "-mavx512dq", "-mavx2", "-mfma"].flatMap { ["-Xcc", $0] }
+    case .avx2: return ["-Xcc", "-mavx2", "-Xcc", "-mfma"]
+    case .baseline: return []
+    }
+  }
+
+  /// The flags for kernels of `vectorWidth` lanes on this CPU (per /proc/cpuinfo): AVX-512
+  /// for width 16 when the CPU has it, else AVX2 and FMA when it has both, else none.
+  public static func targetFlags(vectorWidth: Int = 8) -> [String] {
+    flags(for: isa(vectorWidth: vectorWidth))
   }
 
   /// Runs `argv` (argv[0] a path), its standard output and error into files; returns the

@@ -1,0 +1,46 @@
+/// The register tile of the direct conv kernel: how many output pixels one block of
+/// `vectors` vectors of output channels computes at once, and how many a block of one vector
+/// (the channel tail) computes. Accumulators, the block's weight vectors and a broadcast
+/// input must fit in the vector registers (16 ymm with AVX2, 32 zmm with AVX-512) without
+/// spills.
+struct ConvTile {
+  /// Vectors of output channels per block.
+  var vectors = 2
+  /// Pixels per tile of a full block.
+  var pixels: Int
+  /// Pixels per tile of a one-vector block.
+  var singleVectorPixels: Int
+  /// Whether tiles are balanced over a run of pixels (see `pixels(run:vectors:)`).
+  var balanced: Bool
+
+  /// Width 8: 6 pixels x 2 SIMD8 = 12 accumulators of the 16 ymm registers. Width 16:
+  /// 8 pixels x 2 SIMD16 = 16 accumulators of the 32 zmm registers (16 pixels for a
+  /// one-vector block). Measured 2026-11-29 on the Emerald Rapids Xeon (one binary holding
+  /// every variant, run round-robin): tiles of 6, 8, 10, 12 and 14 pixels by 32 channels
+  /// were within 5% of each other on the 3x3 convs of ResNet-18 (56x56x64, 28x28x128,
+  /// 14x14x256, 7x7x512), 8 among the fastest on each; 14 pixels by 16 channels (one
+  /// vector) was 3-20% slower, 24 by 16 was 35% slower on 56x56x64.
+  init(lanes: Int) {
+    if lanes == 8 {
+      pixels = 6
+      singleVectorPixels = 12
+      balanced = false
+    } else {
+      pixels = 8
+      singleVectorPixels = 16
+      balanced = true
+    }
+  }
+
+  /// Pixels per tile over a run of `run` pixels for a block of `vectors` vectors. Balanced,
+  /// the run is cut into as many tiles as the longest tile needs, all as long as possible
+  /// and equal but the last: 49 pixels (a 7x7 map) in tiles of up to 12 are 5 tiles of 10
+  /// (the last 9) rather than 4 of 12 and a lone pixel, whose two FMAs per weight load make
+  /// it as slow as a full tile. Width 8 keeps its fixed tile (and its output of before).
+  func pixels(run: Int, vectors: Int) -> Int {
+    let most = vectors == self.vectors ? pixels : singleVectorPixels
+    guard balanced, run > most else { return most }
+    let tiles = (run + most - 1) / most
+    return (run + tiles - 1) / tiles
+  }
+}

@@ -19,20 +19,16 @@ let package = Package(
       pkgConfig: "yaml-0.1",
       providers: [.apt(["libyaml-dev"]), .brew(["libyaml"])]
     ),
-    .systemLibrary(
-      name: "COpenBLAS",
-      pkgConfig: "openblas",
-      providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]
-    ),
-    // AVX-512/AVX2 kernels of the interpreter, chosen at run time (see its header).
-    .target(name: "CNetcKernels"),
+    // AVX-512/AVX2 kernels of the interpreter, chosen at run time, and BLAS (OpenBLAS
+    // loaded on first use, Debian's libopenblas0; plain loops without it). See the headers.
+    .target(name: "CNetcKernels", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
     .target(name: "NetcDiagnostics"),
     .target(name: "NetcIR", dependencies: ["NetcDiagnostics"]),
     .target(name: "NetcFrontend", dependencies: ["CYAML", "NetcDiagnostics", "NetcIR"]),
     .target(name: "NetcPasses", dependencies: ["NetcDiagnostics", "NetcIR"]),
     .target(
       name: "NetcBackends",
-      dependencies: ["CNetcKernels", "COpenBLAS", "NetcDiagnostics", "NetcIR", "NetcFrontend", "NetcPasses"]
+      dependencies: ["CNetcKernels", "NetcDiagnostics", "NetcIR", "NetcFrontend", "NetcPasses"]
     ),
     .target(
       name: "NetcDriver",

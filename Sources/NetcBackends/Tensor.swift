@@ -1,4 +1,4 @@
-import COpenBLAS
+import CNetcKernels
 
 #if canImport(Glibc)
   import Glibc
@@ -21,7 +21,7 @@ public protocol TensorScalar: BinaryFloatingPoint & SIMDScalar & Codable & Senda
   static func erf(_ x: Self) -> Self
   /// Square root.
   static func sqrt(_ x: Self) -> Self
-  /// Row-major `C = alpha * op(A) * op(B) + beta * C` through BLAS.
+  /// Row-major `C = alpha * op(A) * op(B) + beta * C` through BLAS (`netc_blas.h`).
   static func gemm(
     transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Self,
     a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int, beta: Self,
@@ -42,14 +42,12 @@ extension Float: TensorScalar {
     a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float,
     c: UnsafeMutablePointer<Float>, ldc: Int
   ) {
-    cblas_sgemm(
-      CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-      Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    netc_sgemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
   }
   public static func gemv(
     m: Int, n: Int, a: UnsafePointer<Float>, lda: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>
   ) {
-    cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(m), Int32(n), 1, a, Int32(lda), x, 1, 1, y, 1)
+    netc_sgemv(m, n, a, lda, x, y)
   }
 }
 
@@ -65,14 +63,12 @@ extension Double: TensorScalar {
     a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int, beta: Double,
     c: UnsafeMutablePointer<Double>, ldc: Int
   ) {
-    cblas_dgemm(
-      CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-      Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    netc_dgemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
   }
   public static func gemv(
     m: Int, n: Int, a: UnsafePointer<Double>, lda: Int, x: UnsafePointer<Double>, y: UnsafeMutablePointer<Double>
   ) {
-    cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(m), Int32(n), 1, a, Int32(lda), x, 1, 1, y, 1)
+    netc_dgemv(m, n, a, lda, x, y)
   }
 }
 

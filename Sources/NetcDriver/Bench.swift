@@ -1,5 +1,4 @@
 import ArgumentParser
-import COpenBLAS
 import NetcBackends
 
 #if canImport(Glibc)
@@ -67,7 +66,6 @@ struct Bench: ParsableCommand {
   }
 
   func run() throws {
-    openblas_set_num_threads(1)
     let bound = try BoundSpec(path: spec, bindings: bindings, weights: weights, seed: seed)
     let graph = bound.spec.graph, shapes = bound.shapes
     let lanes: Int

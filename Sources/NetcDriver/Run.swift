@@ -1,5 +1,4 @@
 import ArgumentParser
-import COpenBLAS
 import NetcBackends
 import NetcDiagnostics
 import NetcFrontend
@@ -85,7 +84,6 @@ struct Run: ParsableCommand {
   }
 
   func run() throws {
-    openblas_set_num_threads(1)  // netc spreads GEMM tiles over threads itself
     switch precision {
     case .f32: try execute(Float.self)
     case .f64: try execute(Double.self)

@@ -7,5 +7,4 @@ import NetcDriver
 #endif
 
 let arguments = Array(CommandLine.arguments.dropFirst())
-Netc.relaunchForFasterBLASIfNeeded(arguments)
 exit(Netc.run(arguments))

@@ -1,4 +1,5 @@
 #include "netc_kernels.h"
+#include "window.h"
 
 #include <immintrin.h>
 
@@ -122,14 +123,12 @@ int netc_depthwise_row_at(
 #if defined(__x86_64__)
   const ptrdiff_t c = g->channels, kh = g->kernelH, kw = g->kernelW;
   // The window rows i0..<i1 that fall inside the input.
-  ptrdiff_t ih0 = oh * g->strideH - g->padH, i0 = 0, i1 = kh;
-  while (i0 < kh && ih0 + i0 * g->dilationH < 0) i0++;
-  while (i1 > i0 && ih0 + (i1 - 1) * g->dilationH >= g->height) i1--;
+  ptrdiff_t ih0 = oh * g->strideH - g->padH, i0, i1;
+  netc_clip(ih0, kh, g->dilationH, g->height, &i0, &i1);
   for (ptrdiff_t ow = 0; ow < g->outWidth; ow++) {
     // And the window columns j0..<j1.
-    ptrdiff_t iw0 = ow * g->strideW - g->padW, j0 = 0, j1 = kw;
-    while (j0 < kw && iw0 + j0 * g->dilationW < 0) j0++;
-    while (j1 > j0 && iw0 + (j1 - 1) * g->dilationW >= g->width) j1--;
+    ptrdiff_t iw0 = ow * g->strideW - g->padW, j0, j1;
+    netc_clip(iw0, kw, g->dilationW, g->width, &j0, &j1);
     ptrdiff_t o = (oh * g->outWidth + ow) * c;
     const float *x0 = x + ((ih0 + i0 * g->dilationH) * g->width + iw0 + j0 * g->dilationW) * c;
     const float *w0 = w + (i0 * kw + j0) * c;

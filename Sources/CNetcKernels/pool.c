@@ -1,4 +1,5 @@
 #include "netc_kernels.h"
+#include "window.h"
 
 #include <immintrin.h>
 #include <math.h>
@@ -68,13 +69,11 @@ int netc_maxpool_row_at(int level, const netc_depthwise_geometry *g, const float
   if (level <= 0) return 0;
 #if defined(__x86_64__)
   const ptrdiff_t c = g->channels, kh = g->kernelH, kw = g->kernelW;
-  ptrdiff_t ih0 = oh * g->strideH - g->padH, i0 = 0, i1 = kh;
-  while (i0 < kh && ih0 + i0 * g->dilationH < 0) i0++;
-  while (i1 > i0 && ih0 + (i1 - 1) * g->dilationH >= g->height) i1--;
+  ptrdiff_t ih0 = oh * g->strideH - g->padH, i0, i1;
+  netc_clip(ih0, kh, g->dilationH, g->height, &i0, &i1);
   for (ptrdiff_t ow = 0; ow < g->outWidth; ow++) {
-    ptrdiff_t iw0 = ow * g->strideW - g->padW, j0 = 0, j1 = kw;
-    while (j0 < kw && iw0 + j0 * g->dilationW < 0) j0++;
-    while (j1 > j0 && iw0 + (j1 - 1) * g->dilationW >= g->width) j1--;
+    ptrdiff_t iw0 = ow * g->strideW - g->padW, j0, j1;
+    netc_clip(iw0, kw, g->dilationW, g->width, &j0, &j1);
     const float *x0 = x;
     if (i1 > i0 && j1 > j0) x0 = x + ((ih0 + i0 * g->dilationH) * g->width + iw0 + j0 * g->dilationW) * c;
     float *yo = y + (oh * g->outWidth + ow) * c;

@@ -1,3 +1,4 @@
+import CNetcKernels
 import NetcPasses
 
 /// A window op's geometry with every spatial rank (1-D, 2-D, 3-D) written as 3-D: missing
@@ -37,6 +38,15 @@ struct ConvGeometry: Sendable {
   /// Output channels per group.
   var groupOut: Int { outChannels / groups }
   /// True when the op reads each input position once, in order: a 1x1, stride-1, unpadded window.
+  /// The last two axes as `CNetcKernels`' 2-D window (depthwise conv, max pool), for a
+  /// geometry whose leading axis is trivial.
+  var window2D: netc_depthwise_geometry {
+    netc_depthwise_geometry(
+      channels: inChannels, height: input[1], width: input[2], outWidth: output[2], kernelH: kernel[1],
+      kernelW: kernel[2], strideH: stride[1], strideW: stride[2], padH: padBegin[1], padW: padBegin[2],
+      dilationH: dilation[1], dilationW: dilation[2])
+  }
+
   var isPointwise: Bool {
     kernel == [1, 1, 1] && stride == [1, 1, 1] && padBegin == [0, 0, 0] && padEnd == [0, 0, 0]
   }

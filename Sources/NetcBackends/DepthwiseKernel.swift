@@ -18,15 +18,13 @@ extension Kernels {
     let ph = g.padBegin[1], pw = g.padBegin[2], dh = g.dilation[1], dw = g.dilation[2]
     if T.self == Float.self && netc_kernel_level() > 0 {
       // `CNetcKernels`' AVX-512/AVX2 version of the loops below (FMAs, so not bit-identical).
-      var geometry = netc_depthwise_geometry(
-        channels: c, height: H, width: W, outWidth: OW, kernelH: kh, kernelW: kw, strideH: sh, strideW: sw,
-        padH: ph, padW: pw, dilationH: dh, dilationW: dw)
+      var geometry = g.window2D
       func float(_ p: UnsafePointer<T>?) -> SharedPointer<Float>? {
         p.map { SharedPointer(base: UnsafeMutableRawPointer(mutating: $0).assumingMemoryBound(to: Float.self)) }
       }
       let xs = float(x)!, ws = float(w)!, ys = float(UnsafePointer(y))!
       let bias = float(pass.bias), residual = float(pass.residual)
-      let activation: Int32 = pass.activation == .relu ? 1 : pass.activation == .relu6 ? 2 : 0
+      let activation = pass.activation.kernelCode
       withUnsafePointer(to: &geometry) { gp in
         let gs = SharedPointer(base: UnsafeMutablePointer(mutating: gp))
         parallelFor(OH, threads: threads, cost: OH * OW * c * kh * kw) { oh in

@@ -464,10 +464,7 @@ enum Kernels {
       && g.padBegin[0] == 0 && netc_kernel_level() > 0
     {
       // `CNetcKernels`' AVX-512/AVX2 version (this loop is SSE: 4.6% of ResNet-50's time).
-      var geometry = netc_depthwise_geometry(
-        channels: c, height: g.input[1], width: g.input[2], outWidth: g.output[2], kernelH: g.kernel[1],
-        kernelW: g.kernel[2], strideH: g.stride[1], strideW: g.stride[2], padH: g.padBegin[1], padW: g.padBegin[2],
-        dilationH: g.dilation[1], dilationW: g.dilation[2])
+      var geometry = g.window2D
       let xs = SharedPointer(base: UnsafeMutableRawPointer(mutating: x).assumingMemoryBound(to: Float.self))
       let ys = SharedPointer(base: UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self))
       withUnsafePointer(to: &geometry) { gp in

@@ -1,6 +1,15 @@
 /// The activations a conv's output pass can apply in place of a separate ReLU/ReLU6 node.
 enum FusedActivation: Sendable {
   case none, relu, relu6
+
+  /// The `activation` argument of `CNetcKernels`' functions.
+  var kernelCode: Int32 {
+    switch self {
+    case .none: 0
+    case .relu: 1
+    case .relu6: 2
+    }
+  }
 }
 
 /// What a conv applies to each output tile while it is still in cache, in order: the bias,

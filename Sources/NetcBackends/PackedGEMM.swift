@@ -12,7 +12,7 @@ extension Kernels {
   ) {
     let P = g.outPositions, n = g.outChannels, k = g.taps * g.groupIn
     let direct = g.isPointwise
-    let activation: Int32 = pass.activation == .relu ? 1 : pass.activation == .relu6 ? 2 : 0
+    let activation = pass.activation.kernelCode
     func float(_ p: UnsafePointer<T>?) -> UnsafePointer<Float>? {
       p.map { UnsafeRawPointer($0).assumingMemoryBound(to: Float.self) }
     }

@@ -1,3 +1,4 @@
+import ArgumentParser
 import NetcDiagnostics
 import NetcIR
 import NetcPasses
@@ -42,6 +43,22 @@ enum MemoryCheck {
       return kilobytes.map { $0 * 1024 }
     }
     return nil
+  }
+
+  /// Stops the command (exit 1) with its diagnostics when the spec does not fit in memory
+  /// or its costs cannot be counted; what `run`, `emit` and `bench` call before binding weights.
+  static func require(
+    _ graph: Graph, _ shapes: Shapes, elementSize: Int, gradients: Bool, inputs: SpecInputs
+  ) throws {
+    let costs: Costs
+    do { costs = try countCosts(graph, shapes) } catch {
+      inputs.report(error.diagnostics)
+      throw ExitCode(1)
+    }
+    if let d = check(graph, costs, elementSize: elementSize, gradients: gradients, available: available()) {
+      inputs.report([d])
+      throw ExitCode(1)
+    }
   }
 
   /// An NS404 error at the layer that needs the most, when the spec needs more than

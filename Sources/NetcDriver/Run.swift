@@ -102,18 +102,7 @@ struct Run: ParsableCommand {
       throw ExitCode(1)
     }
     let graph = spec.graph, shapes = analysis.shapes
-    do {
-      let costs = try countCosts(graph, shapes)
-      if let d = MemoryCheck.check(
-        graph, costs, elementSize: MemoryLayout<T>.size, gradients: grad, available: MemoryCheck.available())
-      {
-        inputs.report([d])
-        throw ExitCode(1)
-      }
-    } catch let error as DiagnosticError {
-      inputs.report(error.diagnostics)
-      throw ExitCode(1)
-    }
+    try MemoryCheck.require(graph, shapes, elementSize: MemoryLayout<T>.size, gradients: grad, inputs: inputs)
 
     // Weights: the spec's own, then each --weights source.
     let sources = try weightSources(of: spec, at: self.spec, extra: weights, inputs: &inputs)

@@ -22,16 +22,7 @@ struct BoundSpec {
       throw ExitCode(1)
     }
     // `emit` and `bench` hold the weights in about as many layouts as `run`.
-    do {
-      let costs = try countCosts(spec.graph, shapes)
-      if let d = MemoryCheck.check(spec.graph, costs, elementSize: 4, gradients: false, available: MemoryCheck.available()) {
-        inputs.report([d])
-        throw ExitCode(1)
-      }
-    } catch let error as DiagnosticError {
-      inputs.report(error.diagnostics)
-      throw ExitCode(1)
-    }
+    try MemoryCheck.require(spec.graph, shapes, elementSize: 4, gradients: false, inputs: inputs)
     let sources = try weightSources(of: spec, at: path, extra: weights, inputs: &inputs)
     do { parameters = try WeightBinding.bind(spec.graph, shapes, sources: sources, seed: seed) } catch {
       inputs.report(error.diagnostics)

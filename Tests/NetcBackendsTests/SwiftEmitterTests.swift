@@ -215,6 +215,25 @@ let emitterSpecs: [(name: String, yaml: String)] = [
     """
   ),
   (
+    // Border regions whose windows read padding only (pad as large as the kernel: the bias,
+    // or 0, through the activation; -inf and 0 for pools), dilated borders, ceil-rounded
+    // pools whose last windows end past the input.
+    "padonly",
+    """
+    name: padonly
+    input: 5x6x4
+    layers:
+      - CONV1-8 pad 1
+      - RELU
+      - CONV3-5 pad 3 bias false
+      - DWCONV3 pad 3
+      - BN
+      - CONV2-9 pad 2 dilation 3
+      - POOL-3 stride 2 pad 1 round ceil
+      - AVGPOOL-3 pad 1 stride 3 round ceil
+    """
+  ),
+  (
     "identity",
     """
     name: identity

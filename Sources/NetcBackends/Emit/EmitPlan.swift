@@ -22,11 +22,9 @@ struct EmitPlan {
     /// The BN folded into a conv's weights, and the activation applied to its output.
     var foldedBN: Node?
     var activation: Node?
-    /// Values read, the value written, and the scratch buffer (padded input), if any.
+    /// Values read, and the value written.
     var inputs: [Int]
     var output: Int
-    var scratch: Int?
-    var scratchSize = 0
     /// Whether the step writes over its first input.
     var inPlace = false
 
@@ -68,7 +66,6 @@ struct EmitPlan {
     func makeStep(_ node: Node) -> Step {
       let inputs = node.inputs.map(find)
       var step = Step(node: node, inputs: inputs, output: node.id)
-      step.scratchSize = Self.scratchSize(node, shapes)
       let canOverwrite = node.op.isElementwise || node.op == .bn || node.op == .add || node.op == .softmax
       if canOverwrite, let v = inputs.first, v != 0, lastRead[v] == node.id {
         root[node.id] = v
@@ -118,17 +115,14 @@ struct EmitPlan {
     self.steps = steps
     outputValue = find(graph.outputID)
 
-    // Buffers: one per value a step writes (first write .. last read), plus scratch.
+    // Buffers: one per value a step writes (first write .. last read). Window ops read their
+    // input in place (border/interior regions), so no step needs scratch.
     var stepOfNode = Array(repeating: 0, count: n)
     for (k, step) in steps.enumerated() { for m in step.nodes { stepOfNode[m.id] = k } }
     var valueBuffer: [Int: Int] = [:]
     var buffers: [BufferPlanner.Buffer] = []
-    var owners: [Int] = []  // per buffer: value id, or -1 - step index for scratch
+    var owners: [Int] = []  // per buffer: value id
     for (k, step) in steps.enumerated() {
-      if step.scratchSize > 0 {
-        buffers.append(.init(size: step.scratchSize, first: k, last: k))
-        owners.append(-1 - k)
-      }
       let v = step.output
       if v == outputValue || valueBuffer[v] != nil { continue }
       let last = lastRead[v] == Int.max ? steps.count : (lastRead[v] < 0 ? k : stepOfNode[lastRead[v]])
@@ -140,9 +134,7 @@ struct EmitPlan {
     arenaSize = peak
     unsharedSize = buffers.reduce(0) { $0 + ($1.size + BufferPlanner.alignment - 1) / BufferPlanner.alignment * BufferPlanner.alignment }
     storage = Array(repeating: .input, count: n)
-    for (b, owner) in owners.enumerated() {
-      if owner >= 0 { storage[owner] = .arena(offsets[b]) } else { self.steps[-1 - owner].scratch = offsets[b] }
-    }
+    for (b, owner) in owners.enumerated() { storage[owner] = .arena(offsets[b]) }
     if outputValue != 0 { storage[outputValue] = .output }
   }
 
@@ -155,24 +147,5 @@ struct EmitPlan {
     return ConvGeometry(
       inShape: shapes[input], outShape: r.shape, window: window,
       inChannels: inC, outChannels: outC, groups: node.op.isConvolution ? r.groups : 1)
-  }
-
-  /// The input extents (D, H, W) a window op reads once padded: the padding on both sides,
-  /// and more at the end if a ceil-rounded last window reaches past it.
-  static func paddedInput(_ g: ConvGeometry) -> [Int] {
-    (0..<3).map { a in
-      max(g.input[a] + g.padBegin[a] + g.padEnd[a], (g.output[a] - 1) * g.stride[a] + (g.kernel[a] - 1) * g.dilation[a] + 1)
-    }
-  }
-
-  /// Whether a window op reads a padded copy of its input rather than the input itself.
-  static func needsPaddedCopy(_ g: ConvGeometry) -> Bool {
-    g.padBegin != [0, 0, 0] || paddedInput(g) != g.input
-  }
-
-  /// Elements of the padded copy a step needs (0 for none).
-  static func scratchSize(_ node: Node, _ shapes: Shapes) -> Int {
-    guard let g = geometry(node, shapes), needsPaddedCopy(g) else { return 0 }
-    return paddedInput(g).reduce(1, *) * g.inChannels
   }
 }

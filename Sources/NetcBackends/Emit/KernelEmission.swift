@@ -3,30 +3,45 @@ import NetcPasses
 
 /// An index expression `v1 * c1 + v2 * c2 + k` with the zero terms left out.
 func indexExpr(_ terms: [(String, Int)], _ constant: Int = 0) -> String {
-  var parts = terms.filter { $0.1 != 0 }.map { $0.1 == 1 ? $0.0 : "\($0.0) * \($0.1)" }
-  if constant != 0 || parts.isEmpty { parts.append("\(constant)") }
-  return parts.joined(separator: " + ")
+  let parts = terms.filter { $0.1 != 0 }.map { $0.1 == 1 ? $0.0 : "\($0.0) * \($0.1)" }
+  if parts.isEmpty { return "\(constant)" }
+  let sum = parts.joined(separator: " + ")
+  return constant == 0 ? sum : constant > 0 ? "\(sum) + \(constant)" : "\(sum) - \(-constant)"
 }
 
-/// Loop variables over extents; an extent of 1 opens no loop and its variable is left out
-/// of index expressions (a literal 0 would only be noise).
+/// Loop variables over ranges; a range of one value opens no loop, and its variable is
+/// folded into the constant of index expressions.
 struct LoopNest {
-  var vars: [(name: String, extent: Int)]
+  var vars: [(name: String, from: Int, to: Int)]
+
+  init(vars: [(name: String, extent: Int)]) { self.vars = vars.map { ($0.name, 0, $0.extent) } }
+  init(ranges: [(name: String, from: Int, to: Int)]) { vars = ranges }
 
   /// `(name, coefficient)` terms for the variables that loop.
   func terms(_ coefficients: [Int]) -> [(String, Int)] {
-    zip(vars, coefficients).filter { $0.0.extent > 1 }.map { ($0.0.name, $0.1) }
+    zip(vars, coefficients).filter { $0.0.to - $0.0.from > 1 }.map { ($0.0.name, $0.1) }
   }
 
-  /// Opens the loops, writes `body` inside, closes them.
-  func write(_ w: inout SourceWriter, _ body: (inout SourceWriter) -> Void) {
-    let open = vars.filter { $0.extent > 1 }
+  /// `sum(variable * coefficient) + constant`, with the variables that do not loop folded in.
+  func index(_ coefficients: [Int], _ constant: Int = 0) -> String {
+    let fixed = zip(vars, coefficients).filter { $0.0.to - $0.0.from == 1 }.reduce(0) { $0 + $1.0.from * $1.1 }
+    return indexExpr(terms(coefficients), constant + fixed)
+  }
+
+  /// Opens the loops, writes `body` inside, closes them. `scoped`: a `do` block stands in
+  /// when no loop opens, so that the body's names stay local.
+  func write(_ w: inout SourceWriter, scoped: Bool = false, _ body: (inout SourceWriter) -> Void) {
+    let open = vars.filter { $0.to - $0.from > 1 }
+    if scoped && open.isEmpty {
+      w.block("do") { w in body(&w) }
+      return
+    }
     func level(_ i: Int, _ w: inout SourceWriter) {
       if i == open.count {
         body(&w)
         return
       }
-      w.block("for \(open[i].name) in 0..<\(open[i].extent)") { w in level(i + 1, &w) }
+      w.block("for \(open[i].name) in \(open[i].from)..<\(open[i].to)") { w in level(i + 1, &w) }
     }
     level(0, &w)
   }
@@ -55,6 +70,24 @@ extension Emission {
       w.block("for \(variable) in stride(from: \(run.from), to: \(run.to), by: \(run.width))") { w in body(run.width, &w) }
     }
     if scalarFrom < count { w.block("for \(variable) in \(scalarFrom)..<\(count)") { w in scalar(&w) } }
+  }
+
+  /// Covers a run of `count` pixels with tiles of `tile` pixels (`body(n, ox)` writes a tile
+  /// of n pixels at the expression ox). When the run is not a multiple of the tile, the last
+  /// tile is moved back to end with the run and recomputes a few pixels: a conv's output
+  /// never overlaps its input, so writing them twice is harmless, and the source needs one
+  /// tile body instead of two.
+  func overlappingTiles(_ count: Int, _ tile: Int, _ w: inout SourceWriter, _ body: (Int, String, inout SourceWriter) -> Void) {
+    if count <= tile {
+      body(count, "0", &w)
+    } else if count % tile == 0 {
+      w.block("for t in 0..<\(count / tile)") { w in body(tile, "t * \(tile)", &w) }
+    } else {
+      w.block("for t in 0..<\((count + tile - 1) / tile)") { w in
+        w.line("let ox = min(t * \(tile), \(count - tile))")
+        body(tile, "ox", &w)
+      }
+    }
   }
 
   /// Writes the kernel of `step` as a static function; returns the extra call arguments
@@ -102,7 +135,6 @@ extension Emission {
     default:
       elementwise(step, &body)
     }
-    if step.scratch != nil { params.append("_ s: UnsafeMutablePointer<Float>") }
     kernels.line()
     kernels.line(
       "/// \(step.nodes.map { $0.op.mnemonic }.joined(separator: " + ")): \(shapes[step.inputs.first ?? 0]) -> \(shapes[node.id]).")
@@ -152,43 +184,42 @@ extension Emission {
     }
   }
 
-  /// Writes the padded copy of the input into `s` (fill outside the input) and binds `xp`.
-  func paddedInput(_ g: ConvGeometry, fill: String, _ w: inout SourceWriter) -> [Int] {
-    let c = g.inChannels
-    guard EmitPlan.needsPaddedCopy(g) else {
-      w.line("let xp = x")
-      return g.input
-    }
-    let p = EmitPlan.paddedInput(g)
-    w.line("// A padded copy of the input: the loops below then need no bounds tests.")
-    w.line("s.update(repeating: \(fill), count: \(p[0] * p[1] * p[2] * c))")
-    let nest = LoopNest(vars: [("d", g.input[0]), ("h", g.input[1])])
-    nest.write(&w) { w in
-      let dst = indexExpr(
-        nest.terms([p[1] * p[2] * c, p[2] * c]), (g.padBegin[0] * p[1] * p[2] + g.padBegin[1] * p[2] + g.padBegin[2]) * c)
-      let src = indexExpr(nest.terms([g.input[1] * g.input[2] * c, g.input[2] * c]))
-      w.line("(s + \(dst)).update(from: x + \(src), count: \(g.input[2] * c))")
-    }
-    w.line("let xp = UnsafePointer(s)")
-    return p
+  /// The strides, in elements, of a window op's input and output: per depth slice and per row.
+  func strides(_ g: ConvGeometry, in cin: Int, out cout: Int) -> (inSlice: Int, inRow: Int, outSlice: Int, outRow: Int) {
+    (g.input[1] * g.input[2] * cin, g.input[2] * cin, g.output[1] * g.output[2] * cout, g.output[2] * cout)
   }
 
-  /// Tap offsets (in elements of the padded input) in (kd, kh, kw) order.
-  func tapOffsets(_ g: ConvGeometry, padded p: [Int]) -> [Int] {
-    var out: [Int] = []
-    let c = g.inChannels
-    for kd in 0..<g.kernel[0] {
-      for kh in 0..<g.kernel[1] {
-        for kw in 0..<g.kernel[2] {
-          out.append(((kd * g.dilation[0] * p[1] + kh * g.dilation[1]) * p[2] + kw * g.dilation[2]) * c)
-        }
+  /// The element offset of a region's first tap for its output position (0, 0, 0) plus `from`
+  /// positions along the axes whose value `fold` gives, in the input (`c` channels).
+  func firstTap(_ region: WindowRegion, _ g: ConvGeometry, _ c: Int, fold: [Int]) -> Int {
+    let s = strides(g, in: c, out: 0)
+    let coordinate = (0..<3).map { fold[$0] * g.stride[$0] + region.firstTapOffset(g, $0) }
+    return coordinate[0] * s.inSlice + coordinate[1] * s.inRow + coordinate[2] * c
+  }
+
+  /// A region whose windows lie wholly in the padding: every output is the bias (or 0)
+  /// through the activation. Bias `b` holds `biasStride` entries per group.
+  func paddingOnly(
+    _ region: WindowRegion, _ g: ConvGeometry, groups: Int, biasStride: Int, hasBias: Bool, _ step: EmitPlan.Step,
+    _ w: inout SourceWriter
+  ) {
+    let a = region.axes, cout = g.outChannels, go = cout / groups
+    let s = strides(g, in: 0, out: cout)
+    let at = LoopNest(ranges: [("od", a[0].from, a[0].to), ("oh", a[1].from, a[1].to), ("ow", a[2].from, a[2].to)])
+    at.write(&w, scoped: true) { w in
+      w.line("let yo = y + \(at.index([s.outSlice, s.outRow, cout]))")
+      let channels = LoopNest(vars: [("g", groups), ("c", go)])
+      channels.write(&w) { w in
+        w.line("let v: Float = \(hasBias ? "b[\(channels.index([biasStride, 1]))]" : "0")")
+        w.line("yo[\(channels.index([go, 1]))] = \(step.activation.map { scalarActivation($0.op, $0, "v") } ?? "v")")
       }
     }
-    return out
   }
 
   /// Conv (every group count, 1-D to 3-D), with a folded BN and a fused activation.
   /// Depthwise convs vectorise channels; the rest run a register-blocked direct kernel.
+  /// Each border/interior region (`WindowRegion`) gets its own loops, reading the input in
+  /// place: the taps a region's windows lose to the padding are not emitted.
   mutating func convolution(_ step: EmitPlan.Step, _ geometry: ConvGeometry, _ w: inout SourceWriter) -> (Int, Int) {
     var g = geometry
     let node = step.node
@@ -201,55 +232,86 @@ extension Emission {
     let hasBias = p.bias != nil || step.foldedBN != nil
 
     // A 1x1 stride-1 conv without padding reads every position once: one long row.
-    if g.kernel == [1, 1, 1] && g.stride == [1, 1, 1] && !EmitPlan.needsPaddedCopy(g) {
+    if g.isPointwise {
       let n = g.inPositions
       g.input = [1, 1, n]
       g.output = [1, 1, n]
     }
-    let pd = paddedInput(g, fill: "0", &w)
-    let tapOff = tapOffsets(g, padded: pd)
-    let rows = LoopNest(vars: [("od", g.output[0]), ("oh", g.output[1])])
-    let ow = g.output[2], sw = g.stride[2] * cin
+    let regions = WindowRegion.regions(g)
+    let s = strides(g, in: cin, out: cout)
+    let sw = g.stride[2] * cin
 
     if gi == 1 && go == 1 {
       // Depthwise: weights [tap][C], bias [C].
       var packed = [Float](repeating: 0, count: taps * cout)
       for c in 0..<cout { for t in 0..<taps { packed[t * cout + c] = weight[c * taps + t] * scale[c] } }
       let wOff = store(packed), bOff = store(bias)
-      rows.write(&w) { w in
-        w.line("let xr = xp + \(indexExpr(rows.terms([g.stride[0] * pd[1] * pd[2] * cin, g.stride[1] * pd[2] * cin])))")
-        w.line("let yr = y + \(indexExpr(rows.terms([g.output[1] * ow * cout, ow * cout])))")
-        vectorLoops(cout, "c", &w) { k, w in
-          let keep = taps <= 16
-          if keep { for t in 0..<taps { w.line("let k\(t) = Self.load\(k)(w + \(indexExpr([("c", 1)], t * cout)))") } }
-          w.line("let bv = \(hasBias ? "Self.load\(k)(b + c)" : "SIMD\(k)<Float>()")")
-          let pb = 4
-          func tile(_ n: Int, _ ox: String, _ w: inout SourceWriter) {
-            w.block("do") { w in
-              w.line("let xo = xr + \(ox == "0" ? "c" : "\(ox) * \(sw) + c")")
-              for q in 0..<n { w.line("var a\(q) = bv") }
-              for t in 0..<taps {
-                let kt = keep ? "k\(t)" : "Self.load\(k)(w + \(indexExpr([("c", 1)], t * cout)))"
-                for q in 0..<n { w.line("a\(q) = a\(q).addingProduct(Self.load\(k)(xo + \(tapOff[t] + q * sw)), \(kt))") }
-              }
-              for q in 0..<n {
-                let act = vectorActivation(step.activation, "r\(q)")
-                w.line("\(act.isEmpty ? "let" : "var") r\(q) = a\(q)")
-                for l in act { w.line(l) }
-                w.line("Self.store\(k)(yr + \(ox == "0" ? "" : "\(ox) * \(cout) + ")\(q * cout) + c, r\(q))")
+      for region in regions {
+        w.line("// \(region.describe(g))")
+        let tapList = region.tapList(g, channels: cin)
+        if tapList.isEmpty {
+          paddingOnly(region, g, groups: 1, biasStride: cout, hasBias: hasBias, step, &w)
+          continue
+        }
+        let a = region.axes
+        let rows = LoopNest(ranges: [("od", a[0].from, a[0].to), ("oh", a[1].from, a[1].to)])
+        let ow = a[2].count
+        // The interior unrolls its taps; a border region loops over its (fewer) taps, which
+        // keeps the source, and the compile time, from growing with the number of regions.
+        let unroll = region.isInterior(g)
+        let tapLoops = LoopNest(vars: [("kd", a[0].taps), ("kh", a[1].taps), ("kw", a[2].taps)])
+        let tapInput = [g.dilation[0] * s.inSlice, g.dilation[1] * s.inRow, g.dilation[2] * cin]
+        let tapWeight = [g.kernel[1] * g.kernel[2] * cout, g.kernel[2] * cout, cout]
+        rows.write(&w, scoped: true) { w in
+          w.line(
+            "let xr = x + \(rows.index([g.stride[0] * s.inSlice, g.stride[1] * s.inRow], firstTap(region, g, cin, fold: [0, 0, a[2].from])))"
+          )
+          w.line("let yr = y + \(rows.index([s.outSlice, s.outRow], a[2].from * cout))")
+          vectorLoops(cout, "c", &w) { k, w in
+            let keep = unroll && tapList.count <= 16
+            if keep {
+              for (j, t) in tapList.enumerated() { w.line("let k\(j) = Self.load\(k)(w + \(indexExpr([("c", 1)], t.index * cout)))") }
+            }
+            w.line("let bv = \(hasBias ? "Self.load\(k)(b + c)" : "SIMD\(k)<Float>()")")
+            let pb = 4
+            func tile(_ n: Int, _ ox: String, _ w: inout SourceWriter) {
+              w.block("do") { w in
+                w.line("let xo = xr + \(ox == "0" ? "c" : "\(ox) * \(sw) + c")")
+                for q in 0..<n { w.line("var a\(q) = bv") }
+                if unroll {
+                  for (j, t) in tapList.enumerated() {
+                    let kt = keep ? "k\(j)" : "Self.load\(k)(w + \(indexExpr([("c", 1)], t.index * cout)))"
+                    for q in 0..<n { w.line("a\(q) = a\(q).addingProduct(Self.load\(k)(xo + \(t.offset + q * sw)), \(kt))") }
+                  }
+                } else {
+                  tapLoops.write(&w) { w in
+                    w.line("let xt = xo + \(tapLoops.index(tapInput))")
+                    w.line("let kt = Self.load\(k)(w + c + \(tapLoops.index(tapWeight, tapList[0].index * cout)))")
+                    for q in 0..<n { w.line("a\(q) = a\(q).addingProduct(Self.load\(k)(xt + \(q * sw)), kt)") }
+                  }
+                }
+                for q in 0..<n {
+                  let act = vectorActivation(step.activation, "r\(q)")
+                  w.line("\(act.isEmpty ? "let" : "var") r\(q) = a\(q)")
+                  for l in act { w.line(l) }
+                  w.line("Self.store\(k)(yr + \(ox == "0" ? "" : "\(ox) * \(cout) + ")\(q * cout) + c, r\(q))")
+                }
               }
             }
-          }
-          if ow / pb > 0 {
-            w.block("for t in 0..<\(ow / pb)") { w in tile(pb, "t * \(pb)", &w) }
-          }
-          if ow % pb > 0 { tile(ow % pb, "\(ow / pb * pb)", &w) }
-        } scalar: { w in
-          w.block("for ox in 0..<\(ow)") { w in
-            w.line("let xo = xr + ox * \(sw) + c")
-            w.line("var v: Float = \(hasBias ? "b[c]" : "0")")
-            for t in 0..<taps { w.line("v += xo[\(tapOff[t])] * w[\(indexExpr([("c", 1)], t * cout))]") }
-            w.line("yr[ox * \(cout) + c] = \(step.activation.map { scalarActivation($0.op, $0, "v") } ?? "v")")
+            overlappingTiles(ow, pb, &w, tile)
+          } scalar: { w in
+            w.block("for ox in 0..<\(ow)") { w in
+              w.line("let xo = xr + ox * \(sw) + c")
+              w.line("var v: Float = \(hasBias ? "b[c]" : "0")")
+              if unroll {
+                for t in tapList { w.line("v += xo[\(t.offset)] * w[\(indexExpr([("c", 1)], t.index * cout))]") }
+              } else {
+                tapLoops.write(&w) { w in
+                  w.line("v += xo[\(tapLoops.index(tapInput))] * w[c + \(tapLoops.index(tapWeight, tapList[0].index * cout))]")
+                }
+              }
+              w.line("yr[ox * \(cout) + c] = \(step.activation.map { scalarActivation($0.op, $0, "v") } ?? "v")")
+            }
           }
         }
       }
@@ -277,123 +339,147 @@ extension Emission {
       }
     }
     let wOff = store(packed), bOff = store(packedBias)
-    let unroll = taps <= 9
-    // When a row's width is not a multiple of the pixel tile, the output rows of one depth
-    // slice are tiled as one flat run of oh * ow pixels, each pixel with its own input pointer
-    // (row-aware addressing): a 7x7 map is 8 full 6-pixel tiles + 1 pixel instead of 7 x (6 + 1).
-    let flat = g.output[1] > 1 && ow % blocking.pixels != 0
-    let rowStride = g.stride[1] * pd[2] * cin
-    let pixelCount = flat ? g.output[1] * ow : ow
-    let slices = flat ? LoopNest(vars: [("od", g.output[0])]) : rows
-    slices.write(&w) { w in
-      if flat {
-        w.line("let xr = xp + \(indexExpr(slices.terms([g.stride[0] * pd[1] * pd[2] * cin])))")
-        w.line("let yr = y + \(indexExpr(slices.terms([g.output[1] * ow * cout])))")
-      } else {
-        w.line("let xr = xp + \(indexExpr(rows.terms([g.stride[0] * pd[1] * pd[2] * cin, rowStride])))")
-        w.line("let yr = y + \(indexExpr(rows.terms([g.output[1] * ow * cout, ow * cout])))")
+    let rowStride = g.stride[1] * s.inRow
+    for region in regions {
+      w.line("// \(region.describe(g))")
+      let tapList = region.tapList(g, channels: cin)
+      if tapList.isEmpty {
+        paddingOnly(region, g, groups: g.groups, biasStride: gop, hasBias: hasBias, step, &w)
+        continue
       }
-      let groups = LoopNest(vars: [("g", g.groups)])
-      groups.write(&w) { w in
-        // Blocks whose lanes are all real channels run in a loop over `cb`; the last block
-        // (one or two vectors, some lanes padding) is written out on its own.
-        let fullBlocks = go / B
-        var kinds: [(cb: String, start: Int, bw: Int, valid: Int)] = []
-        if fullBlocks > 0 { kinds.append(("cb", 0, B, B)) }
-        if go % B > 0 { kinds.append(("\(fullBlocks)", fullBlocks * B, gop - fullBlocks * B, go % B)) }
-        for kind in kinds {
-          let bw = kind.bw, nv = bw / L
-          let pb = blocking.pixels(run: pixelCount, vectors: nv)
-          let cbTerms: [(String, Int)] = kind.cb == "cb" ? [("cb", 1)] : []
-          func tile(_ n: Int, _ ox: String, _ w: inout SourceWriter) {
-            w.block("do") { w in
-              if !flat { w.line("let xo = xr + \(indexExpr(groups.terms([gi]) + (ox == "0" ? [] : [(ox, sw)])))") }
-              w.line(
-                "let wb = w + \(indexExpr(groups.terms([gop * taps * gi]) + cbTerms.map { ($0.0, B * taps * gi) }, kind.start * taps * gi))"
-              )
-              w.line(
-                "let yo = yr + \(indexExpr(groups.terms([go]) + (ox == "0" ? [] : [(ox, cout)]) + cbTerms.map { ($0.0, B) }, kind.start))")
-              if flat {
-                // Each pixel of the tile gets its own input pointer (the tile may span rows).
-                let groupTerm = groups.terms([gi])
-                for q in 0..<n {
-                  if let start = Int(ox) {
-                    let px = start + q
-                    w.line("let p\(q) = xr + \(indexExpr(groupTerm, px / ow * rowStride + px % ow * sw))")
-                  } else {
-                    let px = "(\(ox) + \(q))"
-                    w.line("let p\(q) = xr + \(indexExpr(groupTerm + [("\(px) / \(ow)", rowStride), ("\(px) % \(ow)", sw)]))")
-                  }
-                }
+      let a = region.axes
+      let rowWidth = a[2].count
+      // When a row's width is not a multiple of the pixel tile, the rows of one depth slice
+      // are tiled as one flat run of pixels, each pixel with its own input pointer (row-aware
+      // addressing): a 7x7 map is 8 full 6-pixel tiles + 1 pixel instead of 7 x (6 + 1).
+      let flat = a[1].count > 1 && rowWidth % blocking.pixels != 0
+      // Flat tiles store to consecutive pixels only when the region's rows are whole rows.
+      let contiguous = !flat || rowWidth == g.output[2]
+      let pixelCount = flat ? a[1].count * rowWidth : rowWidth
+      let slices =
+        flat
+        ? LoopNest(ranges: [("od", a[0].from, a[0].to)]) : LoopNest(ranges: [("od", a[0].from, a[0].to), ("oh", a[1].from, a[1].to)])
+      // As for depthwise: only the interior unrolls its taps (and only up to 9 of them).
+      let unroll = region.isInterior(g) && tapList.count <= 9
+      slices.write(&w, scoped: true) { w in
+        if flat {
+          w.line("let xr = x + \(slices.index([g.stride[0] * s.inSlice], firstTap(region, g, cin, fold: [0, a[1].from, a[2].from])))")
+          w.line("let yr = y + \(slices.index([s.outSlice], a[1].from * s.outRow + a[2].from * cout))")
+        } else {
+          let at = firstTap(region, g, cin, fold: [0, 0, a[2].from])
+          w.line("let xr = x + \(slices.index([g.stride[0] * s.inSlice, rowStride], at))")
+          w.line("let yr = y + \(slices.index([s.outSlice, s.outRow], a[2].from * cout))")
+        }
+        let groups = LoopNest(vars: [("g", g.groups)])
+        groups.write(&w) { w in
+          // Blocks whose lanes are all real channels run in a loop over `cb`; the last block
+          // (one or two vectors, some lanes padding) is written out on its own.
+          let fullBlocks = go / B
+          var kinds: [(cb: String, start: Int, bw: Int, valid: Int)] = []
+          if fullBlocks > 0 { kinds.append(("cb", 0, B, B)) }
+          if go % B > 0 { kinds.append(("\(fullBlocks)", fullBlocks * B, gop - fullBlocks * B, go % B)) }
+          for kind in kinds {
+            let bw = kind.bw, nv = bw / L
+            let pb = blocking.pixels(run: pixelCount, vectors: nv)
+            let cbTerms: [(String, Int)] = kind.cb == "cb" ? [("cb", 1)] : []
+            /// Terms of pixel `q` of the tile at `ox`: its row and column in the region.
+            func pixelTerms(_ ox: String, _ q: Int, row: Int, column: Int) -> ([(String, Int)], Int) {
+              if let start = Int(ox) {
+                let px = start + q
+                return ([], px / rowWidth * row + px % rowWidth * column)
               }
-              for q in 0..<n { for v in 0..<nv { w.line("var a\(q)_\(v) = SIMD\(L)<Float>()") } }
-              // `x(q)` is the element read for pixel q at input channel `ci` of the current tap.
-              func tapBody(_ x: (Int) -> String, _ wt: String, _ w: inout SourceWriter) {
-                w.block("for ci in 0..<\(gi)") { w in
-                  for v in 0..<nv { w.line("let w\(v) = Self.load\(L)(\(wt) + ci * \(bw)\(v == 0 ? "" : " + \(v * L)"))") }
+              let px = "(\(ox) + \(q))"
+              if rowWidth == 1 { return ([(px, row)], 0) }
+              return ([("\(px) / \(rowWidth)", row), ("\(px) % \(rowWidth)", column)], 0)
+            }
+            func tile(_ n: Int, _ ox: String, _ w: inout SourceWriter) {
+              w.block("do") { w in
+                if !flat { w.line("let xo = xr + \(indexExpr(groups.terms([gi]) + (ox == "0" ? [] : [(ox, sw)])))") }
+                w.line(
+                  "let wb = w + \(indexExpr(groups.terms([gop * taps * gi]) + cbTerms.map { ($0.0, B * taps * gi) }, kind.start * taps * gi))"
+                )
+                let pixelTerm: [(String, Int)] = contiguous && ox != "0" ? [(ox, cout)] : []
+                w.line("let yo = yr + \(indexExpr(groups.terms([go]) + pixelTerm + cbTerms.map { ($0.0, B) }, kind.start))")
+                if flat {
+                  // Each pixel of the tile gets its own input pointer (the tile may span rows),
+                  // and its own output pointer when the region's rows are not whole rows.
                   for q in 0..<n {
-                    w.line("let x\(q) = SIMD\(L)<Float>(repeating: \(x(q)))")
-                    for v in 0..<nv { w.line("a\(q)_\(v) = a\(q)_\(v).addingProduct(x\(q), w\(v))") }
+                    let (terms, constant) = pixelTerms(ox, q, row: rowStride, column: sw)
+                    w.line("let p\(q) = xr + \(indexExpr(groups.terms([gi]) + terms, constant))")
+                  }
+                  if !contiguous {
+                    for q in 0..<n {
+                      let (terms, constant) = pixelTerms(ox, q, row: s.outRow, column: cout)
+                      w.line("let o\(q) = yo + \(indexExpr(terms, constant))")
+                    }
                   }
                 }
-              }
-              if unroll {
-                for t in 0..<taps {
-                  let x: (Int) -> String =
-                    flat
-                    ? { q in "p\(q)[\(indexExpr([("ci", 1)], tapOff[t]))]" }
-                    : { q in "(xo + \(tapOff[t]))[ci\(q == 0 ? "" : " + \(q * sw)")]" }
-                  tapBody(x, "(wb + \(t * gi * bw))", &w)
-                }
-              } else {
-                let k = LoopNest(vars: [("kd", g.kernel[0]), ("kh", g.kernel[1]), ("kw", g.kernel[2])])
-                k.write(&w) { w in
-                  let tapTerm = indexExpr(k.terms([g.dilation[0] * pd[1] * pd[2] * cin, g.dilation[1] * pd[2] * cin, g.dilation[2] * cin]))
-                  if flat {
-                    w.line("let to = \(tapTerm)")
-                  } else {
-                    w.line("let xt = xo + \(tapTerm)")
+                for q in 0..<n { for v in 0..<nv { w.line("var a\(q)_\(v) = SIMD\(L)<Float>()") } }
+                // `x(q)` is the element read for pixel q at input channel `ci` of the current tap.
+                func tapBody(_ x: (Int) -> String, _ wt: String, _ w: inout SourceWriter) {
+                  w.block("for ci in 0..<\(gi)") { w in
+                    for v in 0..<nv { w.line("let w\(v) = Self.load\(L)(\(wt) + ci * \(bw)\(v == 0 ? "" : " + \(v * L)"))") }
+                    for q in 0..<n {
+                      w.line("let x\(q) = SIMD\(L)<Float>(repeating: \(x(q)))")
+                      for v in 0..<nv { w.line("a\(q)_\(v) = a\(q)_\(v).addingProduct(x\(q), w\(v))") }
+                    }
                   }
-                  w.line("let wt = wb + \(indexExpr(k.terms([g.kernel[1] * g.kernel[2] * gi * bw, g.kernel[2] * gi * bw, gi * bw])))")
-                  let x: (Int) -> String = flat ? { q in "p\(q)[to + ci]" } : { q in "xt[ci\(q == 0 ? "" : " + \(q * sw)")]" }
-                  tapBody(x, "wt", &w)
                 }
-              }
-              for v in 0..<nv {
-                if hasBias {
-                  w.line("let b\(v) = Self.load\(L)(b + \(indexExpr(groups.terms([gop]) + cbTerms.map { ($0.0, B) }, kind.start + v * L)))")
+                if unroll {
+                  for t in tapList {
+                    let x: (Int) -> String =
+                      flat
+                      ? { q in "p\(q)[\(indexExpr([("ci", 1)], t.offset))]" }
+                      : { q in "(xo + \(t.offset))[ci\(q == 0 ? "" : " + \(q * sw)")]" }
+                    tapBody(x, "(wb + \(t.index * gi * bw))", &w)
+                  }
+                } else {
+                  let k = LoopNest(vars: [("kd", a[0].taps), ("kh", a[1].taps), ("kw", a[2].taps)])
+                  k.write(&w) { w in
+                    let tapTerm = k.index([g.dilation[0] * s.inSlice, g.dilation[1] * s.inRow, g.dilation[2] * cin])
+                    if flat {
+                      w.line("let to = \(tapTerm)")
+                    } else {
+                      w.line("let xt = xo + \(tapTerm)")
+                    }
+                    let wt = k.index([g.kernel[1] * g.kernel[2] * gi * bw, g.kernel[2] * gi * bw, gi * bw], tapList[0].index * gi * bw)
+                    w.line("let wt = wb + \(wt)")
+                    let x: (Int) -> String = flat ? { q in "p\(q)[to + ci]" } : { q in "xt[ci\(q == 0 ? "" : " + \(q * sw)")]" }
+                    tapBody(x, "wt", &w)
+                  }
                 }
-              }
-              let act = vectorActivation(step.activation)
-              for q in 0..<n {
                 for v in 0..<nv {
-                  let valid = min(L, kind.valid - v * L)
-                  if valid <= 0 { continue }
-                  w.line("\(act.isEmpty ? "let" : "var") r\(q)_\(v) = a\(q)_\(v)\(hasBias ? " + b\(v)" : "")")
-                  for l in vectorActivation(step.activation, "r\(q)_\(v)") { w.line(l) }
-                  let at = q * cout + v * L
-                  if valid == L {
-                    w.line("Self.store\(L)(yo + \(at), r\(q)_\(v))")
-                  } else {
-                    w.line("for l in 0..<\(valid) { yo[\(at) + l] = r\(q)_\(v)[l] }")
+                  if hasBias {
+                    w.line(
+                      "let b\(v) = Self.load\(L)(b + \(indexExpr(groups.terms([gop]) + cbTerms.map { ($0.0, B) }, kind.start + v * L)))")
+                  }
+                }
+                let act = vectorActivation(step.activation)
+                for q in 0..<n {
+                  for v in 0..<nv {
+                    let valid = min(L, kind.valid - v * L)
+                    if valid <= 0 { continue }
+                    w.line("\(act.isEmpty ? "let" : "var") r\(q)_\(v) = a\(q)_\(v)\(hasBias ? " + b\(v)" : "")")
+                    for l in vectorActivation(step.activation, "r\(q)_\(v)") { w.line(l) }
+                    let at = contiguous ? "yo + \(q * cout + v * L)" : "o\(q)\(v == 0 ? "" : " + \(v * L)")"
+                    if valid == L {
+                      w.line("Self.store\(L)(\(at), r\(q)_\(v))")
+                    } else {
+                      w.line("for l in 0..<\(valid) { (\(at))[l] = r\(q)_\(v)[l] }")
+                    }
                   }
                 }
               }
             }
-          }
-          func pixels(_ w: inout SourceWriter) {
-            if pixelCount / pb > 0 {
-              w.block("for t in 0..<\(pixelCount / pb)") { w in tile(pb, "t * \(pb)", &w) }
+            func pixels(_ w: inout SourceWriter) { overlappingTiles(pixelCount, pb, &w, tile) }
+            if kind.cb == "cb" && fullBlocks > 1 {
+              w.block("for cb in 0..<\(fullBlocks)") { w in pixels(&w) }
+            } else if kind.cb == "cb" {
+              w.line("let cb = 0")
+              pixels(&w)
+            } else {
+              pixels(&w)
             }
-            if pixelCount % pb > 0 { tile(pixelCount % pb, "\(pixelCount / pb * pb)", &w) }
-          }
-          if kind.cb == "cb" && fullBlocks > 1 {
-            w.block("for cb in 0..<\(fullBlocks)") { w in pixels(&w) }
-          } else if kind.cb == "cb" {
-            w.line("let cb = 0")
-            pixels(&w)
-          } else {
-            pixels(&w)
           }
         }
       }
@@ -449,54 +535,68 @@ extension Emission {
     return (wOff, bOff)
   }
 
-  /// Max and average pools: a padded copy (-inf or 0), taps unrolled, channels in vectors.
-  /// Average pools divide by the taps inside the padded input, as PyTorch's default.
+  /// Max and average pools: per border/interior region, the taps inside the input unrolled,
+  /// channels in vectors. Average pools divide by the taps inside the padded input, as
+  /// PyTorch's default (`count_include_pad`); a max over no tap is -inf.
   func pool(_ step: EmitPlan.Step, _ g: ConvGeometry, _ w: inout SourceWriter) {
     let isMax = step.node.op == .maxpool
     let c = g.inChannels
-    let pd = paddedInput(g, fill: isMax ? "-Float.infinity" : "0", &w)
-    let tapOff = tapOffsets(g, padded: pd)
-    let out = LoopNest(vars: [("od", g.output[0]), ("oh", g.output[1]), ("ow", g.output[2])])
-    // Divisor per axis: the window's taps inside [-padBegin, in + padEnd).
-    var divisor: [String] = []
-    var constant = 1
-    for a in 0..<3 {
-      let counts = (0..<g.output[a]).map { o -> Int in
-        let s = o * g.stride[a] - g.padBegin[a]
-        return min(s + g.kernel[a], g.input[a] + g.padEnd[a]) - max(s, -g.padBegin[a])
+    let s = strides(g, in: c, out: c)
+    for region in WindowRegion.regions(g) {
+      w.line("// \(region.describe(g))")
+      let a = region.axes
+      let out = LoopNest(ranges: [("od", a[0].from, a[0].to), ("oh", a[1].from, a[1].to), ("ow", a[2].from, a[2].to)])
+      let taps = region.tapList(g, channels: c).map(\.offset)
+      // Divisor per axis: the window's taps inside [-padBegin, in + padEnd), a constant
+      // unless it changes along the region's positions.
+      var divisor: [String] = []
+      var constant = 1
+      for x in 0..<3 {
+        let counts = (a[x].from..<a[x].to).map { o -> Int in
+          let start = o * g.stride[x] - g.padBegin[x]
+          return min(start + g.kernel[x], g.input[x] + g.padEnd[x]) - max(start, -g.padBegin[x])
+        }
+        if Set(counts).count == 1 {
+          constant *= counts[0]
+        } else {
+          let v = out.vars[x].name
+          divisor.append(
+            "(min(\(v) * \(g.stride[x]) + \(g.kernel[x] - g.padBegin[x]), \(g.input[x] + g.padEnd[x])) - max(\(v) * \(g.stride[x]) - \(g.padBegin[x]), \(-g.padBegin[x])))"
+          )
+        }
       }
-      if Set(counts).count == 1 {
-        constant *= counts[0]
-      } else {
-        let v = out.vars[a].name
-        divisor.append(
-          "(min(\(v) * \(g.stride[a]) + \(g.kernel[a] - g.padBegin[a]), \(g.input[a] + g.padEnd[a])) - max(\(v) * \(g.stride[a]) - \(g.padBegin[a]), \(-g.padBegin[a])))"
+      out.write(&w, scoped: true) { w in
+        let yo = "y + \(out.index([s.outSlice, s.outRow, c]))"
+        guard let first = taps.first else {
+          w.line("(\(yo)).update(repeating: \(isMax ? "-Float.infinity" : "0"), count: \(c))")
+          return
+        }
+        w.line(
+          "let xo = x + \(out.index([g.stride[0] * s.inSlice, g.stride[1] * s.inRow, g.stride[2] * c], firstTap(region, g, c, fold: [0, 0, 0])))"
         )
-      }
-    }
-    out.write(&w) { w in
-      w.line("let xo = xp + \(indexExpr(out.terms([g.stride[0] * pd[1] * pd[2] * c, g.stride[1] * pd[2] * c, g.stride[2] * c])))")
-      w.line("let yo = y + \(indexExpr(out.terms([g.output[1] * g.output[2] * c, g.output[2] * c, c])))")
-      if !isMax {
-        let count =
-          divisor.isEmpty ? "\(constant)" : ([constant == 1 ? nil : "\(constant)"].compactMap { $0 } + divisor).joined(separator: " * ")
-        w.line("let n = Float(\(count))")
-      }
-      let mut = tapOff.count > 1 ? "var" : "let"
-      vectorLoops(c, "c", &w) { k, w in
-        w.line("\(mut) m = Self.load\(k)(xo + \(indexExpr([("c", 1)], tapOff[0])))")
-        for t in tapOff.dropFirst() {
-          w.line(
-            isMax ? "let v\(t) = Self.load\(k)(xo + \(indexExpr([("c", 1)], t)))" : "m += Self.load\(k)(xo + \(indexExpr([("c", 1)], t)))")
-          if isMax { w.line("m = m.replacing(with: v\(t), where: v\(t) .> m)") }
+        w.line("let yo = \(yo)")
+        if !isMax {
+          let count =
+            divisor.isEmpty ? "\(constant)" : ([constant == 1 ? nil : "\(constant)"].compactMap { $0 } + divisor).joined(separator: " * ")
+          w.line("let n = Float(\(count))")
         }
-        w.line(isMax ? "Self.store\(k)(yo + c, m)" : "Self.store\(k)(yo + c, m / SIMD\(k)<Float>(repeating: n))")
-      } scalar: { w in
-        w.line("\(mut) m = xo[\(indexExpr([("c", 1)], tapOff[0]))]")
-        for t in tapOff.dropFirst() {
-          w.line(isMax ? "m = max(m, xo[\(indexExpr([("c", 1)], t))])" : "m += xo[\(indexExpr([("c", 1)], t))]")
+        let mut = taps.count > 1 ? "var" : "let"
+        vectorLoops(c, "c", &w) { k, w in
+          w.line("\(mut) m = Self.load\(k)(xo + \(indexExpr([("c", 1)], first)))")
+          for t in taps.dropFirst() {
+            w.line(
+              isMax ? "let v\(t) = Self.load\(k)(xo + \(indexExpr([("c", 1)], t)))" : "m += Self.load\(k)(xo + \(indexExpr([("c", 1)], t)))"
+            )
+            if isMax { w.line("m = m.replacing(with: v\(t), where: v\(t) .> m)") }
+          }
+          w.line(isMax ? "Self.store\(k)(yo + c, m)" : "Self.store\(k)(yo + c, m / SIMD\(k)<Float>(repeating: n))")
+        } scalar: { w in
+          w.line("\(mut) m = xo[\(indexExpr([("c", 1)], first))]")
+          for t in taps.dropFirst() {
+            w.line(isMax ? "m = max(m, xo[\(indexExpr([("c", 1)], t))])" : "m += xo[\(indexExpr([("c", 1)], t))]")
+          }
+          w.line(isMax ? "yo[c] = m" : "yo[c] = m / n")
         }
-        w.line(isMax ? "yo[c] = m" : "yo[c] = m / n")
       }
     }
   }

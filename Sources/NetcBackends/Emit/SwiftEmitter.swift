@@ -124,7 +124,6 @@ struct Emission {
       var macs = 0
       let extra = emitKernel(step, name: name, macs: &macs)
       args += extra
-      if let s = step.scratch { args.append("(a + \(s))") }
       calls.append("Self.\(name)(\(args.joined(separator: ", ")))")
       steps.append(.init(layers: step.nodes.map(\.name), op: step.node.op.mnemonic, macs: macs))
     }

@@ -234,6 +234,24 @@ let emitterSpecs: [(name: String, yaml: String)] = [
     """
   ),
   (
+    // Emitted with a low chunk threshold, so that every conv here splits its input channels
+    // into chunks: the output starts as the bias and the activation runs at the end (ReLU,
+    // LeakyReLU, a window in the padding only), 3x3 taps unrolled and 5x5 in loops, flat
+    // tiles with a remainder tile.
+    "chunks",
+    """
+    name: chunks
+    input: 6x7x48
+    layers:
+      - CONV3-32 pad 1
+      - RELU
+      - CONV3-32 pad 3 stride 2 bias false
+      - LEAKYRELU slope 0.1
+      - CONV5-32 pad 2
+      - BN
+    """
+  ),
+  (
     "identity",
     """
     name: identity
@@ -314,9 +332,12 @@ func bytesToFloats(_ b: [UInt8]) -> [Float] { b.withUnsafeBytes { Array($0.bindM
       for width in SwiftEmitter.Options.vectorWidths {
         let useFile = i == 0 && width == 8
         let hostile = name == "hostile" && width == 8
-        let net = SwiftEmitter.emit(
-          graph: graph, shapes: shapes, parameters: params,
-          options: .init(embedWeights: !useFile, typeName: hostile ? nil : "Net\(width)_\(name)", vectorWidth: width))
+        var options = SwiftEmitter.Options(embedWeights: !useFile, typeName: hostile ? nil : "Net\(width)_\(name)", vectorWidth: width)
+        if name == "chunks" {
+          options.chunkThreshold = 4096
+          #expect(SwiftEmitter.emit(graph: graph, shapes: shapes, parameters: params, options: options).source.contains("chunks of"))
+        }
+        let net = SwiftEmitter.emit(graph: graph, shapes: shapes, parameters: params, options: options)
         if hostile {
           #expect(net.typeName == "AImportFoundation")
           #expect(!net.source.contains("import"), "spec text reached the source")

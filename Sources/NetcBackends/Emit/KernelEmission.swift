@@ -77,9 +77,15 @@ extension Emission {
   /// tile is moved back to end with the run and recomputes a few pixels: a conv's output
   /// never overlaps its input, so writing them twice is harmless, and the source needs one
   /// tile body instead of two.
-  func overlappingTiles(_ count: Int, _ tile: Int, _ w: inout SourceWriter, _ body: (Int, String, inout SourceWriter) -> Void) {
+  /// Without `overlap`, a remainder tile ends the run instead.
+  func overlappingTiles(
+    _ count: Int, _ tile: Int, overlap: Bool = true, _ w: inout SourceWriter, _ body: (Int, String, inout SourceWriter) -> Void
+  ) {
     if count <= tile {
       body(count, "0", &w)
+    } else if !overlap && count % tile != 0 {
+      w.block("for t in 0..<\(count / tile)") { w in body(tile, "t * \(tile)", &w) }
+      body(count % tile, "\(count / tile * tile)", &w)
     } else if count % tile == 0 {
       w.block("for t in 0..<\(count / tile)") { w in body(tile, "t * \(tile)", &w) }
     } else {
@@ -320,10 +326,14 @@ extension Emission {
 
     // Register-blocked direct conv: per group, blocks of two vectors of output channels
     // (16 at width 8, 32 at width 16) by a tile of pixels, or one vector by a longer tile
-    // (`ConvTile`); weights [g][block][tap][ci][lane].
-    let blocking = ConvTile(lanes: lanes)
+    // (`ConvTile`); weights [g][block][tap][ci][lane], or, when a block's weights are split
+    // into chunks of input channels, [block][chunk][tap][ci][lane].
+    var blocking = ConvTile(lanes: lanes)
+    if let t = chunkThreshold { blocking.chunkThreshold = t }
     let L = lanes, B = blocking.vectors * lanes
     let gop = (go + L - 1) / L * L
+    let chunk = g.groups == 1 && go % B == 0 ? blocking.inputChunk(taps: taps, inputs: gi) : nil
+    let ck = chunk ?? gi, chunks = gi / ck
     var packed = [Float](repeating: 0, count: g.groups * gop * taps * gi)
     var packedBias = [Float](repeating: 0, count: g.groups * gop)
     for grp in 0..<g.groups {
@@ -331,8 +341,9 @@ extension Emission {
         let cb = co / B, lane = co % B, bw = min(B, gop - cb * B)
         let base = (grp * gop + cb * B) * taps * gi
         for ci in 0..<gi {
+          let (kc, cl) = (ci / ck, ci % ck)
           for t in 0..<taps {
-            packed[base + (t * gi + ci) * bw + lane] = weight[((grp * go + co) * gi + ci) * taps + t] * scale[grp * go + co]
+            packed[base + ((kc * taps + t) * ck + cl) * bw + lane] = weight[((grp * go + co) * gi + ci) * taps + t] * scale[grp * go + co]
           }
         }
         packedBias[grp * gop + co] = bias[grp * go + co]
@@ -340,13 +351,77 @@ extension Emission {
     }
     let wOff = store(packed), bOff = store(packedBias)
     let rowStride = g.stride[1] * s.inRow
-    for region in regions {
-      w.line("// \(region.describe(g))")
-      let tapList = region.tapList(g, channels: cin)
-      if tapList.isEmpty {
-        paddingOnly(region, g, groups: g.groups, biasStride: gop, hasBias: hasBias, step, &w)
-        continue
+    let positions = g.outPositions
+
+    if chunk != nil {
+      // Chunks of input channels: a block's weights for one chunk stay in L1 while every
+      // tile of every region meets them, the sums carried in the output between chunks. The
+      // output starts as the bias; the activation runs over it once the last chunk is in.
+      w.line("// The output starts as the bias; \(chunks) chunks of \(ck) input channels add to it.")
+      if hasBias {
+        w.block("for q in 0..<\(positions)") { w in w.line("(y + q * \(cout)).update(from: b, count: \(cout))") }
+      } else {
+        w.line("y.update(repeating: 0, count: \(positions * cout))")
       }
+    } else {
+      for region in regions where region.taps == 0 {
+        w.line("// \(region.describe(g))")
+        paddingOnly(region, g, groups: g.groups, biasStride: gop, hasBias: hasBias, step, &w)
+      }
+    }
+    let fullBlocks = go / B
+    // Blocks whose lanes are all real channels run in a loop over `cb`; the last block (one
+    // or two vectors, some lanes padding) is written out on its own.
+    var kinds: [(cb: String, start: Int, bw: Int, valid: Int)] = []
+    if fullBlocks > 0 { kinds.append(("cb", 0, B, B)) }
+    if go % B > 0 { kinds.append(("\(fullBlocks)", fullBlocks * B, gop - fullBlocks * B, go % B)) }
+    for kind in kinds {
+      let bw = kind.bw, nv = bw / L
+      let cbTerms: [(String, Int)] = kind.cb == "cb" ? [("cb", 1)] : []
+      // Weights of a tap within the block (and chunk), and of the block's chunk.
+      let tapStride = ck * bw
+      func regionsOfBlock(_ w: inout SourceWriter) {
+        for region in regions where region.taps > 0 {
+          w.line("// \(region.describe(g))")
+          directRegion(region, kind: kind, nv: nv, cbTerms: cbTerms, tapStride: tapStride, &w)
+        }
+      }
+      func chunkLoop(_ w: inout SourceWriter) {
+        if chunks > 1 {
+          w.block("for kc in 0..<\(chunks)") { w in regionsOfBlock(&w) }
+        } else {
+          regionsOfBlock(&w)
+        }
+      }
+      if kind.cb == "cb" && fullBlocks > 1 {
+        w.block("for cb in 0..<\(fullBlocks)") { w in chunkLoop(&w) }
+      } else if kind.cb == "cb" {
+        w.block("do") { w in
+          w.line("let cb = 0")
+          chunkLoop(&w)
+        }
+      } else {
+        chunkLoop(&w)
+      }
+    }
+    if chunk != nil, let activation = step.activation {
+      vectorLoops(positions * cout, "i", &w) { k, w in
+        w.line("var r = Self.load\(k)(y + i)")
+        for l in vectorActivation(activation) { w.line(l) }
+        w.line("Self.store\(k)(y + i, r)")
+      } scalar: { w in
+        w.line("y[i] = \(scalarActivation(activation.op, activation, "y[i]"))")
+      }
+    }
+
+    /// One region's tiles for one block of output channels (the block `cb`, or the tail
+    /// block, for every group), all its input channels or the chunk `kc` of them.
+    func directRegion(
+      _ region: WindowRegion, kind: (cb: String, start: Int, bw: Int, valid: Int), nv: Int, cbTerms: [(String, Int)],
+      tapStride: Int, _ w: inout SourceWriter
+    ) {
+      let bw = kind.bw
+      let tapList = region.tapList(g, channels: cin)
       let a = region.axes
       let rowWidth = a[2].count
       // When a row's width is not a multiple of the pixel tile, the rows of one depth slice
@@ -356,11 +431,14 @@ extension Emission {
       // Flat tiles store to consecutive pixels only when the region's rows are whole rows.
       let contiguous = !flat || rowWidth == g.output[2]
       let pixelCount = flat ? a[1].count * rowWidth : rowWidth
+      let pb = blocking.pixels(run: pixelCount, vectors: nv)
       let slices =
         flat
         ? LoopNest(ranges: [("od", a[0].from, a[0].to)]) : LoopNest(ranges: [("od", a[0].from, a[0].to), ("oh", a[1].from, a[1].to)])
-      // As for depthwise: only the interior unrolls its taps (and only up to 9 of them).
+      // Only the interior unrolls its taps (and only up to 9 of them): a border region loops.
       let unroll = region.isInterior(g) && tapList.count <= 9
+      let ciCount = chunk ?? gi
+      let chunkTerm: [(String, Int)] = chunks > 1 ? [("kc", ck)] : []
       slices.write(&w, scoped: true) { w in
         if flat {
           w.line("let xr = x + \(slices.index([g.stride[0] * s.inSlice], firstTap(region, g, cin, fold: [0, a[1].from, a[2].from])))")
@@ -372,115 +450,103 @@ extension Emission {
         }
         let groups = LoopNest(vars: [("g", g.groups)])
         groups.write(&w) { w in
-          // Blocks whose lanes are all real channels run in a loop over `cb`; the last block
-          // (one or two vectors, some lanes padding) is written out on its own.
-          let fullBlocks = go / B
-          var kinds: [(cb: String, start: Int, bw: Int, valid: Int)] = []
-          if fullBlocks > 0 { kinds.append(("cb", 0, B, B)) }
-          if go % B > 0 { kinds.append(("\(fullBlocks)", fullBlocks * B, gop - fullBlocks * B, go % B)) }
-          for kind in kinds {
-            let bw = kind.bw, nv = bw / L
-            let pb = blocking.pixels(run: pixelCount, vectors: nv)
-            let cbTerms: [(String, Int)] = kind.cb == "cb" ? [("cb", 1)] : []
-            /// Terms of pixel `q` of the tile at `ox`: its row and column in the region.
-            func pixelTerms(_ ox: String, _ q: Int, row: Int, column: Int) -> ([(String, Int)], Int) {
-              if let start = Int(ox) {
-                let px = start + q
-                return ([], px / rowWidth * row + px % rowWidth * column)
-              }
-              let px = "(\(ox) + \(q))"
-              if rowWidth == 1 { return ([(px, row)], 0) }
-              return ([("\(px) / \(rowWidth)", row), ("\(px) % \(rowWidth)", column)], 0)
+          /// Terms of pixel `q` of the tile at `ox`: its row and column in the region.
+          func pixelTerms(_ ox: String, _ q: Int, row: Int, column: Int) -> ([(String, Int)], Int) {
+            if let start = Int(ox) {
+              let px = start + q
+              return ([], px / rowWidth * row + px % rowWidth * column)
             }
-            func tile(_ n: Int, _ ox: String, _ w: inout SourceWriter) {
-              w.block("do") { w in
-                if !flat { w.line("let xo = xr + \(indexExpr(groups.terms([gi]) + (ox == "0" ? [] : [(ox, sw)])))") }
-                w.line(
-                  "let wb = w + \(indexExpr(groups.terms([gop * taps * gi]) + cbTerms.map { ($0.0, B * taps * gi) }, kind.start * taps * gi))"
-                )
-                let pixelTerm: [(String, Int)] = contiguous && ox != "0" ? [(ox, cout)] : []
-                w.line("let yo = yr + \(indexExpr(groups.terms([go]) + pixelTerm + cbTerms.map { ($0.0, B) }, kind.start))")
-                if flat {
-                  // Each pixel of the tile gets its own input pointer (the tile may span rows),
-                  // and its own output pointer when the region's rows are not whole rows.
-                  for q in 0..<n {
-                    let (terms, constant) = pixelTerms(ox, q, row: rowStride, column: sw)
-                    w.line("let p\(q) = xr + \(indexExpr(groups.terms([gi]) + terms, constant))")
-                  }
-                  if !contiguous {
-                    for q in 0..<n {
-                      let (terms, constant) = pixelTerms(ox, q, row: s.outRow, column: cout)
-                      w.line("let o\(q) = yo + \(indexExpr(terms, constant))")
-                    }
-                  }
-                }
-                for q in 0..<n { for v in 0..<nv { w.line("var a\(q)_\(v) = SIMD\(L)<Float>()") } }
-                // `x(q)` is the element read for pixel q at input channel `ci` of the current tap.
-                func tapBody(_ x: (Int) -> String, _ wt: String, _ w: inout SourceWriter) {
-                  w.block("for ci in 0..<\(gi)") { w in
-                    for v in 0..<nv { w.line("let w\(v) = Self.load\(L)(\(wt) + ci * \(bw)\(v == 0 ? "" : " + \(v * L)"))") }
-                    for q in 0..<n {
-                      w.line("let x\(q) = SIMD\(L)<Float>(repeating: \(x(q)))")
-                      for v in 0..<nv { w.line("a\(q)_\(v) = a\(q)_\(v).addingProduct(x\(q), w\(v))") }
-                    }
-                  }
-                }
-                if unroll {
-                  for t in tapList {
-                    let x: (Int) -> String =
-                      flat
-                      ? { q in "p\(q)[\(indexExpr([("ci", 1)], t.offset))]" }
-                      : { q in "(xo + \(t.offset))[ci\(q == 0 ? "" : " + \(q * sw)")]" }
-                    tapBody(x, "(wb + \(t.index * gi * bw))", &w)
-                  }
-                } else {
-                  let k = LoopNest(vars: [("kd", a[0].taps), ("kh", a[1].taps), ("kw", a[2].taps)])
-                  k.write(&w) { w in
-                    let tapTerm = k.index([g.dilation[0] * s.inSlice, g.dilation[1] * s.inRow, g.dilation[2] * cin])
-                    if flat {
-                      w.line("let to = \(tapTerm)")
-                    } else {
-                      w.line("let xt = xo + \(tapTerm)")
-                    }
-                    let wt = k.index([g.kernel[1] * g.kernel[2] * gi * bw, g.kernel[2] * gi * bw, gi * bw], tapList[0].index * gi * bw)
-                    w.line("let wt = wb + \(wt)")
-                    let x: (Int) -> String = flat ? { q in "p\(q)[to + ci]" } : { q in "xt[ci\(q == 0 ? "" : " + \(q * sw)")]" }
-                    tapBody(x, "wt", &w)
-                  }
-                }
-                for v in 0..<nv {
-                  if hasBias {
-                    w.line(
-                      "let b\(v) = Self.load\(L)(b + \(indexExpr(groups.terms([gop]) + cbTerms.map { ($0.0, B) }, kind.start + v * L)))")
-                  }
-                }
-                let act = vectorActivation(step.activation)
+            let px = "(\(ox) + \(q))"
+            if rowWidth == 1 { return ([(px, row)], 0) }
+            return ([("\(px) / \(rowWidth)", row), ("\(px) % \(rowWidth)", column)], 0)
+          }
+          func tile(_ n: Int, _ ox: String, _ w: inout SourceWriter) {
+            w.block("do") { w in
+              if !flat { w.line("let xo = xr + \(indexExpr(groups.terms([gi]) + (ox == "0" ? [] : [(ox, sw)])))") }
+              let weightTerms =
+                groups.terms([gop * taps * gi]) + cbTerms.map { ($0.0, B * taps * gi) } + chunkTerm.map { ($0.0, taps * tapStride) }
+              w.line("let wb = w + \(indexExpr(weightTerms, kind.start * taps * gi))")
+              let pixelTerm: [(String, Int)] = contiguous && ox != "0" ? [(ox, cout)] : []
+              w.line("let yo = yr + \(indexExpr(groups.terms([go]) + pixelTerm + cbTerms.map { ($0.0, B) }, kind.start))")
+              if flat {
+                // Each pixel of the tile gets its own input pointer (the tile may span rows),
+                // and its own output pointer when the region's rows are not whole rows.
                 for q in 0..<n {
-                  for v in 0..<nv {
-                    let valid = min(L, kind.valid - v * L)
-                    if valid <= 0 { continue }
-                    w.line("\(act.isEmpty ? "let" : "var") r\(q)_\(v) = a\(q)_\(v)\(hasBias ? " + b\(v)" : "")")
-                    for l in vectorActivation(step.activation, "r\(q)_\(v)") { w.line(l) }
-                    let at = contiguous ? "yo + \(q * cout + v * L)" : "o\(q)\(v == 0 ? "" : " + \(v * L)")"
-                    if valid == L {
-                      w.line("Self.store\(L)(\(at), r\(q)_\(v))")
-                    } else {
-                      w.line("for l in 0..<\(valid) { (\(at))[l] = r\(q)_\(v)[l] }")
-                    }
+                  let (terms, constant) = pixelTerms(ox, q, row: rowStride, column: sw)
+                  w.line("let p\(q) = xr + \(indexExpr(groups.terms([gi]) + terms + chunkTerm, constant))")
+                }
+                if !contiguous {
+                  for q in 0..<n {
+                    let (terms, constant) = pixelTerms(ox, q, row: s.outRow, column: cout)
+                    w.line("let o\(q) = yo + \(indexExpr(terms, constant))")
+                  }
+                }
+              } else if chunks > 1 {
+                w.line("let xc = xo + kc * \(ck)")
+              }
+              let xBase = flat ? "" : chunks > 1 ? "xc" : "xo"
+              // Pixel q's output, vector v.
+              func output(_ q: Int, _ v: Int) -> String { contiguous ? "yo + \(q * cout + v * L)" : "o\(q)\(v == 0 ? "" : " + \(v * L)")" }
+              for q in 0..<n {
+                for v in 0..<nv { w.line("var a\(q)_\(v) = \(chunk != nil ? "Self.load\(L)(\(output(q, v)))" : "SIMD\(L)<Float>()")") }
+              }
+              // `x(q)` is the element read for pixel q at input channel `ci` of the current tap.
+              func tapBody(_ x: (Int) -> String, _ wt: String, _ w: inout SourceWriter) {
+                w.block("for ci in 0..<\(ciCount)") { w in
+                  for v in 0..<nv { w.line("let w\(v) = Self.load\(L)(\(wt) + ci * \(bw)\(v == 0 ? "" : " + \(v * L)"))") }
+                  for q in 0..<n {
+                    w.line("let x\(q) = SIMD\(L)<Float>(repeating: \(x(q)))")
+                    for v in 0..<nv { w.line("a\(q)_\(v) = a\(q)_\(v).addingProduct(x\(q), w\(v))") }
                   }
                 }
               }
-            }
-            func pixels(_ w: inout SourceWriter) { overlappingTiles(pixelCount, pb, &w, tile) }
-            if kind.cb == "cb" && fullBlocks > 1 {
-              w.block("for cb in 0..<\(fullBlocks)") { w in pixels(&w) }
-            } else if kind.cb == "cb" {
-              w.line("let cb = 0")
-              pixels(&w)
-            } else {
-              pixels(&w)
+              if unroll {
+                for (j, t) in tapList.enumerated() {
+                  let x: (Int) -> String =
+                    flat
+                    ? { q in "p\(q)[\(indexExpr([("ci", 1)], t.offset))]" }
+                    : { q in "(\(xBase) + \(t.offset))[ci\(q == 0 ? "" : " + \(q * sw)")]" }
+                  tapBody(x, "(wb + \(tapList[j].index * tapStride))", &w)
+                }
+              } else {
+                let k = LoopNest(vars: [("kd", a[0].taps), ("kh", a[1].taps), ("kw", a[2].taps)])
+                k.write(&w) { w in
+                  let tapTerm = k.index([g.dilation[0] * s.inSlice, g.dilation[1] * s.inRow, g.dilation[2] * cin])
+                  if flat {
+                    w.line("let to = \(tapTerm)")
+                  } else {
+                    w.line("let xt = \(xBase) + \(tapTerm)")
+                  }
+                  let wt = k.index(
+                    [g.kernel[1] * g.kernel[2] * tapStride, g.kernel[2] * tapStride, tapStride], tapList[0].index * tapStride)
+                  w.line("let wt = wb + \(wt)")
+                  let x: (Int) -> String = flat ? { q in "p\(q)[to + ci]" } : { q in "xt[ci\(q == 0 ? "" : " + \(q * sw)")]" }
+                  tapBody(x, "wt", &w)
+                }
+              }
+              // Chunks store the sums as they are; otherwise bias and activation come here.
+              let epilogue = chunk == nil
+              for v in 0..<nv where epilogue && hasBias {
+                w.line("let b\(v) = Self.load\(L)(b + \(indexExpr(groups.terms([gop]) + cbTerms.map { ($0.0, B) }, kind.start + v * L)))")
+              }
+              let act = epilogue ? vectorActivation(step.activation) : []
+              for q in 0..<n {
+                for v in 0..<nv {
+                  let valid = min(L, kind.valid - v * L)
+                  if valid <= 0 { continue }
+                  w.line("\(act.isEmpty ? "let" : "var") r\(q)_\(v) = a\(q)_\(v)\(epilogue && hasBias ? " + b\(v)" : "")")
+                  if epilogue { for l in vectorActivation(step.activation, "r\(q)_\(v)") { w.line(l) } }
+                  if valid == L {
+                    w.line("Self.store\(L)(\(output(q, v)), r\(q)_\(v))")
+                  } else {
+                    w.line("for l in 0..<\(valid) { (\(output(q, v)))[l] = r\(q)_\(v)[l] }")
+                  }
+                }
+              }
             }
           }
+          // Chunks add to the output, so their tiles may not overlap.
+          overlappingTiles(pixelCount, pb, overlap: chunk == nil, &w, tile)
         }
       }
     }

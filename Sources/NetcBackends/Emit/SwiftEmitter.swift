@@ -55,6 +55,11 @@ public enum SwiftEmitter {
     /// compile flags do not support is split into narrower instructions.
     public var vectorWidth: Int
 
+    /// Bytes of a conv block's weights above which its input channels are chunked
+    /// (`ConvTile.inputChunk`); nil keeps the tuned default. Tests lower it to reach the
+    /// chunked kernels with small layers.
+    var chunkThreshold: Int?
+
     /// The vector widths the kernels can be written for.
     public static let vectorWidths = [8, 16]
 
@@ -71,6 +76,7 @@ public enum SwiftEmitter {
   {
     precondition(Options.vectorWidths.contains(options.vectorWidth), "vector width \(options.vectorWidth) is not 8 or 16")
     var e = Emission(graph: graph, shapes: shapes, parameters: parameters, lanes: options.vectorWidth)
+    e.chunkThreshold = options.chunkThreshold
     e.typeName = IdentifierSanitizer.typeName(options.typeName ?? graph.name)
     return e.run(embed: options.embedWeights)
   }
@@ -84,6 +90,7 @@ struct Emission {
   let plan: EmitPlan
   /// The vector width (8 or 16): see `SwiftEmitter.Options.vectorWidth`.
   let lanes: Int
+  var chunkThreshold: Int?
   var typeName = "Net"
   var blob: [Float] = []
   var kernels = SourceWriter()

@@ -73,6 +73,9 @@ struct InferencePlan<T: TensorScalar>: Sendable {
         conv.bias = conv.bias.map { b in (0..<b.count).map { b[$0] * scale[$0] + shift[$0] } } ?? shift
         output = bn.id
         fused.insert(bn.id)
+      } else {
+        // Pack now, not in the first call of `output`.
+        _ = pk.panels
       }
       if let add = soleReader(output), add.op == .add, add.inputs.count == 2,
         add.inputs.filter({ $0 == output }).count == 1

@@ -44,9 +44,12 @@ struct PackedConv<T: TensorScalar>: Sendable {
   /// Depthwise weights as `[taps][Cout]` when the conv is depthwise, else empty.
   var depthwise: [T]
   /// The ungrouped fp32 matrix again in `CNetcKernels`' 32-column panels, for its
-  /// AVX-512/AVX2 GEMM (packed once here, where OpenBLAS repacks the weights on every
-  /// call); empty for fp64, grouped convs, or a CPU without those kernels.
-  var panels: [Float] = []
+  /// AVX-512/AVX2 GEMM (packed once, where OpenBLAS repacks the weights on every call);
+  /// empty for fp64, grouped convs, or a CPU without those kernels. Packed on first use
+  /// for the weights as given, at once for `scaled` ones.
+  var panels: [Float] { lazyPanels?.value ?? packedPanels }
+  private var packedPanels: [Float] = []
+  private var lazyPanels: LazyPanels?
 
   /// Packs PyTorch's `[Cout][Cin/g][taps]` layout.
   init(weight: [T], geometry g: ConvGeometry) {
@@ -84,7 +87,8 @@ struct PackedConv<T: TensorScalar>: Sendable {
     } else {
       depthwise = []
     }
-    panels = Self.panels(matrices, geometry: g)
+    let unscaled = m
+    lazyPanels = LazyPanels { Self.panels(unscaled, geometry: g) }
   }
 
   /// `matrices` in panels when the fast kernels apply (see `panels`).
@@ -102,7 +106,8 @@ struct PackedConv<T: TensorScalar>: Sendable {
   }
 
   /// The same conv with output channel `co`'s weights multiplied by `scale[co]` (an
-  /// inference BN folded in).
+  /// inference BN folded in), packed now; without `matrices` when it has panels, as the
+  /// fused pass reads nothing else.
   func scaled(by scale: [T], geometry g: ConvGeometry) -> PackedConv<T> {
     var copy = self
     let k = g.taps * g.groupIn, go = g.groupOut
@@ -114,7 +119,9 @@ struct PackedConv<T: TensorScalar>: Sendable {
     }
     let c = g.outChannels
     for i in 0..<copy.depthwise.count { copy.depthwise[i] *= scale[i % c] }
-    copy.panels = Self.panels(copy.matrices, geometry: g)
+    copy.lazyPanels = nil
+    copy.packedPanels = Self.panels(copy.matrices, geometry: g)
+    if !copy.packedPanels.isEmpty { copy.matrices = [] }
     return copy
   }
 }

@@ -5,7 +5,9 @@ extension Kernels {
   /// once (`PackedConv.panels`): 1x1 stride-1 convs read the channels-last input as the
   /// matrix, others go through im2col tiles; the output pass (bias, residual, activation)
   /// happens as the kernel stores each block. Row tiles are spread over the threads, or,
-  /// with few positions and many channels (ResNet-50's layer4: 49 x 2048), column panels.
+  /// with few positions or at least as many channels as positions (ResNet-50's layer3 and
+  /// layer4: 196 x 1024, 49 x 2048), column panels, so each worker streams only its share
+  /// of the weights (the im2col matrix is then built whole, by all workers, first).
   static func packedGEMMForward<T: TensorScalar>(
     _ x: UnsafePointer<T>, _ g: ConvGeometry, _ packed: PackedConv<T>, into y: UnsafeMutablePointer<T>,
     pass: OutputPass<T>, threads: Int
@@ -30,20 +32,26 @@ extension Kernels {
       }
       let workers = max(1, threads)
       let panels = (n + 31) / 32
-      if workers > 1 && P < 64 * workers && panels >= 2 * workers && P &* n &* k >= parallelThreshold {
+      if workers > 1 && (P < 64 * workers || n >= P) && panels >= 2 * workers && P &* n &* k >= parallelThreshold {
         var a = UnsafePointer(xs.base)
         var col: UnsafeMutablePointer<Float>? = nil
         if !direct {
           let c = UnsafeMutablePointer<Float>.allocate(capacity: P * k)
           col = c
-          im2col(UnsafePointer(xs.base), g, group: 0, rows: 0, P, into: c)
+          let cs = SharedPointer(base: c), share = (P + workers - 1) / workers
+          parallelFor(workers, threads: threads) { t in
+            let p0 = min(P, t * share), p1 = min(P, p0 + share)
+            if p0 < p1 { im2col(UnsafePointer(xs.base), g, group: 0, rows: p0, p1, into: cs.base + p0 * k) }
+          }
           a = UnsafePointer(c)
         }
         defer { col?.deallocate() }
         let shared = SharedPointer(base: UnsafeMutablePointer(mutating: a))
-        let share = (panels + workers - 1) / workers
-        parallelFor(workers, threads: threads) { t in
-          let j0 = min(n, t * share * 32), j1 = min(n, j0 + share * 32)
+        // A few units per worker, handed out as they finish: one worker for every half
+        // stalled the layer whenever another process shared its core.
+        let per = max(1, panels / (4 * workers)), units = (panels + per - 1) / per
+        parallelFor(units, threads: threads) { t in
+          let j0 = min(n, t * per * 32), j1 = min(n, j0 + per * 32)
           if j0 < j1 { gemm(shared.base, lda: k, p0: 0, rows: 0, P, columns: j0, j1) }
         }
         return

@@ -12,11 +12,13 @@ import NetcPasses
 /// abort the process (or the kernel's OOM killer would end it) instead of an error.
 enum MemoryCheck {
   /// The bytes `run` needs, roughly and from above: three copies of the weights (as given,
-  /// packed for the GEMM, and in the fp32 kernels' panels), every activation once, and
-  /// with gradients one more value per parameter and per activation. Nil on overflow.
-  static func estimate(_ cost: Cost, elementSize: Int, gradients: Bool) -> Int? {
+  /// packed for the GEMM, and in the fp32 kernels' panels, scaled by a folded BN or not),
+  /// four when the unfused pass runs (`--trace`, gradients: it packs the unscaled panels
+  /// too), every activation once, and with gradients one more value per parameter and per
+  /// activation. Nil on overflow.
+  static func estimate(_ cost: Cost, elementSize: Int, gradients: Bool, unfused: Bool = false) -> Int? {
     let weights = cost.params.addingReportingOverflow(cost.buffers)
-    let copies = weights.partialValue.multipliedReportingOverflow(by: 3)
+    let copies = weights.partialValue.multipliedReportingOverflow(by: unfused || gradients ? 4 : 3)
     var values = copies.partialValue.addingReportingOverflow(cost.activations)
     var overflow = weights.overflow || copies.overflow || values.overflow
     if gradients {
@@ -48,14 +50,14 @@ enum MemoryCheck {
   /// Stops the command (exit 1) with its diagnostics when the spec does not fit in memory
   /// or its costs cannot be counted; what `run`, `emit` and `bench` call before binding weights.
   static func require(
-    _ graph: Graph, _ shapes: Shapes, elementSize: Int, gradients: Bool, inputs: SpecInputs
+    _ graph: Graph, _ shapes: Shapes, elementSize: Int, gradients: Bool, unfused: Bool = false, inputs: SpecInputs
   ) throws {
     let costs: Costs
     do { costs = try countCosts(graph, shapes) } catch {
       inputs.report(error.diagnostics)
       throw ExitCode(1)
     }
-    if let d = check(graph, costs, elementSize: elementSize, gradients: gradients, available: available()) {
+    if let d = check(graph, costs, elementSize: elementSize, gradients: gradients, unfused: unfused, available: available()) {
       inputs.report([d])
       throw ExitCode(1)
     }
@@ -64,10 +66,10 @@ enum MemoryCheck {
   /// An NS404 error at the layer that needs the most, when the spec needs more than
   /// `available` bytes (or more than can be counted); nil when it fits.
   static func check(
-    _ graph: Graph, _ costs: Costs, elementSize: Int, gradients: Bool, available: Int?
+    _ graph: Graph, _ costs: Costs, elementSize: Int, gradients: Bool, unfused: Bool = false, available: Int?
   ) -> Diagnostic? {
     guard let available else { return nil }
-    let needed = estimate(costs.total, elementSize: elementSize, gradients: gradients)
+    let needed = estimate(costs.total, elementSize: elementSize, gradients: gradients, unfused: unfused)
     if let needed, needed <= available { return nil }
     var largest = graph.layers.first
     var most = -1
@@ -84,7 +86,7 @@ enum MemoryCheck {
     let precision = elementSize == 4 ? "fp32" : "fp64"
     var notes = [
       Diagnostic.Note(
-        "\(NumberFormat.grouped(costs.total.params)) parameters and \(NumberFormat.grouped(costs.total.activations)) activation values in \(precision); the weights are kept in up to three layouts"
+        "\(NumberFormat.grouped(costs.total.params)) parameters and \(NumberFormat.grouped(costs.total.activations)) activation values in \(precision); the weights are kept in up to four layouts"
       )
     ]
     if let largest {

@@ -102,7 +102,8 @@ struct Run: ParsableCommand {
       throw ExitCode(1)
     }
     let graph = spec.graph, shapes = analysis.shapes
-    try MemoryCheck.require(graph, shapes, elementSize: MemoryLayout<T>.size, gradients: grad, inputs: inputs)
+    try MemoryCheck.require(
+      graph, shapes, elementSize: MemoryLayout<T>.size, gradients: grad, unfused: trace, inputs: inputs)
 
     // Weights: the spec's own, then each --weights source.
     let sources = try weightSources(of: spec, at: self.spec, extra: weights, inputs: &inputs)

@@ -27,6 +27,7 @@ import Testing
 
   @Test(arguments: [
     (1, 1, 1), (5, 7, 17), (13, 300, 45), (30, 64, 70), (25, 513, 32), (12, 9, 96), (13, 40, 260), (14, 30, 600),
+    (13, 769, 33),
   ])
   func gemmMatchesTheProduct(m: Int, k: Int, n: Int) {
     var numbers = Numbers(state: UInt64(m * 1000 + k * 10 + n))

@@ -90,6 +90,23 @@ import Testing
     }
   }
 
+  /// The fp32 GEMM split by columns (at least as many channels as positions: im2col built
+  /// by both workers, and direct) gives exactly the single thread's values: each sum is
+  /// taken in the same order whichever worker computes it.
+  @Test func twoThreadsSplitByColumnsAgreeWithOneExactly() throws {
+    let text =
+      "input: 12x12x8\nlayers: [CONV3-160 pad 1, BN, RELU, PWCONV-200, BN, CONV3-130 stride 2 pad 1, FLATTEN, FC-10]"
+    let one = try Self.interpreter(text, as: Float.self, threads: 1)
+    let two = try Self.interpreter(text, as: Float.self, threads: 2)
+    let x = Self.input(one.shapes[0], as: Float.self)
+    let reference = one.forward(x)
+    for _ in 0..<3 {
+      let values = two.forward(x)
+      for id in values.indices { #expect(values[id] == reference[id], "node \(id)") }
+      #expect(two.output(x) == one.output(x))
+    }
+  }
+
   /// Depthwise geometries: odd extents, channel counts hitting the 16-, 8- and 1-lane
   /// paths, strides, padding, dilation, kernels 2, 3 and 5, multiplier 2, 1-D.
   static let depthwiseSpecs = [

@@ -424,14 +424,20 @@ extension Emission {
       let tapList = region.tapList(g, channels: cin)
       let a = region.axes
       let rowWidth = a[2].count
-      // When a row's width is not a multiple of the pixel tile, the rows of one depth slice
-      // are tiled as one flat run of pixels, each pixel with its own input pointer (row-aware
-      // addressing): a 7x7 map is 8 full 6-pixel tiles + 1 pixel instead of 7 x (6 + 1).
-      let flat = a[1].count > 1 && rowWidth % blocking.pixels != 0
+      // Rows are tiled one by one unless the rows of a depth slice, tiled as one flat run of
+      // pixels, need fewer tiles by more than a tenth: then each pixel of a tile gets its
+      // own input pointer (row-aware addressing), and a 5x5 interior is 4 tiles, not 5 x 1.
+      // Row tiles need no pointer per pixel, which counts when the input channels are few
+      // (the 30-wide interior of a 32x32x3 conv: 2 tiles of 15 per row).
+      let rowTile = min(blocking.pixels(run: rowWidth, vectors: nv), rowWidth)
+      let rowTiles = a[1].count * ((rowWidth + rowTile - 1) / rowTile)
+      let flatTile = blocking.pixels(run: a[1].count * rowWidth, vectors: nv)
+      let flatTiles = (a[1].count * rowWidth + flatTile - 1) / flatTile
+      let flat = a[1].count > 1 && rowTiles * 10 > flatTiles * 11
       // Flat tiles store to consecutive pixels only when the region's rows are whole rows.
       let contiguous = !flat || rowWidth == g.output[2]
       let pixelCount = flat ? a[1].count * rowWidth : rowWidth
-      let pb = blocking.pixels(run: pixelCount, vectors: nv)
+      let pb = flat ? flatTile : rowTile
       let slices =
         flat
         ? LoopNest(ranges: [("od", a[0].from, a[0].to)]) : LoopNest(ranges: [("od", a[0].from, a[0].to), ("oh", a[1].from, a[1].to)])

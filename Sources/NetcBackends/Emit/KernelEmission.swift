@@ -222,6 +222,17 @@ extension Emission {
     }
   }
 
+  /// Loops over a region's taps from its first (`kd`, `kh`, `kw`), with each variable's
+  /// coefficient in the input (elements) and in the kernel's tap index.
+  func tapLoops(_ region: WindowRegion, _ g: ConvGeometry) -> (nest: LoopNest, input: [Int], tapIndex: [Int]) {
+    let a = region.axes, s = strides(g, in: g.inChannels, out: 0)
+    return (
+      LoopNest(vars: [("kd", a[0].taps), ("kh", a[1].taps), ("kw", a[2].taps)]),
+      [g.dilation[0] * s.inSlice, g.dilation[1] * s.inRow, g.dilation[2] * g.inChannels],
+      [g.kernel[1] * g.kernel[2], g.kernel[2], 1]
+    )
+  }
+
   /// Conv (every group count, 1-D to 3-D), with a folded BN and a fused activation.
   /// Depthwise convs vectorise channels; the rest run a register-blocked direct kernel.
   /// Each border/interior region (`WindowRegion`) gets its own loops, reading the input in
@@ -265,9 +276,8 @@ extension Emission {
         // The interior unrolls its taps; a border region loops over its (fewer) taps, which
         // keeps the source, and the compile time, from growing with the number of regions.
         let unroll = region.isInterior(g)
-        let tapLoops = LoopNest(vars: [("kd", a[0].taps), ("kh", a[1].taps), ("kw", a[2].taps)])
-        let tapInput = [g.dilation[0] * s.inSlice, g.dilation[1] * s.inRow, g.dilation[2] * cin]
-        let tapWeight = [g.kernel[1] * g.kernel[2] * cout, g.kernel[2] * cout, cout]
+        let (tapLoops, tapInput, tapIndex) = self.tapLoops(region, g)
+        let tapWeight = tapIndex.map { $0 * cout }
         rows.write(&w, scoped: true) { w in
           w.line(
             "let xr = x + \(rows.index([g.stride[0] * s.inSlice, g.stride[1] * s.inRow], firstTap(region, g, cin, fold: [0, 0, a[2].from])))"
@@ -515,16 +525,15 @@ extension Emission {
                   tapBody(x, "(wb + \(tapList[j].index * tapStride))", &w)
                 }
               } else {
-                let k = LoopNest(vars: [("kd", a[0].taps), ("kh", a[1].taps), ("kw", a[2].taps)])
+                let (k, tapInput, tapIndex) = tapLoops(region, g)
                 k.write(&w) { w in
-                  let tapTerm = k.index([g.dilation[0] * s.inSlice, g.dilation[1] * s.inRow, g.dilation[2] * cin])
+                  let tapTerm = k.index(tapInput)
                   if flat {
                     w.line("let to = \(tapTerm)")
                   } else {
                     w.line("let xt = \(xBase) + \(tapTerm)")
                   }
-                  let wt = k.index(
-                    [g.kernel[1] * g.kernel[2] * tapStride, g.kernel[2] * tapStride, tapStride], tapList[0].index * tapStride)
+                  let wt = k.index(tapIndex.map { $0 * tapStride }, tapList[0].index * tapStride)
                   w.line("let wt = wb + \(wt)")
                   let x: (Int) -> String = flat ? { q in "p\(q)[to + ci]" } : { q in "xt[ci\(q == 0 ? "" : " + \(q * sw)")]" }
                   tapBody(x, "wt", &w)

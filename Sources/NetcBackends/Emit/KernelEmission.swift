@@ -414,15 +414,7 @@ extension Emission {
         chunkLoop(&w)
       }
     }
-    if chunk != nil, let activation = step.activation {
-      vectorLoops(positions * cout, "i", &w) { k, w in
-        w.line("var r = Self.load\(k)(y + i)")
-        for l in vectorActivation(activation) { w.line(l) }
-        w.line("Self.store\(k)(y + i, r)")
-      } scalar: { w in
-        w.line("y[i] = \(scalarActivation(activation.op, activation, "y[i]"))")
-      }
-    }
+    if chunk != nil, let activation = step.activation { activationLoop(activation, count: positions * cout, from: "y", &w) }
 
     /// One region's tiles for one block of output channels (the block `cb`, or the tail
     /// block, for every group), all its input channels or the chunk `kc` of them.
@@ -763,19 +755,25 @@ extension Emission {
     }
   }
 
+  /// `y[i] = activation(source[i])` for `count` elements, in vectors (ReLU, ReLU6,
+  /// LeakyReLU); the source is `x`, or `y` itself for an activation applied in place.
+  func activationLoop(_ node: Node, count: Int, from source: String, _ w: inout SourceWriter) {
+    vectorLoops(count, "i", &w) { k, w in
+      w.line("var r = Self.load\(k)(\(source) + i)")
+      for l in vectorActivation(node) { w.line(l) }
+      w.line("Self.store\(k)(y + i, r)")
+    } scalar: { w in
+      w.line("y[i] = \(scalarActivation(node.op, node, "\(source)[i]"))")
+    }
+  }
+
   /// ReLU, ReLU6 and LeakyReLU in vectors; sigmoid, tanh and GELU through the Double helpers.
   mutating func elementwise(_ step: EmitPlan.Step, _ w: inout SourceWriter) {
     let node = step.node
     let n = shapes[node.id].reduce(1, *)
     switch node.op {
     case .relu, .relu6, .leakyrelu:
-      vectorLoops(n, "i", &w) { k, w in
-        w.line("var r = Self.load\(k)(x + i)")
-        for l in vectorActivation(node) { w.line(l) }
-        w.line("Self.store\(k)(y + i, r)")
-      } scalar: { w in
-        w.line("y[i] = \(scalarActivation(node.op, node, "x[i]"))")
-      }
+      activationLoop(node, count: n, from: "x", &w)
     case .sigmoid, .tanh, .gelu:
       uses.insert(node.op == .gelu ? "erf" : node.op == .tanh ? "tanh" : "exp")
       w.block("for i in 0..<\(n)") { w in w.line("y[i] = \(scalarActivation(node.op, node, "x[i]"))") }

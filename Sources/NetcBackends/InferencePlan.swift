@@ -26,6 +26,8 @@ struct InferencePlan<T: TensorScalar>: Sendable {
     var node: Int
     var output: Int
     var conv: FusedConv?
+    /// The nodes fused into `node`, in order (`output` is the last).
+    var fused: [Int] = []
     /// The distinct nodes whose values the step reads.
     var reads: [Int]
   }
@@ -61,11 +63,12 @@ struct InferencePlan<T: TensorScalar>: Sendable {
     }
     for node in graph.layers where !fused.contains(node.id) {
       guard node.op.isConvolution, !shapes.nodes[node.id].elided, let pk = packed[node.id], let g = geometry[node.id] else {
-        steps.append(Step(node: node.id, output: node.id, conv: nil, reads: Array(Set(node.inputs)).sorted()))
+        steps.append(Step(node: node.id, output: node.id, conv: nil, fused: [], reads: Array(Set(node.inputs)).sorted()))
         continue
       }
       var conv = FusedConv(packed: pk, bias: parameters[node.id]?.bias?.data, residual: nil, activation: .none)
       var output = node.id
+      var fusedHere: [Int] = []
       if let bn = soleReader(output), bn.op == .bn {
         // bn(conv + b) = scale * conv + (scale * b + shift)
         let (scale, shift) = bnAffine(bn)
@@ -73,6 +76,7 @@ struct InferencePlan<T: TensorScalar>: Sendable {
         conv.bias = conv.bias.map { b in (0..<b.count).map { b[$0] * scale[$0] + shift[$0] } } ?? shift
         output = bn.id
         fused.insert(bn.id)
+        fusedHere.append(bn.id)
       } else {
         // Pack now, not in the first call of `output`.
         _ = pk.panels
@@ -87,15 +91,17 @@ struct InferencePlan<T: TensorScalar>: Sendable {
           conv.residual = other
           output = add.id
           fused.insert(add.id)
+          fusedHere.append(add.id)
         }
       }
       if let act = soleReader(output), act.op == .relu || act.op == .relu6 {
         conv.activation = act.op == .relu ? .relu : .relu6
         output = act.id
         fused.insert(act.id)
+        fusedHere.append(act.id)
       }
       let reads = Array(Set([node.inputs[0]] + (conv.residual.map { [$0] } ?? []))).sorted()
-      steps.append(Step(node: node.id, output: output, conv: conv, reads: reads))
+      steps.append(Step(node: node.id, output: output, conv: conv, fused: fusedHere, reads: reads))
     }
     // Drop alias steps nothing reads any more (an elided shortcut whose ADD was fused).
     var needed: Set<Int> = [graph.outputID]

@@ -78,10 +78,24 @@ public struct Interpreter<T: TensorScalar>: Sendable {
   /// output may differ from `forward`'s in the last bits), each activation's buffer reused
   /// once nothing else reads it.
   public func output(_ input: Tensor<T>) -> Tensor<T> {
-    if T.self == Float.self { return (self as! Interpreter<Float>).outputImpl(input as! Tensor<Float>) as! Tensor<T> }
-    if T.self == Double.self { return (self as! Interpreter<Double>).outputImpl(input as! Tensor<Double>) as! Tensor<T> }
-    return outputImpl(input)
+    output(input, stepSeconds: nil)
   }
+
+  /// `output`, adding each step's wall time in seconds to `stepSeconds[s]` (one entry per
+  /// `steps` element) when given.
+  public func output(_ input: Tensor<T>, stepSeconds: UnsafeMutablePointer<Double>?) -> Tensor<T> {
+    if T.self == Float.self {
+      return (self as! Interpreter<Float>).outputImpl(input as! Tensor<Float>, stepSeconds) as! Tensor<T>
+    }
+    if T.self == Double.self {
+      return (self as! Interpreter<Double>).outputImpl(input as! Tensor<Double>, stepSeconds) as! Tensor<T>
+    }
+    return outputImpl(input, stepSeconds)
+  }
+
+  /// The steps of `output` in order: per step the node it evaluates and the nodes fused
+  /// into it (a folded BN, a residual ADD, an activation).
+  public var steps: [(node: Int, fused: [Int])] { plan.steps.map { ($0.node, $0.fused) } }
 
   /// Gradients of a scalar loss, given dL/d(output): per node the parameter gradients, and
   /// the input's gradient.
@@ -110,7 +124,7 @@ public struct Interpreter<T: TensorScalar>: Sendable {
     return values
   }
 
-  func outputImpl(_ input: Tensor<T>) -> Tensor<T> {
+  func outputImpl(_ input: Tensor<T>, _ stepSeconds: UnsafeMutablePointer<Double>? = nil) -> Tensor<T> {
     let workspace = workspaces.checkOut()
     defer { workspaces.checkIn(workspace) }
     // Values live in workspace buffers; identity-like nodes share their input's buffer,
@@ -131,6 +145,8 @@ public struct Interpreter<T: TensorScalar>: Sendable {
     slot[0] = fresh(input.count)
     _ = buffers[slot[0]].initialize(from: input.data)
     for (s, step) in plan.steps.enumerated() {
+      let start = stepSeconds == nil ? 0 : monotonicSeconds()
+      defer { if let stepSeconds { stepSeconds[s] += monotonicSeconds() - start } }
       let node = graph.nodes[step.node]
       if let conv = step.conv {
         let out = fresh(shapes[step.output].reduce(1, *))

@@ -136,12 +136,12 @@ struct Bench: ParsableCommand {
     let x = Tensor(shape: shapes[0], data: input)
     var reference = interpreter.output(x)
     var times: [Double] = []
-    let began = now()
+    let began = monotonicSeconds()
     repeat {
-      let t0 = now()
+      let t0 = monotonicSeconds()
       reference = interpreter.output(x)
-      times.append(now() - t0)
-    } while times.count < 3 || (now() - began < seconds && times.count < 200)
+      times.append(monotonicSeconds() - t0)
+    } while times.count < 3 || (monotonicSeconds() - began < seconds && times.count < 200)
     times.sort()
     let interpreterSeconds = times[times.count / 2]
     var diff = 0.0, scale = 0.0

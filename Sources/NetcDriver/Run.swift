@@ -74,6 +74,9 @@ struct Run: ParsableCommand {
   @Option(help: ArgumentHelp("Time the forward pass this many times and print the median on standard error.", visibility: .hidden))
   var repeatCount: Int = 0
 
+  @Flag(help: ArgumentHelp("With --repeat-count: also print each fused step's median time, share and GFLOP/s.", visibility: .hidden))
+  var profile = false
+
   func validate() throws {
     if (target == nil) != (loss == nil) { throw ValidationError("--target and --loss go together") }
     if grad && loss == nil {
@@ -81,6 +84,7 @@ struct Run: ParsableCommand {
     }
     if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     if repeatCount < 0 { throw ValidationError("--repeat-count must be at least 0") }
+    if profile && repeatCount == 0 { throw ValidationError("--profile times the passes of --repeat-count N: add it") }
   }
 
   func run() throws {
@@ -141,7 +145,7 @@ struct Run: ParsableCommand {
     }
 
     let interpreter = Interpreter(graph: graph, shapes: shapes, parameters: parameters, threads: threads ?? onlineCores())
-    if repeatCount > 0 { timeForward(interpreter, x) }
+    if repeatCount > 0 { timeForward(interpreter, x, costs: analysis.costs) }
     // Every activation only when something reads them; the output alone runs the fused pass.
     let activations = grad || trace ? interpreter.forward(x) : []
     let y = activations.isEmpty ? interpreter.output(x) : activations[graph.outputID]
@@ -183,26 +187,46 @@ struct Run: ParsableCommand {
 
   func shapeName(_ shape: [Int]) -> String { shape.isEmpty ? "a scalar" : formatShape(shape) }
 
-  func timeForward<T: TensorScalar>(_ interpreter: Interpreter<T>, _ x: Tensor<T>) {
+  func timeForward<T: TensorScalar>(_ interpreter: Interpreter<T>, _ x: Tensor<T>, costs: Costs) {
+    let steps = interpreter.steps
     var times: [Double] = []
+    var stepTimes = Array(repeating: [Double](), count: steps.count)
+    var seconds = [Double](repeating: 0, count: steps.count)
     for _ in 0..<repeatCount {
-      let start = now()
-      _ = interpreter.output(x)
-      times.append(now() - start)
+      let start = monotonicSeconds()
+      if profile {
+        for s in seconds.indices { seconds[s] = 0 }
+        _ = seconds.withUnsafeMutableBufferPointer { interpreter.output(x, stepSeconds: $0.baseAddress) }
+        for s in seconds.indices { stepTimes[s].append(seconds[s]) }
+      } else {
+        _ = interpreter.output(x)
+      }
+      times.append(monotonicSeconds() - start)
     }
+    func median(_ v: [Double]) -> Double { v.sorted()[v.count / 2] }
     times.sort()
+    if profile {
+      let graph = interpreter.graph
+      let medians = stepTimes.map(median)
+      let total = medians.reduce(0, +)
+      var lines = ["step  ms        share  GFLOP/s  layer"]
+      for (s, step) in steps.enumerated() {
+        let macs = costs.nodes[step.node].macs
+        let rate = macs > 0 && medians[s] > 0 ? String(format1(2 * Double(macs) / medians[s] / 1e9)) : "-"
+        let name = ([step.node] + step.fused).map { graph.nodes[$0].name }.joined(separator: " + ")
+        lines.append(
+          pad(String(s + 1), 6) + pad(format3(medians[s] * 1000), 10) + pad(format1(100 * medians[s] / total) + "%", 7)
+            + pad(rate, 9) + name)
+      }
+      Output.error.write(lines.joined(separator: "\n") + "\n")
+    }
     let median = times[times.count / 2]
     Output.error.write(
       "forward: median \(String(format3(median * 1000))) ms, best \(format3(times[0] * 1000)) ms over \(repeatCount) runs, \(interpreter.threads) thread\(interpreter.threads == 1 ? "" : "s")\n"
     )
   }
-}
 
-/// Seconds on the monotonic clock.
-func now() -> Double {
-  var t = timespec()
-  clock_gettime(CLOCK_MONOTONIC, &t)
-  return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+  func pad(_ s: String, _ width: Int) -> String { s.count >= width ? s + " " : s + String(repeating: " ", count: width - s.count) }
 }
 
 /// A number with three decimals.
@@ -211,6 +235,12 @@ func format3(_ v: Double) -> String {
   let whole = Int(scaled / 1000), frac = Int(abs(scaled).truncatingRemainder(dividingBy: 1000))
   let f = String(frac)
   return "\(whole).\(String(repeating: "0", count: 3 - f.count))\(f)"
+}
+
+/// A number with one decimal.
+func format1(_ v: Double) -> String {
+  let tenths = Int((v * 10).rounded())
+  return "\(tenths / 10).\(abs(tenths % 10))"
 }
 
 /// The online processor count.

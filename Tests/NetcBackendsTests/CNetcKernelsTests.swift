@@ -25,9 +25,12 @@ import Testing
 
   static var levels: [Int32] { netc_kernel_level() >= 2 ? [1, 2] : netc_kernel_level() == 1 ? [1] : [] }
 
+  // Row counts reach every kernel of AVX-512 (1-12 rows) and AVX2 (1-6) through the balanced
+  // row blocks: 13 = 7+6 (AVX2 5+4+4), 25 = 9+8+8, 30 = 10+10+10, 35 = 12+12+11,
+  // 49 = 10+10+10+10+9 (AVX2 6+6+6+6+5+5+5+5+5).
   @Test(arguments: [
     (1, 1, 1), (5, 7, 17), (13, 300, 45), (30, 64, 70), (25, 513, 32), (12, 9, 96), (13, 40, 260), (14, 30, 600),
-    (13, 769, 33),
+    (13, 769, 33), (2, 5, 8), (3, 9, 40), (4, 50, 17), (35, 20, 33), (49, 100, 64),
   ])
   func gemmMatchesTheProduct(m: Int, k: Int, n: Int) {
     var numbers = Numbers(state: UInt64(m * 1000 + k * 10 + n))

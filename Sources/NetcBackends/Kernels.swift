@@ -151,6 +151,13 @@ enum Kernels {
   ) {
     let gi = g.groupIn, k = g.taps * gi, cin = g.inChannels
     if g.groups == 1 && g.input[0] == 1 && g.kernel[0] == 1 && g.dilation[2] == 1 {
+      if T.self == Float.self && g.outPositions == g.output[1] * g.output[2] {
+        var geometry = g.window2D
+        let done = netc_im2col_rows(
+          &geometry, UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), p0, p1,
+          UnsafeMutableRawPointer(col).assumingMemoryBound(to: Float.self))
+        if done == 1 { return }
+      }
       im2colRows(x, g, rows: p0, p1, into: col)
       return
     }

@@ -51,8 +51,14 @@ int netc_depthwise_row(
 /// Returns 0 (and writes nothing) when `netc_kernel_level()` is 0.
 int netc_maxpool_row(const netc_depthwise_geometry *g, const float *x, float *y, ptrdiff_t oh);
 
-/// `netc_gemm_packed`, `netc_depthwise_row` and `netc_maxpool_row` with the kernels of `level` (lowered to
-/// what this CPU has), so tests can check the AVX2 kernels on an AVX-512 machine.
+/// The im2col rows of output positions `p0..<p1` of an ungrouped conv over the same geometry
+/// (`channels` = input channels, `dilationW` 1): per position `kh x kw x channels` inputs,
+/// zeros for padding, into `col` (row after row). Returns 0 (and writes nothing) when
+/// `netc_kernel_level()` is 0 or `dilationW` is not 1.
+int netc_im2col_rows(const netc_depthwise_geometry *g, const float *x, ptrdiff_t p0, ptrdiff_t p1, float *col);
+
+/// `netc_gemm_packed`, `netc_depthwise_row`, `netc_maxpool_row` and `netc_im2col_rows` with the kernels of
+/// `level` (lowered to what this CPU has), so tests can check the AVX2 kernels on an AVX-512 machine.
 int netc_gemm_packed_at(
     int level, const float *a, ptrdiff_t lda, const float *packed, ptrdiff_t k, ptrdiff_t n,
     float *c, ptrdiff_t ldc, const float *bias, const float *residual, int activation,
@@ -61,5 +67,7 @@ int netc_depthwise_row_at(
     int level, const netc_depthwise_geometry *g, const float *x, const float *w, float *y, const float *bias,
     const float *residual, int activation, ptrdiff_t oh);
 int netc_maxpool_row_at(int level, const netc_depthwise_geometry *g, const float *x, float *y, ptrdiff_t oh);
+int netc_im2col_rows_at(
+    int level, const netc_depthwise_geometry *g, const float *x, ptrdiff_t p0, ptrdiff_t p1, float *col);
 
 #endif

@@ -132,6 +132,46 @@ import Testing
     }
   }
 
+  /// (channels, H, W, kernel, stride, pad, dilationH): runs of 3 x 3 = 9 floats (one
+  /// masked copy), 7 x 3 = 21 (a full copy and a masked one), 3 x 20 = 60, windows clipped
+  /// by padding on every side, and a vertical dilation.
+  @Test(arguments: [
+    (3, 9, 10, 3, 2, 1, 1), (3, 15, 13, 7, 2, 3, 1), (20, 6, 7, 3, 1, 1, 1), (5, 8, 6, 2, 1, 1, 2), (1, 4, 4, 3, 1, 2, 1),
+  ])
+  func im2colCopiesEveryTap(c: Int, h: Int, w: Int, kernel: Int, stride: Int, pad: Int, dilation: Int) {
+    var numbers = Numbers(state: UInt64(c * 11 + h * 3 + kernel))
+    let oh = (h + 2 * pad - dilation * (kernel - 1) - 1) / stride + 1
+    let ow = (w + 2 * pad - kernel) / stride + 1
+    let x = numbers.array(h * w * c), k = kernel * kernel * c
+    var g = netc_depthwise_geometry(
+      channels: c, height: h, width: w, outWidth: ow, kernelH: kernel, kernelW: kernel, strideH: stride,
+      strideW: stride, padH: pad, padW: pad, dilationH: dilation, dilationW: 1)
+    // The im2col row of position (r, q): tap (i, j), channel ch at i * kernel * c + j * c + ch.
+    var expected = [Float](repeating: 0, count: oh * ow * k)
+    for r in 0..<oh {
+      for q in 0..<ow {
+        for i in 0..<kernel {
+          for j in 0..<kernel {
+            let ih = r * stride - pad + i * dilation, iw = q * stride - pad + j
+            guard ih >= 0, ih < h, iw >= 0, iw < w else { continue }
+            for ch in 0..<c { expected[(r * ow + q) * k + (i * kernel + j) * c + ch] = x[(ih * w + iw) * c + ch] }
+          }
+        }
+      }
+    }
+    for level in Self.levels {
+      // Two calls, split mid-row, as the GEMM's tiles split the positions.
+      let split = oh * ow / 2 + 1
+      var col = [Float](repeating: .nan, count: oh * ow * k)
+      for (p0, p1) in [(0, split), (split, oh * ow)] {
+        col.withUnsafeMutableBufferPointer { cb in
+          #expect(netc_im2col_rows_at(level, &g, x, p0, p1, cb.baseAddress! + p0 * k) == 1)
+        }
+      }
+      #expect(col == expected, "level \(level)")
+    }
+  }
+
   @Test func kernelsDeclineWithoutTheInstructions() {
     var c: [Float] = [7]
     #expect(netc_gemm_packed_at(0, [1], 1, [1], 1, 1, &c, 1, nil, nil, 0, 0, 1, 0, 1) == 0)

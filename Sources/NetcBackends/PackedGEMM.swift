@@ -56,7 +56,11 @@ extension Kernels {
         }
         return
       }
-      let tileRows = Kernels.tileRows(positions: P, threads: threads)
+      // At least four tiles per worker when there are enough rows (48 each, four row
+      // blocks): a helper that joins late still gets an equal share. (MobileNet v2's
+      // 28x28 pointwise convs were four tiles of 196 rows, so a late helper got one.)
+      let most = Kernels.tileRows(positions: P, threads: threads)
+      let tileRows = workers > 1 ? min(most, max(48, (P + 4 * workers - 1) / (4 * workers))) : most
       let tiles = (P + tileRows - 1) / tileRows
       parallelFor(tiles, threads: threads, cost: P &* n &* k) { t in
         let p0 = t * tileRows, p1 = min(P, p0 + tileRows)

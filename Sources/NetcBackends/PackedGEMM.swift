@@ -56,11 +56,12 @@ extension Kernels {
         }
         return
       }
-      // At least four tiles per worker when there are enough rows (48 each, four row
-      // blocks): a helper that joins late still gets an equal share. (MobileNet v2's
-      // 28x28 pointwise convs were four tiles of 196 rows, so a late helper got one.)
-      let most = Kernels.tileRows(positions: P, threads: threads)
-      let tileRows = workers > 1 ? min(most, max(48, (P + 4 * workers - 1) / (4 * workers))) : most
+      // Four tiles per worker when each still has 48 rows (four row blocks): a helper that
+      // joins late then gets an equal share. (MobileNet v2's 28x28 pointwise convs were
+      // four tiles of 196 rows, so a late helper got one.) Fewer rows keep one tile per
+      // worker: every tile streams all the weights.
+      let most = Kernels.tileRows(positions: P, threads: threads), fine = (P + 4 * workers - 1) / (4 * workers)
+      let tileRows = workers > 1 && fine >= 48 ? min(most, fine) : most
       let tiles = (P + tileRows - 1) / tileRows
       parallelFor(tiles, threads: threads, cost: P &* n &* k) { t in
         let p0 = t * tileRows, p1 = min(P, p0 + tileRows)

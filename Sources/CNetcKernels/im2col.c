@@ -42,9 +42,11 @@ AVX2 static inline void zero256(float *dst, ptrdiff_t n) {
 #define IM2COL_ROWS(NAME, TARGET, RUN, ZERO)                                                   \
   TARGET static void NAME(const netc_depthwise_geometry *g, const float *x, ptrdiff_t p0, ptrdiff_t p1, float *col) { \
     const ptrdiff_t c = g->channels, kh = g->kernelH, kw = g->kernelW, run = kw * c, k = kh * run;         \
-    for (ptrdiff_t p = p0; p < p1; p++) {                                                      \
+    /* The position's row and column advance by one, not by a division per position. */  \
+    ptrdiff_t oh = p0 / g->outWidth, ow = p0 % g->outWidth;                                    \
+    for (ptrdiff_t p = p0; p < p1; p++, ow++) {                                                \
+      if (ow == g->outWidth) ow = 0, oh++;                                                     \
       float *row = col + (p - p0) * k;                                                         \
-      ptrdiff_t oh = p / g->outWidth, ow = p % g->outWidth;                                    \
       ptrdiff_t iw0 = ow * g->strideW - g->padW;                                               \
       for (ptrdiff_t i = 0; i < kh; i++) {                                                     \
         float *dst = row + i * run;                                                            \

@@ -71,11 +71,14 @@ struct Run: ParsableCommand {
   @Option(help: "Worker threads for the kernels (default: the online cores).")
   var threads: Int?
 
-  @Option(help: ArgumentHelp("Time the forward pass this many times and print the median on standard error.", visibility: .hidden))
+  @Option(help: ArgumentHelp("Time the output pass this many times; print the median and best on standard error.", valueName: "n"))
   var repeatCount: Int = 0
 
-  @Flag(help: ArgumentHelp("With --repeat-count: also print each fused step's median time, share and GFLOP/s.", visibility: .hidden))
+  @Flag(help: "Time each step of the output pass too (over --repeat-count passes, 10 by default); print a table on standard error.")
   var profile = false
+
+  /// Passes timed: --repeat-count, or 10 for --profile alone.
+  var timedPasses: Int { repeatCount > 0 ? repeatCount : profile ? 10 : 0 }
 
   func validate() throws {
     if (target == nil) != (loss == nil) { throw ValidationError("--target and --loss go together") }
@@ -84,7 +87,6 @@ struct Run: ParsableCommand {
     }
     if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     if repeatCount < 0 { throw ValidationError("--repeat-count must be at least 0") }
-    if profile && repeatCount == 0 { throw ValidationError("--profile times the passes of --repeat-count N: add it") }
   }
 
   func run() throws {
@@ -145,7 +147,7 @@ struct Run: ParsableCommand {
     }
 
     let interpreter = Interpreter(graph: graph, shapes: shapes, parameters: parameters, threads: threads ?? onlineCores())
-    if repeatCount > 0 { timeForward(interpreter, x, costs: analysis.costs) }
+    if timedPasses > 0 { timeForward(interpreter, x, costs: analysis.costs) }
     // Every activation only when something reads them; the output alone runs the fused pass.
     let activations = grad || trace ? interpreter.forward(x) : []
     let y = activations.isEmpty ? interpreter.output(x) : activations[graph.outputID]
@@ -192,7 +194,7 @@ struct Run: ParsableCommand {
     var times: [Double] = []
     var stepTimes = Array(repeating: [Double](), count: steps.count)
     var seconds = [Double](repeating: 0, count: steps.count)
-    for _ in 0..<repeatCount {
+    for _ in 0..<timedPasses {
       let start = monotonicSeconds()
       if profile {
         for s in seconds.indices { seconds[s] = 0 }
@@ -207,26 +209,19 @@ struct Run: ParsableCommand {
     times.sort()
     if profile {
       let graph = interpreter.graph
-      let medians = stepTimes.map(median)
-      let total = medians.reduce(0, +)
-      var lines = ["step  ms        share  GFLOP/s  layer"]
-      for (s, step) in steps.enumerated() {
-        let macs = costs.nodes[step.node].macs
-        let rate = macs > 0 && medians[s] > 0 ? String(format1(2 * Double(macs) / medians[s] / 1e9)) : "-"
-        let name = ([step.node] + step.fused).map { graph.nodes[$0].name }.joined(separator: " + ")
-        lines.append(
-          pad(String(s + 1), 6) + pad(format3(medians[s] * 1000), 10) + pad(format1(100 * medians[s] / total) + "%", 7)
-            + pad(rate, 9) + name)
+      let rows = zip(steps, stepTimes).map { step, times in
+        StepProfile.Row(
+          name: graph.nodes[step.node].name, fused: step.fused.map { graph.nodes[$0].name }, seconds: median(times),
+          macs: costs.nodes[step.node].macs)
       }
-      Output.error.write(lines.joined(separator: "\n") + "\n")
+      Output.error.write(StepProfile(rows: rows).table())
     }
     let median = times[times.count / 2]
     Output.error.write(
-      "forward: median \(String(format3(median * 1000))) ms, best \(format3(times[0] * 1000)) ms over \(repeatCount) runs, \(interpreter.threads) thread\(interpreter.threads == 1 ? "" : "s")\n"
+      "forward: median \(String(format3(median * 1000))) ms, best \(format3(times[0] * 1000)) ms over \(timedPasses) runs, \(interpreter.threads) thread\(interpreter.threads == 1 ? "" : "s")\n"
     )
   }
 
-  func pad(_ s: String, _ width: Int) -> String { s.count >= width ? s + " " : s + String(repeating: " ", count: width - s.count) }
 }
 
 /// A number with three decimals.

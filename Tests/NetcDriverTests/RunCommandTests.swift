@@ -99,6 +99,24 @@ let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
     #expect(r.err.contains(message), "\(r.err)")
   }
 
+  /// `--profile` alone times 10 passes; the conv and its ReLU are one step, then the pool,
+  /// the flatten and the FC (specs/run-conv1d.yaml); the output is unchanged.
+  @Test func profilePrintsOneRowPerStep() {
+    let r = capture(["run", "\(repoRoot)/specs/run-conv1d.yaml", "--input", "[[1], [0], [2], [-1], [3]]", "--profile"])
+    #expect(r.code == 0, "\(r.err)")
+    #expect(r.out.contains("0.5"))
+    let lines = r.err.split(separator: "\n").map(String.init)
+    #expect(lines.count == 7, "\(r.err)")
+    guard lines.count == 7 else { return }
+    #expect(lines[0] == "step     ms  share  GFLOP/s  layer")
+    // The layer column starts where the header's "layer" does.
+    let column = lines[0].count - "layer".count
+    let layers = lines[1...4].map { String($0.dropFirst(column)) }
+    #expect(layers == ["conv (+ relu1)", "pool1", "flatten1", "fc"])
+    #expect(lines[5].hasSuffix("total of the steps"))
+    #expect(lines[6].hasPrefix("forward: median ") && lines[6].contains(" over 10 runs"))
+  }
+
   @Test func wrongWeightShapeInTheSpecExitsOne() throws {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("netc-w-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

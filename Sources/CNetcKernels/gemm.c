@@ -137,6 +137,52 @@ static const block_fn block512_for[MR512 + 1] = {
     NULL, block512_1, block512_2, block512_3, block512_4, block512_5, block512_6,
     block512_7, block512_8, block512_9, block512_10, block512_11, block512_12};
 
+/// Rows `i..<i+R` (R <= 24) times the first 16 columns of a panel (`w` <= 16 valid): one
+/// register per row, so a layer with at most 16 output channels (MobileNet v2's first
+/// projection, 32 -> 16) does not spend half of every FMA on a panel's zero columns.
+#define MR512_16 24
+AVX512 static inline __attribute__((always_inline)) void block512_16_rows(
+    const int R, const float *a, ptrdiff_t lda, const float *panel, ptrdiff_t k, float *c, ptrdiff_t ldc,
+    const float *bias, const float *residual, int activation, ptrdiff_t i, ptrdiff_t j, int w, int first, int last) {
+  const __mmask16 m = w >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << w) - 1);
+  __m512 acc[MR512_16];
+#pragma clang loop unroll(full)
+  for (int r = 0; r < R; r++) acc[r] = first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(m, c + (i + r) * ldc + j);
+  const float *ar = a + i * lda;
+  for (ptrdiff_t l = 0; l < k; l++) {
+    PREFETCH_PANEL(panel, l);
+    __m512 b0 = _mm512_loadu_ps(panel + l * NETC_PANEL);
+#pragma clang loop unroll(full)
+    for (int r = 0; r < R; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(ar[r * lda + l]), b0, acc[r]);
+  }
+  if (!last) {
+    bias = NULL;
+    residual = NULL;
+    activation = 0;
+  }
+#pragma clang loop unroll(full)
+  for (int r = 0; r < R; r++)
+    store512(acc[r], c + (i + r) * ldc + j, bias ? bias + j : NULL, residual ? residual + (i + r) * ldc + j : NULL,
+             activation, w);
+}
+
+#define BLOCK512_16(R)                                                                                           \
+  AVX512 static void block512_16_##R(                                                                            \
+      const float *a, ptrdiff_t lda, const float *panel, ptrdiff_t k, float *c, ptrdiff_t ldc, const float *bias, \
+      const float *residual, int activation, ptrdiff_t i, ptrdiff_t j, int w, int first, int last) {             \
+    block512_16_rows(R, a, lda, panel, k, c, ldc, bias, residual, activation, i, j, w, first, last);              \
+  }
+BLOCK512_16(1) BLOCK512_16(2) BLOCK512_16(3) BLOCK512_16(4) BLOCK512_16(5) BLOCK512_16(6)
+BLOCK512_16(7) BLOCK512_16(8) BLOCK512_16(9) BLOCK512_16(10) BLOCK512_16(11) BLOCK512_16(12)
+BLOCK512_16(13) BLOCK512_16(14) BLOCK512_16(15) BLOCK512_16(16) BLOCK512_16(17) BLOCK512_16(18)
+BLOCK512_16(19) BLOCK512_16(20) BLOCK512_16(21) BLOCK512_16(22) BLOCK512_16(23) BLOCK512_16(24)
+#undef BLOCK512_16
+static const block_fn block512_16_for[MR512_16 + 1] = {
+    NULL, block512_16_1, block512_16_2, block512_16_3, block512_16_4, block512_16_5, block512_16_6,
+    block512_16_7, block512_16_8, block512_16_9, block512_16_10, block512_16_11, block512_16_12,
+    block512_16_13, block512_16_14, block512_16_15, block512_16_16, block512_16_17, block512_16_18,
+    block512_16_19, block512_16_20, block512_16_21, block512_16_22, block512_16_23, block512_16_24};
+
 // ---- AVX2 + FMA: 6 rows x 16 columns (12 ymm accumulators) per block, half a panel ----
 
 #define AVX2 __attribute__((target("avx2,fma")))
@@ -242,7 +288,9 @@ int netc_gemm_packed_at(
   // of a row block carry over between K blocks in `c`, and the output pass runs with the
   // last one. (KC 384 beat 192, 256 and 512 on ResNet-50's GEMMs with the prefetch.)
   const ptrdiff_t KC = 384;
-  const int mr = level == 2 ? MR512 : 6;
+  // At most 16 columns in all: the 16-column kernel, 24 rows a block.
+  const int narrow = level == 2 && j1 - j0 <= 16;
+  const int mr = narrow ? MR512_16 : level == 2 ? MR512 : 6;
   // Panels per pass over the rows: their K block (768 KB in all) stays in L2 meanwhile.
   // (Packing each row block's K slice, so the broadcasts walk one pointer, measured no
   // faster and cost up to a panel's worth of work: the rows are read in place.)
@@ -262,7 +310,9 @@ int netc_gemm_packed_at(
           const float *panel = packed + p * k * NETC_PANEL + l0 * NETC_PANEL;
           ptrdiff_t j = p * NETC_PANEL;
           int w = (int)(j1 - j < NETC_PANEL ? j1 - j : NETC_PANEL);
-          if (level == 2) {
+          if (narrow) {
+            block512_16_for[rows](a + l0, lda, panel, kc, c, ldc, bias, residual, activation, i, j, w, first, last);
+          } else if (level == 2) {
             block512_for[rows](a + l0, lda, panel, kc, c, ldc, bias, residual, activation, i, j, w, first, last);
           } else {
             block256_for[rows](a + l0, lda, panel, kc, c, ldc, bias, residual, activation, i, j, w < 16 ? w : 16, first, last);

@@ -144,6 +144,25 @@ enum Kernels {
     return max(1, (P + tiles - 1) / tiles)
   }
 
+  /// Global average or max pool of `positions` x `channels` channels-last values into
+  /// `channels` outputs (max: NaN wins, as in the reference loop).
+  static func globalPool<T: TensorScalar>(
+    _ x: UnsafePointer<T>, positions: Int, channels c: Int, max isMax: Bool, into y: UnsafeMutablePointer<T>
+  ) {
+    // One loop per op, so the channel loop vectorises (checked indexing and the op test per
+    // element took 0.4 ms of ResNet-50's 7x7x2048).
+    y.update(repeating: isMax ? -T.infinity : 0, count: c)
+    for q in 0..<positions {
+      let row = x + q * c
+      if isMax {
+        for j in 0..<c where row[j] > y[j] || row[j].isNaN { y[j] = row[j] }
+      } else {
+        for j in 0..<c { y[j] += row[j] }
+      }
+    }
+    if !isMax { for j in 0..<c { y[j] /= T(positions) } }
+  }
+
   /// Copies the im2col rows of output positions `p0..<p1`, group `group`, into `col`
   /// (`(p1 - p0) x (taps * groupIn)`, zeros for padding).
   static func im2col<T: TensorScalar>(

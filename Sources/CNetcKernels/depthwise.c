@@ -84,6 +84,44 @@ AVX512 static inline __attribute__((always_inline)) void positions512(
   }
 }
 
+/// `positions512` for 8 positions of a window 3 taps wide with stride and dilation 1 along
+/// W: each input column of a window row is loaded once and feeds the (up to) 3 positions
+/// whose windows cover it, 10 loads for 24 FMAs instead of 24 (15-25% faster on
+/// MobileNet v2's 3x3 layers, measured in one process alternating with `positions512`).
+AVX512 static void row3x8_512(
+    const netc_depthwise_geometry *g, const float *x, const float *w, ptrdiff_t ih0, ptrdiff_t i0, ptrdiff_t i1,
+    ptrdiff_t oh, ptrdiff_t ow, ptrdiff_t ch, __mmask16 m, __m512 b, float *y, const float *residual, int activation) {
+  const ptrdiff_t c = g->channels;
+  const __m512 zero = _mm512_setzero_ps();
+  __m512 acc[8];
+#pragma clang loop unroll(full)
+  for (int p = 0; p < 8; p++) acc[p] = zero;
+  for (ptrdiff_t i = i0; i < i1; i++) {
+    const float *xr = x + ((ih0 + i * g->dilationH) * g->width + ow - g->padW) * c + ch;
+    const float *wr = w + i * 3 * c + ch;
+    const __m512 w0 = _mm512_maskz_loadu_ps(m, wr), w1 = _mm512_maskz_loadu_ps(m, wr + c);
+    const __m512 w2 = _mm512_maskz_loadu_ps(m, wr + 2 * c);
+    // Input column q (of the 10 the 8 windows cover) is tap 0 of position q, tap 1 of
+    // q - 1 and tap 2 of q - 2.
+#pragma clang loop unroll(full)
+    for (int q = 0; q < 10; q++) {
+      const __m512 v = _mm512_maskz_loadu_ps(m, xr + q * c);
+      if (q < 8) acc[q] = _mm512_fmadd_ps(v, w0, acc[q]);
+      if (q >= 1 && q <= 8) acc[q - 1] = _mm512_fmadd_ps(v, w1, acc[q - 1]);
+      if (q >= 2) acc[q - 2] = _mm512_fmadd_ps(v, w2, acc[q - 2]);
+    }
+  }
+#pragma clang loop unroll(full)
+  for (int p = 0; p < 8; p++) {
+    ptrdiff_t o = (oh * g->outWidth + ow + p) * c + ch;
+    __m512 v = _mm512_add_ps(acc[p], b);
+    if (residual) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, residual + o));
+    if (activation >= 1) v = _mm512_max_ps(zero, v);
+    if (activation == 2) v = _mm512_min_ps(_mm512_set1_ps(6.0f), v);
+    _mm512_mask_storeu_ps(y + o, m, v);
+  }
+}
+
 /// Output positions `ow0..<ow1` of a row whose windows all lie inside the input along W:
 /// per 16 channels, 8 positions at once, so each weight vector is loaded once for 8 FMAs
 /// and the 8 sums are independent. (One position at a time, a 32-channel layer had two
@@ -99,6 +137,7 @@ AVX512 static void interior512(
   // L1; with channels outside, each pass read one line in every position's run.) A row
   // of fewer than 8 (7x7 maps: 5 interior positions) is one block of all of them.
   const ptrdiff_t n = ow1 - ow0 >= 8 ? 8 : ow1 - ow0;
+  const int row3 = g->kernelW == 3 && g->strideW == 1 && g->dilationW == 1;
   for (ptrdiff_t c0 = 0; c0 < c; c0 += 64) {
     const ptrdiff_t c1 = c - c0 < 64 ? c : c0 + 64;
     for (ptrdiff_t ow = ow0; ow < ow1; ow += n) {
@@ -108,6 +147,10 @@ AVX512 static void interior512(
       for (ptrdiff_t ch = c0; ch < c1; ch += 16) {
         const __mmask16 m = c - ch >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (c - ch)) - 1);
         const __m512 b = bias ? _mm512_maskz_loadu_ps(m, bias + ch) : _mm512_setzero_ps();
+        if (n == 8 && row3) {
+          row3x8_512(g, x, w, ih0, i0, i1, oh, ow, ch, m, b, y, residual, activation);
+          continue;
+        }
 #define POSITIONS(N) \
   case N: positions512(N, g, x, w, ih0, i0, i1, oh, ow, ch, m, b, y, residual, activation); break;
         switch (n) { POSITIONS(1) POSITIONS(2) POSITIONS(3) POSITIONS(4) POSITIONS(5) POSITIONS(6) POSITIONS(7) POSITIONS(8) }

@@ -76,6 +76,21 @@ import Testing
   /// Layers large enough to be split over the worker pool (above `parallelThreshold`):
   /// conv tiles, max pool positions, depthwise rows, a pointwise GEMM, convs with fewer
   /// positions than channels (split by columns, im2col and direct), the FC's rows.
+  /// `output` reads the caller's input in place: after two passes the input is unchanged
+  /// and the two outputs are equal. The output of a spec whose last layer is the identity
+  /// of the input is a copy, not the input's storage.
+  @Test func theInputIsReadInPlaceAndLeftAlone() throws {
+    let i = try Self.interpreter(
+      "input: 9x9x4\nlayers:\n  - CONV3-8 pad 1\n  - BN\n  - RELU\n  - residual:\n      body: [CONV3-8 pad 1, BN]\n", as: Float.self)
+    let x = Self.input([9, 9, 4], as: Float.self), copy = x.data
+    let first = i.output(x), second = i.output(x)
+    #expect(x.data == copy)
+    #expect(first.data == second.data)
+    let identity = try Self.interpreter("input: 3x3x2\nlayers:\n  - DROPOUT\n", as: Float.self)
+    let y = Self.input([3, 3, 2], as: Float.self)
+    #expect(identity.output(y).data == y.data)
+  }
+
   @Test func twoThreadsAgreeWithOne() throws {
     let text =
       "input: 24x24x16\nlayers: [CONV3-32 pad 1, BN, RELU, POOL3 stride 1 pad 1, DWCONV3 pad 1 stride 2, BN, RELU6, PWCONV-48, BN, CONV3-96 stride 2 pad 1, BN, RELU, PWCONV-128, FLATTEN, FC-40]"

@@ -165,15 +165,19 @@ import Testing
       }
     }
     for level in Self.levels {
-      // Two calls, split mid-row, as the GEMM's tiles split the positions.
+      // Two calls, split mid-row, as the GEMM's tiles split the positions; the second half
+      // first, so a call that wrote past its rows would spoil the other's, and 16 guard
+      // floats after the end.
       let split = oh * ow / 2 + 1
-      var col = [Float](repeating: .nan, count: oh * ow * k)
-      for (p0, p1) in [(0, split), (split, oh * ow)] {
+      var col = [Float](repeating: .nan, count: oh * ow * k + 16)
+      for (p0, p1) in [(split, oh * ow), (0, split)] {
         col.withUnsafeMutableBufferPointer { cb in
           #expect(netc_im2col_rows_at(level, &g, x, p0, p1, cb.baseAddress! + p0 * k) == 1)
         }
       }
-      #expect(col == expected, "level \(level)")
+      #expect(Array(col.prefix(oh * ow * k)) == expected, "level \(level)")
+      let guardIntact = col.suffix(16).allSatisfy { $0.isNaN }
+      #expect(guardIntact, "level \(level): written past the end")
     }
   }
 

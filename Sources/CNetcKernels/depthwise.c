@@ -52,6 +52,23 @@ AVX512 static void position512(
   }
 }
 
+/// Stores the `n` sums of positions `ow..<ow+n`, channels `ch` (`m` of 16), after the bias,
+/// the residual and the activation.
+AVX512 static inline __attribute__((always_inline)) void store_positions512(
+    const int n, const __m512 *acc, const netc_depthwise_geometry *g, ptrdiff_t oh, ptrdiff_t ow, ptrdiff_t ch,
+    __mmask16 m, __m512 b, float *y, const float *residual, int activation) {
+  const ptrdiff_t c = g->channels;
+#pragma clang loop unroll(full)
+  for (int p = 0; p < n; p++) {
+    ptrdiff_t o = (oh * g->outWidth + ow + p) * c + ch;
+    __m512 v = _mm512_add_ps(acc[p], b);
+    if (residual) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, residual + o));
+    if (activation >= 1) v = _mm512_max_ps(_mm512_setzero_ps(), v);
+    if (activation == 2) v = _mm512_min_ps(_mm512_set1_ps(6.0f), v);
+    _mm512_mask_storeu_ps(y + o, m, v);
+  }
+}
+
 /// `n` output positions from `ow` (1 <= n <= 8), 16 channels from `ch` (`m` of them), of a
 /// row whose windows lie inside the input along W: window rows `i0..<i1` from input row
 /// `ih0`. Inlined with a constant `n`, so the `n` sums stay in registers.
@@ -73,15 +90,7 @@ AVX512 static inline __attribute__((always_inline)) void positions512(
       for (int p = 0; p < n; p++) acc[p] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, xr + p * xs), wv, acc[p]);
     }
   }
-#pragma clang loop unroll(full)
-  for (int p = 0; p < n; p++) {
-    ptrdiff_t o = (oh * g->outWidth + ow + p) * c + ch;
-    __m512 v = _mm512_add_ps(acc[p], b);
-    if (residual) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, residual + o));
-    if (activation >= 1) v = _mm512_max_ps(zero, v);
-    if (activation == 2) v = _mm512_min_ps(_mm512_set1_ps(6.0f), v);
-    _mm512_mask_storeu_ps(y + o, m, v);
-  }
+  store_positions512(n, acc, g, oh, ow, ch, m, b, y, residual, activation);
 }
 
 /// `positions512` for 8 positions of a window 3 taps wide with stride and dilation 1 along
@@ -111,15 +120,7 @@ AVX512 static void row3x8_512(
       if (q >= 2) acc[q - 2] = _mm512_fmadd_ps(v, w2, acc[q - 2]);
     }
   }
-#pragma clang loop unroll(full)
-  for (int p = 0; p < 8; p++) {
-    ptrdiff_t o = (oh * g->outWidth + ow + p) * c + ch;
-    __m512 v = _mm512_add_ps(acc[p], b);
-    if (residual) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, residual + o));
-    if (activation >= 1) v = _mm512_max_ps(zero, v);
-    if (activation == 2) v = _mm512_min_ps(_mm512_set1_ps(6.0f), v);
-    _mm512_mask_storeu_ps(y + o, m, v);
-  }
+  store_positions512(8, acc, g, oh, ow, ch, m, b, y, residual, activation);
 }
 
 /// Output positions `ow0..<ow1` of a row whose windows all lie inside the input along W:

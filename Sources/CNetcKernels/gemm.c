@@ -75,7 +75,7 @@ AVX512 static inline void store512(
 }
 
 /// Rows `i..<i+R` times one panel, `w` <= 32 valid columns at `j`. Always inlined into
-/// one function per row count (`block512_1` ... `block512_12`), where every index is a
+/// one function per row count (`block512_rows_1` ... `_12`), where every index is a
 /// constant: the 2R sums stay in registers. (With a variable row count they lived in a
 /// stack array, loaded and stored around every FMA: ResNet-50's 49-row layers, whose last
 /// block has one row, ran 13% slower than 48 rows.)
@@ -121,21 +121,26 @@ AVX512 static inline __attribute__((always_inline)) void block512_rows(
   }
 }
 
+// Each block body is inlined into one function per row count R, in which R is a constant
+// (`ROW_KERNEL`), and called through a table indexed by R (`ROW_KERNEL_REF`).
 typedef void (*block_fn)(
     const float *, ptrdiff_t, const float *, ptrdiff_t, float *, ptrdiff_t, const float *, const float *, int, ptrdiff_t,
     ptrdiff_t, int, int, int);
-#define BLOCK512(R)                                                                                              \
-  AVX512 static void block512_##R(                                                                               \
+#define ROW_KERNEL(TARGET, BODY, R)                                                                              \
+  TARGET static void BODY##_##R(                                                                                 \
       const float *a, ptrdiff_t lda, const float *panel, ptrdiff_t k, float *c, ptrdiff_t ldc, const float *bias, \
       const float *residual, int activation, ptrdiff_t i, ptrdiff_t j, int w, int first, int last) {             \
-    block512_rows(R, a, lda, panel, k, c, ldc, bias, residual, activation, i, j, w, first, last);                 \
+    BODY(R, a, lda, panel, k, c, ldc, bias, residual, activation, i, j, w, first, last);                         \
   }
-BLOCK512(1) BLOCK512(2) BLOCK512(3) BLOCK512(4) BLOCK512(5) BLOCK512(6)
-BLOCK512(7) BLOCK512(8) BLOCK512(9) BLOCK512(10) BLOCK512(11) BLOCK512(12)
-#undef BLOCK512
-static const block_fn block512_for[MR512 + 1] = {
-    NULL, block512_1, block512_2, block512_3, block512_4, block512_5, block512_6,
-    block512_7, block512_8, block512_9, block512_10, block512_11, block512_12};
+#define ROW_KERNEL_REF(TARGET, BODY, R) BODY##_##R,
+#define ROWS_1_TO_6(M, T, B) M(T, B, 1) M(T, B, 2) M(T, B, 3) M(T, B, 4) M(T, B, 5) M(T, B, 6)
+#define ROWS_1_TO_12(M, T, B) ROWS_1_TO_6(M, T, B) M(T, B, 7) M(T, B, 8) M(T, B, 9) M(T, B, 10) M(T, B, 11) M(T, B, 12)
+#define ROWS_1_TO_24(M, T, B)                                                                                    \
+  ROWS_1_TO_12(M, T, B) M(T, B, 13) M(T, B, 14) M(T, B, 15) M(T, B, 16) M(T, B, 17) M(T, B, 18) M(T, B, 19)     \
+  M(T, B, 20) M(T, B, 21) M(T, B, 22) M(T, B, 23) M(T, B, 24)
+
+ROWS_1_TO_12(ROW_KERNEL, AVX512, block512_rows)
+static const block_fn block512_for[MR512 + 1] = {NULL, ROWS_1_TO_12(ROW_KERNEL_REF, AVX512, block512_rows)};
 
 /// Rows `i..<i+R` (R <= 24) times the first 16 columns of a panel (`w` <= 16 valid): one
 /// register per row, so a layer with at most 16 output channels (MobileNet v2's first
@@ -166,22 +171,8 @@ AVX512 static inline __attribute__((always_inline)) void block512_16_rows(
              activation, w);
 }
 
-#define BLOCK512_16(R)                                                                                           \
-  AVX512 static void block512_16_##R(                                                                            \
-      const float *a, ptrdiff_t lda, const float *panel, ptrdiff_t k, float *c, ptrdiff_t ldc, const float *bias, \
-      const float *residual, int activation, ptrdiff_t i, ptrdiff_t j, int w, int first, int last) {             \
-    block512_16_rows(R, a, lda, panel, k, c, ldc, bias, residual, activation, i, j, w, first, last);              \
-  }
-BLOCK512_16(1) BLOCK512_16(2) BLOCK512_16(3) BLOCK512_16(4) BLOCK512_16(5) BLOCK512_16(6)
-BLOCK512_16(7) BLOCK512_16(8) BLOCK512_16(9) BLOCK512_16(10) BLOCK512_16(11) BLOCK512_16(12)
-BLOCK512_16(13) BLOCK512_16(14) BLOCK512_16(15) BLOCK512_16(16) BLOCK512_16(17) BLOCK512_16(18)
-BLOCK512_16(19) BLOCK512_16(20) BLOCK512_16(21) BLOCK512_16(22) BLOCK512_16(23) BLOCK512_16(24)
-#undef BLOCK512_16
-static const block_fn block512_16_for[MR512_16 + 1] = {
-    NULL, block512_16_1, block512_16_2, block512_16_3, block512_16_4, block512_16_5, block512_16_6,
-    block512_16_7, block512_16_8, block512_16_9, block512_16_10, block512_16_11, block512_16_12,
-    block512_16_13, block512_16_14, block512_16_15, block512_16_16, block512_16_17, block512_16_18,
-    block512_16_19, block512_16_20, block512_16_21, block512_16_22, block512_16_23, block512_16_24};
+ROWS_1_TO_24(ROW_KERNEL, AVX512, block512_16_rows)
+static const block_fn block512_16_for[MR512_16 + 1] = {NULL, ROWS_1_TO_24(ROW_KERNEL_REF, AVX512, block512_16_rows)};
 
 // ---- AVX2 + FMA: 6 rows x 16 columns (12 ymm accumulators) per block, half a panel ----
 
@@ -254,16 +245,8 @@ AVX2 static inline __attribute__((always_inline)) void block256_rows(
   }
 }
 
-#define BLOCK256(R)                                                                                              \
-  AVX2 static void block256_##R(                                                                                 \
-      const float *a, ptrdiff_t lda, const float *panel, ptrdiff_t k, float *c, ptrdiff_t ldc, const float *bias, \
-      const float *residual, int activation, ptrdiff_t i, ptrdiff_t j, int w, int first, int last) {             \
-    block256_rows(R, a, lda, panel, k, c, ldc, bias, residual, activation, i, j, w, first, last);                 \
-  }
-BLOCK256(1) BLOCK256(2) BLOCK256(3) BLOCK256(4) BLOCK256(5) BLOCK256(6)
-#undef BLOCK256
-static const block_fn block256_for[6 + 1] = {
-    NULL, block256_1, block256_2, block256_3, block256_4, block256_5, block256_6};
+ROWS_1_TO_6(ROW_KERNEL, AVX2, block256_rows)
+static const block_fn block256_for[6 + 1] = {NULL, ROWS_1_TO_6(ROW_KERNEL_REF, AVX2, block256_rows)};
 
 #endif
 

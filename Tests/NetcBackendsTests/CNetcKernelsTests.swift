@@ -93,12 +93,13 @@ import Testing
   // The last three have rows wide enough for the AVX-512 kernel's blocks of 8 interior
   // positions: 32 x 20 pad 1 has interior columns 1..<19 (8 + 8 + a block moved back to
   // 11..<19); stride 2 on 23 columns, 10 interior; dilation 2 on 30 columns, 26 - 4 = 22
-  // interior, with 17 channels (a masked tail of 1). 3 taps wide at stride 1 (the first
-  // case and the last) take the kernel that loads each input column once per window row.
+  // interior, with 17 channels (a masked tail of 1). 3 taps wide at stride 1 or 2 (the
+  // first two of them and the last two) take the kernel that loads each input column once
+  // per window row; the last has 19 interior positions at stride 2 and 17 channels.
   @Test(arguments: [
     (3, 5, 6, 3, 1, 1, 1), (16, 7, 7, 3, 2, 1, 1), (70, 6, 5, 3, 1, 2, 2), (130, 4, 9, 5, 2, 2, 1),
     (64, 3, 3, 3, 1, 3, 1), (32, 5, 20, 3, 1, 1, 1), (24, 4, 23, 3, 2, 1, 1), (17, 9, 30, 5, 1, 2, 2),
-    (17, 4, 20, 3, 1, 1, 1),
+    (17, 4, 20, 3, 1, 1, 1), (17, 5, 40, 3, 2, 1, 1),
   ])
   func depthwiseMatchesTheLoops(c: Int, h: Int, w: Int, kernel: Int, stride: Int, pad: Int, dilation: Int) {
     var numbers = Numbers(state: UInt64(c * 7 + h * 5 + kernel))

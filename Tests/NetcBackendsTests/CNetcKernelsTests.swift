@@ -90,12 +90,13 @@ import Testing
   }
 
   /// (channels, H, W, kernel, stride, pad, dilation)
-  // The last three have rows wide enough for the AVX-512 kernel's blocks of 8 interior
+  // The last five have rows wide enough for the AVX-512 kernel's blocks of 8 interior
   // positions: 32 x 20 pad 1 has interior columns 1..<19 (8 + 8 + a block moved back to
   // 11..<19); stride 2 on 23 columns, 10 interior; dilation 2 on 30 columns, 26 - 4 = 22
-  // interior, with 17 channels (a masked tail of 1). 3 taps wide at stride 1 or 2 (the
-  // first two of them and the last two) take the kernel that loads each input column once
-  // per window row; the last has 19 interior positions at stride 2 and 17 channels.
+  // interior, with 17 channels (a masked tail of 1); then 17 channels on 20 columns at
+  // stride 1 (18 interior) and on 40 at stride 2 (19 interior). Those 3 taps wide at
+  // stride 1 or 2 (all but the dilated one) take the kernel that loads each input column
+  // once per window row.
   @Test(arguments: [
     (3, 5, 6, 3, 1, 1, 1), (16, 7, 7, 3, 2, 1, 1), (70, 6, 5, 3, 1, 2, 2), (130, 4, 9, 5, 2, 2, 1),
     (64, 3, 3, 3, 1, 3, 1), (32, 5, 20, 3, 1, 1, 1), (24, 4, 23, 3, 2, 1, 1), (17, 9, 30, 5, 1, 2, 2),

@@ -73,9 +73,6 @@ import Testing
     #expect(f32.output(x32) == f32.output(x32))
   }
 
-  /// Layers large enough to be split over the worker pool (above `parallelThreshold`):
-  /// conv tiles, max pool positions, depthwise rows, a pointwise GEMM, convs with fewer
-  /// positions than channels (split by columns, im2col and direct), the FC's rows.
   /// `output` reads the caller's input in place: after two passes the input is unchanged
   /// and the two outputs are equal. The output of a spec whose last layer is the identity
   /// of the input is a copy, not the input's storage.
@@ -91,6 +88,9 @@ import Testing
     #expect(identity.output(y).data == y.data)
   }
 
+  /// Layers large enough to be split over the worker pool (above `parallelThreshold`):
+  /// conv tiles, max pool positions, depthwise rows, a pointwise GEMM, convs with fewer
+  /// positions than channels (split by columns, im2col and direct), the FC's rows.
   @Test func twoThreadsAgreeWithOne() throws {
     let text =
       "input: 24x24x16\nlayers: [CONV3-32 pad 1, BN, RELU, POOL3 stride 1 pad 1, DWCONV3 pad 1 stride 2, BN, RELU6, PWCONV-48, BN, CONV3-96 stride 2 pad 1, BN, RELU, PWCONV-128, FLATTEN, FC-40]"

@@ -9,44 +9,30 @@
 #define AVX2 __attribute__((target("avx2,fma")))
 
 // A window row's run is short in a network's first conv (3x3 on RGB: 9 floats; 7x7: 21),
-// where memmove's call and dispatch per run cost more than the copy: one load/store pair
-// per 16 floats instead. The last 16 of a run are stored whole when `col` has room
-// (`end`): the floats past the run belong to runs written after it, and a masked store
-// across a cache line took 40% of MobileNet v2's stem im2col. The loads stay masked:
-// past the run may lie past the input.
-AVX512 static inline void run512(const float *src, float *dst, ptrdiff_t n, const float *end) {
+// where memmove's call and dispatch per run cost more than the copy: one masked
+// load/store pair per 16 floats instead.
+AVX512 static inline void run512(const float *src, float *dst, ptrdiff_t n) {
   ptrdiff_t q = 0;
   for (; q + 16 <= n; q += 16) _mm512_storeu_ps(dst + q, _mm512_loadu_ps(src + q));
   if (q < n) {
     __mmask16 m = (__mmask16)((1u << (n - q)) - 1);
-    __m512 v = _mm512_maskz_loadu_ps(m, src + q);
-    if (dst + q + 16 <= end)
-      _mm512_storeu_ps(dst + q, v);
-    else
-      _mm512_mask_storeu_ps(dst + q, m, v);
+    _mm512_mask_storeu_ps(dst + q, m, _mm512_maskz_loadu_ps(m, src + q));
   }
 }
 
-AVX512 static inline void zero512(float *dst, ptrdiff_t n, const float *end) {
+AVX512 static inline void zero512(float *dst, ptrdiff_t n) {
   ptrdiff_t q = 0;
   for (; q + 16 <= n; q += 16) _mm512_storeu_ps(dst + q, _mm512_setzero_ps());
-  if (q < n) {
-    if (dst + q + 16 <= end)
-      _mm512_storeu_ps(dst + q, _mm512_setzero_ps());
-    else
-      _mm512_mask_storeu_ps(dst + q, (__mmask16)((1u << (n - q)) - 1), _mm512_setzero_ps());
-  }
+  if (q < n) _mm512_mask_storeu_ps(dst + q, (__mmask16)((1u << (n - q)) - 1), _mm512_setzero_ps());
 }
 
-AVX2 static inline void run256(const float *src, float *dst, ptrdiff_t n, const float *end) {
-  (void)end;
+AVX2 static inline void run256(const float *src, float *dst, ptrdiff_t n) {
   ptrdiff_t q = 0;
   for (; q + 8 <= n; q += 8) _mm256_storeu_ps(dst + q, _mm256_loadu_ps(src + q));
   for (; q < n; q++) dst[q] = src[q];
 }
 
-AVX2 static inline void zero256(float *dst, ptrdiff_t n, const float *end) {
-  (void)end;
+AVX2 static inline void zero256(float *dst, ptrdiff_t n) {
   ptrdiff_t q = 0;
   for (; q + 8 <= n; q += 8) _mm256_storeu_ps(dst + q, _mm256_setzero_ps());
   for (; q < n; q++) dst[q] = 0.0f;
@@ -56,7 +42,6 @@ AVX2 static inline void zero256(float *dst, ptrdiff_t n, const float *end) {
 #define IM2COL_ROWS(NAME, TARGET, RUN, ZERO)                                                   \
   TARGET static void NAME(const netc_depthwise_geometry *g, const float *x, ptrdiff_t p0, ptrdiff_t p1, float *col) { \
     const ptrdiff_t c = g->channels, kh = g->kernelH, kw = g->kernelW, run = kw * c, k = kh * run;         \
-    const float *end = col + (p1 - p0) * k;                                                    \
     /* The position's row and column advance by one, not by a division per position. */  \
     ptrdiff_t oh = p0 / g->outWidth, ow = p0 % g->outWidth;                                    \
     for (ptrdiff_t p = p0; p < p1; p++, ow++) {                                                \
@@ -67,16 +52,16 @@ AVX2 static inline void zero256(float *dst, ptrdiff_t n, const float *end) {
         float *dst = row + i * run;                                                            \
         ptrdiff_t ih = oh * g->strideH - g->padH + i * g->dilationH;                           \
         if (ih < 0 || ih >= g->height) {                                                       \
-          ZERO(dst, run, end);                                                                      \
+          ZERO(dst, run);                                                                      \
         } else if (iw0 >= 0 && iw0 + kw <= g->width) {                                         \
-          RUN(x + (ih * g->width + iw0) * c, dst, run, end);                                        \
+          RUN(x + (ih * g->width + iw0) * c, dst, run);                                        \
         } else {                                                                               \
           for (ptrdiff_t j = 0; j < kw; j++) {                                                 \
             ptrdiff_t iw = iw0 + j;                                                            \
             if (iw >= 0 && iw < g->width)                                                      \
-              RUN(x + (ih * g->width + iw) * c, dst + j * c, c, end);                               \
+              RUN(x + (ih * g->width + iw) * c, dst + j * c, c);                               \
             else                                                                               \
-              ZERO(dst + j * c, c, end);                                                            \
+              ZERO(dst + j * c, c);                                                            \
           }                                                                                    \
         }                                                                                      \
       }                                                                                        \

@@ -124,7 +124,7 @@ public struct Interpreter<T: TensorScalar>: Sendable {
     return values
   }
 
-  func outputImpl(_ input: Tensor<T>, _ stepSeconds: UnsafeMutablePointer<Double>? = nil) -> Tensor<T> {
+  func outputImpl(_ input: Tensor<T>, _ stepSeconds: UnsafeMutablePointer<Double>?) -> Tensor<T> {
     input.data.withUnsafeBufferPointer { outputImpl(input: $0, stepSeconds) }
   }
 

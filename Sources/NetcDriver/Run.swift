@@ -206,7 +206,6 @@ struct Run: ParsableCommand {
       times.append(monotonicSeconds() - start)
     }
     func median(_ v: [Double]) -> Double { v.sorted()[v.count / 2] }
-    times.sort()
     if profile {
       let graph = interpreter.graph
       let rows = zip(steps, stepTimes).map { step, times in
@@ -216,9 +215,8 @@ struct Run: ParsableCommand {
       }
       Output.error.write(StepProfile(rows: rows).table())
     }
-    let median = times[times.count / 2]
     Output.error.write(
-      "forward: median \(String(format3(median * 1000))) ms, best \(format3(times[0] * 1000)) ms over \(timedPasses) runs, \(interpreter.threads) thread\(interpreter.threads == 1 ? "" : "s")\n"
+      "forward: median \(format3(median(times) * 1000)) ms, best \(format3(times.min()! * 1000)) ms over \(timedPasses) runs, \(interpreter.threads) thread\(interpreter.threads == 1 ? "" : "s")\n"
     )
   }
 

@@ -1,4 +1,5 @@
 #include "netc_kernels.h"
+#include "rows512.h"
 
 #include <immintrin.h>
 #include <stdlib.h>
@@ -43,8 +44,6 @@ void netc_pack_b(const float *b, ptrdiff_t ldb, ptrdiff_t k, ptrdiff_t n, float 
 
 // ---- AVX-512: 12 rows x 32 columns (24 of the 32 zmm registers accumulate) per block ----
 
-#define MR512 12
-
 // The panel streams from L2 (or, for the first row block, from memory) while the rows
 // stay in L1, and the hardware prefetchers fell behind: the load of the panel was a fifth
 // of the kernel's samples, and ResNet-50's layer4 (49 rows, so each panel is met only 5
@@ -55,24 +54,6 @@ void netc_pack_b(const float *b, ptrdiff_t ldb, ptrdiff_t k, ptrdiff_t n, float 
     _mm_prefetch((const char *)((panel) + ((l) + PANEL_AHEAD) * NETC_PANEL), _MM_HINT_T0);      \
     _mm_prefetch((const char *)((panel) + ((l) + PANEL_AHEAD) * NETC_PANEL + 16), _MM_HINT_T0); \
   } while (0)
-
-#define AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")))
-
-AVX512 static inline __m512 act512(__m512 v, int activation) {
-  // max(0, v) returns v when v is NaN (the second operand), as ReLU must.
-  if (activation >= 1) v = _mm512_max_ps(_mm512_setzero_ps(), v);
-  if (activation == 2) v = _mm512_min_ps(_mm512_set1_ps(6.0f), v);
-  return v;
-}
-
-/// Stores 16 sums at `c` (the first `w` of them when w < 16) after the epilogue.
-AVX512 static inline void store512(
-    __m512 v, float *c, const float *bias, const float *res, int activation, int w) {
-  __mmask16 m = w >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << w) - 1);
-  if (bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, bias));
-  if (res) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, res));
-  _mm512_mask_storeu_ps(c, m, act512(v, activation));
-}
 
 /// Rows `i..<i+R` times one panel, `w` <= 32 valid columns at `j`. Always inlined into
 /// one function per row count (`block512_rows_1` ... `_12`), where every index is a
@@ -122,7 +103,7 @@ AVX512 static inline __attribute__((always_inline)) void block512_rows(
 }
 
 // Each block body is inlined into one function per row count R, in which R is a constant
-// (`ROW_KERNEL`), and called through a table indexed by R (`ROW_KERNEL_REF`).
+// (`ROW_KERNEL`), and called through a table indexed by R (`ROW_KERNEL_REF`, rows512.h).
 typedef void (*block_fn)(
     const float *, ptrdiff_t, const float *, ptrdiff_t, float *, ptrdiff_t, const float *, const float *, int, ptrdiff_t,
     ptrdiff_t, int, int, int);
@@ -132,13 +113,6 @@ typedef void (*block_fn)(
       const float *residual, int activation, ptrdiff_t i, ptrdiff_t j, int w, int first, int last) {             \
     BODY(R, a, lda, panel, k, c, ldc, bias, residual, activation, i, j, w, first, last);                         \
   }
-#define ROW_KERNEL_REF(TARGET, BODY, R) BODY##_##R,
-#define ROWS_1_TO_6(M, T, B) M(T, B, 1) M(T, B, 2) M(T, B, 3) M(T, B, 4) M(T, B, 5) M(T, B, 6)
-#define ROWS_1_TO_12(M, T, B) ROWS_1_TO_6(M, T, B) M(T, B, 7) M(T, B, 8) M(T, B, 9) M(T, B, 10) M(T, B, 11) M(T, B, 12)
-#define ROWS_1_TO_24(M, T, B)                                                                                    \
-  ROWS_1_TO_12(M, T, B) M(T, B, 13) M(T, B, 14) M(T, B, 15) M(T, B, 16) M(T, B, 17) M(T, B, 18) M(T, B, 19)     \
-  M(T, B, 20) M(T, B, 21) M(T, B, 22) M(T, B, 23) M(T, B, 24)
-
 ROWS_1_TO_12(ROW_KERNEL, AVX512, block512_rows)
 static const block_fn block512_for[MR512 + 1] = {NULL, ROWS_1_TO_12(ROW_KERNEL_REF, AVX512, block512_rows)};
 

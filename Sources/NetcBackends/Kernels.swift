@@ -290,7 +290,9 @@ enum Kernels {
       return
     }
     if !packed.panels.isEmpty {
-      packedGEMMForward(x, g, packed, into: y, pass: pass, threads: threads)
+      if !directConvForward(x, g, packed, into: y, pass: pass, threads: threads) {
+        packedGEMMForward(x, g, packed, into: y, pass: pass, threads: threads)
+      }
       return
     }
     let tileRows = Kernels.tileRows(positions: P, threads: threads)

@@ -183,6 +183,84 @@ import Testing
     }
   }
 
+  /// (channels, H, W, kh, kw, stride, pad, dilationH, outputs): a 7x7 stride-2 stem
+  /// (15 positions a row: blocks of 8 and 7; two panels), a 3x3 one (13: 7 + 6), a 3x2
+  /// window with vertical dilation (39: 10 + 10 + 10 + 9; a panel and 8 masked columns),
+  /// padding wider than the window needs (20 outputs: 16 + 4 masked), a 1x1 conv whose
+  /// row is one block of 12, and a one-position row.
+  @Test(arguments: [
+    (3, 15, 30, 7, 7, 2, 3, 1, 64), (3, 9, 26, 3, 3, 2, 1, 1, 32), (1, 6, 40, 3, 2, 1, 0, 2, 40),
+    (4, 5, 5, 3, 3, 1, 2, 1, 20), (2, 4, 12, 1, 1, 1, 0, 1, 7), (3, 3, 3, 3, 3, 1, 0, 1, 33),
+  ])
+  func directConvMatchesTheLoop(
+    c: Int, h: Int, w: Int, kh: Int, kw: Int, stride: Int, pad: Int, dilation: Int, n: Int
+  ) {
+    var numbers = Numbers(state: UInt64(c * 7 + h * 5 + kw + n))
+    let oh = (h + 2 * pad - dilation * (kh - 1) - 1) / stride + 1, ow = (w + 2 * pad - kw) / stride + 1
+    let k = kh * kw * c
+    let x = numbers.array(h * w * c), b = numbers.array(k * n), bias = numbers.array(n)
+    let residual = numbers.array(oh * ow * n)
+    var packed = [Float](repeating: .nan, count: netc_packed_size(k, n))
+    netc_pack_b(b, n, k, n, &packed)
+    // The padded input as the kernel's contract has it: position (r, q) is the input's
+    // (r - pad, q - pad), zero outside; rows and columns up to the last window's.
+    let ph = (oh - 1) * stride + (kh - 1) * dilation + 1, pw = (ow - 1) * stride + kw
+    var xpad = [Float](repeating: 0, count: ph * pw * c)
+    for r in 0..<ph {
+      for q in 0..<pw where r - pad >= 0 && r - pad < h && q - pad >= 0 && q - pad < w {
+        for ch in 0..<c { xpad[(r * pw + q) * c + ch] = x[((r - pad) * w + q - pad) * c + ch] }
+      }
+    }
+    var g = netc_depthwise_geometry(
+      channels: c, height: h, width: w, outWidth: ow, kernelH: kh, kernelW: kw, strideH: stride, strideW: stride,
+      padH: pad, padW: pad, dilationH: dilation, dilationW: 1)
+    for activation: Int32 in [0, 1] {
+      for useExtras in [false, true] {
+        // Two calls, the later rows first, and 16 guard floats after the output.
+        var y = [Float](repeating: .nan, count: oh * ow * n + 16)
+        let split = oh / 2
+        for (r0, r1) in [(split, oh), (0, split)] where r0 < r1 {
+          let done = bias.withUnsafeBufferPointer { bb in
+            residual.withUnsafeBufferPointer { rb in
+              netc_conv_direct_rows(
+                &g, xpad, pw, packed, n, &y, useExtras ? bb.baseAddress : nil, useExtras ? rb.baseAddress : nil,
+                activation, r0, r1)
+            }
+          }
+          #expect(done == (netc_kernel_level() >= 2 ? 1 : 0))
+        }
+        guard netc_kernel_level() >= 2 else { continue }
+        for r in 0..<oh {
+          for q in 0..<ow {
+            for co in 0..<n {
+              var sum = 0.0, scale = 0.0
+              for i in 0..<kh {
+                for j in 0..<kw {
+                  let ih = r * stride - pad + i * dilation, iw = q * stride - pad + j
+                  guard ih >= 0, ih < h, iw >= 0, iw < w else { continue }
+                  for ch in 0..<c {
+                    let term = Double(x[(ih * w + iw) * c + ch]) * Double(b[((i * kw + j) * c + ch) * n + co])
+                    sum += term
+                    scale += abs(term)
+                  }
+                }
+              }
+              if useExtras { sum += Double(bias[co]) + Double(residual[(r * ow + q) * n + co]) }
+              let expected = Self.activate(sum, activation), got = y[(r * ow + q) * n + co]
+              #expect(abs(Double(got) - expected) <= 1e-6 * (scale + 2), "[\(r)][\(q)][\(co)]: \(got) vs \(expected)")
+            }
+          }
+        }
+        let guardIntact = y.suffix(16).allSatisfy { $0.isNaN }
+        #expect(guardIntact, "written past the end")
+      }
+    }
+    // AVX2 has no direct kernel: the caller takes im2col instead.
+    var untouched = [Float](repeating: 7, count: oh * ow * n)
+    #expect(netc_conv_direct_rows_at(1, &g, xpad, pw, packed, n, &untouched, nil, nil, 0, 0, oh) == 0)
+    #expect(untouched.allSatisfy { $0 == 7 })
+  }
+
   @Test func kernelsDeclineWithoutTheInstructions() {
     var c: [Float] = [7]
     #expect(netc_gemm_packed_at(0, [1], 1, [1], 1, 1, &c, 1, nil, nil, 0, 0, 1, 0, 1) == 0)

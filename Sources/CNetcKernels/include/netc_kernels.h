@@ -57,7 +57,19 @@ int netc_maxpool_row(const netc_depthwise_geometry *g, const float *x, float *y,
 /// `netc_kernel_level()` is 0 or `dilationW` is not 1.
 int netc_im2col_rows(const netc_depthwise_geometry *g, const float *x, ptrdiff_t p0, ptrdiff_t p1, float *col);
 
-/// `netc_gemm_packed`, `netc_depthwise_row`, `netc_maxpool_row` and `netc_im2col_rows` with the kernels of
+/// Output rows `oh0..<oh1` of an ungrouped 2-D conv over `g` (`channels` = input channels,
+/// `dilationW` 1), computed from the input without im2col: `xpad` is the channels-last
+/// input with the padding written out as zeros (`padWidth` positions a row; its position
+/// (0, 0) is the input's (-padH, -padW)), covering every window. Weights packed by
+/// `netc_pack_b` in im2col order (`kh * kw * channels` rows, `n` columns); `y` and
+/// `residual` the whole `outHeight x outWidth x n` output; then bias, residual and
+/// activation as in `netc_gemm_packed`. Returns 0 (and writes nothing) below AVX-512 or
+/// with `dilationW` other than 1.
+int netc_conv_direct_rows(
+    const netc_depthwise_geometry *g, const float *xpad, ptrdiff_t padWidth, const float *packed, ptrdiff_t n,
+    float *y, const float *bias, const float *residual, int activation, ptrdiff_t oh0, ptrdiff_t oh1);
+
+/// `netc_gemm_packed`, `netc_depthwise_row`, `netc_maxpool_row`, `netc_im2col_rows` and `netc_conv_direct_rows` with the kernels of
 /// `level` (lowered to what this CPU has), so tests can check the AVX2 kernels on an AVX-512 machine.
 int netc_gemm_packed_at(
     int level, const float *a, ptrdiff_t lda, const float *packed, ptrdiff_t k, ptrdiff_t n,
@@ -69,5 +81,8 @@ int netc_depthwise_row_at(
 int netc_maxpool_row_at(int level, const netc_depthwise_geometry *g, const float *x, float *y, ptrdiff_t oh);
 int netc_im2col_rows_at(
     int level, const netc_depthwise_geometry *g, const float *x, ptrdiff_t p0, ptrdiff_t p1, float *col);
+int netc_conv_direct_rows_at(
+    int level, const netc_depthwise_geometry *g, const float *xpad, ptrdiff_t padWidth, const float *packed,
+    ptrdiff_t n, float *y, const float *bias, const float *residual, int activation, ptrdiff_t oh0, ptrdiff_t oh1);
 
 #endif

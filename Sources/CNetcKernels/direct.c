@@ -1,0 +1,90 @@
+#include "netc_kernels.h"
+#include "rows512.h"
+
+#if defined(__x86_64__)
+
+/// Output positions `0..<R` of one row block (`lda` floats apart in the padded input) times
+/// one panel, `w` <= 32 valid columns: window row `i` of position `r` is the run of `run`
+/// floats (kw x channels) at `x + i * rowStride + r * lda`, and it meets the panel's rows
+/// `i * run ..< (i + 1) * run`, which is the im2col order the weights are packed in. The
+/// 2R sums stay in registers over all `kh` window rows. `c`, `bias` and `residual` point at
+/// the block's first output and column.
+AVX512 static inline __attribute__((always_inline)) void direct512_rows(
+    const int R, const float *x, ptrdiff_t lda, ptrdiff_t rowStride, ptrdiff_t kh, ptrdiff_t run, const float *panel,
+    float *c, ptrdiff_t ldc, const float *bias, const float *residual, int activation, int w) {
+  __m512 acc[MR512][2];
+#pragma clang loop unroll(full)
+  for (int r = 0; r < R; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+  for (ptrdiff_t i = 0; i < kh; i++) {
+    const float *ar = x + i * rowStride, *pb = panel + i * run * NETC_PANEL;
+    for (ptrdiff_t l = 0; l < run; l++) {
+      __m512 b0 = _mm512_loadu_ps(pb + l * NETC_PANEL), b1 = _mm512_loadu_ps(pb + l * NETC_PANEL + 16);
+#pragma clang loop unroll(full)
+      for (int r = 0; r < R; r++) {
+        __m512 v = _mm512_set1_ps(ar[r * lda + l]);
+        acc[r][0] = _mm512_fmadd_ps(v, b0, acc[r][0]);
+        acc[r][1] = _mm512_fmadd_ps(v, b1, acc[r][1]);
+      }
+    }
+  }
+#pragma clang loop unroll(full)
+  for (int r = 0; r < R; r++) {
+    const float *rr = residual ? residual + r * ldc : NULL;
+    store512(acc[r][0], c + r * ldc, bias, rr, activation, w);
+    if (w > 16) store512(acc[r][1], c + r * ldc + 16, bias ? bias + 16 : NULL, rr ? rr + 16 : NULL, activation, w - 16);
+  }
+}
+
+typedef void (*direct_fn)(
+    const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, const float *, float *, ptrdiff_t, const float *,
+    const float *, int, int);
+#define DIRECT_KERNEL(TARGET, BODY, R)                                                                             \
+  TARGET static void BODY##_##R(                                                                                   \
+      const float *x, ptrdiff_t lda, ptrdiff_t rowStride, ptrdiff_t kh, ptrdiff_t run, const float *panel, float *c, \
+      ptrdiff_t ldc, const float *bias, const float *residual, int activation, int w) {                            \
+    BODY(R, x, lda, rowStride, kh, run, panel, c, ldc, bias, residual, activation, w);                             \
+  }
+ROWS_1_TO_12(DIRECT_KERNEL, AVX512, direct512_rows)
+static const direct_fn direct512_for[MR512 + 1] = {NULL, ROWS_1_TO_12(ROW_KERNEL_REF, AVX512, direct512_rows)};
+
+#endif
+
+int netc_conv_direct_rows(
+    const netc_depthwise_geometry *g, const float *xpad, ptrdiff_t padWidth, const float *packed, ptrdiff_t n,
+    float *y, const float *bias, const float *residual, int activation, ptrdiff_t oh0, ptrdiff_t oh1) {
+  return netc_conv_direct_rows_at(
+      netc_kernel_level(), g, xpad, padWidth, packed, n, y, bias, residual, activation, oh0, oh1);
+}
+
+int netc_conv_direct_rows_at(
+    int level, const netc_depthwise_geometry *g, const float *xpad, ptrdiff_t padWidth, const float *packed,
+    ptrdiff_t n, float *y, const float *bias, const float *residual, int activation, ptrdiff_t oh0, ptrdiff_t oh1) {
+  if (level > netc_kernel_level()) level = netc_kernel_level();
+  if (level < 2 || g->dilationW != 1) return 0;
+#if defined(__x86_64__)
+  const ptrdiff_t run = g->kernelW * g->channels, k = g->kernelH * run, ow = g->outWidth;
+  const ptrdiff_t row = padWidth * g->channels, lda = g->strideW * g->channels;
+  // A block's positions lie in one output row, so they are `lda` apart in the input; the
+  // row is cut into blocks as equal as they can be (112 = 2 x 12 + 8 x 11).
+  const ptrdiff_t blocks = (ow + MR512 - 1) / MR512, base = ow / blocks, extra = ow % blocks;
+  for (ptrdiff_t oh = oh0; oh < oh1; oh++) {
+    const float *xr = xpad + oh * g->strideH * row;
+    // Panel by panel: one panel (7 x 7 x 3 taps: 19 KB) and the window rows stay in L1
+    // for the whole output row.
+    for (ptrdiff_t j = 0; j < n; j += NETC_PANEL) {
+      const float *panel = packed + (j / NETC_PANEL) * k * NETC_PANEL;
+      int w = (int)(n - j < NETC_PANEL ? n - j : NETC_PANEL);
+      for (ptrdiff_t b = 0, q = 0, rows = 0; q < ow; b++, q += rows) {
+        rows = b < extra ? base + 1 : base;
+        ptrdiff_t at = (oh * ow + q) * n + j;
+        direct512_for[rows](
+            xr + q * lda, lda, g->dilationH * row, g->kernelH, run, panel, y + at, n, bias ? bias + j : NULL,
+            residual ? residual + at : NULL, activation, w);
+      }
+    }
+  }
+  return 1;
+#else
+  return 0;
+#endif
+}

@@ -1,0 +1,43 @@
+// Shared by the blocked kernels (gemm.c, direct.c); not part of the module's interface.
+#ifndef NETC_ROWS512_H
+#define NETC_ROWS512_H
+
+#include <immintrin.h>
+#include <stddef.h>
+
+#if defined(__x86_64__)
+
+/// Rows per AVX-512 block: 12 rows x 32 columns, 24 of the 32 zmm registers accumulating.
+#define MR512 12
+
+#define AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")))
+
+AVX512 static inline __m512 act512(__m512 v, int activation) {
+  // max(0, v) returns v when v is NaN (the second operand), as ReLU must.
+  if (activation >= 1) v = _mm512_max_ps(_mm512_setzero_ps(), v);
+  if (activation == 2) v = _mm512_min_ps(_mm512_set1_ps(6.0f), v);
+  return v;
+}
+
+/// Stores 16 sums at `c` (the first `w` of them when w < 16) after the epilogue.
+AVX512 static inline void store512(
+    __m512 v, float *c, const float *bias, const float *res, int activation, int w) {
+  __mmask16 m = w >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << w) - 1);
+  if (bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, bias));
+  if (res) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, res));
+  _mm512_mask_storeu_ps(c, m, act512(v, activation));
+}
+
+// A block body is inlined into one function per row count R, in which R is a constant,
+// and called through a table indexed by R: `ROWS_1_TO_12(M, TARGET, BODY)` expands
+// `M(TARGET, BODY, R)` for each R, `ROW_KERNEL_REF` names the function of one.
+#define ROW_KERNEL_REF(TARGET, BODY, R) BODY##_##R,
+#define ROWS_1_TO_6(M, T, B) M(T, B, 1) M(T, B, 2) M(T, B, 3) M(T, B, 4) M(T, B, 5) M(T, B, 6)
+#define ROWS_1_TO_12(M, T, B) ROWS_1_TO_6(M, T, B) M(T, B, 7) M(T, B, 8) M(T, B, 9) M(T, B, 10) M(T, B, 11) M(T, B, 12)
+#define ROWS_1_TO_24(M, T, B)                                                                                    \
+  ROWS_1_TO_12(M, T, B) M(T, B, 13) M(T, B, 14) M(T, B, 15) M(T, B, 16) M(T, B, 17) M(T, B, 18) M(T, B, 19)     \
+  M(T, B, 20) M(T, B, 21) M(T, B, 22) M(T, B, 23) M(T, B, 24)
+
+#endif
+
+#endif

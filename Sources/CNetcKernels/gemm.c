@@ -262,7 +262,7 @@ int netc_gemm_packed_at(
   // blocks of a chunk of panels (48 KB each, prefetched) stream past it from L2; the sums
   // of a row block carry over between K blocks in `c`, and the output pass runs with the
   // last one. (KC 384 beat 192, 256 and 512 on ResNet-50's GEMMs with the prefetch.)
-  const ptrdiff_t KC = 384;
+  const ptrdiff_t KC = NETC_GEMM_KC;
   // At most 16 columns in all: the 16-column kernel, 24 rows a block.
   const int narrow = level == 2 && j1 - j0 <= 16;
   const int mr = narrow ? MR512_16 : level == 2 ? MR512 : 6;

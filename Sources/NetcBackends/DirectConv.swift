@@ -8,6 +8,24 @@ extension Kernels {
   /// (a direct kernel measured as fast as im2col on ResNet-50's 3x3 convs).
   static let directConvMaxChannels = 4
 
+  /// Whether `directConvForward` takes the conv: ungrouped, 2-D, fp32, at most
+  /// `directConvMaxChannels` input channels, no horizontal dilation, on AVX-512.
+  static func directConvApplies<T: TensorScalar>(_ g: ConvGeometry, _ packed: PackedConv<T>) -> Bool {
+    T.self == Float.self && netc_kernel_level() >= 2 && !packed.panels.isEmpty && g.groups == 1 && g.input[0] == 1
+      && g.kernel[0] == 1 && g.dilation[2] == 1 && g.inChannels <= directConvMaxChannels && g.outPositions > 0
+  }
+
+  /// Whether `convForward` may write its output over its pass's residual: true where each
+  /// residual element is read just before the result that replaces it is stored, that is
+  /// on netc's fp32 kernels, the direct one and the GEMM with K in one block (with more,
+  /// the GEMM keeps the sums of the earlier K blocks in the output).
+  static func writesOverResidual<T: TensorScalar>(_ g: ConvGeometry, _ packed: PackedConv<T>) -> Bool {
+    guard T.self == Float.self, netc_kernel_level() >= 1, !packed.panels.isEmpty, packed.depthwise.isEmpty else {
+      return false
+    }
+    return directConvApplies(g, packed) || g.taps * g.groupIn <= Int(NETC_GEMM_KC)
+  }
+
   /// `convForward` of an ungrouped 2-D fp32 conv with at most `directConvMaxChannels` input
   /// channels through `netc_conv_direct_rows`, output rows spread over the threads. Returns
   /// false, having written nothing, when the conv or the CPU does not qualify.
@@ -15,10 +33,7 @@ extension Kernels {
     _ x: UnsafePointer<T>, _ g: ConvGeometry, _ packed: PackedConv<T>, into y: UnsafeMutablePointer<T>,
     pass: OutputPass<T>, threads: Int
   ) -> Bool {
-    guard T.self == Float.self, netc_kernel_level() >= 2, !packed.panels.isEmpty, g.groups == 1,
-      g.input[0] == 1, g.kernel[0] == 1, g.dilation[2] == 1, g.inChannels <= directConvMaxChannels,
-      g.outPositions > 0
-    else { return false }
+    guard directConvApplies(g, packed) else { return false }
     let c = g.inChannels, h = g.input[1], w = g.input[2], oh = g.output[1], ow = g.output[2], n = g.outChannels
     // The padded copy covers every window and no more: rows and columns in padded
     // coordinates, whose (0, 0) is the input's (-padH, -padW).

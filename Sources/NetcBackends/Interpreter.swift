@@ -157,7 +157,18 @@ public struct Interpreter<T: TensorScalar>: Sendable {
       defer { if let stepSeconds { stepSeconds[s] += monotonicSeconds() - start } }
       let node = graph.nodes[step.node]
       if let conv = step.conv {
-        let out = fresh(shapes[step.output].reduce(1, *))
+        // A fused residual that nothing reads afterwards takes the output in place: its lines
+        // are in cache, where a fresh buffer's come from memory before they are written
+        // (ResNet-50's layer1: 3% faster, alternating in one process).
+        let out: Int
+        if let r = conv.residual, plan.lastRead[r] == s, r != graph.outputID, slot[r] != 0, users[slot[r]] == 1,
+          slot[r] != slot[node.inputs[0]], Kernels.writesOverResidual(geometry[node.id]!, conv.packed)
+        {
+          out = slot[r]
+          users[out] += 1
+        } else {
+          out = fresh(shapes[step.output].reduce(1, *))
+        }
         let x = UnsafePointer(pointer(node.inputs[0]))
         let residual = conv.residual.map { UnsafePointer(pointer($0)) }
         func run(_ bias: UnsafePointer<T>?) {

@@ -57,9 +57,15 @@ import Testing
     // Grouped conv + BN (folded; the BN's value is read twice, so nothing more fuses),
     // RELU6 on its own, conv+BN+ADD, TANH: 4 steps; 1-D input.
     ("input: 10x4\nlayers:\n  - CONV3-4 groups 2 pad 1\n  - BN\n  - residual:\n      body: [RELU6, CONV3-4 pad 1, BN]\n  - TANH\n", 4),
+    // A conv, then a block whose second conv takes BN + ADD of the first conv's value,
+    // which nothing reads afterwards: 3 steps. With K = 3 x 3 x 40 = 360 (one GEMM K block)
+    // the output is written over the residual in place; with 3 x 3 x 48 = 432 (two K
+    // blocks, the first one's sums kept in the output) it must not be.
+    ("input: 6x6x3\nlayers:\n  - CONV3-40 pad 1\n  - residual:\n      body: [CONV3-40 pad 1, BN, RELU, CONV3-40 pad 1, BN]\n", 3),
+    ("input: 6x6x3\nlayers:\n  - CONV3-48 pad 1\n  - residual:\n      body: [CONV3-48 pad 1, BN, RELU, CONV3-48 pad 1, BN]\n", 3),
   ]
 
-  @Test(arguments: 0..<5)
+  @Test(arguments: 0..<7)
   func fusedOutputEqualsUnfoldedForward(_ index: Int) throws {
     let (text, steps) = Self.fusedSpecs[index]
     let f64 = try Self.interpreter(text, as: Double.self)

@@ -19,12 +19,17 @@ size_t netc_packed_size(ptrdiff_t k, ptrdiff_t n);
 /// Packs the row-major `k x n` matrix `b` (leading dimension `ldb`) into panels.
 void netc_pack_b(const float *b, ptrdiff_t ldb, ptrdiff_t k, ptrdiff_t n, float *packed);
 
+/// The K block of `netc_gemm_packed`: with a longer `k`, the sums of the earlier blocks are
+/// kept in `c` in between.
+#define NETC_GEMM_KC 384
+
 /// `c[i][j] = act((sum_l a[i][l] * B[l][j] + bias[j]) + residual[i][j])` for rows
 /// `i0..<i1` and columns `j0..<j1` (`j0` a multiple of 32): `a` row-major with leading
 /// dimension `lda`, B packed by `netc_pack_b` (`k x n`), `c` and `residual` (either may be
 /// NULL for `bias`/`residual`) with leading dimension `ldc`. `activation`: 0 none,
-/// 1 ReLU, 2 ReLU6 (NaN stays NaN). Returns 0 (and writes nothing) when
-/// `netc_kernel_level()` is 0.
+/// 1 ReLU, 2 ReLU6 (NaN stays NaN). `residual` may be `c` itself when `k` is at most
+/// `NETC_GEMM_KC`: each element's residual is read just before its result is stored.
+/// Returns 0 (and writes nothing) when `netc_kernel_level()` is 0.
 int netc_gemm_packed(
     const float *a, ptrdiff_t lda, const float *packed, ptrdiff_t k, ptrdiff_t n,
     float *c, ptrdiff_t ldc, const float *bias, const float *residual, int activation,
@@ -63,8 +68,8 @@ int netc_im2col_rows(const netc_depthwise_geometry *g, const float *x, ptrdiff_t
 /// (0, 0) is the input's (-padH, -padW)), covering every window. Weights packed by
 /// `netc_pack_b` in im2col order (`kh * kw * channels` rows, `n` columns); `y` and
 /// `residual` the whole `outHeight x outWidth x n` output; then bias, residual and
-/// activation as in `netc_gemm_packed`. Returns 0 (and writes nothing) below AVX-512 or
-/// with `dilationW` other than 1.
+/// activation as in `netc_gemm_packed` (`residual` may be `y` itself). Returns 0 (and
+/// writes nothing) below AVX-512 or with `dilationW` other than 1.
 int netc_conv_direct_rows(
     const netc_depthwise_geometry *g, const float *xpad, ptrdiff_t padWidth, const float *packed, ptrdiff_t n,
     float *y, const float *bias, const float *residual, int activation, ptrdiff_t oh0, ptrdiff_t oh1);

@@ -23,7 +23,7 @@ extension Kernels {
     guard T.self == Float.self, netc_kernel_level() >= 1, !packed.panels.isEmpty, packed.depthwise.isEmpty else {
       return false
     }
-    return directConvApplies(g, packed) || g.taps * g.groupIn <= Int(NETC_GEMM_KC)
+    return directConvApplies(g, packed) || g.taps * g.groupIn <= Int(NETC_GEMM_ONE_BLOCK_K)
   }
 
   /// `convForward` of an ungrouped 2-D fp32 conv with at most `directConvMaxChannels` input

@@ -59,10 +59,10 @@ import Testing
     ("input: 10x4\nlayers:\n  - CONV3-4 groups 2 pad 1\n  - BN\n  - residual:\n      body: [RELU6, CONV3-4 pad 1, BN]\n  - TANH\n", 4),
     // A conv, then a block whose second conv takes BN + ADD of the first conv's value,
     // which nothing reads afterwards: 3 steps. With K = 3 x 3 x 40 = 360 (one GEMM K block)
-    // the output is written over the residual in place; with 3 x 3 x 48 = 432 (two K
+    // the output is written over the residual in place; with 3 x 3 x 80 = 720 (two K
     // blocks, the first one's sums kept in the output) it must not be.
     ("input: 6x6x3\nlayers:\n  - CONV3-40 pad 1\n  - residual:\n      body: [CONV3-40 pad 1, BN, RELU, CONV3-40 pad 1, BN]\n", 3),
-    ("input: 6x6x3\nlayers:\n  - CONV3-48 pad 1\n  - residual:\n      body: [CONV3-48 pad 1, BN, RELU, CONV3-48 pad 1, BN]\n", 3),
+    ("input: 6x6x3\nlayers:\n  - CONV3-80 pad 1\n  - residual:\n      body: [CONV3-80 pad 1, BN, RELU, CONV3-80 pad 1, BN]\n", 3),
   ]
 
   @Test(arguments: 0..<7)

@@ -19,16 +19,16 @@ size_t netc_packed_size(ptrdiff_t k, ptrdiff_t n);
 /// Packs the row-major `k x n` matrix `b` (leading dimension `ldb`) into panels.
 void netc_pack_b(const float *b, ptrdiff_t ldb, ptrdiff_t k, ptrdiff_t n, float *packed);
 
-/// The K block of `netc_gemm_packed`: with a longer `k`, the sums of the earlier blocks are
-/// kept in `c` in between.
-#define NETC_GEMM_KC 384
+/// The longest `k` that `netc_gemm_packed` takes in one block; a longer one goes in blocks
+/// of 384, the sums of the earlier blocks kept in `c` in between.
+#define NETC_GEMM_ONE_BLOCK_K 640
 
 /// `c[i][j] = act((sum_l a[i][l] * B[l][j] + bias[j]) + residual[i][j])` for rows
 /// `i0..<i1` and columns `j0..<j1` (`j0` a multiple of 32): `a` row-major with leading
 /// dimension `lda`, B packed by `netc_pack_b` (`k x n`), `c` and `residual` (either may be
 /// NULL for `bias`/`residual`) with leading dimension `ldc`. `activation`: 0 none,
 /// 1 ReLU, 2 ReLU6 (NaN stays NaN). `residual` may be `c` itself when `k` is at most
-/// `NETC_GEMM_KC`: each element's residual is read just before its result is stored.
+/// `NETC_GEMM_ONE_BLOCK_K`: each element's residual is read just before its result is stored.
 /// Returns 0 (and writes nothing) when `netc_kernel_level()` is 0.
 int netc_gemm_packed(
     const float *a, ptrdiff_t lda, const float *packed, ptrdiff_t k, ptrdiff_t n,

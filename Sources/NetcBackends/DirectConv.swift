@@ -4,15 +4,23 @@ extension Kernels {
   /// Input channels up to which an fp32 conv reads its windows from a zero-padded copy of
   /// the input instead of im2col tiles. With 3 channels (a network's first conv) a window
   /// row is a run of 9 or 21 floats, and copying them took a quarter of the time of
-  /// ResNet-50's 7x7 stem; with many channels the runs are long and im2col costs little
-  /// (a direct kernel measured as fast as im2col on ResNet-50's 3x3 convs).
+  /// ResNet-50's 7x7 stem.
   static let directConvMaxChannels = 4
 
-  /// Whether `directConvForward` takes the conv: ungrouped, 2-D, fp32, at most
-  /// `directConvMaxChannels` input channels, no horizontal dilation, on AVX-512.
+  /// Output rows at least this wide also take the direct kernel, whatever the channels: its
+  /// row blocks (positions of one output row) are then as full as the GEMM's, and the
+  /// im2col copy is saved (ResNet-50's layer1 3x3 convs, 56 wide: 5-12% faster). Narrower
+  /// rows cut into short blocks: its layer2 3x3 convs, 28 wide (blocks of 10, 9, 9), were
+  /// 2-6% slower than im2col.
+  static let directConvMinWidth = 48
+
+  /// Whether `directConvForward` takes the conv: ungrouped, 2-D, fp32, on AVX-512, no
+  /// horizontal dilation, with at most `directConvMaxChannels` input channels or output rows
+  /// of at least `directConvMinWidth` (a window wider than 1).
   static func directConvApplies<T: TensorScalar>(_ g: ConvGeometry, _ packed: PackedConv<T>) -> Bool {
     T.self == Float.self && netc_kernel_level() >= 2 && !packed.panels.isEmpty && g.groups == 1 && g.input[0] == 1
-      && g.kernel[0] == 1 && g.dilation[2] == 1 && g.inChannels <= directConvMaxChannels && g.outPositions > 0
+      && g.kernel[0] == 1 && g.dilation[2] == 1 && g.outPositions > 0
+      && (g.inChannels <= directConvMaxChannels || (g.output[2] >= directConvMinWidth && g.kernel[2] > 1))
   }
 
   /// Whether `convForward` may write its output over its pass's residual: true where each
@@ -26,9 +34,9 @@ extension Kernels {
     return directConvApplies(g, packed) || g.taps * g.groupIn <= Int(NETC_GEMM_ONE_BLOCK_K)
   }
 
-  /// `convForward` of an ungrouped 2-D fp32 conv with at most `directConvMaxChannels` input
-  /// channels through `netc_conv_direct_rows`, output rows spread over the threads. Returns
-  /// false, having written nothing, when the conv or the CPU does not qualify.
+  /// `convForward` through `netc_conv_direct_rows` when `directConvApplies`: the padded copy,
+  /// then the output rows, each by bands spread over the threads. Returns false, having
+  /// written nothing, otherwise.
   static func directConvForward<T: TensorScalar>(
     _ x: UnsafePointer<T>, _ g: ConvGeometry, _ packed: PackedConv<T>, into y: UnsafeMutablePointer<T>,
     pass: OutputPass<T>, threads: Int
@@ -41,12 +49,22 @@ extension Kernels {
     let pw = (ow - 1) * g.stride[2] + g.kernel[2]
     let padded = UnsafeMutablePointer<Float>.allocate(capacity: ph * pw * c)
     defer { padded.deallocate() }
-    padded.initialize(repeating: 0, count: ph * pw * c)
-    let xf = UnsafeRawPointer(x).assumingMemoryBound(to: Float.self)
-    let columns = min(w, pw - g.padBegin[2])
-    if columns > 0 {
-      for ih in 0..<min(h, ph - g.padBegin[1]) {
-        (padded + ((ih + g.padBegin[1]) * pw + g.padBegin[2]) * c).update(from: xf + ih * w * c, count: columns * c)
+    let xs0 = SharedPointer(base: UnsafeMutableRawPointer(mutating: x).assumingMemoryBound(to: Float.self))
+    let ps = SharedPointer(base: padded)
+    let top = g.padBegin[1], left = g.padBegin[2], columns = max(0, min(w, pw - left))
+    // By bands of rows over the workers, as the conv reads it (written by the caller alone,
+    // the copy undid the second thread's gain on ResNet-50's layer1).
+    let fill = min(ph, 4 * max(1, threads)), fillRows = (ph + fill - 1) / fill
+    parallelFor(fill, threads: threads, cost: ph * pw * c) { band in
+      for r in min(ph, band * fillRows)..<min(ph, (band + 1) * fillRows) {
+        let row = ps.base + r * pw * c
+        if r < top || r - top >= h || columns == 0 {
+          row.update(repeating: 0, count: pw * c)
+          continue
+        }
+        row.update(repeating: 0, count: left * c)
+        (row + left * c).update(from: xs0.base + (r - top) * w * c, count: columns * c)
+        (row + (left + columns) * c).update(repeating: 0, count: (pw - left - columns) * c)
       }
     }
     func float(_ p: UnsafePointer<T>?) -> SharedPointer<Float>? {

@@ -128,6 +128,23 @@ import Testing
     }
   }
 
+  /// Convs that take the direct kernel (`Kernels.directConvApplies`: 3 channels; 8 channels
+  /// in rows of 50, with padding, stride and a fused residual) agree in fp32, on one and two
+  /// threads, with fp64, whose loops are the generic ones.
+  @Test func directConvsMatchTheGenericLoops() throws {
+    let text =
+      "input: 9x100x3\nlayers:\n  - CONV3-8 pad 1 stride 1,2\n  - RELU\n  - residual:\n      body: [CONV3-8 pad 1, BN]\n  - CONV5-40 pad 2\n"
+    let f64 = try Self.interpreter(text, as: Double.self, threads: 1)
+    let reference = f64.output(Self.input(f64.shapes[0], as: Double.self))
+    for threads in [1, 2] {
+      let f32 = try Self.interpreter(text, as: Float.self, threads: threads)
+      let y = f32.output(Self.input(f32.shapes[0], as: Float.self))
+      let error = zip(y.data, reference.data).map { abs(Double($0) - $1) }.max()!
+      let scale = reference.data.map { abs($0) }.max()!
+      #expect(error <= 1e-5 * scale, "\(threads) threads: \(error) of \(scale)")
+    }
+  }
+
   /// Depthwise geometries: odd extents, channel counts hitting the 16-, 8- and 1-lane
   /// paths, strides, padding, dilation, kernels 2, 3 and 5, multiplier 2, 1-D.
   static let depthwiseSpecs = [

@@ -34,6 +34,7 @@ AVX512 static inline void store512(
 #define ROW_KERNEL_REF(TARGET, BODY, R) BODY##_##R,
 #define ROWS_1_TO_6(M, T, B) M(T, B, 1) M(T, B, 2) M(T, B, 3) M(T, B, 4) M(T, B, 5) M(T, B, 6)
 #define ROWS_1_TO_12(M, T, B) ROWS_1_TO_6(M, T, B) M(T, B, 7) M(T, B, 8) M(T, B, 9) M(T, B, 10) M(T, B, 11) M(T, B, 12)
+#define ROWS_1_TO_14(M, T, B) ROWS_1_TO_12(M, T, B) M(T, B, 13) M(T, B, 14)
 #define ROWS_1_TO_24(M, T, B)                                                                                    \
   ROWS_1_TO_12(M, T, B) M(T, B, 13) M(T, B, 14) M(T, B, 15) M(T, B, 16) M(T, B, 17) M(T, B, 18) M(T, B, 19)     \
   M(T, B, 20) M(T, B, 21) M(T, B, 22) M(T, B, 23) M(T, B, 24)

@@ -7,20 +7,21 @@ extension Kernels {
   /// ResNet-50's 7x7 stem.
   static let directConvMaxChannels = 4
 
-  /// Output rows at least this wide also take the direct kernel, whatever the channels: its
-  /// row blocks (positions of one output row) are then as full as the GEMM's, and the
-  /// im2col copy is saved (ResNet-50's layer1 3x3 convs, 56 wide: 5-12% faster). Narrower
-  /// rows cut into short blocks: its layer2 3x3 convs, 28 wide (blocks of 10, 9, 9), were
-  /// 2-6% slower than im2col.
-  static let directConvMinWidth = 48
+  /// Output rows at least this wide, at stride 1 along W, also take the direct kernel,
+  /// whatever the channels: its blocks of 14 positions of one output row are then full, and
+  /// the im2col copy is saved (ResNet-50's layer1 and layer2 3x3 convs, 56 and 28 wide: 5-12%
+  /// and 7-9% faster). On its layer3's, 14 wide, it was 4-9% slower, and at stride 2
+  /// (layer2's first, 28 wide) 2-5% slower.
+  static let directConvMinWidth = 28
 
   /// Whether `directConvForward` takes the conv: ungrouped, 2-D, fp32, on AVX-512, no
-  /// horizontal dilation, with at most `directConvMaxChannels` input channels or output rows
-  /// of at least `directConvMinWidth` (a window wider than 1).
+  /// horizontal dilation, with at most `directConvMaxChannels` input channels, or output rows
+  /// of at least `directConvMinWidth` at stride 1 (a window wider than 1).
   static func directConvApplies<T: TensorScalar>(_ g: ConvGeometry, _ packed: PackedConv<T>) -> Bool {
     T.self == Float.self && netc_kernel_level() >= 2 && !packed.panels.isEmpty && g.groups == 1 && g.input[0] == 1
       && g.kernel[0] == 1 && g.dilation[2] == 1 && g.outPositions > 0
-      && (g.inChannels <= directConvMaxChannels || (g.output[2] >= directConvMinWidth && g.kernel[2] > 1))
+      && (g.inChannels <= directConvMaxChannels
+        || (g.output[2] >= directConvMinWidth && g.stride[2] == 1 && g.kernel[2] > 1))
   }
 
   /// Whether `convForward` may write its output over its pass's residual: true where each

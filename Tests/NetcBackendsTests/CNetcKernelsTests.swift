@@ -184,14 +184,15 @@ import Testing
   }
 
   /// (channels, H, W, kh, kw, stride, pad, dilationH, outputs): a 7x7 stride-2 stem
-  /// (15 positions a row: blocks of 8 and 7; two panels), a 3x3 one (13: 7 + 6), a 3x2
-  /// window with vertical dilation (39: 10 + 10 + 10 + 9; a panel and 8 masked columns),
-  /// padding wider than the window needs (20 outputs: 16 + 4 masked), a 1x1 conv whose
-  /// row is one block of 12, a one-position row, and 16 channels in rows of 50 (5 x 10).
+  /// (15 positions a row: blocks of 8 and 7; two panels), a 3x3 one (13: one block), a 3x2
+  /// window with vertical dilation (39: 13 + 13 + 13; a panel and 8 masked columns), padding
+  /// wider than the window needs (20 outputs: 16 + 4 masked), a 1x1 conv whose row is one
+  /// block of 12, a one-position row, and 16 channels in rows of 56 (4 x 14, the widest
+  /// block).
   @Test(arguments: [
     (3, 15, 30, 7, 7, 2, 3, 1, 64), (3, 9, 26, 3, 3, 2, 1, 1, 32), (1, 6, 40, 3, 2, 1, 0, 2, 40),
     (4, 5, 5, 3, 3, 1, 2, 1, 20), (2, 4, 12, 1, 1, 1, 0, 1, 7), (3, 3, 3, 3, 3, 1, 0, 1, 33),
-    (16, 4, 50, 3, 3, 1, 1, 1, 40),
+    (16, 4, 56, 3, 3, 1, 1, 1, 40),
   ])
   func directConvMatchesTheLoop(
     c: Int, h: Int, w: Int, kh: Int, kw: Int, stride: Int, pad: Int, dilation: Int, n: Int

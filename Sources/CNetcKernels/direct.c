@@ -5,8 +5,8 @@
 
 /// Positions per block: 14 x 2 sums, the two panel vectors and the broadcast fill 31 of the
 /// 32 registers. A block never spans two output rows, so rows of 28 and 56 positions go in
-/// blocks of 14 (with 12, as 10 + 9 + 9 and 12 + 11 + 11 + 11 + 11: ResNet-50's layer2 3x3
-/// convs were 7-9% slower, its layer1's 1-4%).
+/// blocks of 14. (With at most 12, as 10 + 9 + 9, ResNet-50's layer2 3x3 convs were 2-6%
+/// slower than im2col, with 14 6-9% faster; its layer1's, 56 wide, gained 1-4% more.)
 #define MR_DIRECT 14
 
 /// Output positions `0..<R` of one row block (`lda` floats apart in the padded input) times

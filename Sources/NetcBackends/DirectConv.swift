@@ -10,7 +10,7 @@ extension Kernels {
   /// Output rows at least this wide, at stride 1 along W, also take the direct kernel,
   /// whatever the channels: its blocks of 14 positions of one output row are then full, and
   /// the im2col copy is saved (ResNet-50's layer1 and layer2 3x3 convs, 56 and 28 wide: 5-12%
-  /// and 7-9% faster). On its layer3's, 14 wide, it was 4-9% slower, and at stride 2
+  /// and 6-9% faster). On its layer3's, 14 wide, it was 4-9% slower, and at stride 2
   /// (layer2's first, 28 wide) 2-5% slower.
   static let directConvMinWidth = 28
 

@@ -33,12 +33,7 @@ AVX512 static inline __attribute__((always_inline)) void direct512_rows(
       }
     }
   }
-#pragma clang loop unroll(full)
-  for (int r = 0; r < R; r++) {
-    const float *rr = residual ? residual + r * ldc : NULL;
-    store512(acc[r][0], c + r * ldc, bias, rr, activation, w);
-    if (w > 16) store512(acc[r][1], c + r * ldc + 16, bias ? bias + 16 : NULL, rr ? rr + 16 : NULL, activation, w - 16);
-  }
+  store_rows512(R, acc, c, ldc, bias, residual, activation, w);
 }
 
 typedef void (*direct_fn)(

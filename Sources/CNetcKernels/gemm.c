@@ -105,14 +105,8 @@ AVX512 static inline __attribute__((always_inline)) void block512_rows(
     residual = NULL;
     activation = 0;
   }
-#pragma clang loop unroll(full)
-  for (int r = 0; r < R; r++) {
-    float *cr = c + (i + r) * ldc + j;
-    const float *rr = residual ? residual + (i + r) * ldc + j : NULL;
-    const float *bb = bias ? bias + j : NULL;
-    store512(acc[r][0], cr, bb, rr, activation, w);
-    if (w > 16) store512(acc[r][1], cr + 16, bb ? bb + 16 : NULL, rr ? rr + 16 : NULL, activation, w - 16);
-  }
+  store_rows512(
+      R, acc, c + i * ldc + j, ldc, bias ? bias + j : NULL, residual ? residual + i * ldc + j : NULL, activation, w);
 }
 
 // Each block body is inlined into one function per row count R, in which R is a constant

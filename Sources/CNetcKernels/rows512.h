@@ -28,6 +28,34 @@ AVX512 static inline void store512(
   _mm512_mask_storeu_ps(c, m, act512(v, activation));
 }
 
+/// Stores the sums of rows `0..<R` (two vectors each, `w` <= 32 valid columns) at `c`, `ldc`
+/// apart, after the bias, the residual (same layout as `c`; NULL for none) and the
+/// activation. The bias and the masks are loaded once: with `store512` per row the compiler
+/// reloaded the bias for every row, as the stores may alias it (ResNet-50's layer1 1x1
+/// convs, K = 64, 2-4% faster).
+AVX512 static inline __attribute__((always_inline)) void store_rows512(
+    const int R, __m512 (*acc)[2], float *c, ptrdiff_t ldc, const float *bias, const float *residual, int activation,
+    int w) {
+  const __mmask16 m0 = w >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << w) - 1);
+  const __mmask16 m1 = w >= 32 ? (__mmask16)0xFFFF : w > 16 ? (__mmask16)((1u << (w - 16)) - 1) : 0;
+  const __m512 b0 = bias ? _mm512_maskz_loadu_ps(m0, bias) : _mm512_setzero_ps();
+  const __m512 b1 = bias ? _mm512_maskz_loadu_ps(m1, bias + 16) : _mm512_setzero_ps();
+#pragma clang loop unroll(full)
+  for (int r = 0; r < R; r++) {
+    __m512 v0 = acc[r][0], v1 = acc[r][1];
+    if (bias) {
+      v0 = _mm512_add_ps(v0, b0);
+      v1 = _mm512_add_ps(v1, b1);
+    }
+    if (residual) {
+      v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, residual + r * ldc));
+      v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, residual + r * ldc + 16));
+    }
+    _mm512_mask_storeu_ps(c + r * ldc, m0, act512(v0, activation));
+    if (w > 16) _mm512_mask_storeu_ps(c + r * ldc + 16, m1, act512(v1, activation));
+  }
+}
+
 // A block body is inlined into one function per row count R, in which R is a constant,
 // and called through a table indexed by R: `ROWS_1_TO_12(M, TARGET, BODY)` expands
 // `M(TARGET, BODY, R)` for each R, `ROW_KERNEL_REF` names the function of one.

@@ -24,13 +24,7 @@ AVX512 static inline __attribute__((always_inline)) void direct512_rows(
   for (ptrdiff_t i = 0; i < kh; i++) {
     const float *ar = x + i * rowStride, *pb = panel + i * run * NETC_PANEL;
     for (ptrdiff_t l = 0; l < run; l++) {
-      __m512 b0 = _mm512_loadu_ps(pb + l * NETC_PANEL), b1 = _mm512_loadu_ps(pb + l * NETC_PANEL + 16);
-#pragma clang loop unroll(full)
-      for (int r = 0; r < R; r++) {
-        __m512 v = _mm512_set1_ps(ar[r * lda + l]);
-        acc[r][0] = _mm512_fmadd_ps(v, b0, acc[r][0]);
-        acc[r][1] = _mm512_fmadd_ps(v, b1, acc[r][1]);
-      }
+      fma_rows512(R, acc, ar + l, lda, _mm512_loadu_ps(pb + l * NETC_PANEL), _mm512_loadu_ps(pb + l * NETC_PANEL + 16));
     }
   }
   store_rows512(R, acc, c, ldc, bias, residual, activation, w);

@@ -92,13 +92,7 @@ AVX512 static inline __attribute__((always_inline)) void block512_rows(
   for (ptrdiff_t l = 0; l < k; l++) {
     PREFETCH_PANEL(panel, l);
     PREFETCH_NEXT(pf, pfLines, l, k);
-    __m512 b0 = _mm512_loadu_ps(panel + l * NETC_PANEL), b1 = _mm512_loadu_ps(panel + l * NETC_PANEL + 16);
-#pragma clang loop unroll(full)
-    for (int r = 0; r < R; r++) {
-      __m512 x = _mm512_set1_ps(ar[r * lda + l]);
-      acc[r][0] = _mm512_fmadd_ps(x, b0, acc[r][0]);
-      acc[r][1] = _mm512_fmadd_ps(x, b1, acc[r][1]);
-    }
+    fma_rows512(R, acc, ar + l, lda, _mm512_loadu_ps(panel + l * NETC_PANEL), _mm512_loadu_ps(panel + l * NETC_PANEL + 16));
   }
   if (!last) {
     bias = NULL;

@@ -28,6 +28,18 @@ AVX512 static inline void store512(
   _mm512_mask_storeu_ps(c, m, act512(v, activation));
 }
 
+/// One K step of a block: row r's value at `ar[r * lda]` times the panel's two vectors `b0`
+/// and `b1`, into the row's two sums.
+AVX512 static inline __attribute__((always_inline)) void fma_rows512(
+    const int R, __m512 (*acc)[2], const float *ar, ptrdiff_t lda, __m512 b0, __m512 b1) {
+#pragma clang loop unroll(full)
+  for (int r = 0; r < R; r++) {
+    __m512 x = _mm512_set1_ps(ar[r * lda]);
+    acc[r][0] = _mm512_fmadd_ps(x, b0, acc[r][0]);
+    acc[r][1] = _mm512_fmadd_ps(x, b1, acc[r][1]);
+  }
+}
+
 /// Stores the sums of rows `0..<R` (two vectors each, `w` <= 32 valid columns) at `c`, `ldc`
 /// apart, after the bias, the residual (same layout as `c`; NULL for none) and the
 /// activation. The bias and the masks are loaded once: with `store512` per row the compiler

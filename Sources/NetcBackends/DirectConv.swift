@@ -55,7 +55,7 @@ extension Kernels {
     let top = g.padBegin[1], left = g.padBegin[2], columns = max(0, min(w, pw - left))
     // By bands of rows over the workers, as the conv reads it (written by the caller alone,
     // the copy undid the second thread's gain on ResNet-50's layer1).
-    let fill = min(ph, 4 * max(1, threads)), fillRows = (ph + fill - 1) / fill
+    let fill = min(ph, 2 * max(1, threads)), fillRows = (ph + fill - 1) / fill
     parallelFor(fill, threads: threads, cost: ph * pw * c) { band in
       for r in min(ph, band * fillRows)..<min(ph, (band + 1) * fillRows) {
         let row = ps.base + r * pw * c
@@ -74,8 +74,10 @@ extension Kernels {
     let xs = SharedPointer(base: padded), bias = float(pass.bias), residual = float(pass.residual)
     let ys = SharedPointer(base: UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self))
     let geometry = g.window2D, activation = pass.activation.kernelCode
-    // Four bands of output rows per worker, handed out as they finish.
-    let workers = max(1, threads), bands = min(oh, 4 * workers), per = (oh + bands - 1) / bands
+    // Two bands of output rows per worker, handed out as they finish: each band reads its
+    // rows' windows and every panel once more, and with four a worker ResNet-50's layer2
+    // 3x3 convs (28 rows: bands of 4) were 8-12% slower on two threads.
+    let workers = max(1, threads), bands = min(oh, 2 * workers), per = (oh + bands - 1) / bands
     packed.panels.withUnsafeBufferPointer { pb in
       let ws = SharedPointer(base: UnsafeMutablePointer(mutating: pb.baseAddress!))
       parallelFor(bands, threads: threads, cost: g.outPositions &* n &* (g.taps &* c)) { band in

@@ -60,12 +60,12 @@ int netc_conv_direct_rows_at(
   const ptrdiff_t run = g->kernelW * g->channels, k = g->kernelH * run, ow = g->outWidth;
   const ptrdiff_t row = padWidth * g->channels, lda = g->strideW * g->channels;
   // A block's positions lie in one output row, so they are `lda` apart in the input; the
-  // row is cut into blocks as equal as they can be (112 = 8 x 14, 50 = 4 x 13 - 2).
+  // row is cut into blocks as equal as they can be (112 = 8 x 14, 50 = 13 + 13 + 12 + 12).
   const ptrdiff_t blocks = (ow + MR_DIRECT - 1) / MR_DIRECT, base = ow / blocks, extra = ow % blocks;
   for (ptrdiff_t oh = oh0; oh < oh1; oh++) {
     const float *xr = xpad + oh * g->strideH * row;
-    // Panel by panel: one panel (7 x 7 x 3 taps: 19 KB) and the window rows stay in L1
-    // for the whole output row.
+    // Panel by panel: one panel and the row's windows stay in cache for the whole output
+    // row (in L1 for a stem: 7 x 7 x 3 taps, 19 KB a panel).
     for (ptrdiff_t j = 0; j < n; j += NETC_PANEL) {
       const float *panel = packed + (j / NETC_PANEL) * k * NETC_PANEL;
       int w = (int)(n - j < NETC_PANEL ? n - j : NETC_PANEL);

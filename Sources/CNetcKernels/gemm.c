@@ -66,6 +66,15 @@ void netc_pack_b(const float *b, ptrdiff_t ldb, ptrdiff_t k, ptrdiff_t n, float 
     if ((l) + (k) < (pfLines)) _mm_prefetch((const char *)((pf) + ((l) + (k)) * 16), _MM_HINT_T1); \
   } while (0)
 
+/// Stores 16 sums at `c` (the first `w` of them when w < 16) after the epilogue.
+AVX512 static inline void store512(
+    __m512 v, float *c, const float *bias, const float *res, int activation, int w) {
+  __mmask16 m = w >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << w) - 1);
+  if (bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, bias));
+  if (res) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, res));
+  _mm512_mask_storeu_ps(c, m, act512(v, activation));
+}
+
 /// Rows `i..<i+R` times one panel, `w` <= 32 valid columns at `j`. Always inlined into
 /// one function per row count (`block512_rows_1` ... `_12`), where every index is a
 /// constant: the 2R sums stay in registers. (With a variable row count they lived in a

@@ -19,15 +19,6 @@ AVX512 static inline __m512 act512(__m512 v, int activation) {
   return v;
 }
 
-/// Stores 16 sums at `c` (the first `w` of them when w < 16) after the epilogue.
-AVX512 static inline void store512(
-    __m512 v, float *c, const float *bias, const float *res, int activation, int w) {
-  __mmask16 m = w >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << w) - 1);
-  if (bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, bias));
-  if (res) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, res));
-  _mm512_mask_storeu_ps(c, m, act512(v, activation));
-}
-
 /// One K step of a block: row r's value at `ar[r * lda]` times the panel's two vectors `b0`
 /// and `b1`, into the row's two sums.
 AVX512 static inline __attribute__((always_inline)) void fma_rows512(
@@ -42,8 +33,9 @@ AVX512 static inline __attribute__((always_inline)) void fma_rows512(
 
 /// Stores the sums of rows `0..<R` (two vectors each, `w` <= 32 valid columns) at `c`, `ldc`
 /// apart, after the bias, the residual (same layout as `c`; NULL for none) and the
-/// activation. The bias and the masks are loaded once: with `store512` per row the compiler
-/// reloaded the bias for every row, as the stores may alias it (ResNet-50's layer1 1x1
+/// activation. The bias and the masks are loaded once: with a store per vector loading its
+/// own bias (gemm.c's `store512`), the compiler reloaded the bias for every row, as the
+/// stores may alias it (ResNet-50's layer1 1x1
 /// convs, K = 64, 2-4% faster).
 AVX512 static inline __attribute__((always_inline)) void store_rows512(
     const int R, __m512 (*acc)[2], float *c, ptrdiff_t ldc, const float *bias, const float *residual, int activation,

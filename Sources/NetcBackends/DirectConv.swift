@@ -50,7 +50,7 @@ extension Kernels {
     let pw = (ow - 1) * g.stride[2] + g.kernel[2]
     let padded = UnsafeMutablePointer<Float>.allocate(capacity: ph * pw * c)
     defer { padded.deallocate() }
-    let xs0 = SharedPointer(base: UnsafeMutableRawPointer(mutating: x).assumingMemoryBound(to: Float.self))
+    let source = SharedPointer(base: UnsafeMutableRawPointer(mutating: x).assumingMemoryBound(to: Float.self))
     let ps = SharedPointer(base: padded)
     let top = g.padBegin[1], left = g.padBegin[2], columns = max(0, min(w, pw - left))
     // By bands of rows over the workers, as the conv reads it (written by the caller alone,
@@ -64,14 +64,14 @@ extension Kernels {
           continue
         }
         row.update(repeating: 0, count: left * c)
-        (row + left * c).update(from: xs0.base + (r - top) * w * c, count: columns * c)
+        (row + left * c).update(from: source.base + (r - top) * w * c, count: columns * c)
         (row + (left + columns) * c).update(repeating: 0, count: (pw - left - columns) * c)
       }
     }
     func float(_ p: UnsafePointer<T>?) -> SharedPointer<Float>? {
       p.map { SharedPointer(base: UnsafeMutableRawPointer(mutating: $0).assumingMemoryBound(to: Float.self)) }
     }
-    let xs = SharedPointer(base: padded), bias = float(pass.bias), residual = float(pass.residual)
+    let bias = float(pass.bias), residual = float(pass.residual)
     let ys = SharedPointer(base: UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self))
     let geometry = g.window2D, activation = pass.activation.kernelCode
     // Two bands of output rows per worker, handed out as they finish: each band reads its
@@ -85,7 +85,7 @@ extension Kernels {
         guard r0 < r1 else { return }
         withUnsafePointer(to: geometry) { gp in
           _ = netc_conv_direct_rows(
-            gp, xs.base, pw, ws.base, n, ys.base, bias?.base, residual?.base, activation, r0, r1)
+            gp, ps.base, pw, ws.base, n, ys.base, bias?.base, residual?.base, activation, r0, r1)
         }
       }
     }

@@ -3,8 +3,8 @@ import Testing
 
 /// The AVX-512 and AVX2 kernels against plain loops in Double, on sizes that cross every
 /// block edge: rows not a multiple of 12 or 6, columns not a multiple of 32, 16 or 8, K
-/// past one K block (769: 384 + 384 + 1), windows clipped by padding. Each level runs when the CPU has
-/// it (`netc_kernel_level()`); on a CPU with neither, the kernels must decline.
+/// past one K block (769: 384 + 384 + 1), windows clipped by padding. Each level runs when
+/// the CPU has it (`netc_kernel_level()`); on a CPU with neither, the kernels must decline.
 @Suite struct CNetcKernelsTests {
   /// Deterministic values in [-1, 1).
   struct Numbers {

@@ -74,8 +74,9 @@ int netc_conv_direct_rows(
     const netc_depthwise_geometry *g, const float *xpad, ptrdiff_t padWidth, const float *packed, ptrdiff_t n,
     float *y, const float *bias, const float *residual, int activation, ptrdiff_t oh0, ptrdiff_t oh1);
 
-/// `netc_gemm_packed`, `netc_depthwise_row`, `netc_maxpool_row`, `netc_im2col_rows` and `netc_conv_direct_rows` with the kernels of
-/// `level` (lowered to what this CPU has), so tests can check the AVX2 kernels on an AVX-512 machine.
+/// `netc_gemm_packed`, `netc_depthwise_row`, `netc_maxpool_row`, `netc_im2col_rows` and
+/// `netc_conv_direct_rows` with the kernels of `level` (lowered to what this CPU has), so
+/// tests can check the AVX2 kernels on an AVX-512 machine.
 int netc_gemm_packed_at(
     int level, const float *a, ptrdiff_t lda, const float *packed, ptrdiff_t k, ptrdiff_t n,
     float *c, ptrdiff_t ldc, const float *bias, const float *residual, int activation,

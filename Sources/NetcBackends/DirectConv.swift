@@ -24,17 +24,6 @@ extension Kernels {
         || (g.output[2] >= directConvMinWidth && g.stride[2] == 1 && g.kernel[2] > 1))
   }
 
-  /// Whether `convForward` may write its output over its pass's residual: true where each
-  /// residual element is read just before the result that replaces it is stored, that is
-  /// on netc's fp32 kernels, the direct one and the GEMM with K in one block (with more,
-  /// the GEMM keeps the sums of the earlier K blocks in the output).
-  static func writesOverResidual<T: TensorScalar>(_ g: ConvGeometry, _ packed: PackedConv<T>) -> Bool {
-    guard T.self == Float.self, netc_kernel_level() >= 1, !packed.panels.isEmpty, packed.depthwise.isEmpty else {
-      return false
-    }
-    return directConvApplies(g, packed) || g.taps * g.groupIn <= Int(NETC_GEMM_ONE_BLOCK_K)
-  }
-
   /// `convForward` through `netc_conv_direct_rows` when `directConvApplies`: the padded copy,
   /// then the output rows, each by bands spread over the threads. Returns false, having
   /// written nothing, otherwise.

@@ -268,6 +268,17 @@ enum Kernels {
     }
   }
 
+  /// Whether `convForward` may write its output over its pass's residual: true where each
+  /// residual element is read just before the result that replaces it is stored, that is
+  /// on netc's fp32 kernels, the direct one and the GEMM with K in one block (with more,
+  /// the GEMM keeps the sums of the earlier K blocks in the output).
+  static func writesOverResidual<T: TensorScalar>(_ g: ConvGeometry, _ packed: PackedConv<T>) -> Bool {
+    guard T.self == Float.self, netc_kernel_level() >= 1, !packed.panels.isEmpty, packed.depthwise.isEmpty else {
+      return false
+    }
+    return directConvApplies(g, packed) || g.taps * g.groupIn <= Int(NETC_GEMM_ONE_BLOCK_K)
+  }
+
   /// Convolution forward into `y` (every element written), then `pass` on each tile while
   /// it is in cache: im2col tiles times the packed weights (BLAS GEMM), tiles spread over
   /// threads; 1x1 stride-1 convs use the channels-last input as the matrix directly;

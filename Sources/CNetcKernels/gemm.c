@@ -42,12 +42,12 @@ void netc_pack_b(const float *b, ptrdiff_t ldb, ptrdiff_t k, ptrdiff_t n, float 
 
 #if defined(__x86_64__)
 
-// ---- AVX-512: 12 rows x 32 columns (24 of the 32 zmm registers accumulate) per block ----
+// ---- AVX-512: 14 rows x 32 columns (28 of the 32 zmm registers accumulate) per block ----
 
 // The panel streams from L2 (or, for the first row block, from memory) while the rows
 // stay in L1, and the hardware prefetchers fell behind: the load of the panel was a fifth
-// of the kernel's samples, and ResNet-50's layer4 (49 rows, so each panel is met only 5
-// times) ran at 60 GFLOP/s. 24 steps (3 KB) ahead measured best of 8, 16, 24 and 32.
+// of the kernel's samples, and ResNet-50's layer4 (49 rows, then 5 blocks, so each panel
+// is met 5 times) ran at 60 GFLOP/s. 24 steps (3 KB) ahead measured best of 8, 16, 24, 32.
 #define PANEL_AHEAD 24
 #define PREFETCH_PANEL(panel, l)                                                                \
   do {                                                                                          \
@@ -76,7 +76,7 @@ AVX512 static inline void store512(
 }
 
 /// Rows `i..<i+R` times one panel, `w` <= 32 valid columns at `j`. Always inlined into
-/// one function per row count (`block512_rows_1` ... `_12`), where every index is a
+/// one function per row count (`block512_rows_1` ... `_14`), where every index is a
 /// constant: the 2R sums stay in registers. (With a variable row count they lived in a
 /// stack array, loaded and stored around every FMA: ResNet-50's 49-row layers, whose last
 /// block has one row, ran 13% slower than 48 rows.)
@@ -124,8 +124,8 @@ typedef void (*block_fn)(
       ptrdiff_t pfLines) {                                                                                       \
     BODY(R, a, lda, panel, k, c, ldc, bias, residual, activation, i, j, w, first, last, pf, pfLines);           \
   }
-ROWS_1_TO_12(ROW_KERNEL, AVX512, block512_rows)
-static const block_fn block512_for[MR512 + 1] = {NULL, ROWS_1_TO_12(ROW_KERNEL_REF, AVX512, block512_rows)};
+ROWS_1_TO_14(ROW_KERNEL, AVX512, block512_rows)
+static const block_fn block512_for[MR512 + 1] = {NULL, ROWS_1_TO_14(ROW_KERNEL_REF, AVX512, block512_rows)};
 
 /// Rows `i..<i+R` (R <= 24) times the first 16 columns of a panel (`w` <= 16 valid): one
 /// register per row, so a layer with at most 16 output channels (MobileNet v2's first
@@ -255,7 +255,7 @@ int netc_gemm_packed_at(
   if (level <= 0) return 0;
 #if defined(__x86_64__)
   if (j1 > n) j1 = n;
-  // GotoBLAS's order: a row block's `12 x KC` slice of `a` stays in L1 while the `KC x 32`
+  // GotoBLAS's order: a row block's `14 x KC` slice of `a` stays in L1 while the `KC x 32`
   // blocks of a chunk of panels (48 KB each, prefetched) stream past it from L2; the sums
   // of a row block carry over between K blocks in `c`, and the output pass runs with the
   // last one. (KC 384 beat 192, 256 and 512 on ResNet-50's GEMMs with the prefetch; but a K
@@ -271,9 +271,9 @@ int netc_gemm_packed_at(
   // block's K slice, so the broadcasts walk one pointer, measured no faster and cost up to
   // a panel's worth of work: the rows are read in place.)
   const ptrdiff_t chunk = 8;
-  // Row blocks as equal as they can be: 49 rows as 10+10+10+10+9, not 4 x 12 + 1, whose
-  // one-row block streams every panel for 2 FMAs per step (hot caches, 49 x 512 x 512:
-  // 152 GFLOP/s with 12+12+12+12+1 and the per-count kernels, 168 balanced).
+  // Row blocks as equal as they can be: 49 rows as 13+12+12+12, not 3 x 14 + 7. (With
+  // blocks of 12, 4 x 12 + 1, whose one-row block streams every panel for 2 FMAs per step,
+  // ran at 152 GFLOP/s on hot caches, 49 x 512 x 512, and 10+10+10+10+9 at 168.)
   ptrdiff_t blocks = (i1 - i0 + mr - 1) / mr;
   ptrdiff_t base = blocks ? (i1 - i0) / blocks : 0, extra = blocks ? (i1 - i0) % blocks : 0;
   for (ptrdiff_t l0 = 0; l0 < k; l0 += KC) {

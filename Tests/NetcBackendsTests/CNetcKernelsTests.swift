@@ -25,15 +25,15 @@ import Testing
 
   static var levels: [Int32] { netc_kernel_level() >= 2 ? [1, 2] : netc_kernel_level() == 1 ? [1] : [] }
 
-  // Row counts reach every kernel of AVX-512 (1-12 rows) and AVX2 (1-6) through the balanced
-  // row blocks: 13 = 7+6 (AVX2 5+4+4), 25 = 9+8+8, 30 = 10+10+10, 35 = 12+12+11,
-  // 49 = 10+10+10+10+9 (AVX2 6+6+6+6+5+5+5+5+5). At most 16 columns take AVX-512's
-  // 16-column kernel in blocks of up to 24 rows: 30 = 15+15, 49 = 17+16+16, 100 = 5 x 20,
-  // 1 = 1, 2 = 2 (and 24 and 23 rows in the last two).
+  // Row counts reach every kernel of AVX-512 (1-14 rows) and AVX2 (1-6) through the balanced
+  // row blocks: 1-5, 6, 12, 13 and 14 alone, 15 = 8+7 (AVX2 5+5+5), 17 = 9+8 (AVX2 6+6+5),
+  // 25 = 13+12, 30 = 10+10+10, 35 = 12+12+11, 49 = 13+12+12+12 (AVX2 6+6+6+6+5+5+5+5+5).
+  // At most 16 columns take AVX-512's 16-column kernel in blocks of up to 24 rows:
+  // 30 = 15+15, 49 = 17+16+16, 100 = 5 x 20, 1 = 1, 2 = 2 (and 24 and 23 rows in the last two).
   @Test(arguments: [
     (1, 1, 1), (5, 7, 17), (13, 300, 45), (30, 64, 70), (25, 513, 32), (12, 9, 96), (13, 40, 260), (14, 30, 600),
     (13, 769, 33), (2, 5, 8), (3, 9, 40), (4, 50, 17), (35, 20, 33), (49, 100, 64), (30, 40, 16), (49, 33, 9),
-    (100, 16, 16), (24, 400, 16), (23, 7, 3),
+    (100, 16, 16), (24, 400, 16), (23, 7, 3), (6, 20, 40), (15, 65, 64), (17, 390, 33),
   ])
   func gemmMatchesTheProduct(m: Int, k: Int, n: Int) {
     var numbers = Numbers(state: UInt64(m * 1000 + k * 10 + n))

@@ -305,13 +305,25 @@ int netc_gemm_packed_at(
           // With no next chunk to fetch, and rows read in place in one K block (so a row
           // block's rows are one run of floats), the panels share the next row block's rows
           // instead: a 1x1 conv's input larger than L2 otherwise met every row block in L3.
-          // (ResNet-50's layer1, 3.2 MB: its 256 -> 64 convs 9-12% faster on one thread,
-          // 6-8% on two; its 64 -> 256 ones 3-5%, alternating in one process.)
+          // Where the block's output rows are one run too (all the columns), they take the
+          // output's share, or the residual's, in proportion to the lines: a store or a
+          // residual read that misses L2 stalled the kernel as much. (ResNet-50's layer1,
+          // 3.2 MB of activations: its 256 -> 64 convs 9-12% faster on one thread, 6-8% on
+          // two, and 2-5% more with the output share; its 64 -> 256 ones 9-15% on one and two,
+          // alternating in one process.)
           if (!pf && kc == k && lda == k && i + rows < i1) {
-            const ptrdiff_t lines = ((b + 1 < extra ? base + 1 : base) * k + 15) / 16;
-            const ptrdiff_t part = (lines + inChunk - 1) / inChunk, start = (p - q0) * part;
+            const ptrdiff_t next = b + 1 < extra ? base + 1 : base, t = p - q0;
+            const ptrdiff_t aLines = (next * k + 15) / 16, cLines = (next * n + 15) / 16;
+            ptrdiff_t aCalls = inChunk;
+            if (ldc == n && j0 == 0 && j1 == n && inChunk >= 2) {
+              aCalls = (inChunk * aLines + (aLines + cLines) / 2) / (aLines + cLines);
+              aCalls = aCalls < 1 ? 1 : aCalls > inChunk - 1 ? inChunk - 1 : aCalls;
+            }
+            const float *from = t < aCalls ? a + (i + rows) * lda : (residual ? residual : c) + (i + rows) * ldc;
+            const ptrdiff_t lines = t < aCalls ? aLines : cLines, calls = t < aCalls ? aCalls : inChunk - aCalls;
+            const ptrdiff_t part = (lines + calls - 1) / calls, start = (t < aCalls ? t : t - aCalls) * part;
             if (start < lines) {
-              pf = a + (i + rows) * lda + start * 16;
+              pf = from + start * 16;
               pfLines = lines - start < part ? lines - start : part;
             }
           }

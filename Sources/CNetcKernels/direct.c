@@ -27,6 +27,7 @@ AVX512 static inline __attribute__((always_inline)) void direct512_rows(
   for (ptrdiff_t i = 0; i < kh; i++) {
     const float *ar = x + i * rowStride, *pb = panel + i * run * NETC_PANEL;
     for (ptrdiff_t l = 0; l < run; l++, s++) {
+      PREFETCH_PANEL(panel, s);
       if (s < pfLines) _mm_prefetch((const char *)(pf + s * 16), _MM_HINT_T1);
       fma_rows512(R, acc, ar + l, lda, _mm512_loadu_ps(pb + l * NETC_PANEL), _mm512_loadu_ps(pb + l * NETC_PANEL + 16));
     }

@@ -44,17 +44,6 @@ void netc_pack_b(const float *b, ptrdiff_t ldb, ptrdiff_t k, ptrdiff_t n, float 
 
 // ---- AVX-512: 14 rows x 32 columns (28 of the 32 zmm registers accumulate) per block ----
 
-// The panel streams from L2 (or, for the first row block, from memory) while the rows
-// stay in L1, and the hardware prefetchers fell behind: the load of the panel was a fifth
-// of the kernel's samples, and ResNet-50's layer4 (49 rows, then 5 blocks, so each panel
-// is met 5 times) ran at 60 GFLOP/s. 24 steps (3 KB) ahead measured best of 8, 16, 24, 32.
-#define PANEL_AHEAD 24
-#define PREFETCH_PANEL(panel, l)                                                                \
-  do {                                                                                          \
-    _mm_prefetch((const char *)((panel) + ((l) + PANEL_AHEAD) * NETC_PANEL), _MM_HINT_T0);      \
-    _mm_prefetch((const char *)((panel) + ((l) + PANEL_AHEAD) * NETC_PANEL + 16), _MM_HINT_T0); \
-  } while (0)
-
 // The next chunk of panels streams from memory into L2 while this one is reused from L2:
 // the row blocks after the first each fetch a share of it (`pfLines` 64-byte lines from
 // `pf`, at most two per step). Before, the first row block met every panel in memory, and

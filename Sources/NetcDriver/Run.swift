@@ -211,7 +211,7 @@ struct Run: ParsableCommand {
       let rows = zip(steps, stepTimes).map { step, times in
         StepProfile.Row(
           name: graph.nodes[step.node].name, fused: step.fused.map { graph.nodes[$0].name }, seconds: median(times),
-          macs: costs.nodes[step.node].macs)
+          best: times.min()!, macs: costs.nodes[step.node].macs)
       }
       Output.error.write(StepProfile(rows: rows).table())
     }

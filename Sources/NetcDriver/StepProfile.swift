@@ -1,11 +1,16 @@
 /// The table of `netc run --profile`: per fused step of the output pass, its median time,
-/// its share of the steps' total and, for convs and FCs, GFLOP/s (2 FLOPs per MAC).
+/// its best time, its share of the steps' total (of medians) and, for convs and FCs,
+/// GFLOP/s at the median (2 FLOPs per MAC). The best time is there for shared machines,
+/// where a step's median moves by tens of percent between runs and its best far less:
+/// comparing two builds, or netc against another runtime, step by step, needs it.
 struct StepProfile {
   struct Row {
     /// The evaluated node's name and the names of the nodes fused into it.
     var name: String
     var fused: [String]
+    /// The median and the smallest time of the step over the timed passes.
     var seconds: Double
+    var best: Double
     var macs: Int
   }
 
@@ -24,25 +29,25 @@ struct StepProfile {
 
   /// The table, ending with the total of the steps.
   func table() -> String {
-    let total = rows.reduce(0) { $0 + $1.seconds }
-    var lines = [["step", "ms", "share", "GFLOP/s", "layer"]]
+    let total = rows.reduce(0) { $0 + $1.seconds }, best = rows.reduce(0) { $0 + $1.best }
+    var lines = [["step", "ms", "best", "share", "GFLOP/s", "layer"]]
     for (s, row) in rows.enumerated() {
       let rate = row.macs > 0 && row.seconds > 0 ? format1(2 * Double(row.macs) / row.seconds / 1e9) : "-"
       let share = total > 0 ? format1(100 * row.seconds / total) + "%" : "-"
       let fused = row.fused.map { Self.shortName($0, of: row.name) }
       lines.append(
         [
-          String(s + 1), format3(row.seconds * 1000), share, rate,
+          String(s + 1), format3(row.seconds * 1000), format3(row.best * 1000), share, rate,
           row.name + (fused.isEmpty ? "" : " (+ \(fused.joined(separator: ", ")))"),
         ])
     }
-    lines.append(["", format3(total * 1000), "", "", "total of the steps"])
-    let widths = (0..<4).map { c in lines.map { $0[c].count }.max()! }
+    lines.append(["", format3(total * 1000), format3(best * 1000), "", "", "total of the steps"])
+    let widths = (0..<5).map { c in lines.map { $0[c].count }.max()! }
     return lines.map { line in
-      (0..<4).map { c in
+      (0..<5).map { c in
         // Numbers right-aligned, the header's labels too.
         String(repeating: " ", count: widths[c] - line[c].count) + line[c]
-      }.joined(separator: "  ") + "  " + line[4]
+      }.joined(separator: "  ") + "  " + line[5]
     }.joined(separator: "\n") + "\n"
   }
 }

@@ -108,7 +108,16 @@ let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
     let lines = r.err.split(separator: "\n").map(String.init)
     #expect(lines.count == 7, "\(r.err)")
     guard lines.count == 7 else { return }
-    #expect(lines[0] == "step     ms  share  GFLOP/s  layer")
+    #expect(lines[0] == "step     ms   best  share  GFLOP/s  layer")
+    // A step's best time is at most its median.
+    for line in lines[1...4] {
+      let fields = line.split(separator: " ")
+      if let median = Double(fields[1]), let best = Double(fields[2]) {
+        #expect(best <= median, "\(line)")
+      } else {
+        Issue.record("no median and best in \(line)")
+      }
+    }
     // The layer column starts where the header's "layer" does.
     let column = lines[0].count - "layer".count
     let layers = lines[1...4].map { String($0.dropFirst(column)) }

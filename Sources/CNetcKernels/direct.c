@@ -14,8 +14,8 @@
 /// floats (kw x channels) at `x + i * rowStride + r * lda`, and it meets the panel's rows
 /// `i * run ..< (i + 1) * run`, which is the im2col order the weights are packed in. The
 /// 2R sums stay in registers over all `kh` window rows. `c`, `bias` and `residual` point at
-/// the block's first output and column. Meanwhile the `pfLines` 64-byte lines from `pf` are
-/// prefetched into L2, one per step.
+/// the block's first output and column. Meanwhile the panel is prefetched 24 steps ahead
+/// (`PREFETCH_PANEL`), and the `pfLines` 64-byte lines from `pf` into L2, one per step.
 AVX512 static inline __attribute__((always_inline)) void direct512_rows(
     const int R, const float *x, ptrdiff_t lda, ptrdiff_t rowStride, ptrdiff_t kh, ptrdiff_t run, const float *panel,
     float *c, ptrdiff_t ldc, const float *bias, const float *residual, int activation, int w, const float *pf,

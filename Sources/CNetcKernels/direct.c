@@ -86,11 +86,7 @@ int netc_conv_direct_rows_at(
         ptrdiff_t pfLines = 0;
         if (oh + 1 < oh1) {
           const ptrdiff_t calls = ((n + NETC_PANEL - 1) / NETC_PANEL) * blocks, t = (j / NETC_PANEL) * blocks + b;
-          const ptrdiff_t lines = (ow * n + 15) / 16, part = (lines + calls - 1) / calls, start = t * part;
-          if (start < lines) {
-            pf = (residual ? residual : y) + (oh + 1) * ow * n + start * 16;
-            pfLines = lines - start < part ? lines - start : part;
-          }
+          pfLines = prefetch_share((residual ? residual : y) + (oh + 1) * ow * n, (ow * n + 15) / 16, calls, t, &pf);
         }
         direct512_for[rows](
             xr + q * lda, lda, g->dilationH * row, g->kernelH, run, panel, y + at, n, bias ? bias + j : NULL,

@@ -275,7 +275,6 @@ int netc_gemm_packed_at(
       ptrdiff_t nq0 = q0 + chunk, nl0 = l0;
       if (nq0 * NETC_PANEL >= j1) nq0 = j0 / NETC_PANEL, nl0 = l0 + KC;
       const ptrdiff_t nkc = nl0 < k ? (k - nl0 < KC ? k - nl0 : KC) : 0;
-      const ptrdiff_t share = blocks > 1 ? (2 * nkc + blocks - 2) / (blocks - 1) : 0;
       const ptrdiff_t panelsEnd = (j1 + NETC_PANEL - 1) / NETC_PANEL;
       const ptrdiff_t inChunk = panelsEnd - q0 < chunk ? panelsEnd - q0 : chunk;
       for (ptrdiff_t b = 0, i = i0, rows = 0; i < i1; b++, i += rows) {
@@ -286,11 +285,8 @@ int netc_gemm_packed_at(
           int w = (int)(j1 - j < NETC_PANEL ? j1 - j : NETC_PANEL);
           const float *pf = NULL;
           ptrdiff_t pfLines = 0, np = nq0 + (p - q0);
-          if (b >= 1 && nkc > 0 && np * NETC_PANEL < j1 && (b - 1) * share < 2 * nkc) {
-            ptrdiff_t start = (b - 1) * share;
-            pfLines = 2 * nkc - start < share ? 2 * nkc - start : share;
-            pf = packed + np * k * NETC_PANEL + nl0 * NETC_PANEL + start * 16;
-          }
+          if (b >= 1 && nkc > 0 && np * NETC_PANEL < j1)
+            pfLines = prefetch_share(packed + np * k * NETC_PANEL + nl0 * NETC_PANEL, 2 * nkc, blocks - 1, b - 1, &pf);
           // With no next chunk to fetch, and rows read in place in one K block (so a row
           // block's rows are one run of floats), the panels share the next row block's rows
           // instead: a 1x1 conv's input larger than L2 otherwise met every row block in L3.
@@ -308,13 +304,11 @@ int netc_gemm_packed_at(
               aCalls = (inChunk * aLines + (aLines + cLines) / 2) / (aLines + cLines);
               aCalls = aCalls < 1 ? 1 : aCalls > inChunk - 1 ? inChunk - 1 : aCalls;
             }
-            const float *from = t < aCalls ? a + (i + rows) * lda : (residual ? residual : c) + (i + rows) * ldc;
-            const ptrdiff_t lines = t < aCalls ? aLines : cLines, calls = t < aCalls ? aCalls : inChunk - aCalls;
-            const ptrdiff_t part = (lines + calls - 1) / calls, start = (t < aCalls ? t : t - aCalls) * part;
-            if (start < lines) {
-              pf = from + start * 16;
-              pfLines = lines - start < part ? lines - start : part;
-            }
+            if (t < aCalls)
+              pfLines = prefetch_share(a + (i + rows) * lda, aLines, aCalls, t, &pf);
+            else
+              pfLines = prefetch_share(
+                  (residual ? residual : c) + (i + rows) * ldc, cLines, inChunk - aCalls, t - aCalls, &pf);
           }
           if (narrow) {
             block512_16_for[rows](a + l0, lda, panel, kc, c, ldc, bias, residual, activation, i, j, w, first, last, pf, pfLines);

@@ -36,6 +36,18 @@ AVX512 static inline __m512 act512(__m512 v, int activation) {
     _mm_prefetch((const char *)((panel) + ((l) + PANEL_AHEAD) * NETC_PANEL + 16), _MM_HINT_T0); \
   } while (0)
 
+/// Call `t` of `calls` that together prefetch `lines` 64-byte lines from `from`, in equal
+/// consecutive shares (the last may be shorter): sets `*pf` to its first line and returns
+/// how many lines it takes, or returns 0 and leaves `*pf` alone when its share is past the
+/// end.
+static inline ptrdiff_t prefetch_share(
+    const float *from, ptrdiff_t lines, ptrdiff_t calls, ptrdiff_t t, const float **pf) {
+  const ptrdiff_t part = (lines + calls - 1) / calls, start = t * part;
+  if (start >= lines) return 0;
+  *pf = from + start * 16;
+  return lines - start < part ? lines - start : part;
+}
+
 /// One K step of a block: row r's value at `ar[r * lda]` times the panel's two vectors `b0`
 /// and `b1`, into the row's two sums.
 AVX512 static inline __attribute__((always_inline)) void fma_rows512(

@@ -53,7 +53,7 @@ struct InferencePlan<T: TensorScalar>: Sendable {
     // Nodes whose value is their input's (`Interpreter.outputImpl` shares the buffer).
     func isAlias(_ id: Int) -> Bool {
       let n = graph.nodes[id]
-      return n.op != .input && (shapes.nodes[id].elided || n.op == .identity || n.op == .dropout)
+      return n.op != .input && (shapes.nodes[id].elided || n.op.traits.contains(.aliasAtInference))
     }
     // The node whose buffer holds `id`'s value.
     func source(_ id: Int) -> Int {
@@ -94,8 +94,8 @@ struct InferencePlan<T: TensorScalar>: Sendable {
           fusedHere.append(add.id)
         }
       }
-      if let act = soleReader(output), act.op == .relu || act.op == .relu6 {
-        conv.activation = act.op == .relu ? .relu : .relu6
+      if let act = soleReader(output), let activation = FusedActivation(act.op) {
+        conv.activation = activation
         output = act.id
         fused.insert(act.id)
         fusedHere.append(act.id)

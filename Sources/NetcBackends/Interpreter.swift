@@ -191,7 +191,7 @@ public struct Interpreter<T: TensorScalar>: Sendable {
           UnsafePointer(pointer(node.inputs[0])), geometry[node.id]!, max: node.op == .maxpool,
           into: buffers[out].baseAddress!, threads: threads)
         slot[node.id] = out
-      } else if shapes.nodes[node.id].elided || node.op == .identity || node.op == .dropout {
+      } else if shapes.nodes[node.id].elided || node.op.traits.contains(.aliasAtInference) {
         slot[node.id] = slot[node.inputs[0]]
         users[slot[node.id]] += 1
       } else {

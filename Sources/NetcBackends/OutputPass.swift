@@ -1,6 +1,23 @@
+import NetcIR
+
 /// The activations a conv's output pass can apply in place of a separate ReLU/ReLU6 node.
 enum FusedActivation: Sendable {
   case none, relu, relu6
+
+  /// The epilogue that applies `op`, or nil where the kernels have none: the interpreter's
+  /// answer for every op of the `fusableActivation` group.
+  init?(_ op: OpKind) {
+    guard op.traits.contains(.fusableActivation) else { return nil }
+    switch op {
+    case .relu: self = .relu
+    case .relu6: self = .relu6
+    // The C epilogues have no slope argument: LeakyReLU stays a node of its own here.
+    case .leakyrelu: return nil
+    case .input, .conv, .dwconv, .pwconv, .maxpool, .avgpool, .gap, .gmp, .fc, .flatten, .bn, .sigmoid, .tanh, .softmax, .gelu,
+      .identity, .dropout, .add, .concat:
+      return nil
+    }
+  }
 
   /// The `activation` argument of `CNetcKernels`' functions.
   var kernelCode: Int32 {

@@ -44,33 +44,3 @@ public struct LayerParameters<T: TensorScalar>: Sendable {
     return p
   }
 }
-
-/// The names of a layer's tensors, as the spec's `weights:` writes them.
-public enum ParameterKind: String, CaseIterable, Sendable {
-  case weight, bias, gamma, beta, mean
-  case variance = "var"
-
-  /// Whether training would update it (BN's running statistics are buffers).
-  public var isLearnable: Bool { self != .mean && self != .variance }
-}
-
-/// The parameters a node has, with their expected shapes (empty for nodes with none).
-public func parameterShapes(_ node: Node, _ resolved: ResolvedNode) -> [(ParameterKind, [Int])] {
-  if resolved.elided { return [] }
-  switch node.op {
-  case .conv, .dwconv, .pwconv:
-    let k = resolved.window?.kernel ?? []
-    var out: [(ParameterKind, [Int])] = [(.weight, [resolved.outChannels, resolved.inChannels / resolved.groups] + k)]
-    if node.attributes.bias { out.append((.bias, [resolved.outChannels])) }
-    return out
-  case .fc:
-    var out: [(ParameterKind, [Int])] = [(.weight, [resolved.outChannels, resolved.inChannels])]
-    if node.attributes.bias { out.append((.bias, [resolved.outChannels])) }
-    return out
-  case .bn:
-    let c = resolved.shape.last ?? 0
-    return [(.gamma, [c]), (.beta, [c]), (.mean, [c]), (.variance, [c])]
-  default:
-    return []
-  }
-}

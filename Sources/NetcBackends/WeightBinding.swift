@@ -194,7 +194,7 @@ public enum WeightBinding {
     case (_, .weight):
       let k = ["[k]", "[kh][kw]", "[kd][kh][kw]"][max(0, min(2, rank - 3))]
       return "([Cout][Cin/groups]\(k))"
-    default: return "([C])"
+    case (_, .bias), (_, .gamma), (_, .beta), (_, .mean), (_, .variance): return "([C])"
     }
   }
 }

@@ -24,20 +24,26 @@ extension SpecLowering {
     var attrs = Attributes()
     attrs.kernel = try decl.kernel.map { (item) throws(DiagnosticError) in try positive(item, scope: scope, what: "a kernel extent") }
     if let count = decl.count { attrs.count = try positive(count, scope: scope, what: "the number of \(decl.op.countName)") }
-    for entry in decl.options {
-      switch entry.key {
-      case "stride":
+    for entry in decl.options where entry.key != "name" {
+      guard let key = OptionKey(rawValue: entry.key) else {
+        // The parsers accept only the op's `optionKeys` and `name`: reaching this is a bug.
+        throw DiagnosticError([
+          .error(.unknownOption, "internal error: option `\(entry.key)` is not lowered (please report this)", at: entry.keyRange)
+        ])
+      }
+      switch key {
+      case .stride:
         attrs.stride = try entry.items.map { (item) throws(DiagnosticError) in try positive(item, scope: scope, what: "a stride") }
-      case "dilation":
+      case .dilation:
         attrs.dilation = try entry.items.map { (item) throws(DiagnosticError) in try positive(item, scope: scope, what: "a dilation") }
-      case "groups":
+      case .groups:
         guard entry.items.count == 1 else {
           throw DiagnosticError([.error(.invalidValue, "`groups` takes one integer", at: entry.keyRange)])
         }
         attrs.groups = try positive(entry.items[0], scope: scope, what: "the number of groups")
-      case "pad": attrs.padding = try padding(entry, scope: scope)
-      case "bias": attrs.bias = try boolean(entry)
-      case "round":
+      case .pad: attrs.padding = try padding(entry, scope: scope)
+      case .bias: attrs.bias = try boolean(entry)
+      case .round:
         guard entry.items.count == 1, let r = Rounding(rawValue: entry.items[0].text.lowercased()) else {
           throw DiagnosticError([
             .error(
@@ -46,11 +52,9 @@ extension SpecLowering {
           ])
         }
         attrs.rounding = r
-      case "eps": attrs.epsilon = try real(entry, in: Double.leastNonzeroMagnitude...1)
-      case "slope": attrs.slope = try real(entry, in: -1e6...1e6)
-      case "p": attrs.dropProbability = try real(entry, in: 0...1)
-      case "name": break
-      default: preconditionFailure("option `\(entry.key)` is accepted but not lowered")
+      case .eps: attrs.epsilon = try real(entry, in: Double.leastNonzeroMagnitude...1)
+      case .slope: attrs.slope = try real(entry, in: -1e6...1e6)
+      case .p: attrs.dropProbability = try real(entry, in: 0...1)
       }
     }
     let expect = try decl.expect.map { (item) throws(DiagnosticError) in

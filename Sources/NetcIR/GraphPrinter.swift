@@ -40,8 +40,8 @@ public enum GraphPrinter {
     }
     if !a.dilation.isEmpty { parts.append("dilation=\(list(a.dilation))") }
     if let g = a.groups { parts.append("groups=\(g)") }
-    if node.op.hasWeights && node.op != .bn && !a.bias { parts.append("bias=false") }
-    if OpKind.pools.contains(node.op) && a.rounding == .ceil { parts.append("round=ceil") }
+    if node.op.definition.parameters.contains(where: \.onlyWithBias) && !a.bias { parts.append("bias=false") }
+    if node.op.isPool && a.rounding == .ceil { parts.append("round=ceil") }
     if let t = a.shortcutTarget { parts.append("match=%\(t)") }
     if let e = node.expect { parts.append("expect=\(e)") }
     return parts.isEmpty ? "" : " " + parts.joined(separator: " ")

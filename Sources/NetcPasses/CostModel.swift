@@ -60,32 +60,16 @@ public func countCosts(_ graph: Graph, _ shapes: Shapes, batch: Int = 1) throws(
   return Costs(nodes: costs, total: total)
 }
 
-/// The figures of one node, given its resolved shape and window; shared by `countCosts`
-/// and the solver, which needs them per candidate to check `budget:`.
+/// The figures of one node, given its resolved shape and window (`costRule`, the rule the
+/// symbolic analysis shares); `countCosts` and the solver, which needs them per candidate
+/// to check `budget:`, call it.
 func nodeCost(_ node: Node, _ r: ResolvedNode, batch: Int) throws(DiagnosticError) -> Cost {
   let checked = Checked(range: node.range)
-  var cost = Cost()
-  guard node.op != .input && !r.elided else { return cost }
-  let spatial = r.shape.dropLast()
-  switch node.op {
-  case .conv, .dwconv, .pwconv:
-    let window = r.window!
-    let perFilter = try checked.mul(try checked.product(window.kernel), r.inChannels / r.groups)
-    let weights = try checked.mul(perFilter, r.outChannels)
-    cost.params = try checked.add(weights, node.attributes.bias && node.attributes.shortcutTarget == nil ? r.outChannels : 0)
-    cost.macs = try checked.mul(weights, try checked.product(spatial))
-  case .fc:
-    let weights = try checked.mul(r.inChannels, r.outChannels)
-    cost.params = try checked.add(weights, node.attributes.bias ? r.outChannels : 0)
-    cost.macs = weights
-  case .bn:
-    let channels = r.shape.last ?? 0
-    cost.params = try checked.mul(2, channels)
-    cost.buffers = cost.params
-  default:
-    break
+  switch costRule(node.op, bias: node.attributes.bias, RuleShape(r)) {
+  case .failure(let overflow):
+    throw DiagnosticError([.error(.overflow, "\(overflow.operation) overflows 64-bit integers", at: node.range)])
+  case .success(let c):
+    return Cost(
+      params: c.params, buffers: c.buffers, macs: try checked.mul(c.macs, batch), activations: try checked.mul(c.activations, batch))
   }
-  cost.macs = try checked.mul(cost.macs, batch)
-  cost.activations = try checked.mul(try checked.product(r.shape), batch)
-  return cost
 }

@@ -23,13 +23,6 @@ public func lint(_ graph: Graph, _ shapes: Shapes?) -> [Diagnostic] {
   return warnings
 }
 
-/// The activations a second application of which is suspicious.
-private let activations: Set<OpKind> = [
-  .relu, .relu6, .sigmoid, .tanh, .softmax, .gelu, .leakyrelu,
-]
-/// Activations for which f(f(x)) = f(x): the second one does nothing at all.
-private let idempotent: Set<OpKind> = [.relu, .relu6]
-
 /// NS501: a window that leaves rows at the end of an axis unread (15x15 through POOL-2
 /// reads 14 rows). Only where windows tile the axis without gaps: a 1x1 stride-2 conv skips
 /// every other row by design, and its skipping the last one is no surprise.
@@ -54,7 +47,7 @@ private func droppedInput(_ node: Node, _ window: Window, input: [Int], output: 
   guard !lost.isEmpty else { return [] }
   let upper = node.op.mnemonic.uppercased()
   let fix: Diagnostic.Note =
-    OpKind.pools.contains(node.op)
+    node.op.isPool
     ? .init("pad the input, or write `round ceil` to keep a last partial window")
     : .init("pad the input so that the last window ends at its edge")
   return [
@@ -91,12 +84,12 @@ private func paddingAsLargeAsKernel(_ node: Node, _ window: Window) -> [Diagnost
 /// NS503: an activation right after the same activation.
 private func repeatedActivations(_ graph: Graph) -> [Diagnostic] {
   var out: [Diagnostic] = []
-  for node in graph.nodes where activations.contains(node.op) && node.inputs.count == 1 {
+  for node in graph.nodes where node.op.traits.contains(.activation) && node.inputs.count == 1 {
     let previous = graph.nodes[node.inputs[0]]
     guard previous.op == node.op else { continue }
     let upper = node.op.mnemonic.uppercased()
     let effect =
-      idempotent.contains(node.op)
+      node.op.traits.contains(.idempotent)
       ? "\(upper) of \(upper) changes nothing" : "\(upper) is applied twice"
     out.append(
       .warning(

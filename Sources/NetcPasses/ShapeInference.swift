@@ -119,233 +119,141 @@ private struct ShapeInference {
     }
   }
 
-  /// Per-axis values: one given for all axes, or one per axis.
-  func perAxis(_ values: [SymValue], axes: Int, default d: [Int], what: String, node: Node) throws(DiagnosticError) -> [Int] {
-    if values.isEmpty { return d }
-    let numbers = try values.map { (v) throws(DiagnosticError) in try value(v) }
-    if numbers.count == 1 { return Array(repeating: numbers[0], count: axes) }
-    guard numbers.count == axes else {
-      throw DiagnosticError([
-        .error(
-          .rankMismatch, "\(what) has \(numbers.count) values but the input has \(axes) spatial \(axes == 1 ? "axis" : "axes")",
-          at: values[0].range.merged(with: values[values.count - 1].range))
-      ])
+  /// The node's values with the vars bound, in the order the rule reads them.
+  func evaluated(_ a: Attributes) throws(DiagnosticError) -> RuleAttributes<Int> {
+    var r = RuleAttributes<Int>()
+    r.kernel = try a.kernel.map { (v) throws(DiagnosticError) in try value(v) }
+    r.stride = try a.stride.map { (v) throws(DiagnosticError) in try value(v) }
+    r.dilation = try a.dilation.map { (v) throws(DiagnosticError) in try value(v) }
+    switch a.padding {
+    case .same: r.same = true
+    case .explicit(let begin, let end):
+      r.padBegin = try begin.map { (v) throws(DiagnosticError) in try value(v) }
+      r.padEnd = try end.map { (v) throws(DiagnosticError) in try value(v) }
     }
-    return numbers
+    r.groups = try a.groups.map { (v) throws(DiagnosticError) in try value(v) }
+    r.count = try a.count.map { (v) throws(DiagnosticError) in try value(v) }
+    r.rounding = a.rounding
+    r.isProjection = a.shortcutTarget != nil
+    return r
   }
 
   func infer(_ node: Node, _ inputs: [ResolvedNode], _ all: [ResolvedNode?]) throws(DiagnosticError) -> ResolvedNode {
-    let a = node.attributes
-    var upper: String { node.op.mnemonic.uppercased() }  // for messages only: not on the hot path
-    let checked = Checked(range: node.range)
-    switch node.op {
-    case .input:
-      let shape = try graph.inputShape.map { (v) throws(DiagnosticError) in try value(v) }
-      for (i, e) in shape.enumerated() where e < 1 {
-        throw DiagnosticError([.error(.invalidValue, "an input extent must be at least 1, got \(e)", at: graph.inputShape[i].range)])
-      }
-      _ = try checked.product(shape)
-      return ResolvedNode(shape: shape)
-
-    case .conv, .dwconv, .pwconv, .maxpool, .avgpool:
-      let x = inputs[0].shape
-      guard x.count >= 2 else {
-        throw DiagnosticError([
-          .error(
-            .rankMismatch, "\(upper) needs an image (HxWxC), a sequence (LxC) or a volume (DxHxWxC), got a vector of \(x[0])",
-            at: node.headRange,
-            notes: [.init("a window slides over spatial axes; the input was flattened before this layer")])
-        ])
-      }
-      let axes = x.count - 1
-      let cin = x[axes]
-      if let target = a.shortcutTarget {
-        return try projection(node, input: x, target: all[target]?.shape)
-      }
-      let kernel = try perAxis(a.kernel, axes: axes, default: [], what: "the kernel", node: node)
-      let isPool = OpKind.pools.contains(node.op)
-      let stride = try perAxis(
-        a.stride, axes: axes, default: isPool ? kernel : Array(repeating: 1, count: axes), what: "`stride`", node: node)
-      let dilation = try perAxis(a.dilation, axes: axes, default: Array(repeating: 1, count: axes), what: "`dilation`", node: node)
-      for (values, what) in [(stride, "stride"), (dilation, "dilation"), (kernel, "kernel extent")] {
-        if let bad = values.first(where: { $0 < 1 }) {
-          throw DiagnosticError([.error(.invalidValue, "a \(what) must be at least 1, got \(bad)", at: node.headRange)])
-        }
-      }
-      var padBegin: [Int], padEnd: [Int]
-      switch a.padding {
-      case .same:
-        let pads = (0..<axes).map { samePadding(input: x[$0], kernel: kernel[$0], stride: stride[$0], dilation: dilation[$0]) }
-        padBegin = pads.map(\.begin)
-        padEnd = pads.map(\.end)
-      case .explicit(let begin, let end):
-        let zero = Array(repeating: 0, count: axes)
-        padBegin = try perAxis(begin, axes: axes, default: zero, what: "`pad`", node: node)
-        padEnd = try perAxis(end, axes: axes, default: zero, what: "`pad`", node: node)
-        if let bad = (padBegin + padEnd).first(where: { $0 < 0 }) {
-          throw DiagnosticError([.error(.invalidValue, "padding must be at least 0, got \(bad)", at: node.headRange)])
-        }
-      }
-      let window = Window(
-        kernel: kernel, stride: stride, padBegin: padBegin, padEnd: padEnd, dilation: dilation,
-        rounding: isPool ? a.rounding : .floor)
-      var out: [Int] = []
-      out.reserveCapacity(axes + 1)
-      for axis in 0..<axes {
-        guard let extent = window.outputExtent(x[axis], axis: axis) else {
-          throw DiagnosticError([
-            .error(.overflow, "\(upper) on \(formatShape(x)): \(window.arithmetic(x[axis], axis: axis))", at: node.headRange)
-          ])
-        }
-        guard extent >= 1 else {
-          let arithmetic = window.arithmetic(x[axis], axis: axis)
-          throw DiagnosticError([
-            .error(
-              .extentBelowOne, "\(upper) on \(formatShape(x)) leaves no output \(axisNames(rank: x.count)[axis]): \(arithmetic)",
-              at: node.headRange,
-              notes: [
-                .init("out = \(window.rounding.rawValue)((in + pad_begin + pad_end - dilation*(k-1) - 1) / stride) + 1 must be at least 1")
-              ])
-          ])
-        }
-        out.append(extent)
-      }
-      var r = ResolvedNode(shape: [], window: window)
-      r.inChannels = cin
-      switch node.op {
-      case .conv, .pwconv:
-        let groups = try a.groups.map { (g) throws(DiagnosticError) in try value(g) } ?? 1
-        let cout = try value(a.count!)
-        guard groups >= 1 else {
-          throw DiagnosticError([.error(.invalidValue, "groups must be at least 1, got \(groups)", at: a.groups!.range)])
-        }
-        guard cout >= 1 else {
-          throw DiagnosticError([.error(.invalidValue, "the number of filters must be at least 1, got \(cout)", at: a.count!.range)])
-        }
-        if cin % groups != 0 || cout % groups != 0 {
-          let which = cin % groups != 0 ? "input channels (\(cin))" : "filters (\(cout))"
-          throw DiagnosticError([
-            .error(
-              .groupsMismatch, "\(which) do not divide by groups (\(groups))", at: a.groups?.range ?? node.headRange,
-              notes: [.init("a grouped conv needs input channels and filters both multiples of the groups")])
-          ])
-        }
-        r.outChannels = cout
-        r.groups = groups
-      case .dwconv:
-        let multiplier = try a.count.map { (c) throws(DiagnosticError) in try value(c) } ?? 1
-        guard multiplier >= 1 else {
-          throw DiagnosticError([.error(.invalidValue, "the depth multiplier must be at least 1, got \(multiplier)", at: a.count!.range)])
-        }
-        r.outChannels = try checked.mul(cin, multiplier)
-        r.groups = cin
-      default:
-        r.outChannels = cin
-        r.groups = cin
-      }
-      r.shape = out + [r.outChannels]
-      _ = try checked.product(r.shape)
-      return r
-
-    case .gap, .gmp:
-      let x = inputs[0].shape
-      guard x.count >= 2 else {
-        throw DiagnosticError([
-          .error(.rankMismatch, "\(upper) needs spatial axes and channels (HxWxC), got a vector of \(x[0])", at: node.headRange)
-        ])
-      }
-      return ResolvedNode(shape: Array(repeating: 1, count: x.count - 1) + [x[x.count - 1]])
-
-    case .fc:
-      let x = inputs[0].shape
-      guard x.count == 1 else {
-        throw DiagnosticError([
-          .error(
-            .rankMismatch, "FC needs a vector, got \(formatShape(x)) (rank \(x.count))", at: node.headRange,
-            notes: [.init("add FLATTEN before it to make a vector of \((try? checked.product(x)).map(String.init) ?? "all") elements")])
-        ])
-      }
-      let units = try value(a.count!)
-      guard units >= 1 else {
-        throw DiagnosticError([.error(.invalidValue, "the number of units must be at least 1, got \(units)", at: a.count!.range)])
-      }
-      var r = ResolvedNode(shape: [units])
-      r.inChannels = x[0]
-      r.outChannels = units
-      return r
-
-    case .flatten:
-      return ResolvedNode(shape: [try checked.product(inputs[0].shape)])
-
-    case .bn where a.shortcutTarget != nil:
-      // The BN after the projection conv goes with it: identity when the conv is.
-      let x = inputs[0].shape
-      return ResolvedNode(shape: x, inChannels: x.last ?? 0, outChannels: x.last ?? 0, groups: 1, elided: inputs[0].elided)
-
-    case .bn, .relu, .relu6, .sigmoid, .tanh, .softmax, .gelu, .identity, .leakyrelu, .dropout:
-      return ResolvedNode(shape: inputs[0].shape)
-
-    case .add:
-      let first = inputs[0].shape
-      for (i, other) in inputs.enumerated().dropFirst() where other.shape != first {
-        throw DiagnosticError([
-          .error(
-            .mergeMismatch,
-            "cannot add \(formatShape(first)) (from `\(graph.nodes[node.inputs[0]].name)`) and \(formatShape(other.shape)) (from `\(graph.nodes[node.inputs[i]].name)`)",
-            at: node.headRange,
-            notes: [.init("add needs equal shapes; a residual's `shortcut: auto` projects the input to the body's shape")])
-        ])
-      }
-      return ResolvedNode(shape: first)
-
-    case .concat:
-      let first = inputs[0].shape
-      var channels = first.last ?? 0
-      for (i, other) in inputs.enumerated().dropFirst() {
-        guard other.shape.count == first.count, other.shape.dropLast() == first.dropLast() else {
-          throw DiagnosticError([
-            .error(
-              .mergeMismatch,
-              "cannot concatenate \(formatShape(first)) (from `\(graph.nodes[node.inputs[0]].name)`) and \(formatShape(other.shape)) (from `\(graph.nodes[node.inputs[i]].name)`) along channels",
-              at: node.headRange, notes: [.init("concat needs every extent but the channels equal")])
-          ])
-        }
-        channels = try checked.add(channels, other.shape.last!)
-      }
-      return ResolvedNode(shape: first.dropLast() + [channels])
+    let inputShape =
+      node.op == .input ? try graph.inputShape.map { (v) throws(DiagnosticError) in try value(v) } : []
+    var target: [Int]?
+    if let t = node.attributes.shortcutTarget {
+      // A projection whose target failed has no shape and no error of its own.
+      guard let shape = all[t]?.shape else { throw DiagnosticError([]) }
+      target = shape
+    }
+    let result = shapeRule(
+      node.op, try evaluated(node.attributes), inputs: inputs.map(\.shape), inputShape: inputShape, target: target,
+      inputElided: inputs.first?.elided ?? false)
+    switch result {
+    case .success(let r): return ResolvedNode(r)
+    case .failure(let failure): throw render(failure, node, inputs.first?.shape ?? inputShape, inputs: inputs)
     }
   }
 
-  /// The projection of `shortcut: auto`: identity when the shapes match, else a 1x1 conv
-  /// with the stride that maps the input's extents onto the target's.
-  func projection(_ node: Node, input x: [Int], target: [Int]?) throws(DiagnosticError) -> ResolvedNode {
-    guard let t = target else { throw DiagnosticError([]) }
-    let axes = x.count - 1
-    if x == t { return ResolvedNode(shape: x, elided: true) }
-    guard t.count == x.count else {
-      throw DiagnosticError([
-        .error(
-          .mergeMismatch, "`shortcut: auto` cannot project \(formatShape(x)) to the body's \(formatShape(t)): the ranks differ",
-          at: node.range)
-      ])
+  /// The diagnostic for a rule's failure at `node`, whose first input is `x`.
+  func render(_ failure: ShapeFailure<Int>, _ node: Node, _ x: [Int], inputs: [ResolvedNode]) -> DiagnosticError {
+    let a = node.attributes
+    let upper = node.op.mnemonic.uppercased()
+    func error(_ code: DiagnosticCode, _ message: String, at range: SourceRange?, notes: [Diagnostic.Note] = []) -> DiagnosticError {
+      DiagnosticError([.error(code, message, at: range, notes: notes)])
     }
-    var stride: [Int] = []
-    for axis in 0..<axes {
-      // floor((x - 1) / s) + 1 == t: the smallest such s is ceil((x - 1) / t) when it fits.
-      let s = t[axis] == 1 ? max(1, x[axis]) : max(1, (x[axis] - 1 + t[axis] - 1) / t[axis])
-      guard (x[axis] - 1) / s + 1 == t[axis] else {
-        throw DiagnosticError([
-          .error(
-            .mergeMismatch, "`shortcut: auto` cannot map \(formatShape(x)) onto the body's \(formatShape(t)) with a strided 1x1 conv",
-            at: node.range,
-            notes: [.init("write the shortcut's layers out instead of `auto`")])
-        ])
+    switch failure {
+    case .rank:
+      switch node.op.definition.inputRank {
+      case .vector:
+        return error(
+          .rankMismatch, "FC needs a vector, got \(formatShape(x)) (rank \(x.count))", at: node.headRange,
+          notes: [.init("add FLATTEN before it to make a vector of \(product(x).map(String.init) ?? "all") elements")])
+      case .spatial where node.op.isWindowed:
+        return error(
+          .rankMismatch, "\(upper) needs an image (HxWxC), a sequence (LxC) or a volume (DxHxWxC), got a vector of \(x[0])",
+          at: node.headRange, notes: [.init("a window slides over spatial axes; the input was flattened before this layer")])
+      case .spatial, .any:
+        return error(.rankMismatch, "\(upper) needs spatial axes and channels (HxWxC), got a vector of \(x[0])", at: node.headRange)
       }
-      stride.append(s)
+    case .axisCount(let which):
+      let values: [SymValue], what: String
+      switch which {
+      case .kernel: (values, what) = (a.kernel, "the kernel")
+      case .stride: (values, what) = (a.stride, "`stride`")
+      case .dilation: (values, what) = (a.dilation, "`dilation`")
+      case .padBegin, .padEnd:
+        if case .explicit(let b, let e) = a.padding { values = which == .padBegin ? b : e } else { values = [] }
+        what = "`pad`"
+      }
+      let axes = x.count - 1
+      guard let first = values.first, let last = values.last else {
+        return error(.rankMismatch, "\(what) has no values", at: node.headRange)
+      }
+      return error(
+        .rankMismatch, "\(what) has \(values.count) values but the input has \(axes) spatial \(axes == 1 ? "axis" : "axes")",
+        at: first.range.merged(with: last.range))
+    case .windowBelowOne(let which, let bad):
+      let what = which == .stride ? "stride" : which == .dilation ? "dilation" : "kernel extent"
+      return error(.invalidValue, "a \(what) must be at least 1, got \(bad)", at: node.headRange)
+    case .negativePadding(let bad):
+      return error(.invalidValue, "padding must be at least 0, got \(bad)", at: node.headRange)
+    case .samePaddingOverflow(let axis):
+      return error(
+        .overflow, "\(upper) on \(formatShape(x)): `pad same` along the \(axisNames(rank: x.count)[axis]) overflows 64-bit integers",
+        at: node.headRange)
+    case .extentOverflow(let axis, let w):
+      let window = Window(w)
+      return error(.overflow, "\(upper) on \(formatShape(x)): \(window.arithmetic(x[axis], axis: axis))", at: node.headRange)
+    case .extentBelowOne(let axis, let w):
+      let window = Window(w)
+      return error(
+        .extentBelowOne,
+        "\(upper) on \(formatShape(x)) leaves no output \(axisNames(rank: x.count)[axis]): \(window.arithmetic(x[axis], axis: axis))",
+        at: node.headRange,
+        notes: [.init("out = \(window.rounding.rawValue)((in + pad_begin + pad_end - dilation*(k-1) - 1) / stride) + 1 must be at least 1")]
+      )
+    case .countBelowOne(let isGroups, let bad):
+      if node.op == .input {
+        let at = graph.inputShape.first { (try? value($0)) == bad }?.range
+        return error(.invalidValue, "an input extent must be at least 1, got \(bad)", at: at)
+      }
+      if isGroups { return error(.invalidValue, "groups must be at least 1, got \(bad)", at: a.groups?.range) }
+      let what = node.op == .dwconv ? "the depth multiplier" : "the number of \(node.op.definition.spelling?.countName ?? "filters")"
+      return error(.invalidValue, "\(what) must be at least 1, got \(bad)", at: a.count?.range ?? node.headRange)
+    case .groupsMismatch(let cin, let cout, let groups):
+      let which = cin % groups != 0 ? "input channels (\(cin))" : "filters (\(cout))"
+      return error(
+        .groupsMismatch, "\(which) do not divide by groups (\(groups))", at: a.groups?.range ?? node.headRange,
+        notes: [.init("a grouped conv needs input channels and filters both multiples of the groups")])
+    case .overflow(let operation):
+      return error(.overflow, "\(operation) overflows 64-bit integers", at: node.range)
+    case .mergeMismatch(let i):
+      let first = inputs[0].shape, other = inputs[i].shape
+      let names = (graph.nodes[node.inputs[0]].name, graph.nodes[node.inputs[i]].name)
+      if node.op == .add {
+        return error(
+          .mergeMismatch,
+          "cannot add \(formatShape(first)) (from `\(names.0)`) and \(formatShape(other)) (from `\(names.1)`)",
+          at: node.headRange,
+          notes: [.init("add needs equal shapes; a residual's `shortcut: auto` projects the input to the body's shape")])
+      }
+      return error(
+        .mergeMismatch,
+        "cannot concatenate \(formatShape(first)) (from `\(names.0)`) and \(formatShape(other)) (from `\(names.1)`) along channels",
+        at: node.headRange, notes: [.init("concat needs every extent but the channels equal")])
+    case .missingTarget, .noClosedForm:
+      return DiagnosticError([])
+    case .projectionRank(let t):
+      return error(
+        .mergeMismatch, "`shortcut: auto` cannot project \(formatShape(x)) to the body's \(formatShape(t)): the ranks differ",
+        at: node.range)
+    case .projectionStride(let t):
+      return error(
+        .mergeMismatch, "`shortcut: auto` cannot map \(formatShape(x)) onto the body's \(formatShape(t)) with a strided 1x1 conv",
+        at: node.range, notes: [.init("write the shortcut's layers out instead of `auto`")])
     }
-    let ones = Array(repeating: 1, count: axes), zeros = Array(repeating: 0, count: axes)
-    let window = Window(kernel: ones, stride: stride, padBegin: zeros, padEnd: zeros, dilation: ones, rounding: .floor)
-    return ResolvedNode(shape: t, window: window, inChannels: x[axes], outChannels: t[axes], groups: 1)
   }
 
   func check(_ pattern: ShapePattern, _ shape: [Int], node: Node, resolved: ResolvedNode, input: [Int]?, isOutput: Bool = false)

@@ -226,8 +226,7 @@ struct SolverPlan {
         if j == last, let e = outputExpect { pattern = e; break }
         guard readers[j].count == 1 else { break }
         let r = graph.nodes[readers[j][0]]
-        let keeps = r.op.isElementwise || [.bn, .softmax, .maxpool, .avgpool, .gap, .gmp].contains(r.op)
-        guard keeps, r.attributes.shortcutTarget == nil else { break }
+        guard r.op.traits.contains(.keepsChannels), r.attributes.shortcutTarget == nil else { break }
         j = r.id
       }
       if let pattern, let c = pattern.last ?? nil {
@@ -250,7 +249,7 @@ struct SolverPlan {
         let node = graph.nodes[v.intro]
         let what =
           v.role == .count
-          ? "the \(node.op == .fc ? "units" : node.op == .dwconv ? "depth multiplier" : "filters") of `\(node.name)`"
+          ? "the \(node.op.definition.spelling?.countNoun ?? "filters") of `\(node.name)`"
           : v.role == .input ? "an input extent" : "a value nothing bounds"
         unbounded.append(
           .error(

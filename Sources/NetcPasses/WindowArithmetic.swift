@@ -80,9 +80,12 @@ func windowExtent(input: Int, kernel k: Int, stride s: Int, padBegin pb: Int, pa
 }
 
 /// TensorFlow's `same` padding along one axis: output = ceil(in / stride), total padding
-/// max((out-1)*stride + (k-1)*dilation + 1 - in, 0), the odd unit at the end.
-func samePadding(input: Int, kernel: Int, stride: Int, dilation: Int) -> (begin: Int, end: Int) {
-  let out = (input + stride - 1) / stride
-  let total = max((out - 1) * stride + (kernel - 1) * dilation + 1 - input, 0)
-  return (total / 2, total - total / 2)
+/// max((out-1)*stride + (k-1)*dilation + 1 - in, 0), the odd unit at the end; nil when the
+/// arithmetic overflows (a stride, kernel or dilation near 2^63).
+func samePadding(input: Int, kernel: Int, stride: Int, dilation: Int) -> (begin: Int, end: Int)? {
+  guard let up = input.plus(stride - 1), let reach = (up / stride - 1).times(stride),
+    let span = (kernel - 1).times(dilation), let total = reach.plus(span)?.plus(1)?.minus(input)
+  else { return nil }
+  let padding = max(total, 0)
+  return (padding / 2, padding - padding / 2)
 }

@@ -1,5 +1,6 @@
 import NetcDiagnostics
 import NetcFrontend
+import NetcIR
 import NetcPasses
 import Testing
 

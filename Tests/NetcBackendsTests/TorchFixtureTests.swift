@@ -1,6 +1,7 @@
 import Foundation
 import NetcDiagnostics
 import NetcFrontend
+import NetcIR
 import NetcPasses
 import Testing
 

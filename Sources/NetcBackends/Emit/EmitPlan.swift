@@ -66,7 +66,7 @@ struct EmitPlan {
     func makeStep(_ node: Node) -> Step {
       let inputs = node.inputs.map(find)
       var step = Step(node: node, inputs: inputs, output: node.id)
-      let canOverwrite = node.op.isElementwise || node.op == .bn || node.op == .add || node.op == .softmax
+      let canOverwrite = node.op.traits.contains(.inPlace)
       if canOverwrite, let v = inputs.first, v != 0, lastRead[v] == node.id {
         root[node.id] = v
         lastRead[v] = lastRead[node.id]
@@ -81,7 +81,7 @@ struct EmitPlan {
       let input = node.inputs.first ?? 0
       let inShape = shapes[input]
       let trivialFlatten = node.op == .flatten && (inShape.count <= 1 || inShape.last! == 1 || inShape.dropLast().reduce(1, *) == 1)
-      if r.elided || node.op == .identity || node.op == .dropout || trivialFlatten {
+      if r.elided || node.op.traits.contains(.aliasAtInference) || trivialFlatten {
         // The alias extends the life of the value it shares.
         let v = find(input)
         root[node.id] = v
@@ -96,7 +96,7 @@ struct EmitPlan {
         if node.op == .bn && head.op.isConvolution && steps[s].foldedBN == nil && steps[s].activation == nil {
           steps[s].foldedBN = node
           fused = true
-        } else if [.relu, .relu6, .leakyrelu].contains(node.op) && isConvLike && steps[s].activation == nil {
+        } else if node.op.traits.contains(.fusableActivation) && isConvLike && steps[s].activation == nil {
           steps[s].activation = node
           fused = true
         }

@@ -1,0 +1,283 @@
+import NetcIR
+
+/// A node's integer attributes, evaluated in a rule's numbers: the vars bound (`Int`) or
+/// substituted (`SymExpr`).
+struct RuleAttributes<N: RuleNumber> {
+  var kernel: [N] = []
+  var stride: [N] = []
+  var dilation: [N] = []
+  /// `pad same`: the amounts follow from the input.
+  var same = false
+  var padBegin: [N] = []
+  var padEnd: [N] = []
+  var count: N?
+  var groups: N?
+  var rounding: Rounding = .floor
+  /// The node is the projection (or its BN) of `shortcut: auto`.
+  var isProjection = false
+}
+
+/// Which per-axis attribute a failure is about.
+enum WindowAttribute: Sendable {
+  case kernel, stride, dilation, padBegin, padEnd
+}
+
+/// The window of a conv or pool in a rule's numbers. The padding is nil where it cannot be
+/// written in them (`same` padding of symbolic extents).
+struct RuleWindow<N: RuleNumber>: Sendable {
+  var kernel: [N]
+  var stride: [N]
+  var padBegin: [N]?
+  var padEnd: [N]?
+  var dilation: [N]
+  var rounding: Rounding
+}
+
+/// What a rule settles about a node: its shape and what its costs need.
+struct RuleShape<N: RuleNumber> {
+  var shape: [N]
+  var window: RuleWindow<N>?
+  var inChannels: N = .constant(0)
+  var outChannels: N = .constant(0)
+  var groups: N = .constant(1)
+  /// The projection of `shortcut: auto` (or its BN) where the shapes already match.
+  var elided = false
+}
+
+/// Why a node's shape cannot be formed, with what a message needs; concrete inference
+/// renders it, the solver ranks it, the symbolic analysis leaves the node unknown.
+enum ShapeFailure<N: RuleNumber>: Error {
+  /// The input's rank does not suit the op (`OpDefinition.inputRank`).
+  case rank
+  /// A per-axis attribute has neither one value nor one per spatial axis.
+  case axisCount(WindowAttribute)
+  /// A stride, dilation or kernel extent below 1.
+  case windowBelowOne(WindowAttribute, Int)
+  /// Explicit padding below 0.
+  case negativePadding(Int)
+  /// `same` padding along `axis` overflows.
+  case samePaddingOverflow(axis: Int)
+  /// The output extent along `axis` overflows.
+  case extentOverflow(axis: Int, RuleWindow<N>)
+  /// The output extent along `axis` is below 1.
+  case extentBelowOne(axis: Int, RuleWindow<N>)
+  /// Groups, filters, units or the depth multiplier below 1.
+  case countBelowOne(groups: Bool, Int)
+  /// Input channels or filters do not divide by the groups.
+  case groupsMismatch(inChannels: Int, outChannels: Int, groups: Int)
+  /// An arithmetic overflow, with the operation that overflowed (`a * b`).
+  case overflow(String)
+  /// Input `index` of a merge does not fit the first.
+  case mergeMismatch(index: Int)
+  /// `shortcut: auto` has no target shape.
+  case missingTarget
+  /// `shortcut: auto` cannot project across ranks.
+  case projectionRank(target: [N])
+  /// `shortcut: auto` finds no stride of a 1x1 conv that maps the input onto the target.
+  case projectionStride(target: [N])
+  /// The figure has no closed form in these numbers (ceil rounding of symbolic extents).
+  case noClosedForm
+}
+
+/// The shape rule of every op, written once: `input` the input shapes, `attributes` the
+/// node's values, `target` the shape `shortcut: auto` must match, `inputElided` whether the
+/// first input is an elided projection. `inputShape` is the network's input for `.input`.
+func shapeRule<N: RuleNumber>(
+  _ op: OpKind, _ a: RuleAttributes<N>, inputs: [[N]], inputShape: [N], target: [N]?, inputElided: Bool
+) -> Result<RuleShape<N>, ShapeFailure<N>> {
+  func checkedShape(_ r: RuleShape<N>) -> Result<RuleShape<N>, ShapeFailure<N>> {
+    if let overflow = r.shape.ruleProduct().overflow { return .failure(.overflow(overflow)) }
+    return .success(r)
+  }
+  switch op.definition.inputRank {
+  case .any: break
+  case .spatial: if inputs[0].count < 2 { return .failure(.rank) }
+  case .vector: if inputs[0].count != 1 { return .failure(.rank) }
+  }
+  switch op {
+  case .input:
+    for e in inputShape { if let v = e.known, v < 1 { return .failure(.countBelowOne(groups: false, v)) } }
+    return checkedShape(RuleShape(shape: inputShape))
+
+  case .conv, .dwconv, .pwconv, .maxpool, .avgpool:
+    let x = inputs[0]
+    if a.isProjection { return projectionRule(x, target) }
+    return windowRule(op, a, x).flatMap(checkedShape)
+
+  case .gap, .gmp:
+    let x = inputs[0]
+    return .success(RuleShape(shape: Array(repeating: .constant(1), count: x.count - 1) + [x[x.count - 1]]))
+
+  case .fc:
+    let x = inputs[0]
+    guard let units = a.count else { return .failure(.countBelowOne(groups: false, 0)) }
+    if let u = units.known, u < 1 { return .failure(.countBelowOne(groups: false, u)) }
+    return .success(RuleShape(shape: [units], inChannels: x[0], outChannels: units))
+
+  case .flatten:
+    let (n, overflow) = inputs[0].ruleProduct()
+    guard let n else { return .failure(.overflow(overflow ?? "")) }
+    return .success(RuleShape(shape: [n.normalized]))
+
+  case .bn where a.isProjection:
+    // The BN after the projection conv goes with it: identity when the conv is.
+    let x = inputs[0]
+    let c = x.last ?? .constant(0)
+    return .success(RuleShape(shape: x, inChannels: c, outChannels: c, groups: .constant(1), elided: inputElided))
+
+  case .bn, .relu, .relu6, .sigmoid, .tanh, .softmax, .gelu, .identity, .leakyrelu, .dropout:
+    return .success(RuleShape(shape: inputs[0]))
+
+  case .add:
+    let first = inputs[0]
+    for (i, other) in inputs.enumerated().dropFirst() where other != first { return .failure(.mergeMismatch(index: i)) }
+    return .success(RuleShape(shape: first))
+
+  case .concat:
+    let first = inputs[0]
+    var channels = first.last ?? .constant(0)
+    for (i, other) in inputs.enumerated().dropFirst() {
+      guard other.count == first.count, other.dropLast() == first.dropLast() else { return .failure(.mergeMismatch(index: i)) }
+      guard let c = channels.plus(other.last!) else { return .failure(.overflow("\(channels) + \(other.last!)")) }
+      channels = c
+    }
+    return .success(RuleShape(shape: first.dropLast() + [channels.normalized]))
+  }
+}
+
+/// One value for every axis, or one per axis; nil for the wrong count.
+private func perAxis<N>(_ values: [N], _ axes: Int, default d: [N]) -> [N]? {
+  if values.isEmpty { return d }
+  if values.count == 1 { return Array(repeating: values[0], count: axes) }
+  return values.count == axes ? values : nil
+}
+
+/// Convolutions and pools: the window along every spatial axis, then the channels.
+private func windowRule<N: RuleNumber>(_ op: OpKind, _ a: RuleAttributes<N>, _ x: [N]) -> Result<RuleShape<N>, ShapeFailure<N>> {
+  let axes = x.count - 1
+  let cin = x[axes]
+  let ones = Array(repeating: N.constant(1), count: axes)
+  guard let kernel = perAxis(a.kernel, axes, default: []), kernel.count == axes else { return .failure(.axisCount(.kernel)) }
+  guard let stride = perAxis(a.stride, axes, default: op.isPool ? kernel : ones) else { return .failure(.axisCount(.stride)) }
+  guard let dilation = perAxis(a.dilation, axes, default: ones) else { return .failure(.axisCount(.dilation)) }
+  for (values, what) in [(stride, WindowAttribute.stride), (dilation, .dilation), (kernel, .kernel)] {
+    if let bad = values.lazy.compactMap(\.known).first(where: { $0 < 1 }) { return .failure(.windowBelowOne(what, bad)) }
+  }
+  let rounding = op.isPool ? a.rounding : .floor
+  var window = RuleWindow(kernel: kernel, stride: stride, padBegin: nil, padEnd: nil, dilation: dilation, rounding: rounding)
+  if a.same {
+    // TensorFlow's: out = ceil(in / stride), total padding max((out-1)*stride +
+    // (k-1)*dilation + 1 - in, 0), the odd unit at the end. Symbolic extents keep only
+    // the output extent, which needs no max.
+    if N.hasSamePadding {
+      var begin: [N] = [], end: [N] = []
+      for i in 0..<axes {
+        guard let pads = samePadding(x[i], kernel[i], stride[i], dilation[i]) else { return .failure(.samePaddingOverflow(axis: i)) }
+        begin.append(pads.begin)
+        end.append(pads.end)
+      }
+      window.padBegin = begin
+      window.padEnd = end
+    }
+  } else {
+    let zero = Array(repeating: N.constant(0), count: axes)
+    guard let b = perAxis(a.padBegin, axes, default: zero) else { return .failure(.axisCount(.padBegin)) }
+    guard let e = perAxis(a.padEnd, axes, default: zero) else { return .failure(.axisCount(.padEnd)) }
+    if let bad = (b + e).lazy.compactMap(\.known).first(where: { $0 < 0 }) { return .failure(.negativePadding(bad)) }
+    window.padBegin = b
+    window.padEnd = e
+  }
+  var spatial: [N] = []
+  spatial.reserveCapacity(axes + 1)
+  for i in 0..<axes {
+    if window.padBegin == nil {
+      guard let out = stride[i].minus(.constant(1)).flatMap({ x[i].plus($0) })?.floorDivided(by: stride[i]) else {
+        return .failure(.samePaddingOverflow(axis: i))
+      }
+      spatial.append(out.normalized)
+      continue
+    }
+    guard let extent = windowOutputExtent(x[i], window, axis: i) else {
+      if N.hasSamePadding { return .failure(.extentOverflow(axis: i, window)) }
+      return .failure(.noClosedForm)
+    }
+    if let v = extent.known, v < 1 { return .failure(.extentBelowOne(axis: i, window)) }
+    spatial.append(extent)
+  }
+  var r = RuleShape<N>(shape: [], window: window)
+  r.inChannels = cin
+  switch op {
+  case .conv, .pwconv:
+    let groups = a.groups ?? .constant(1)
+    guard let cout = a.count else { return .failure(.countBelowOne(groups: false, 0)) }
+    if let g = groups.known, g < 1 { return .failure(.countBelowOne(groups: true, g)) }
+    if let c = cout.known, c < 1 { return .failure(.countBelowOne(groups: false, c)) }
+    if let c = cin.known, let o = cout.known, let g = groups.known, c % g != 0 || o % g != 0 {
+      return .failure(.groupsMismatch(inChannels: c, outChannels: o, groups: g))
+    }
+    r.outChannels = cout
+    r.groups = groups
+  case .dwconv:
+    let multiplier = a.count ?? .constant(1)
+    if let m = multiplier.known, m < 1 { return .failure(.countBelowOne(groups: false, m)) }
+    guard let cout = cin.times(multiplier) else { return .failure(.overflow("\(cin) * \(multiplier)")) }
+    r.outChannels = cout.normalized
+    r.groups = cin
+  case .maxpool, .avgpool:
+    r.outChannels = cin
+    r.groups = cin
+  case .input, .gap, .gmp, .fc, .flatten, .bn, .relu, .relu6, .sigmoid, .tanh, .softmax, .gelu, .identity, .leakyrelu, .dropout,
+    .add, .concat:
+    preconditionFailure("\(op) is not windowed")
+  }
+  r.shape = spatial + [r.outChannels]
+  return .success(r)
+}
+
+/// The output extent along `axis`, or nil on overflow (integers) or where no closed form
+/// exists (ceil rounding of symbolic extents):
+/// `out = floor_or_ceil((in + pad_begin + pad_end - dilation*(k-1) - 1) / stride) + 1`,
+/// and with ceil a last window starting past the input and its begin padding dropped.
+func windowOutputExtent<N: RuleNumber>(_ input: N, _ w: RuleWindow<N>, axis i: Int) -> N? {
+  guard let pb = w.padBegin?[i], let pe = w.padEnd?[i] else { return nil }
+  if w.rounding == .ceil {
+    guard let x = input.known, let k = w.kernel[i].known, let s = w.stride[i].known, let b = pb.known, let e = pe.known,
+      let d = w.dilation[i].known,
+      let o = windowExtent(input: x, kernel: k, stride: s, padBegin: b, padEnd: e, dilation: d, rounding: .ceil)
+    else { return nil }
+    return .constant(o)
+  }
+  guard let span = w.kernel[i].minus(.constant(1)).flatMap({ w.dilation[i].times($0) }),
+    let padded = input.plus(pb)?.plus(pe), let n1 = padded.minus(span), let numerator = n1.minus(.constant(1)),
+    let q = numerator.floorDivided(by: w.stride[i]), let out = q.plus(.constant(1))
+  else { return nil }
+  return out.normalized
+}
+
+/// The projection of `shortcut: auto`: identity when the shapes match, else a 1x1 conv
+/// with the stride that maps the input's extents onto the target's.
+private func projectionRule<N: RuleNumber>(_ x: [N], _ target: [N]?) -> Result<RuleShape<N>, ShapeFailure<N>> {
+  guard let t = target else { return .failure(.missingTarget) }
+  if x == t { return .success(RuleShape(shape: x, elided: true)) }
+  guard t.count == x.count else { return .failure(.projectionRank(target: t)) }
+  let axes = x.count - 1
+  var stride: [N] = []
+  for axis in 0..<axes {
+    guard let xi = x[axis].known, let ti = t[axis].known else { return .failure(.noClosedForm) }
+    // floor((x - 1) / s) + 1 == t: the smallest such s is ceil((x - 1) / t) when it fits.
+    let s = ti == 1 ? max(1, xi) : max(1, (xi - 1 + ti - 1) / ti)
+    guard (xi - 1) / s + 1 == ti else { return .failure(.projectionStride(target: t)) }
+    stride.append(.constant(s))
+  }
+  let ones = Array(repeating: N.constant(1), count: axes), zeros = Array(repeating: N.constant(0), count: axes)
+  let window = RuleWindow(kernel: ones, stride: stride, padBegin: zeros, padEnd: zeros, dilation: ones, rounding: .floor)
+  return .success(RuleShape(shape: t, window: window, inChannels: x[axes], outChannels: t[axes], groups: .constant(1)))
+}
+
+/// `same` padding along one axis for integers, nil on overflow.
+private func samePadding<N: RuleNumber>(_ input: N, _ kernel: N, _ stride: N, _ dilation: N) -> (begin: N, end: N)? {
+  guard let x = input.known, let k = kernel.known, let s = stride.known, let d = dilation.known,
+    let pads = NetcPasses.samePadding(input: x, kernel: k, stride: s, dilation: d)
+  else { return nil }
+  return (.constant(pads.begin), .constant(pads.end))
+}

@@ -3,7 +3,7 @@ import NetcIR
 /// Why a candidate fails at a node, ordered by how far the candidate got: the diagnostic
 /// for "no solution" names the furthest stage any candidate reached.
 enum StepFailure: Int, Comparable, Error {
-  case domain, structure, invalid, extent, groups, expect, condition, budget, outputExpect, finalBudget
+  case domain, structure, invalid, overflow, extent, groups, expect, condition, budget, outputExpect, finalBudget
 
   static func < (a: StepFailure, b: StepFailure) -> Bool { a.rawValue < b.rawValue }
 }
@@ -47,7 +47,8 @@ extension SolverPlan {
       case .rank, .axisCount, .mergeMismatch, .missingTarget, .projectionRank, .projectionStride, .noClosedForm:
         return .failure(.structure)
       case .windowBelowOne, .negativePadding, .countBelowOne, .overflow: return .failure(.invalid)
-      case .samePaddingOverflow, .extentOverflow, .extentBelowOne: return .failure(.extent)
+      case .samePaddingOverflow: return .failure(.overflow)
+      case .extentOverflow, .extentBelowOne: return .failure(.extent)
       case .groupsMismatch: return .failure(.groups)
       }
     }

@@ -43,8 +43,8 @@ public struct Window: Hashable, Sendable {
     let numeratorText = "\(input) + \(padText) - \(kText)"
     guard let out = outputExtent(input, axis: a) else { return "(\(numeratorText)) overflows 64-bit integers" }
     if rounding == .floor { return "floor((\(numeratorText)) / \(s)) + 1 = \(out)" }
-    let (n1, _) = (input + pb + pe - d * (k - 1) - 1).addingReportingOverflow(s - 1)
-    let raw = SymExpr.floorDivide(n1, s) + 1
+    // `outputExtent` succeeded, so the numerator fits.
+    let raw = -SymExpr.floorDivide(-(input + pb + pe - d * (k - 1) - 1), s) + 1
     let text = "ceil((\(numeratorText)) / \(s)) + 1 = \(raw)"
     return raw == out ? text : text + ", less the window that would start in the end padding: \(out)"
   }
@@ -70,10 +70,12 @@ func windowExtent(input: Int, kernel k: Int, stride s: Int, padBegin pb: Int, pa
   guard !(o1 || o2 || o3 || o4) else { return nil }
   let numerator = n1 - 1
   if rounding == .ceil {
-    let (up, o5) = numerator.addingReportingOverflow(s - 1)
-    guard !o5 else { return nil }
-    var out = SymExpr.floorDivide(up, s) + 1
-    if out >= 1, (out - 1).multipliedReportingOverflow(by: s).partialValue >= input + pb { out -= 1 }
+    // ceil(n / s) as -floor(-n / s): no `n + s - 1` to overflow for a stride near 2^63.
+    var out = -SymExpr.floorDivide(-numerator, s) + 1
+    // A last window that would start past the input and its begin padding is dropped
+    // (an overflowing start is past it too).
+    let (start, o5) = (out - 1).multipliedReportingOverflow(by: s)
+    if out >= 1, o5 || start >= padded { out -= 1 }
     return out
   }
   return SymExpr.floorDivide(numerator, s) + 1
@@ -83,7 +85,8 @@ func windowExtent(input: Int, kernel k: Int, stride s: Int, padBegin pb: Int, pa
 /// max((out-1)*stride + (k-1)*dilation + 1 - in, 0), the odd unit at the end; nil when the
 /// arithmetic overflows (a stride, kernel or dilation near 2^63).
 func samePadding(input: Int, kernel: Int, stride: Int, dilation: Int) -> (begin: Int, end: Int)? {
-  guard let up = input.plus(stride - 1), let reach = (up / stride - 1).times(stride),
+  // ceil(in / stride) as (in - 1) / stride + 1, which cannot overflow for in >= 1.
+  guard let reach = ((input - 1) / stride).times(stride),
     let span = (kernel - 1).times(dilation), let total = reach.plus(span)?.plus(1)?.minus(input)
   else { return nil }
   let padding = max(total, 0)

@@ -1,0 +1,113 @@
+import Foundation
+import NetcDiagnostics
+import NetcFrontend
+import NetcIR
+import NetcPasses
+import Testing
+
+@testable import NetcBackends
+
+/// Every op kind, one by one: it has a spelling (or is made by structures), a schema entry
+/// and a docs row, a shape and cost rule that the symbolic analysis agrees with, a forward
+/// and backward pass in the interpreter, a kernel in the emitter, and a PyTorch fixture
+/// that uses it. A new op fails here until each of these exists.
+@Suite struct OpCoverageTests {
+  /// A small spec that uses each op (its input and layers, as YAML).
+  static func example(_ op: OpKind) -> (input: String, layers: String) {
+    switch op {
+    case .input: ("4x4x2", "[RELU]")
+    case .conv: ("5x5x2", "[CONV3-3 pad 1 stride 2]")
+    case .dwconv: ("5x5x2", "[DWCONV3-2 pad 1]")
+    case .pwconv: ("5x5x2", "[PWCONV-3]")
+    case .maxpool: ("5x5x2", "[POOL-2 stride 1]")
+    case .avgpool: ("5x5x2", "[AVGPOOL-3 stride 2 pad 1 round ceil]")
+    case .gap: ("4x4x2", "[GAP]")
+    case .gmp: ("4x4x2", "[GMP]")
+    case .fc: ("6", "[FC-3]")
+    case .flatten: ("2x3x2", "[FLATTEN]")
+    case .bn: ("4x4x2", "[BN]")
+    case .relu: ("4x4x2", "[RELU]")
+    case .relu6: ("4x4x2", "[RELU6]")
+    case .sigmoid: ("4x4x2", "[SIGMOID]")
+    case .tanh: ("4x4x2", "[TANH]")
+    case .softmax: ("3x4", "[SOFTMAX]")
+    case .gelu: ("4x4x2", "[GELU]")
+    case .identity: ("4x4x2", "[CONV1-2, IDENTITY]")
+    case .leakyrelu: ("4x4x2", "[LEAKYRELU slope 0.1]")
+    case .dropout: ("4x4x2", "[CONV1-2, DROPOUT p 0.3]")
+    case .add: ("4x4x2", "[{residual: {body: [CONV3-2 pad 1]}}]")
+    case .concat: ("4x4x2", "[{parallel: {branches: [[CONV1-1], [CONV1-2]]}}]")
+    }
+  }
+
+  static func parse(_ op: OpKind) throws -> Spec {
+    let (input, layers) = example(op)
+    return try SpecLoader.parse(SourceFile(path: "\(op).yaml", text: "name: \(op)\ninput: \(input)\nlayers: \(layers)\n"))
+  }
+
+  @Test("the op has a spelling, a schema entry and a docs row, or only structures make it", arguments: OpKind.allCases)
+  func definition(_ op: OpKind) {
+    let d = op.definition
+    guard let spelling = d.spelling else {
+      // The input and the merges have no layer spelling: the spec's `input:` and the
+      // structures make them.
+      #expect(op == .input ? d.arity == .none : d.arity == .many, "\(op) has no spelling but reads one input")
+      return
+    }
+    #expect(spelling.op == op)
+    #expect(LayerSpelling.all.contains { $0.name == spelling.name })
+    #expect(OpTableDoc.markdown.contains("| `\(spelling.name.uppercased())`"), "no docs row")
+    for word in [spelling.name] + spelling.aliases {
+      #expect(SpecSchema.text.contains("\"\(word)\": {"), "no schema entry for `\(word)`")
+    }
+    #expect(!d.summary.isEmpty)
+  }
+
+  @Test("the shape and cost rules give the same figures concretely and symbolically", arguments: OpKind.allCases)
+  func rules(_ op: OpKind) throws {
+    let spec = try Self.parse(op)
+    #expect(spec.graph.nodes.contains { $0.op == op }, "the example does not use \(op)")
+    let concrete = try analyze(spec.graph)
+    let symbolic = try analyzeSymbolic(spec.graph, bindings: [:], free: [])
+    for node in spec.graph.nodes {
+      let s = symbolic.nodes[node.id], c = concrete.costs.nodes[node.id]
+      #expect(s.shape?.map(\.constant) == concrete.shapes[node.id].map { Optional($0) }, "\(node.name)")
+      #expect([s.params, s.buffers, s.macs, s.activations].map { $0?.constant } == [c.params, c.buffers, c.macs, c.activations])
+    }
+  }
+
+  @Test("the interpreter runs the op forward and backward, and the emitter writes it", arguments: OpKind.allCases)
+  func backends(_ op: OpKind) throws {
+    let spec = try Self.parse(op)
+    let shapes = try inferShapes(spec.graph, bindings: [:])
+    let params: [LayerParameters<Double>?] = try WeightBinding.bind(spec.graph, shapes, sources: [], seed: 1)
+    let interpreter = Interpreter(graph: spec.graph, shapes: shapes, parameters: params, threads: 1)
+    let n = shapes[0].reduce(1, *)
+    let x = Tensor<Double>(shape: shapes[0], data: (0..<n).map { Double($0 % 7) / 3 - 1 })
+    let values = interpreter.forward(x)
+    let y = values[spec.graph.outputID]
+    #expect(y.shape == shapes[spec.graph.outputID])
+    #expect(y.data.allSatisfy { $0.isFinite })
+    let g = interpreter.backward(values, outputGradient: Tensor(shape: y.shape, repeating: 1))
+    #expect(g.input.shape == x.shape)
+    #expect(g.input.data.allSatisfy { $0.isFinite })
+
+    let floats: [LayerParameters<Float>?] = params.map { $0?.converted(to: Float.self) }
+    let net = SwiftEmitter.emit(graph: spec.graph, shapes: shapes, parameters: floats)
+    // Ops that alias their input at inference are no step of their own.
+    if op != .input && !op.traits.contains(.aliasAtInference) {
+      #expect(net.source.contains(op.mnemonic), "the emitted source has no step for \(op)")
+    }
+  }
+
+  @Test("a PyTorch fixture uses every op")
+  func torchFixtures() throws {
+    var used = Set<OpKind>()
+    for name in TorchFixture.names {
+      let f = try TorchFixture(name)
+      let spec = try SpecLoader.parse(SourceFile(path: "\(name).yaml", text: f["spec"]!.scalar!))
+      used.formUnion(spec.graph.nodes.map(\.op))
+    }
+    #expect(Set(OpKind.allCases).subtracting(used).isEmpty, "no fixture uses \(Set(OpKind.allCases).subtracting(used))")
+  }
+}

@@ -83,8 +83,10 @@ extension Emission {
     case .sigmoid, .tanh, .gelu:
       uses.insert(node.op == .gelu ? "erf" : node.op == .tanh ? "tanh" : "exp")
       w.block("for i in 0..<\(n)") { w in w.line("y[i] = \(scalarActivation(node.op, node, "x[i]"))") }
-    default:
+    case .identity, .dropout:
       w.line("y.update(from: x, count: \(n))")
+    case .input, .conv, .dwconv, .pwconv, .maxpool, .avgpool, .gap, .gmp, .fc, .flatten, .bn, .softmax, .add, .concat:
+      preconditionFailure("\(node.op) is not element-wise")
     }
   }
 }

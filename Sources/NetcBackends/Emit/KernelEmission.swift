@@ -44,8 +44,10 @@ extension Emission {
       }
     case .softmax:
       softmax(step, &body)
-    default:
+    case .relu, .relu6, .sigmoid, .tanh, .gelu, .leakyrelu, .identity, .dropout:
       elementwise(step, &body)
+    case .input:
+      preconditionFailure("the input is no step of EmitPlan")
     }
     kernels.line()
     kernels.line(
@@ -79,7 +81,10 @@ extension Emission {
     case .relu: return ["\(r) = \(r).replacing(with: 0, where: \(r) .< 0)"]
     case .relu6: return ["\(r) = \(r).replacing(with: 0, where: \(r) .< 0).replacing(with: 6, where: \(r) .> 6)"]
     case .leakyrelu: return ["\(r) = \(r).replacing(with: \(r) * \(floatLiteral(Float(node.attributes.slope))), where: \(r) .< 0)"]
-    default: return []
+    case .input, .conv, .dwconv, .pwconv, .maxpool, .avgpool, .gap, .gmp, .fc, .flatten, .bn, .sigmoid, .tanh, .softmax, .gelu,
+      .identity, .dropout, .add, .concat:
+      // EmitPlan fuses only `fusableActivation` ops, and each of those has lines above.
+      preconditionFailure("\(node.op) has no vector form")
     }
   }
 
@@ -92,7 +97,9 @@ extension Emission {
     case .sigmoid: return "Float(1 / (1 + Self.exp(-Double(\(v)))))"
     case .tanh: return "Float(Self.tanh(Double(\(v))))"
     case .gelu: return "Float(Double(\(v)) * (1 + Self.erf(Double(\(v)) * 0.7071067811865476)) / 2)"
-    default: return v
+    case .identity, .dropout: return v
+    case .input, .conv, .dwconv, .pwconv, .maxpool, .avgpool, .gap, .gmp, .fc, .flatten, .bn, .softmax, .add, .concat:
+      preconditionFailure("\(op) is not element-wise")
     }
   }
 

@@ -20,7 +20,9 @@ public struct Interpreter<T: TensorScalar>: Sendable {
   let workspaces = WorkspaceCache<T>()
 
   /// Prepares the graph for execution: resolves window geometry and packs conv weights once.
+  /// Projections of `shortcut: auto` run as what they resolved to (`resolveShortcuts`).
   public init(graph: Graph, shapes: Shapes, parameters: [LayerParameters<T>?], threads: Int = 1) {
+    let (graph, shapes) = resolveShortcuts(graph, shapes)
     // Packing runs over every weight: specialise it too (see `forward`).
     if T.self == Float.self {
       self = Interpreter<Float>(packing: graph, shapes, parameters as! [LayerParameters<Float>?], threads) as! Interpreter<T>
@@ -40,7 +42,7 @@ public struct Interpreter<T: TensorScalar>: Sendable {
     var packed: [PackedConv<T>?] = []
     for node in graph.nodes {
       let r = shapes.nodes[node.id]
-      guard let window = r.window, !r.elided, let input = node.inputs.first else {
+      guard let window = r.window, let input = node.inputs.first else {
         geometry.append(nil)
         packed.append(nil)
         continue
@@ -178,20 +180,20 @@ public struct Interpreter<T: TensorScalar>: Sendable {
         }
         if let bias = conv.bias { bias.withUnsafeBufferPointer { run($0.baseAddress) } } else { run(nil) }
         slot[step.output] = out
-      } else if (node.op == .gap || node.op == .gmp) && !shapes.nodes[node.id].elided {
+      } else if node.op == .gap || node.op == .gmp {
         // From the input's buffer: `evaluate` would copy the whole input into an array first.
         let c = shapes[node.id].last!, out = fresh(c)
         Kernels.globalPool(
           UnsafePointer(pointer(node.inputs[0])), positions: shapes[node.inputs[0]].reduce(1, *) / c, channels: c,
           max: node.op == .gmp, into: buffers[out].baseAddress!)
         slot[node.id] = out
-      } else if (node.op == .maxpool || node.op == .avgpool) && !shapes.nodes[node.id].elided {
+      } else if node.op.isPool {
         let out = fresh(shapes[node.id].reduce(1, *))
         Kernels.poolForward(
           UnsafePointer(pointer(node.inputs[0])), geometry[node.id]!, max: node.op == .maxpool,
           into: buffers[out].baseAddress!, threads: threads)
         slot[node.id] = out
-      } else if shapes.nodes[node.id].elided || node.op.traits.contains(.aliasAtInference) {
+      } else if node.op.traits.contains(.aliasAtInference) {
         slot[node.id] = slot[node.inputs[0]]
         users[slot[node.id]] += 1
       } else {
@@ -214,7 +216,6 @@ public struct Interpreter<T: TensorScalar>: Sendable {
   func evaluate(_ node: Node, _ inputs: [Tensor<T>]) -> [T] {
     let r = shapes.nodes[node.id]
     let x = inputs[0].data
-    if r.elided { return x }
     let p = parameters[node.id]
     switch node.op {
     case .input, .identity, .dropout:
@@ -324,7 +325,6 @@ public struct Interpreter<T: TensorScalar>: Sendable {
   func backward(_ node: Node, _ values: [Tensor<T>], _ dy: [T], into result: inout Gradients<T>) -> [[T]] {
     let r = shapes.nodes[node.id]
     let x = values[node.inputs[0]].data
-    if r.elided { return [dy] }
     let y = values[node.id].data
     switch node.op {
     case .input, .identity, .dropout:

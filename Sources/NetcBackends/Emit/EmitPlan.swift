@@ -2,7 +2,8 @@ import NetcIR
 import NetcPasses
 
 /// The schedule of an emitted network: which nodes become one kernel call (a conv with
-/// the BN folded into it and its ReLU applied on the way out), which run in place, which
+/// the BN folded into it and its ReLU applied on the way out, as `FusionPlan` decides for
+/// both backends), which run in place, which
 /// are free (identity, dropout, a flatten that moves nothing), and where every buffer lives.
 struct EmitPlan {
   /// Where a value lives.
@@ -44,9 +45,6 @@ struct EmitPlan {
   /// Plans `graph`.
   init(graph: Graph, shapes: Shapes) {
     let n = graph.nodes.count
-    var uses = Array(repeating: 0, count: n)
-    for node in graph.nodes { for i in node.inputs { uses[i] += 1 } }
-    uses[graph.outputID] += 1
 
     // Nodes that move no data share their input's value; value ids are node ids of roots.
     var root = Array(0..<n)
@@ -55,7 +53,9 @@ struct EmitPlan {
       while root[i] != i { i = root[i] }
       return i
     }
-    var stepOfTail: [Int: Int] = [:]  // the last node a step computes -> step index
+    // BN folds into convs, activations into conv and fc stores; no residuals.
+    let fusion = FusionPlan(graph: graph, capabilities: .init(residual: false, activationAfterFC: true, activation: { _ in true }))
+    var stepOfHead: [Int: Int] = [:]  // a step's node -> step index
     var steps: [Step] = []
     var lastRead = Array(repeating: -1, count: n)  // node id of the last reader, per node
     for node in graph.nodes { for i in node.inputs { lastRead[i] = max(lastRead[i], node.id) } }
@@ -77,40 +77,26 @@ struct EmitPlan {
     }
 
     for node in graph.layers {
-      let r = shapes.nodes[node.id]
       let input = node.inputs.first ?? 0
       let inShape = shapes[input]
       let trivialFlatten = node.op == .flatten && (inShape.count <= 1 || inShape.last! == 1 || inShape.dropLast().reduce(1, *) == 1)
-      if r.elided || node.op.traits.contains(.aliasAtInference) || trivialFlatten {
+      if node.op.traits.contains(.aliasAtInference) || trivialFlatten {
         // The alias extends the life of the value it shares.
         let v = find(input)
         root[node.id] = v
         lastRead[v] = max(lastRead[v], lastRead[node.id])
         continue
       }
-      // Fusion into the step whose last node is our input, when nothing else reads it.
-      if let s = stepOfTail[input], uses[input] == 1 {
-        let head = steps[s].node
-        let isConvLike = head.op.isConvolution || head.op == .fc
-        var fused = false
-        if node.op == .bn && head.op.isConvolution && steps[s].foldedBN == nil && steps[s].activation == nil {
-          steps[s].foldedBN = node
-          fused = true
-        } else if node.op.traits.contains(.fusableActivation) && isConvLike && steps[s].activation == nil {
-          steps[s].activation = node
-          fused = true
-        }
-        if fused {
-          let v = find(input)
-          root[node.id] = v
-          lastRead[v] = max(lastRead[v], lastRead[node.id])
-          stepOfTail[input] = nil
-          stepOfTail[node.id] = s
-          continue
-        }
+      // Fused into the step of its head: its value is the head's.
+      if let head = fusion.fusedInto[node.id], let s = stepOfHead[head] {
+        if graph.nodes[node.id].op == .bn { steps[s].foldedBN = node } else { steps[s].activation = node }
+        let v = find(input)
+        root[node.id] = v
+        lastRead[v] = max(lastRead[v], lastRead[node.id])
+        continue
       }
       steps.append(makeStep(node))
-      stepOfTail[node.id] = steps.count - 1
+      stepOfHead[node.id] = steps.count - 1
     }
     self.steps = steps
     outputValue = find(graph.outputID)
@@ -141,7 +127,7 @@ struct EmitPlan {
   /// The 3-D geometry of a windowed node.
   static func geometry(_ node: Node, _ shapes: Shapes) -> ConvGeometry? {
     let r = shapes.nodes[node.id]
-    guard node.op.isWindowed, !r.elided, let window = r.window, let input = node.inputs.first else { return nil }
+    guard node.op.isWindowed, let window = r.window, let input = node.inputs.first else { return nil }
     let inC = node.op.isConvolution ? r.inChannels : shapes[input].last!
     let outC = node.op.isConvolution ? r.outChannels : inC
     return ConvGeometry(

@@ -290,15 +290,7 @@ public struct Interpreter<T: TensorScalar>: Sendable {
   }
 
   static func bnAffine(_ node: Node, _ parameters: [LayerParameters<T>?]) -> (scale: [T], shift: [T]) {
-    let p = parameters[node.id]!
-    let eps = T(node.attributes.epsilon)
-    let gamma = p.gamma!.data, beta = p.beta!.data, mean = p.mean!.data, variance = p.variance!.data
-    var scale = [T](repeating: 0, count: gamma.count), shift = scale
-    for c in 0..<gamma.count {
-      scale[c] = gamma[c] / T.sqrt(variance[c] + eps)
-      shift[c] = beta[c] - mean[c] * scale[c]
-    }
-    return (scale, shift)
+    batchNormAffine(node, parameters[node.id]!)
   }
 
   func backwardImpl(_ values: [Tensor<T>], outputGradient: Tensor<T>) -> Gradients<T> {

@@ -62,17 +62,7 @@ extension Emission {
   }
 
   /// BN at inference as a per-channel affine map, computed as the interpreter does.
-  func bnAffine(_ node: Node) -> (scale: [Float], shift: [Float]) {
-    let p = parameters[node.id]!
-    let eps = Float(node.attributes.epsilon)
-    let gamma = p.gamma!.data, beta = p.beta!.data, mean = p.mean!.data, variance = p.variance!.data
-    var scale = [Float](repeating: 0, count: gamma.count), shift = scale
-    for c in 0..<gamma.count {
-      scale[c] = gamma[c] / (variance[c] + eps).squareRoot()
-      shift[c] = beta[c] - mean[c] * scale[c]
-    }
-    return (scale, shift)
-  }
+  func bnAffine(_ node: Node) -> (scale: [Float], shift: [Float]) { batchNormAffine(node, parameters[node.id]!) }
 
   /// The vector activation lines for `r` (none when the step has no activation).
   func vectorActivation(_ node: Node?, _ r: String = "r") -> [String] {

@@ -1,30 +1,7 @@
 #include "netc_kernels.h"
 #include "rows512.h"
 
-#include <immintrin.h>
-#include <stdlib.h>
 #include <string.h>
-
-#if !defined(__x86_64__)
-int netc_kernel_level(void) { return 0; }
-#else
-int netc_kernel_level(void) {
-  static int level = -1;
-  if (level < 0) {
-    __builtin_cpu_init();
-    int l = 0;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) l = 1;
-    if (l == 1 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
-      l = 2;
-    const char *env = getenv("NETC_KERNELS");
-    if (env && strcmp(env, "none") == 0) l = 0;
-    if (env && strcmp(env, "avx2") == 0 && l > 1) l = 1;
-    level = l;
-  }
-  return level;
-}
-#endif
 
 size_t netc_packed_size(ptrdiff_t k, ptrdiff_t n) {
   return (size_t)((n + NETC_PANEL - 1) / NETC_PANEL) * (size_t)k * NETC_PANEL;
@@ -153,14 +130,6 @@ static const block_fn block512_16_for[MR512_16 + 1] = {NULL, ROWS_1_TO_24(ROW_KE
 
 // ---- AVX2 + FMA: 6 rows x 16 columns (12 ymm accumulators) per block, half a panel ----
 
-#define AVX2 __attribute__((target("avx2,fma")))
-
-AVX2 static inline __m256 act256(__m256 v, int activation) {
-  if (activation >= 1) v = _mm256_max_ps(_mm256_setzero_ps(), v);
-  if (activation == 2) v = _mm256_min_ps(_mm256_set1_ps(6.0f), v);
-  return v;
-}
-
 AVX2 static inline void store256(
     __m256 v, float *c, const float *bias, const float *res, int activation, int w) {
   if (w >= 8) {
@@ -175,9 +144,7 @@ AVX2 static inline void store256(
     float s = t[q];
     if (bias) s = s + bias[q];
     if (res) s = s + res[q];
-    if (activation >= 1) s = s > 0.0f || s != s ? s : 0.0f;
-    if (activation == 2) s = s < 6.0f || s != s ? s : 6.0f;
-    c[q] = s;
+    c[q] = act1(s, activation);
   }
 }
 

@@ -2,7 +2,8 @@
 #ifndef NETC_ROWS512_H
 #define NETC_ROWS512_H
 
-#include <immintrin.h>
+#include "simd.h"
+
 #include <stddef.h>
 
 #if defined(__x86_64__)
@@ -12,15 +13,6 @@
 /// 13+12+12+12, not 10+10+10+10+9), which streams its weights from memory, 3-5% faster, and
 /// layer3 1-2%; the network 1% (alternating in one process, 1 and 2 threads).
 #define MR512 14
-
-#define AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")))
-
-AVX512 static inline __m512 act512(__m512 v, int activation) {
-  // max(0, v) returns v when v is NaN (the second operand), as ReLU must.
-  if (activation >= 1) v = _mm512_max_ps(_mm512_setzero_ps(), v);
-  if (activation == 2) v = _mm512_min_ps(_mm512_set1_ps(6.0f), v);
-  return v;
-}
 
 // The panel streams from L2 (or, for the first row block, from memory) while the rows
 // stay in L1, and the hardware prefetchers fell behind: the load of the panel was a fifth

@@ -86,9 +86,7 @@ AVX512 static inline __attribute__((always_inline)) void positions512(
 
 /// `positions512` for 8 positions of a window 3 taps wide, dilation 1 and stride `S` (1 or
 /// 2) along W: each input column of a window row is loaded once and feeds the positions
-/// whose windows cover it: 10 loads for 24 FMAs at stride 1, 17 at stride 2, instead of 24
-/// (stride 1: 15-25% faster on MobileNet v2's 3x3 layers, measured in one process
-/// alternating with `positions512`).
+/// whose windows cover it: 10 loads for 24 FMAs at stride 1, 17 at stride 2, instead of 24.
 AVX512 static inline __attribute__((always_inline)) void row3x8_512(
     const int S, const netc_depthwise_geometry *g, const float *x, const float *w, ptrdiff_t ih0, ptrdiff_t i0,
     ptrdiff_t i1, ptrdiff_t oh, ptrdiff_t ow, ptrdiff_t ch, __mmask16 m, __m512 b, float *y, const float *residual,
@@ -131,8 +129,7 @@ AVX512 static void row3x8_512_s2(
 /// Output positions `ow0..<ow1` of a row whose windows all lie inside the input along W:
 /// per 16 channels, 8 positions at once, so each weight vector is loaded once for 8 FMAs
 /// and the 8 sums are independent. (One position at a time, a 32-channel layer had two
-/// 9-long dependent FMA chains per position: MobileNet v2's first depthwise conv ran at
-/// 8 GFLOP/s.)
+/// 9-long dependent FMA chains per position.)
 AVX512 static void interior512(
     const netc_depthwise_geometry *g, const float *x, const float *w, ptrdiff_t ih0, ptrdiff_t i0, ptrdiff_t i1,
     ptrdiff_t oh, ptrdiff_t ow0, ptrdiff_t ow1, float *y, const float *bias, const float *residual, int activation) {

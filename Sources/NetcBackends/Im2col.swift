@@ -29,8 +29,7 @@ extension Kernels {
 
   /// im2col for an ungrouped 1-D or 2-D conv without horizontal dilation: channels last,
   /// a window row's taps are one contiguous run of `kw * Cin` input elements, copied at
-  /// once (a tap at a time, with a zeroed tile first, took 6% of MobileNet v2's time in its
-  /// 3-channel first conv).
+  /// once (a tap at a time, with a zeroed tile first, was slow on a 3-channel first conv).
   static func im2colRows<T: TensorScalar>(
     _ x: UnsafePointer<T>, _ g: ConvGeometry, rows p0: Int, _ p1: Int, into col: UnsafeMutablePointer<T>
   ) {

@@ -1,12 +1,8 @@
 #include "netc_kernels.h"
+#include "simd.h"
 #include "window.h"
 
-#include <immintrin.h>
-
 #if defined(__x86_64__)
-
-#define AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")))
-#define AVX2 __attribute__((target("avx2,fma")))
 
 /// One output position, channels `0..<c` in blocks of 64 (four independent sums), then 16,
 /// then a masked tail; `x0`/`w0` are the first in-bounds tap of `rows` x `cols`.
@@ -14,7 +10,7 @@ AVX512 static void position512(
     const netc_depthwise_geometry *g, const float *x0, const float *w0, ptrdiff_t rows, ptrdiff_t cols,
     float *y, const float *bias, const float *res, int activation) {
   const ptrdiff_t c = g->channels, xj = g->dilationW * c, xi = g->dilationH * g->width * c, wi = g->kernelW * c;
-  const __m512 zero = _mm512_setzero_ps(), six = _mm512_set1_ps(6.0f);
+  const __m512 zero = _mm512_setzero_ps();
   ptrdiff_t ch = 0;
   for (; ch + 64 <= c; ch += 64) {
     __m512 a0 = zero, a1 = zero, a2 = zero, a3 = zero;
@@ -31,9 +27,7 @@ AVX512 static void position512(
     for (int q = 0; q < 4; q++) {
       if (bias) v[q] = _mm512_add_ps(v[q], _mm512_loadu_ps(bias + ch + 16 * q));
       if (res) v[q] = _mm512_add_ps(v[q], _mm512_loadu_ps(res + ch + 16 * q));
-      if (activation >= 1) v[q] = _mm512_max_ps(zero, v[q]);
-      if (activation == 2) v[q] = _mm512_min_ps(six, v[q]);
-      _mm512_storeu_ps(y + ch + 16 * q, v[q]);
+      _mm512_storeu_ps(y + ch + 16 * q, act512(v[q], activation));
     }
   }
   for (; ch < c; ch += 16) {
@@ -46,9 +40,7 @@ AVX512 static void position512(
     }
     if (bias) a = _mm512_add_ps(a, _mm512_maskz_loadu_ps(m, bias + ch));
     if (res) a = _mm512_add_ps(a, _mm512_maskz_loadu_ps(m, res + ch));
-    if (activation >= 1) a = _mm512_max_ps(zero, a);
-    if (activation == 2) a = _mm512_min_ps(six, a);
-    _mm512_mask_storeu_ps(y + ch, m, a);
+    _mm512_mask_storeu_ps(y + ch, m, act512(a, activation));
   }
 }
 
@@ -63,8 +55,7 @@ AVX512 static inline __attribute__((always_inline)) void store_positions512(
     ptrdiff_t o = (oh * g->outWidth + ow + p) * c + ch;
     __m512 v = _mm512_add_ps(acc[p], b);
     if (residual) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, residual + o));
-    if (activation >= 1) v = _mm512_max_ps(_mm512_setzero_ps(), v);
-    if (activation == 2) v = _mm512_min_ps(_mm512_set1_ps(6.0f), v);
+    v = act512(v, activation);
     _mm512_mask_storeu_ps(y + o, m, v);
   }
 }
@@ -95,9 +86,7 @@ AVX512 static inline __attribute__((always_inline)) void positions512(
 
 /// `positions512` for 8 positions of a window 3 taps wide, dilation 1 and stride `S` (1 or
 /// 2) along W: each input column of a window row is loaded once and feeds the positions
-/// whose windows cover it: 10 loads for 24 FMAs at stride 1, 17 at stride 2, instead of 24
-/// (stride 1: 15-25% faster on MobileNet v2's 3x3 layers, measured in one process
-/// alternating with `positions512`).
+/// whose windows cover it: 10 loads for 24 FMAs at stride 1, 17 at stride 2, instead of 24.
 AVX512 static inline __attribute__((always_inline)) void row3x8_512(
     const int S, const netc_depthwise_geometry *g, const float *x, const float *w, ptrdiff_t ih0, ptrdiff_t i0,
     ptrdiff_t i1, ptrdiff_t oh, ptrdiff_t ow, ptrdiff_t ch, __mmask16 m, __m512 b, float *y, const float *residual,
@@ -140,8 +129,7 @@ AVX512 static void row3x8_512_s2(
 /// Output positions `ow0..<ow1` of a row whose windows all lie inside the input along W:
 /// per 16 channels, 8 positions at once, so each weight vector is loaded once for 8 FMAs
 /// and the 8 sums are independent. (One position at a time, a 32-channel layer had two
-/// 9-long dependent FMA chains per position: MobileNet v2's first depthwise conv ran at
-/// 8 GFLOP/s.)
+/// 9-long dependent FMA chains per position.)
 AVX512 static void interior512(
     const netc_depthwise_geometry *g, const float *x, const float *w, ptrdiff_t ih0, ptrdiff_t i0, ptrdiff_t i1,
     ptrdiff_t oh, ptrdiff_t ow0, ptrdiff_t ow1, float *y, const float *bias, const float *residual, int activation) {
@@ -185,7 +173,7 @@ AVX2 static void position256(
     const netc_depthwise_geometry *g, const float *x0, const float *w0, ptrdiff_t rows, ptrdiff_t cols,
     float *y, const float *bias, const float *res, int activation) {
   const ptrdiff_t c = g->channels, xj = g->dilationW * c, xi = g->dilationH * g->width * c, wi = g->kernelW * c;
-  const __m256 zero = _mm256_setzero_ps(), six = _mm256_set1_ps(6.0f);
+  const __m256 zero = _mm256_setzero_ps();
   ptrdiff_t ch = 0;
   for (; ch + 32 <= c; ch += 32) {
     __m256 a0 = zero, a1 = zero, a2 = zero, a3 = zero;
@@ -202,9 +190,7 @@ AVX2 static void position256(
     for (int q = 0; q < 4; q++) {
       if (bias) v[q] = _mm256_add_ps(v[q], _mm256_loadu_ps(bias + ch + 8 * q));
       if (res) v[q] = _mm256_add_ps(v[q], _mm256_loadu_ps(res + ch + 8 * q));
-      if (activation >= 1) v[q] = _mm256_max_ps(zero, v[q]);
-      if (activation == 2) v[q] = _mm256_min_ps(six, v[q]);
-      _mm256_storeu_ps(y + ch + 8 * q, v[q]);
+      _mm256_storeu_ps(y + ch + 8 * q, act256(v[q], activation));
     }
   }
   for (; ch + 8 <= c; ch += 8) {
@@ -216,9 +202,7 @@ AVX2 static void position256(
     }
     if (bias) a = _mm256_add_ps(a, _mm256_loadu_ps(bias + ch));
     if (res) a = _mm256_add_ps(a, _mm256_loadu_ps(res + ch));
-    if (activation >= 1) a = _mm256_max_ps(zero, a);
-    if (activation == 2) a = _mm256_min_ps(six, a);
-    _mm256_storeu_ps(y + ch, a);
+    _mm256_storeu_ps(y + ch, act256(a, activation));
   }
   for (; ch < c; ch++) {
     float a = 0.0f;
@@ -228,10 +212,7 @@ AVX2 static void position256(
     }
     if (bias) a = a + bias[ch];
     if (res) a = a + res[ch];
-    // NaN stays NaN, as `max(x, 0)` in the reference.
-    if (activation >= 1) a = a > 0.0f || a != a ? a : 0.0f;
-    if (activation == 2) a = a < 6.0f || a != a ? a : 6.0f;
-    y[ch] = a;
+    y[ch] = act1(a, activation);
   }
 }
 

@@ -5,8 +5,8 @@
 
 /// Positions per block: 14 x 2 sums, the two panel vectors and the broadcast fill 31 of the
 /// 32 registers. A block never spans two output rows, so rows of 28 and 56 positions go in
-/// blocks of 14. (With at most 12, as 10 + 9 + 9, ResNet-50's layer2 3x3 convs were 2-6%
-/// slower than im2col, with 14 6-9% faster; its layer1's, 56 wide, gained 1-4% more.)
+/// blocks of 14. (With at most 12, as 10 + 9 + 9, the direct kernel lost to im2col on
+/// 28-wide rows: measurements in docs/run.md.)
 #define MR_DIRECT 14
 
 /// Output positions `0..<R` of one row block (`lda` floats apart in the padded input) times
@@ -80,8 +80,7 @@ int netc_conv_direct_rows_at(
         ptrdiff_t at = (oh * ow + q) * n + j;
         // The blocks of a row share the next row's output lines (the residual's, where
         // there is one), prefetched into L2: a store that missed it stalled the kernel, and
-        // a stem's output is larger than L2 (ResNet-50's, 3.2 MB: 9-11% faster on one and
-        // two threads, alternating in one process; MobileNet v2's 4%).
+        // a stem's output is larger than L2.
         const float *pf = NULL;
         ptrdiff_t pfLines = 0;
         if (oh + 1 < oh1) {

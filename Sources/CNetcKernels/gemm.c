@@ -1,30 +1,7 @@
 #include "netc_kernels.h"
 #include "rows512.h"
 
-#include <immintrin.h>
-#include <stdlib.h>
 #include <string.h>
-
-#if !defined(__x86_64__)
-int netc_kernel_level(void) { return 0; }
-#else
-int netc_kernel_level(void) {
-  static int level = -1;
-  if (level < 0) {
-    __builtin_cpu_init();
-    int l = 0;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) l = 1;
-    if (l == 1 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
-      l = 2;
-    const char *env = getenv("NETC_KERNELS");
-    if (env && strcmp(env, "none") == 0) l = 0;
-    if (env && strcmp(env, "avx2") == 0 && l > 1) l = 1;
-    level = l;
-  }
-  return level;
-}
-#endif
 
 size_t netc_packed_size(ptrdiff_t k, ptrdiff_t n) {
   return (size_t)((n + NETC_PANEL - 1) / NETC_PANEL) * (size_t)k * NETC_PANEL;
@@ -46,10 +23,9 @@ void netc_pack_b(const float *b, ptrdiff_t ldb, ptrdiff_t k, ptrdiff_t n, float 
 
 // The next chunk of panels streams from memory into L2 while this one is reused from L2:
 // the row blocks after the first each fetch a share of it (`pfLines` 64-byte lines from
-// `pf`, at most two per step). Before, the first row block met every panel in memory, and
-// ResNet-50's layer4, whose weights (60 MB) come from memory on every pass, ran at about
-// 105 GFLOP/s; with this, 6-7% faster (alternating in one process). Where there is no
-// next chunk, the lines are the next row block's rows instead (`netc_gemm_packed_at`).
+// `pf`, at most two per step). Otherwise the first row block meets every panel in memory,
+// as in a layer whose weights come from memory on every pass. Where there is no next
+// chunk, the lines are the next row block's rows instead (`netc_gemm_packed_at`).
 #define PREFETCH_NEXT(pf, pfLines, l, k)                                                  \
   do {                                                                                    \
     if ((l) < (pfLines)) _mm_prefetch((const char *)((pf) + (l) * 16), _MM_HINT_T1);       \
@@ -68,8 +44,7 @@ AVX512 static inline void store512(
 /// Rows `i..<i+R` times one panel, `w` <= 32 valid columns at `j`. Always inlined into
 /// one function per row count (`block512_rows_1` ... `_14`), where every index is a
 /// constant: the 2R sums stay in registers. (With a variable row count they lived in a
-/// stack array, loaded and stored around every FMA: ResNet-50's 49-row layers, whose last
-/// block has one row, ran 13% slower than 48 rows.)
+/// stack array, loaded and stored around every FMA.)
 AVX512 static inline __attribute__((always_inline)) void block512_rows(
     const int R, const float *a, ptrdiff_t lda, const float *panel, ptrdiff_t k, float *c, ptrdiff_t ldc,
     const float *bias, const float *residual, int activation, ptrdiff_t i, ptrdiff_t j, int w, int first, int last,
@@ -153,14 +128,6 @@ static const block_fn block512_16_for[MR512_16 + 1] = {NULL, ROWS_1_TO_24(ROW_KE
 
 // ---- AVX2 + FMA: 6 rows x 16 columns (12 ymm accumulators) per block, half a panel ----
 
-#define AVX2 __attribute__((target("avx2,fma")))
-
-AVX2 static inline __m256 act256(__m256 v, int activation) {
-  if (activation >= 1) v = _mm256_max_ps(_mm256_setzero_ps(), v);
-  if (activation == 2) v = _mm256_min_ps(_mm256_set1_ps(6.0f), v);
-  return v;
-}
-
 AVX2 static inline void store256(
     __m256 v, float *c, const float *bias, const float *res, int activation, int w) {
   if (w >= 8) {
@@ -175,9 +142,7 @@ AVX2 static inline void store256(
     float s = t[q];
     if (bias) s = s + bias[q];
     if (res) s = s + res[q];
-    if (activation >= 1) s = s > 0.0f || s != s ? s : 0.0f;
-    if (activation == 2) s = s < 6.0f || s != s ? s : 6.0f;
-    c[q] = s;
+    c[q] = act1(s, activation);
   }
 }
 
@@ -248,22 +213,19 @@ int netc_gemm_packed_at(
   // GotoBLAS's order: a row block's `14 x KC` slice of `a` stays in L1 while the `KC x 32`
   // blocks of a chunk of panels (48 KB each, prefetched) stream past it from L2; the sums
   // of a row block carry over between K blocks in `c`, and the output pass runs with the
-  // last one. (KC 384 beat 192, 256 and 512 on ResNet-50's GEMMs with the prefetch; but a K
-  // of up to 640 in one block beat 384 + the rest: ResNet-50's layer1 3x3 convs, K = 576,
-  // 3-5% faster, the whole network 0.6-1.2%, alternating in one process.)
+  // last one. (KC 384 beat 192, 256 and 512 with the prefetch; but a K of up to 640 in one
+  // block beat 384 + the rest: measurements in docs/run.md.)
   const ptrdiff_t KC = k <= NETC_GEMM_ONE_BLOCK_K ? k : 384;
   // At most 16 columns in all: the 16-column kernel, 24 rows a block.
   const int narrow = level == 2 && j1 - j0 <= 16;
   const int mr = narrow ? MR512_16 : level == 2 ? MR512 : 6;
   // Panels per pass over the rows: their K block (384 KB in all) stays in L2 meanwhile,
-  // next to the next chunk's, which the pass prefetches (`PREFETCH_NEXT`); 8 panels
-  // measured 5% faster than 16 on ResNet-50's layer4 with the prefetch. (Packing each row
-  // block's K slice, so the broadcasts walk one pointer, measured no faster and cost up to
-  // a panel's worth of work: the rows are read in place.)
+  // next to the next chunk's, which the pass prefetches (`PREFETCH_NEXT`); 8 panels beat
+  // 16. (Packing each row block's K slice, so the broadcasts walk one pointer, gained
+  // nothing and cost up to a panel's worth of work: the rows are read in place.)
   const ptrdiff_t chunk = 8;
-  // Row blocks as equal as they can be: 49 rows as 13+12+12+12, not 3 x 14 + 7. (With
-  // blocks of 12, 4 x 12 + 1, whose one-row block streams every panel for 2 FMAs per step,
-  // ran at 152 GFLOP/s on hot caches, 49 x 512 x 512, and 10+10+10+10+9 at 168.)
+  // Row blocks as equal as they can be: 49 rows as 13+12+12+12, not 3 x 14 + 7, whose
+  // short block streams every panel for few FMAs per step.
   ptrdiff_t blocks = (i1 - i0 + mr - 1) / mr;
   ptrdiff_t base = blocks ? (i1 - i0) / blocks : 0, extra = blocks ? (i1 - i0) % blocks : 0;
   for (ptrdiff_t l0 = 0; l0 < k; l0 += KC) {
@@ -292,10 +254,8 @@ int netc_gemm_packed_at(
           // instead: a 1x1 conv's input larger than L2 otherwise met every row block in L3.
           // Where the block's output rows are one run too (all the columns), they take the
           // output's share, or the residual's, in proportion to the lines: a store or a
-          // residual read that misses L2 stalled the kernel as much. (ResNet-50's layer1,
-          // 3.2 MB of activations: its 256 -> 64 convs 9-12% faster on one thread, 6-8% on
-          // two, and 2-5% more with the output share; its 64 -> 256 ones 9-15% on one and two,
-          // alternating in one process.)
+          // residual read that misses L2 stalled the kernel as much (measurements:
+          // docs/run.md).
           if (!pf && kc == k && lda == k && i + rows < i1) {
             const ptrdiff_t next = b + 1 < extra ? base + 1 : base, t = p - q0;
             const ptrdiff_t aLines = (next * k + 15) / 16, cLines = (next * n + 15) / 16;

@@ -1,12 +1,9 @@
 #include "netc_kernels.h"
+#include "simd.h"
 
-#include <immintrin.h>
 #include <string.h>
 
 #if defined(__x86_64__)
-
-#define AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")))
-#define AVX2 __attribute__((target("avx2,fma")))
 
 // A window row's run is short in a network's first conv (3x3 on RGB: 9 floats; 7x7: 21),
 // where memmove's call and dispatch per run cost more than the copy: one masked

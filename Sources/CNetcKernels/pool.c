@@ -1,13 +1,10 @@
 #include "netc_kernels.h"
+#include "simd.h"
 #include "window.h"
 
-#include <immintrin.h>
 #include <math.h>
 
 #if defined(__x86_64__)
-
-#define AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")))
-#define AVX2 __attribute__((target("avx2,fma")))
 
 /// The larger of `m` and `v`, NaN from either side winning (as the reference loop: a NaN
 /// input replaces the maximum, and nothing replaces a NaN).

@@ -2,33 +2,21 @@
 #ifndef NETC_ROWS512_H
 #define NETC_ROWS512_H
 
-#include <immintrin.h>
+#include "simd.h"
+
 #include <stddef.h>
 
 #if defined(__x86_64__)
 
 /// Rows per AVX-512 GEMM block: 14 rows x 32 columns, 28 of the 32 zmm registers
-/// accumulating. Against 12, fewer row blocks meet each panel: ResNet-50's layer4 (49 rows:
-/// 13+12+12+12, not 10+10+10+10+9), which streams its weights from memory, 3-5% faster, and
-/// layer3 1-2%; the network 1% (alternating in one process, 1 and 2 threads).
+/// accumulating. Against 12, fewer row blocks meet each panel, which counts where the
+/// weights stream from memory (measurements: docs/run.md).
 #define MR512 14
-
-#define AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")))
-
-AVX512 static inline __m512 act512(__m512 v, int activation) {
-  // max(0, v) returns v when v is NaN (the second operand), as ReLU must.
-  if (activation >= 1) v = _mm512_max_ps(_mm512_setzero_ps(), v);
-  if (activation == 2) v = _mm512_min_ps(_mm512_set1_ps(6.0f), v);
-  return v;
-}
 
 // The panel streams from L2 (or, for the first row block, from memory) while the rows
 // stay in L1, and the hardware prefetchers fell behind: the load of the panel was a fifth
-// of the kernel's samples, and ResNet-50's layer4 (49 rows, then 5 blocks, so each panel
-// is met 5 times) ran at 60 GFLOP/s. 24 steps (3 KB) ahead measured best of 8, 16, 24, 32.
-// The direct conv's panels (a 3x3 conv's: 576 or 1152 steps) stream alike: ResNet-50's
-// layer2 3x3 convs 4-6% faster with it on one thread, its layer1's 0-3% (alternating in
-// one process).
+// of the kernel's samples. 24 steps (3 KB) ahead measured best of 8, 16, 24, 32. The direct
+// conv's panels (a 3x3 conv's: 576 or 1152 steps) stream alike (measurements: docs/run.md).
 #define PANEL_AHEAD 24
 #define PREFETCH_PANEL(panel, l)                                                                \
   do {                                                                                          \
@@ -64,8 +52,7 @@ AVX512 static inline __attribute__((always_inline)) void fma_rows512(
 /// apart, after the bias, the residual (same layout as `c`; NULL for none) and the
 /// activation. The bias and the masks are loaded once: with a store per vector loading its
 /// own bias (gemm.c's `store512`), the compiler reloaded the bias for every row, as the
-/// stores may alias it (ResNet-50's layer1 1x1
-/// convs, K = 64, 2-4% faster).
+/// stores may alias it, which shows in short-K convs.
 AVX512 static inline __attribute__((always_inline)) void store_rows512(
     const int R, __m512 (*acc)[2], float *c, ptrdiff_t ldc, const float *bias, const float *residual, int activation,
     int w) {

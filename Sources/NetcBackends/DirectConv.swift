@@ -9,9 +9,8 @@ extension Kernels {
 
   /// Output rows at least this wide, at stride 1 along W, also take the direct kernel,
   /// whatever the channels: its blocks of 14 positions of one output row are then full, and
-  /// the im2col copy is saved (ResNet-50's layer1 and layer2 3x3 convs, 56 and 28 wide: 5-12%
-  /// and 6-9% faster). On its layer3's, 14 wide, it was 4-9% slower, and at stride 2
-  /// (layer2's first, 28 wide) 2-5% slower.
+  /// the im2col copy is saved. Narrower rows, and stride 2, were slower than im2col
+  /// (measurements: docs/run.md).
   static let directConvMinWidth = 28
 
   /// Whether `directConvForward` takes the conv: ungrouped, 2-D, fp32, on AVX-512, no
@@ -64,8 +63,7 @@ extension Kernels {
     let ys = SharedPointer(base: UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self))
     let geometry = g.window2D, activation = pass.activation.kernelCode
     // Two bands of output rows per worker, handed out as they finish: each band reads its
-    // rows' windows and every panel once more, and with four a worker ResNet-50's layer2
-    // 3x3 convs (28 rows: bands of 4) were 8-12% slower on two threads.
+    // rows' windows and every panel once more, so four a worker were slower.
     let workers = max(1, threads), bands = min(oh, 2 * workers), per = (oh + bands - 1) / bands
     packed.panels.withUnsafeBufferPointer { pb in
       let ws = SharedPointer(base: UnsafeMutablePointer(mutating: pb.baseAddress!))

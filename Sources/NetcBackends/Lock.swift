@@ -5,8 +5,7 @@
 #endif
 
 /// A mutex and its condition variable, from pthreads: Foundation's `NSLock`/`NSCondition`
-/// would link Foundation and its ICU data into `netc`, which made every command start
-/// 10 ms slower (15 ms for `netc --version`, measured 2026-11-29).
+/// would link Foundation and its ICU data into `netc`, which slows every command's start.
 final class Lock: @unchecked Sendable {
   private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
   private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)

@@ -9,9 +9,7 @@ extension Kernels {
   /// each worker streams only its share of the weights (the im2col matrix is then built
   /// whole, by all workers, first). With 64 or more a worker, rows win even where the
   /// channels outnumber the positions: each column unit read the whole matrix, half of it
-  /// from the other core's cache (ResNet-50's layer3, 196 positions and 256-1024 channels:
-  /// 9% faster by rows on two threads, MobileNet v2 5-9%, measured alternating in one
-  /// process).
+  /// from the other core's cache (measurements: docs/run.md).
   static func packedGEMMForward<T: TensorScalar>(
     _ x: UnsafePointer<T>, _ g: ConvGeometry, _ packed: PackedConv<T>, into y: UnsafeMutablePointer<T>,
     pass: OutputPass<T>, threads: Int
@@ -54,7 +52,7 @@ extension Kernels {
         // Two units per worker, handed out as they finish: one worker for every half
         // stalled the layer whenever another process shared its core, and each unit reads
         // all of `a` (ResNet-50's layer3 3x3 convs: 1.8 MB), so four per worker read it
-        // eight times (their 2-thread time: 6.9-8.0 ms with four, 6.4-7.3 with two).
+        // eight times.
         let per = max(1, panels / (2 * workers)), units = (panels + per - 1) / per
         parallelFor(units, threads: threads) { t in
           let j0 = min(n, t * per * 32), j1 = min(n, j0 + per * 32)

@@ -1,6 +1,22 @@
 import NetcDiagnostics
 import NetcIR
 
+/// What the search learned at the node where every candidate failed.
+struct FailureInfo {
+  var node: Int
+  var stage: StepFailure = .domain
+  /// Near misses of a shape constraint: distance, the vars' values, the shape they gave.
+  var nearest: [(distance: Int, env: [Int], shape: [Int])] = []
+  /// The input shapes that reached the node.
+  var inputs: [[Int]] = []
+  /// The failing condition or budget limit.
+  var which = 0
+  /// For a budget: the smallest value reached and the values giving it.
+  var closest: (value: Int, env: [Int])?
+  /// A var with no candidates.
+  var emptyVar: Int?
+}
+
 extension SolverPlan {
   /// The values bound in `env` of the vars picked at or before `node`: `k = 11, s = 3`.
   func assignment(_ env: [Int], upTo node: Int) -> String {

@@ -21,11 +21,8 @@ struct ConvTile {
 
   /// Width 8: 6 pixels x 2 SIMD8 = 12 accumulators of the 16 ymm registers. Width 16:
   /// 8 pixels x 2 SIMD16 = 16 accumulators of the 32 zmm registers (16 pixels for a
-  /// one-vector block). Measured 2026-11-29 on the Emerald Rapids Xeon (one binary holding
-  /// every variant, run round-robin): tiles of 6, 8, 10, 12 and 14 pixels by 32 channels
-  /// were within 5% of each other on the 3x3 convs of ResNet-18 (56x56x64, 28x28x128,
-  /// 14x14x256, 7x7x512), 8 among the fastest on each; 14 pixels by 16 channels (one
-  /// vector) was 3-20% slower, 24 by 16 was 35% slower on 56x56x64.
+  /// one-vector block); 8 was among the fastest tiles on every 3x3 conv of ResNet-18, and
+  /// blocks of two vectors beat one (measurements: docs/emit.md).
   init(lanes: Int) {
     self.lanes = lanes
     if lanes == 8 {
@@ -56,10 +53,8 @@ extension ConvTile {
   /// Input channels per chunk when a block's weights (`taps x inputs x` two vectors) pass
   /// `chunkThreshold`, nil otherwise: the largest divisor of `inputs` whose chunk of weights
   /// fits in `chunkBytes`, half of a 48 KB L1 data cache, leaving the rest to the input
-  /// rows. Measured 2026-11-29 (Xeon, width 16, two 7x7x512 -> 512 3x3 convs): 2.05-2.15 ms
-  /// per conv with 24 KB chunks, 2.2-2.5 unchunked before the border regions, 3.2-4.9
-  /// unchunked with them (a region per pass over the 9.4 MB of weights); 48, 96 and 200 KB
-  /// chunks were no better (2.2-2.9, the other core busy).
+  /// rows. Unchunked, each border region made its own pass over the weights; larger chunks
+  /// were no better (measurements: docs/emit.md).
   func inputChunk(taps: Int, inputs: Int) -> Int? {
     let blockFloats = vectors * lanes
     guard taps * inputs * blockFloats * 4 > chunkThreshold else { return nil }

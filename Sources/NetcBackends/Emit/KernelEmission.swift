@@ -138,3 +138,10 @@ struct FoldedConvWeights {
   /// Whether the kernel adds a bias: the conv has one, or a BN is folded in.
   var hasBias: Bool
 }
+
+/// Float literals that survive any formatting: the exact bits.
+func floatLiteral(_ v: Float) -> String {
+  if v == 0 { return "0" }
+  if v == Float(Int(v)) && abs(v) < 1e6 { return "\(Int(v))" }
+  return "Float(bitPattern: 0x\(String(v.bitPattern, radix: 16)))"
+}

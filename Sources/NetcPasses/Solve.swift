@@ -1,0 +1,65 @@
+import NetcDiagnostics
+import NetcIR
+
+/// How `solve` searches and what it lists.
+public struct SolveOptions: Sendable {
+  /// Vars fixed on the command line (`--set k=9`).
+  public var fixed: [String: Int] = [:]
+  /// How many solutions to list, in order; 0 counts only.
+  public var list = Int.max
+  /// The most candidate combinations (and states) the search will try before it reports
+  /// the search as too large instead of running on.
+  public var limit = 10_000_000
+  /// The most transitions listing keeps in memory to walk solutions back.
+  public var edgeLimit = 5_000_000
+
+  /// Default options: list everything, limit 10^7.
+  public init(fixed: [String: Int] = [:], list: Int = Int.max, limit: Int = 10_000_000) {
+    self.fixed = fixed
+    self.list = list
+    self.limit = limit
+  }
+}
+
+/// Every solution of a spec's unknowns, or the count and the first few.
+public struct Solutions: Sendable {
+  /// The free vars, in the order solutions list them: by the layer that first uses them,
+  /// then by declaration order.
+  public var vars: [String]
+  /// The vars fixed with `--set`.
+  public var fixed: [String: Int]
+  /// How many assignments satisfy every constraint.
+  public var count: BigCount
+  /// The first solutions in lexicographic order of `vars` (each a value per var).
+  public var listed: [[Int]]
+  /// Why there is no solution, when `count` is zero (NS302).
+  public var failure: Diagnostic?
+}
+
+/// Finds every assignment of the spec's vars that satisfies its constraints: `->` shapes,
+/// `output:`, `where:`, `budget:`, and every extent at least 1 with groups dividing
+/// channels. Searches layer by layer: a state is the shapes still to be read plus the
+/// vars still to be used, so vars of one layer are summed out and equal states merge;
+/// counting is dynamic programming over states, listing walks the kept transitions.
+public func solve(_ graph: Graph, options: SolveOptions = SolveOptions()) throws(DiagnosticError) -> Solutions {
+  try verify(graph)
+  try checkBindings(graph, options.fixed)
+  let plan = try SolverPlan(graph, fixed: options.fixed, keepAll: false)
+  var search = Search(graph: graph, plan: plan, limit: options.limit, edgeLimit: options.list > 0 ? options.edgeLimit : nil)
+  try search.run()
+  let names = plan.order.map { plan.vars[$0].name }
+  var result = Solutions(vars: names, fixed: options.fixed, count: search.total, listed: [], failure: nil)
+  if search.total.isZero {
+    // A second search keeping every var shows whole assignments near the failing constraint.
+    var detail = search.failure
+    if let keepPlan = try? SolverPlan(graph, fixed: options.fixed, keepAll: true) {
+      var again = Search(graph: graph, plan: keepPlan, limit: options.limit, edgeLimit: nil)
+      if (try? again.run()) != nil, let f = again.failure { detail = f }
+      result.failure = detail.map { again.plan.describe($0, graph: graph) }
+    }
+    if result.failure == nil { result.failure = detail.map { plan.describe($0, graph: graph) } }
+    return result
+  }
+  if options.list > 0 { result.listed = search.list(max: options.list) }
+  return result
+}

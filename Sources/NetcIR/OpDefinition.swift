@@ -2,7 +2,7 @@
 /// record: what it computes, its spelling and options, how many inputs of which rank it
 /// takes, its groups and its parameter tensors. The JSON Schema and the docs' op table are
 /// generated from these records (`netc schema`).
-public struct OpDefinition: Sendable {
+public final class OpDefinition: Sendable {
   /// How many inputs the op reads.
   public enum Arity: Sendable, Equatable {
     /// None: the network's input.
@@ -35,14 +35,34 @@ public struct OpDefinition: Sendable {
   public let traits: OpTraits
   /// The tensors it owns, in the order `weights:` files and reports list them.
   public let parameters: [ParameterSpec]
+
+  // A class, so that reading one fact in a pass's inner loop copies a reference, not the
+  // record's arrays.
+  init(
+    summary: String, spelling: LayerSpelling?, arity: Arity, inputRank: InputRank, traits: OpTraits,
+    parameters: [ParameterSpec]
+  ) {
+    self.summary = summary
+    self.spelling = spelling
+    self.arity = arity
+    self.inputRank = inputRank
+    self.traits = traits
+    self.parameters = parameters
+  }
 }
 
 extension OpKind {
   /// The op's definition, built once.
-  public var definition: OpDefinition { Self.definitions[self]! }
+  public var definition: OpDefinition { Self.definitions[ordinal] }
 
-  private static let definitions: [OpKind: OpDefinition] = Dictionary(
-    uniqueKeysWithValues: allCases.map { ($0, $0.makeDefinition()) })
+  /// The case's position in `allCases`: a payload-free enum is stored as its declaration
+  /// index, so this reads a byte where a dictionary would hash the raw string.
+  private var ordinal: Int { withUnsafeBytes(of: self) { Int($0[0]) } }
+
+  private static let definitions: [OpDefinition] = {
+    precondition(MemoryLayout<OpKind>.size == 1 && allCases.indices.allSatisfy { allCases[$0].ordinal == $0 })
+    return allCases.map { $0.makeDefinition() }
+  }()
 
   /// This switch is the one place an op's facts are written.
   private func makeDefinition() -> OpDefinition {

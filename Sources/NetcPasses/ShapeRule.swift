@@ -160,9 +160,15 @@ private func windowRule<N: RuleNumber>(_ op: OpKind, _ a: RuleAttributes<N>, _ x
   guard let kernel = perAxis(a.kernel, axes, default: []), kernel.count == axes else { return .failure(.axisCount(.kernel)) }
   guard let stride = perAxis(a.stride, axes, default: op.isPool ? kernel : ones) else { return .failure(.axisCount(.stride)) }
   guard let dilation = perAxis(a.dilation, axes, default: ones) else { return .failure(.axisCount(.dilation)) }
-  for (values, what) in [(stride, WindowAttribute.stride), (dilation, .dilation), (kernel, .kernel)] {
-    if let bad = values.lazy.compactMap(\.known).first(where: { $0 < 1 }) { return .failure(.windowBelowOne(what, bad)) }
+  // Plain loops: a literal array of pairs and lazy views cost generic metadata lookups in
+  // the solver's inner loop.
+  func firstBelow(_ bound: Int, _ values: [N]) -> Int? {
+    for v in values { if let k = v.known, k < bound { return k } }
+    return nil
   }
+  if let bad = firstBelow(1, stride) { return .failure(.windowBelowOne(.stride, bad)) }
+  if let bad = firstBelow(1, dilation) { return .failure(.windowBelowOne(.dilation, bad)) }
+  if let bad = firstBelow(1, kernel) { return .failure(.windowBelowOne(.kernel, bad)) }
   let rounding = op.isPool ? a.rounding : .floor
   var window = RuleWindow(kernel: kernel, stride: stride, padBegin: nil, padEnd: nil, dilation: dilation, rounding: rounding)
   if a.same {
@@ -183,7 +189,7 @@ private func windowRule<N: RuleNumber>(_ op: OpKind, _ a: RuleAttributes<N>, _ x
     let zero = Array(repeating: N.constant(0), count: axes)
     guard let b = perAxis(a.padBegin, axes, default: zero) else { return .failure(.axisCount(.padBegin)) }
     guard let e = perAxis(a.padEnd, axes, default: zero) else { return .failure(.axisCount(.padEnd)) }
-    if let bad = (b + e).lazy.compactMap(\.known).first(where: { $0 < 0 }) { return .failure(.negativePadding(bad)) }
+    if let bad = firstBelow(0, b) ?? firstBelow(0, e) { return .failure(.negativePadding(bad)) }
     window.padBegin = b
     window.padEnd = e
   }

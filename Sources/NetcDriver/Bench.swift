@@ -55,17 +55,23 @@ struct Bench: ParsableCommand {
   @Option(help: ArgumentHelp("Lanes of the kernels' vectors: auto (16 with AVX-512, else 8), 8 or 16.", valueName: "auto|8|16"))
   var vectorWidth: BenchVectorWidth = .auto
 
-  @Option(help: "Seconds of timed runs (about; at least 5 runs).")
+  @Option(parsing: .unconditional, help: "Seconds of timed runs (about; at least 5 runs).")
   var seconds: Double = 1
 
   @Option(help: ArgumentHelp("Keep the generated files in this directory.", valueName: "dir"))
   var keep: String?
 
   func validate() throws {
-    if !(seconds > 0) { throw ValidationError("--seconds must be positive") }
+    if !(seconds > 0) { throw ValidationError("--seconds \(seconds) is out of range: it must be positive") }
   }
 
   func run() throws {
+    // A $SWIFTC that names nothing runnable is a mistake to report, not to route around with
+    // another swiftc whose flags and speed were not asked for; checked before the long work.
+    if let env = getenv("SWIFTC"), case let path = String(cString: env), !path.isEmpty, !isExecutableFile(path) {
+      fail("$SWIFTC is `\(path)`, which is not an executable file: point it at swiftc, or unset it to use the one on PATH")
+      throw ExitCode(2)
+    }
     let bound = try BoundSpec(path: spec, bindings: bindings, weights: weights, seed: seed)
     let graph = bound.spec.graph, shapes = bound.shapes
     let lanes: Int
@@ -202,5 +208,11 @@ struct Bench: ParsableCommand {
 
   func fail(_ message: String) {
     Output.error.write("netc: error: \(message)\n")
+  }
+
+  /// Whether `path` is a regular file this process may execute.
+  func isExecutableFile(_ path: String) -> Bool {
+    var info = stat()
+    return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG && access(path, X_OK) == 0
   }
 }

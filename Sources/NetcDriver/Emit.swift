@@ -31,7 +31,9 @@ struct Emit: ParsableCommand {
   @Option(help: ArgumentHelp("The Swift type's name (default: from the spec's name).", valueName: "name"))
   var typeName: String?
 
-  @Option(help: ArgumentHelp("Lanes of the kernels' vectors: 8 (SIMD8, AVX2) or 16 (SIMD16, AVX-512).", valueName: "8|16"))
+  @Option(
+    parsing: .unconditional,
+    help: ArgumentHelp("Lanes of the kernels' vectors: 8 (SIMD8, AVX2) or 16 (SIMD16, AVX-512).", valueName: "8|16"))
   var vectorWidth = 8
 
   @OptionGroup var weightOptions: WeightOptions

@@ -68,10 +68,15 @@ struct Run: ParsableCommand {
   @OptionGroup var bindingOptions: BindingOptions
   var bindings: [String] { bindingOptions.bindings }
 
-  @Option(help: "Worker threads for the kernels (default: the online cores).")
+  @Option(
+    parsing: .unconditional, help: "Worker threads for the kernels (default: the online cores).",
+    transform: { try IntegerOption.parse($0, in: 1...Int.max) })
   var threads: Int?
 
-  @Option(help: ArgumentHelp("Time the output pass this many times; print the median and best on standard error.", valueName: "n"))
+  @Option(
+    parsing: .unconditional,
+    help: ArgumentHelp("Time the output pass this many times; print the median and best on standard error.", valueName: "n"),
+    transform: { try IntegerOption.parse($0, in: 0...Int.max) })
   var repeatCount: Int = 0
 
   @Flag(help: "Time each step of the output pass too (over --repeat-count passes, 10 by default); print a table on standard error.")
@@ -85,8 +90,6 @@ struct Run: ParsableCommand {
     if grad && loss == nil {
       throw ValidationError("--grad needs a loss: add --target T --loss \(Loss.allCases.map(\.rawValue).joined(separator: "|"))")
     }
-    if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-    if repeatCount < 0 { throw ValidationError("--repeat-count must be at least 0") }
   }
 
   func run() throws {
@@ -97,11 +100,12 @@ struct Run: ParsableCommand {
   }
 
   func execute<T: TensorScalar>(_: T.Type) throws {
-    let values: [String: Int]
-    do { values = try parseBindings(bindings) } catch { throw ExitCode(2) }
+    let given = try VarBindings(bindings)
+    let values = given.values
     var inputs = SpecInputs()
     let spec: Spec
     do { spec = try inputs.load(self.spec) } catch { throw ExitCode(error == .io ? 2 : 1) }
+    try given.check(against: [(self.spec, spec)])
     let analysis: Analysis
     do { analysis = try analyze(spec.graph, bindings: values) } catch {
       inputs.report(error.diagnostics)

@@ -30,28 +30,28 @@ struct Solve: ParsableCommand {
   @Flag(help: "Count the solutions without listing them.")
   var count = false
 
-  @Option(help: "List at most this many solutions (default \(Solve.defaultMax)).")
+  @Option(
+    parsing: .unconditional, help: "List at most this many solutions (default \(Solve.defaultMax)).",
+    transform: { try IntegerOption.parse($0, in: 1...Int.max) })
   var max: Int?
 
   @OptionGroup var bindingOptions: BindingOptions
   var bindings: [String] { bindingOptions.bindings }
 
-  @Option(help: "The most combinations the search tries before it reports the search as too large.")
+  @Option(
+    parsing: .unconditional, help: "The most combinations the search tries before it reports the search as too large.",
+    transform: { try IntegerOption.parse($0, in: 1...Int.max) })
   var limit = 10_000_000
 
   static let defaultMax = 1000
 
-  func validate() throws {
-    if let max, max < 1 { throw ValidationError("--max must be at least 1") }
-    guard limit >= 1 else { throw ValidationError("--limit must be at least 1") }
-  }
-
   func run() throws {
-    let values: [String: Int]
-    do { values = try parseBindings(bindings) } catch { throw ExitCode(2) }
+    let given = try VarBindings(bindings)
+    let values = given.values
     var inputs = SpecInputs()
     let loaded: Spec
     do { loaded = try inputs.load(spec) } catch { throw ExitCode(error == .io ? 2 : 1) }
+    try given.check(against: [(spec, loaded)])
     let wanted = count ? 0 : (max ?? Solve.defaultMax)
     let solutions: Solutions
     do {

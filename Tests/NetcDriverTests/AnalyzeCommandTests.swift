@@ -50,7 +50,7 @@ struct AnalyzeCommandTests {
       // arguments, exit code, a line stderr must contain
       (["analyze", "specs/no-such-file.yaml"], Int32(2), "error: cannot read `specs/no-such-file.yaml`"),
       (["analyze", "specs"], Int32(2), "is a directory"),
-      (["analyze", "specs/small-cnn.yaml", "--batch", "0"], Int32(2), "--batch must be at least 1"),
+      (["analyze", "specs/small-cnn.yaml", "--batch", "0"], Int32(2), "out of range"),
       (["analyze", "specs/small-cnn.yaml", "--format", "xml"], Int32(2), "xml"),
       (["analyze", "specs/small-cnn.yaml", "--set", "k"], Int32(2), "must be `name=integer`"),
       (["frobnicate"], Int32(2), "frobnicate"),

@@ -66,6 +66,13 @@ struct Bench: ParsableCommand {
   }
 
   func run() throws {
+    let progress = Progress(humanFormat: format == .text)
+    // Every exit leaves the terminal's line clean, and an error starts a line of its own.
+    defer { progress.done() }
+    func fail(_ message: String) {
+      progress.done()
+      self.fail(message)
+    }
     // A $SWIFTC that names nothing runnable is a mistake to report, not to route around with
     // another swiftc whose flags and speed were not asked for; checked before the long work.
     if let env = getenv("SWIFTC"), case let path = String(cString: env), !path.isEmpty, !isExecutableFile(path) {
@@ -74,6 +81,7 @@ struct Bench: ParsableCommand {
     }
     let bound = try BoundSpec(path: spec, bindings: bindings, weights: weights, seed: seed)
     let graph = bound.spec.graph, shapes = bound.shapes
+
     let lanes: Int
     switch vectorWidth {
     case .auto: lanes = SwiftToolchain.preferredVectorWidth()
@@ -112,10 +120,12 @@ struct Bench: ParsableCommand {
     }
     let flags = ["-Ounchecked"] + SwiftToolchain.flags(for: isa)
     let compile = [swiftc] + flags + ["\(dir)/Net.swift", "\(dir)/main.swift", "-lm", "-o", "\(dir)/bench"]
+    progress.stage("bench: compiling \(net.steps.count) steps with swiftc \(flags[0]) (a large network takes minutes)")
     if SwiftToolchain.run(compile, stdout: "\(dir)/cc.out", stderr: "\(dir)/cc.err") != 0 {
       fail("swiftc failed:\n" + SwiftToolchain.readText("\(dir)/cc.err"))
       throw ExitCode(2)
     }
+    progress.stage("bench: timing the compiled kernels and measuring the peak")
     if SwiftToolchain.run(["\(dir)/bench", dir, String(seconds)], stdout: "\(dir)/run.out", stderr: "\(dir)/run.err") != 0 {
       fail("the compiled network failed:\n" + SwiftToolchain.readText("\(dir)/run.err"))
       throw ExitCode(2)
@@ -138,6 +148,7 @@ struct Bench: ParsableCommand {
     }
 
     // The interpreter on the same input, one thread.
+    progress.stage("bench: timing the interpreter on the same input")
     let interpreter = Interpreter(graph: graph, shapes: shapes, parameters: bound.parameters, threads: 1)
     let x = Tensor(shape: shapes[0], data: input)
     var reference = interpreter.output(x)
@@ -157,6 +168,7 @@ struct Bench: ParsableCommand {
     }
     let maxError = emitted.count == reference.count ? (scale == 0 ? diff : diff / scale) : .infinity
 
+    progress.done()
     let totalMacs = net.steps.reduce(0) { $0 + $1.macs }
     func gflops(_ macs: Int, _ s: Double) -> Double { s > 0 ? 2 * Double(macs) / s / 1e9 : 0 }
     if format == .json {

@@ -54,9 +54,19 @@ struct Solve: ParsableCommand {
     try given.check(against: [(spec, loaded)])
     let wanted = count ? 0 : (max ?? Solve.defaultMax)
     let solutions: Solutions
+    let progress = Progress(humanFormat: format == .table, delay: 0.5)
+    var options = SolveOptions(fixed: values, list: wanted, limit: limit)
+    let graph = loaded.graph
+    options.progress = { node, nodes, states in
+      progress.update {
+        "solve: node \(node + 1) of \(nodes) (`\(graph.nodes[node].name)`), \(NumberFormat.grouped(states)) distinct states reach it"
+      }
+    }
     do {
-      solutions = try solve(loaded.graph, options: SolveOptions(fixed: values, list: wanted, limit: limit))
+      solutions = try solve(loaded.graph, options: options)
+      progress.done()
     } catch {
+      progress.done()
       inputs.report(error.diagnostics)
       throw ExitCode(1)
     }

@@ -130,3 +130,47 @@ import Testing
     #expect(result.stderr.contains("`analyze`"), "\(result.stderr)")
   }
 }
+
+/// Long work says what it is doing on a terminal, and nowhere else.
+@Suite struct ProgressTests {
+  /// `/bin/false` as swiftc fails the compile at once, right after bench says it compiles.
+  static let failingCompiler = ["SWIFTC": "/bin/false"]
+
+  @Test("bench names its stage on a terminal")
+  func benchOnATerminal() throws {
+    let result = try NetcProcess.runOnTerminal(["bench", "specs/small-cnn.yaml"], environment: Self.failingCompiler)
+    #expect(result.status == 2)
+    #expect(result.stderr.contains("bench: compiling"), "\(result.stderr)")
+  }
+
+  @Test("bench is silent about its stages in a log, and in JSON on a terminal")
+  func benchElsewhere() throws {
+    let log = try NetcProcess.run(["bench", "specs/small-cnn.yaml"], environment: Self.failingCompiler)
+    #expect(log.status == 2)
+    #expect(log.stderr.hasPrefix("netc: error: swiftc failed"), "\(log.stderr)")
+    let json = try NetcProcess.runOnTerminal(
+      ["bench", "specs/small-cnn.yaml", "--format", "json"], environment: Self.failingCompiler)
+    #expect(json.status == 2)
+    #expect(!json.stderr.contains("bench: compiling"), "\(json.stderr)")
+  }
+
+  /// Benchmarks/solve's chain20x4: 20 convs with four unknowns each, seconds in a debug build.
+  static func chain20() -> String {
+    let n = 1...20
+    let vars = n.map { "  k\($0): [1, 3, 5, 7]\n  s\($0): [1, 2]\n  p\($0): 0..3\n  d\($0): [1, 2]\n" }.joined()
+    let layers = n.map { "  - CONV$k\($0)-8 stride $s\($0) pad $p\($0) dilation $d\($0)\n" }.joined()
+    return "name: chain20x4\ninput: 224x224x3\nvars:\n" + vars + "layers:\n" + layers + "output: 7x7x8\n"
+  }
+
+  @Test("a long solve says how far it is on a terminal, and only there")
+  func solveOnATerminal() throws {
+    let file = CommandLineTests.Scratch(Array(Self.chain20().utf8))
+    let terminal = try NetcProcess.runOnTerminal(["solve", file.path, "--count"])
+    #expect(terminal.status == 0)
+    #expect(terminal.stderr.contains("solve: node"), "\(terminal.stderr)")
+    #expect(!terminal.stdout.contains("solve: node"))
+    let json = try NetcProcess.runOnTerminal(["solve", file.path, "--count", "--format", "json"])
+    #expect(json.status == 0)
+    #expect(json.stderr.isEmpty, "\(json.stderr)")
+  }
+}

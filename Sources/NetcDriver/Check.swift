@@ -105,14 +105,14 @@ struct CheckRun {
   mutating func add(_ path: String) {
     var info = stat()
     guard stat(path, &info) == 0 else {
-      ioError("cannot read `\(path)`: \(describe(errno))")
+      ioError("cannot read `\(path)`: \(describe(errno))", path)
       return
     }
     if (info.st_mode & S_IFMT) == S_IFDIR {
       let before = files.count
       walk(path, depth: 0)
       if files.count == before {
-        ioError("no spec files (*.yaml, *.yml) under `\(path)`")
+        ioError("no spec files (*.yaml, *.yml) under `\(path)`", path)
       }
     } else {
       files.append(path)
@@ -166,11 +166,11 @@ struct CheckRun {
   /// directories (a link cycle would never end) and skipping hidden entries (`.git`).
   private mutating func walk(_ directory: String, depth: Int) {
     guard depth < Self.maxDirectoryDepth else {
-      ioError("`\(directory)` nests more than \(Self.maxDirectoryDepth) directories deep")
+      ioError("`\(directory)` nests more than \(Self.maxDirectoryDepth) directories deep", directory)
       return
     }
     guard let dir = opendir(directory) else {
-      ioError("cannot read `\(directory)`: \(describe(errno))")
+      ioError("cannot read `\(directory)`: \(describe(errno))", directory)
       return
     }
     var names: [String] = []
@@ -195,9 +195,9 @@ struct CheckRun {
     }
   }
 
-  private mutating func ioError(_ message: String) {
+  private mutating func ioError(_ message: String, _ path: String) {
     ioFailed = true
-    diagnostics.append(.error(.io, message, at: nil))
+    diagnostics.append(.error(.io, message, at: nil).about(path))
   }
 
   private func describe(_ code: Int32) -> String {

@@ -49,7 +49,9 @@ public struct DiagnosticRenderer: Sendable {
   }
 
   private func snippet(_ range: SourceRange?) -> String {
-    guard let range, let line = sources[range.file]?.line(range.start.line) else { return "" }
+    // A blank line (an empty file) would show a caret under nothing.
+    guard let range, let line = sources[range.file]?.line(range.start.line), line.contains(where: { $0 != " " && $0 != "\t" })
+    else { return "" }
     var scalars = Array(line.unicodeScalars)
     var column = range.start.column
     var lastColumn = range.end.line == range.start.line ? range.end.column : scalars.count + 1

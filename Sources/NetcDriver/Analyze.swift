@@ -103,6 +103,10 @@ struct Analyze: ParsableCommand {
           }
           throw error
         }
+        // Figures for a C x H x W input would look plausible and be wrong: say so first.
+        if let w = channelsFirstInputWarning(spec.graph, analysis.shapes[0]), !CheckRun.isAllowed(w, in: spec.source) {
+          inputs.report([w])
+        }
         if printIR {
           Output.standard.write(GraphPrinter.print(spec.graph, shapes: analysis.shapes.nodes.map(\.shape)))
           continue

@@ -1,5 +1,6 @@
 import ArgumentParser
 import NetcBackends
+import NetcDiagnostics
 
 #if canImport(Glibc)
   import Glibc
@@ -120,7 +121,7 @@ struct Bench: ParsableCommand {
     }
     let flags = ["-Ounchecked"] + SwiftToolchain.flags(for: isa)
     let compile = [swiftc] + flags + ["\(dir)/Net.swift", "\(dir)/main.swift", "-lm", "-o", "\(dir)/bench"]
-    progress.stage("bench: compiling \(net.steps.count) steps with swiftc \(flags[0]) (a large network takes minutes)")
+    progress.stage("bench: compiling \(counted(net.steps.count, "step")) with swiftc \(flags[0]) (a large network takes minutes)")
     if SwiftToolchain.run(compile, stdout: "\(dir)/cc.out", stderr: "\(dir)/cc.err") != 0 {
       fail("swiftc failed:\n" + SwiftToolchain.readText("\(dir)/cc.err"))
       throw ExitCode(2)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import NetcBackends
+import NetcDiagnostics
 
 /// `netc emit`: one self-contained Swift file of kernels specialised for a spec.
 struct Emit: ParsableCommand {
@@ -61,7 +62,7 @@ struct Emit: ParsableCommand {
       throw ExitCode(2)
     }
     var report =
-      "wrote \(path): class \(net.typeName), \(net.steps.count) steps, activation arena \(net.arenaElements * 4) bytes (\(net.unsharedElements * 4) without reuse)\n"
+      "wrote \(path): class \(net.typeName), \(counted(net.steps.count, "step")), activation arena \(net.arenaElements * 4) bytes (\(net.unsharedElements * 4) without reuse)\n"
     if let weightsPath { report += "wrote \(weightsPath): \(net.weights.count) packed weights\n" }
     Output.standard.write(report)
   }

@@ -220,7 +220,7 @@ struct Run: ParsableCommand {
       Output.error.write(StepProfile(rows: rows).table())
     }
     Output.error.write(
-      "forward: median \(format3(median(times) * 1000)) ms, best \(format3(times.min()! * 1000)) ms over \(timedPasses) runs, \(interpreter.threads) thread\(interpreter.threads == 1 ? "" : "s")\n"
+      "forward: median \(format3(median(times) * 1000)) ms, best \(format3(times.min()! * 1000)) ms over \(counted(timedPasses, "run")), \(counted(interpreter.threads, "thread"))\n"
     )
   }
 

@@ -115,7 +115,8 @@ enum SolveFormatting {
         let parts = f.independent.map { "\(s.vars[$0.index]) ∈ \(setText($0.values))" }
         let rest =
           f.dependent.isEmpty
-          ? "" : " × (\(f.dependent.map { s.vars[$0] }.joined(separator: ", "))) ∈ the \(f.combinations.count) combinations below"
+          ? ""
+          : " × (\(f.dependent.map { s.vars[$0] }.joined(separator: ", "))) ∈ the \(counted(f.combinations.count, "combination")) below"
         out += "every combination of: " + parts.joined(separator: " × ") + rest + "\n"
       }
     }

@@ -480,7 +480,7 @@ struct Search {
     return DiagnosticError([
       .error(
         .searchTooLarge,
-        "the search is too large: at `\(node.name)` it would try \(size) combinations (\(states) shapes reaching it\(names.isEmpty ? "" : " times the values of " + names.joined(separator: ", "))); the limit is \(limit)",
+        "the search is too large: at `\(node.name)` it would try \(size) combinations (\(counted(states, "shape")) reaching it\(names.isEmpty ? "" : " times the values of " + names.joined(separator: ", "))); the limit is \(limit)",
         at: node.headRange, notes: [.init("narrow the vars' domains in `vars:`, or add constraints (`->`, `where:`) that fix them")])
     ])
   }

@@ -27,7 +27,7 @@ struct Run: ParsableCommand {
     abstract: "Execute a spec on an input: the output, a loss, gradients and every activation.",
     discussion: """
       Tensors are in the spec's own order (HxWxC); a single-channel image may be an HxW \
-      matrix. A tensor argument is a .npy file, a JSON/YAML file, or an inline literal such as \
+      matrix, and a single number fills the whole input. A tensor argument is a .npy file, a JSON/YAML file, or an inline literal such as \
       "[[1, -1]]". Weights follow PyTorch's layouts (conv [Cout][Cin/groups][kh][kw], FC \
       [out][in]). Run is inference: BN uses its running mean and variance, and gradients flow \
       through its affine transform with those statistics fixed.
@@ -130,6 +130,8 @@ struct Run: ParsableCommand {
       throw ExitCode(2)
     }
     let inShape = shapes[0]
+    // A number fills the input, as it fills a weight: `--input 0.5` runs any spec as written.
+    if x.shape.isEmpty, x.count == 1 { x = Tensor(shape: inShape, repeating: x.data[0]) }
     if x.shape != inShape {
       let matrixForOneChannel = inShape.count == 3 && inShape[2] == 1 && x.shape == Array(inShape.prefix(2))
       let flatForVector = inShape.count == 1 && x.count == inShape[0]

@@ -83,6 +83,15 @@ let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
     #expect(back.code == 0, "\(back.err)")
   }
 
+  /// specs/run-mlp3.yaml on [1, -1] gives -1 (the JSON test above); on [1, 1] it is the
+  /// same network on another input, so a number must give exactly what its filled list gives.
+  @Test func aNumberFillsTheInput() {
+    let filled = capture(["run", "\(repoRoot)/specs/run-mlp3.yaml", "--input", "[1, 1]", "--format", "json"])
+    let number = capture(["run", "\(repoRoot)/specs/run-mlp3.yaml", "--input", "1", "--format", "json"])
+    #expect(number.code == 0, "\(number.err)")
+    #expect(number.out == filled.out)
+  }
+
   @Test(arguments: [
     (["--input", "[1, 2, 3]"], Int32(2), "netc: error: the input is 3, the spec's input is 2"),
     (["--input", "[1, -1]", "--grad"], Int32(2), "--grad needs a loss"),

@@ -12,9 +12,7 @@ public func fuzzFrontend(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
   do {
     let source = try SpecFileLoader.source(bytes: bytes, path: "fuzz.yaml")
     let spec = try SpecLoader.parse(source)
-    let diagnostics = checkSpec(
-      spec.graph, unusedVars: spec.unusedVars, unusedBlocks: spec.unusedBlocks,
-      weights: spec.weights?.range)
+    let diagnostics = checkSpec(spec.graph, unusedVars: spec.unusedVars, unusedBlocks: spec.unusedBlocks)
     // Rendering walks every range into the source: it must not trap either.
     _ = DiagnosticRenderer(sources: [source]).render(diagnostics)
   } catch {

@@ -55,6 +55,9 @@ public struct Diagnostic: Error, Hashable, Sendable, CustomStringConvertible {
   public var notes: [Note]
   /// A replacement that would fix the problem, when one is known.
   public var fixIt: FixIt?
+  /// The file a diagnostic without a range is about (one that cannot be read), when there
+  /// is one: SARIF needs a location for every result.
+  public var file: String?
 
   /// Creates a diagnostic.
   public init(
@@ -82,6 +85,13 @@ public struct Diagnostic: Error, Hashable, Sendable, CustomStringConvertible {
     _ code: DiagnosticCode, _ message: String, at range: SourceRange?, notes: [Note] = []
   ) -> Diagnostic {
     Diagnostic(.warning, code, message, at: range, notes: notes)
+  }
+
+  /// The same diagnostic, about the whole of `file`.
+  public func about(_ file: String) -> Diagnostic {
+    var d = self
+    d.file = file
+    return d
   }
 
   public var description: String {

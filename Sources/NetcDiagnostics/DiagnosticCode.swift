@@ -56,6 +56,7 @@ public enum DiagnosticCode: String, Sendable, CaseIterable, Codable {
   case unusedVar = "NS504"
   case unusedBlock = "NS505"
   case shadowedName = "NS506"
+  case channelsFirstInput = "NS507"
 
   /// One line on what this kind of diagnostic means.
   public var summary: String {
@@ -104,6 +105,7 @@ public enum DiagnosticCode: String, Sendable, CaseIterable, Codable {
     case .unusedVar: "a var that nothing uses"
     case .unusedBlock: "a block that nothing uses"
     case .shadowedName: "a layer name that shadows another"
+    case .channelsFirstInput: "an input that reads like PyTorch's C x H x W where netc reads H x W x C"
     }
   }
 }

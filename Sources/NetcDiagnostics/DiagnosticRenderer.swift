@@ -20,7 +20,7 @@ public struct DiagnosticRenderer: Sendable {
 
   /// One diagnostic and its notes, each line ending in a newline.
   public func render(_ diagnostic: Diagnostic) -> String {
-    var out = header(diagnostic.severity, diagnostic.message, diagnostic.range)
+    var out = header(diagnostic.severity, diagnostic.message, diagnostic.range, code: diagnostic.code)
     out += snippet(diagnostic.range)
     if let fix = diagnostic.fixIt {
       out += header(.note, "write `\(fix.replacement)` instead", fix.range)
@@ -32,19 +32,26 @@ public struct DiagnosticRenderer: Sendable {
     return out
   }
 
-  private func header(_ severity: Severity, _ message: String, _ range: SourceRange?) -> String {
+  /// `file:line:col: error[NS104]: message`: the code, as rustc shows it, is what a
+  /// `# netc: allow NS501` comment and the docs' table need; notes carry none.
+  private func header(_ severity: Severity, _ message: String, _ range: SourceRange?, code: DiagnosticCode? = nil)
+    -> String
+  {
     let place = range.map { "\($0.file):\($0.start.line):\($0.start.column): " } ?? "netc: "
+    let tag = code.map { "[\($0.rawValue)]" } ?? ""
     let label: String
     switch severity {
-    case .error: label = paint("error:", "1;31")
-    case .warning: label = paint("warning:", "1;35")
-    case .note: label = paint("note:", "1;36")
+    case .error: label = paint("error\(tag):", "1;31")
+    case .warning: label = paint("warning\(tag):", "1;35")
+    case .note: label = paint("note\(tag):", "1;36")
     }
     return paint(place, "1") + label + " " + paint(message, "1") + "\n"
   }
 
   private func snippet(_ range: SourceRange?) -> String {
-    guard let range, let line = sources[range.file]?.line(range.start.line) else { return "" }
+    // A blank line (an empty file) would show a caret under nothing.
+    guard let range, let line = sources[range.file]?.line(range.start.line), line.contains(where: { $0 != " " && $0 != "\t" })
+    else { return "" }
     var scalars = Array(line.unicodeScalars)
     var column = range.start.column
     var lastColumn = range.end.line == range.start.line ? range.end.column : scalars.count + 1

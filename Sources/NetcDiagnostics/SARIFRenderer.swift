@@ -62,8 +62,12 @@ public struct SARIFRenderer: Sendable {
     var out =
       "{\"ruleId\": \(jsonString(d.code.rawValue)), \"ruleIndex\": \(ruleIndex), \"level\": \(jsonString(d.severity.rawValue)), "
       + "\"message\": {\"text\": \(jsonString(text))}"
+    // GitHub's upload-sarif rejects a result without a location: one about no place in a
+    // file points at the file, else at the invocation's working directory.
     if let r = d.range {
       out += ", \"locations\": [{\(physicalLocation(r))}]"
+    } else {
+      out += ", \"locations\": [{\"physicalLocation\": {\"artifactLocation\": {\"uri\": \(jsonString(uri(d.file ?? ".")))}}}]"
     }
     if !related.isEmpty { out += ", \"relatedLocations\": [\(related.joined(separator: ", "))]" }
     return out + "}"

@@ -29,10 +29,14 @@ struct Analyze: ParsableCommand {
   @Flag(help: "Compare the specs' totals side by side, with ratios to the first.")
   var compare = false
 
-  @Option(help: "Batch size: MACs and activations scale with it, parameters do not.")
+  @Option(
+    parsing: .unconditional, help: "Batch size: MACs and activations scale with it, parameters do not.",
+    transform: { try IntegerOption.parse($0, in: 1...Int.max) })
   var batch = 1
 
-  @Option(help: "Fold structures nested deeper than this into one row (as torchinfo's depth).")
+  @Option(
+    parsing: .unconditional, help: "Fold structures nested deeper than this into one row (as torchinfo's depth).",
+    transform: { try IntegerOption.parse($0, in: 0...Int.max) })
   var depth: Int?
 
   @Flag(name: .customLong("print-ir"), help: "Print the IR with inferred shapes instead of the report.")
@@ -42,22 +46,35 @@ struct Analyze: ParsableCommand {
   var bindings: [String] { bindingOptions.bindings }
 
   func validate() throws {
-    guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
-    if let depth, depth < 0 { throw ValidationError("--depth must be at least 0") }
     guard !specs.isEmpty else { throw ValidationError("give at least one spec file") }
+    // The IR printer writes text only; a JSON request that got text would break its reader.
+    if printIR && format != .table {
+      throw ValidationError("--print-ir prints the IR as text: it has no --format \(format.rawValue)")
+    }
+    if printIR && compare { throw ValidationError("--print-ir and --compare do not go together") }
   }
 
   func run() throws {
-    let values: [String: Int]
-    do { values = try parseBindings(bindings) } catch { throw ExitCode(2) }
+    let given = try VarBindings(bindings)
+    let values = given.values
     var inputs = SpecInputs()
     // In the order given: a report, or expressions in the vars left free.
     var reports: [Report] = []
     var symbolic: [(index: Int, analysis: SymbolicAnalysis)] = []
     var worst: Failure?
+    // Every spec is read before any is analysed: `--set` is checked against all their vars.
+    var loaded: [(path: String, spec: Spec)] = []
     for path in specs {
       do {
-        let spec = try inputs.load(path)
+        loaded.append((path, try inputs.load(path)))
+      } catch {
+        worst = worst == .io ? .io : error
+      }
+    }
+    // A spec that did not load may be the one that declares a var: its error comes first.
+    if loaded.count == specs.count { try given.check(against: loaded) }
+    for (path, spec) in loaded {
+      do {
         let unused = Set(spec.unusedVars.map(\.name))
         let free = spec.graph.vars.map(\.name).filter { !unused.contains($0) && values[$0] == nil }
         if !free.isEmpty {
@@ -76,7 +93,20 @@ struct Analyze: ParsableCommand {
           symbolic.append((reports.count + symbolic.count, try analyzeSymbolic(spec.graph, bindings: values, free: free)))
           continue
         }
-        let analysis = try analyze(spec.graph, bindings: values, batch: batch)
+        let analysis: Analysis
+        do { analysis = try analyze(spec.graph, bindings: values, batch: batch) } catch {
+          // The spec's numbers fit for one example: the flag made them overflow, not the spec.
+          if batch != 1, let one = try? analyze(spec.graph, bindings: values) {
+            Output.error.write("netc: error: \(batchTooLarge(one.costs.total, path))\n")
+            worst = .io
+            continue
+          }
+          throw error
+        }
+        // Figures for a C x H x W input would look plausible and be wrong: say so first.
+        if let w = channelsFirstInputWarning(spec.graph, analysis.shapes[0]), !CheckRun.isAllowed(w, in: spec.source) {
+          inputs.report([w])
+        }
         if printIR {
           Output.standard.write(GraphPrinter.print(spec.graph, shapes: analysis.shapes.nodes.map(\.shape)))
           continue
@@ -98,6 +128,15 @@ struct Analyze: ParsableCommand {
     case .spec?: throw ExitCode(1)
     case nil: break
     }
+  }
+
+  /// Which figure of `path` `--batch` makes overflow, as a usage error's message.
+  func batchTooLarge(_ perExample: Cost, _ path: String) -> String {
+    let (figure, value) =
+      perExample.macs.multipliedReportingOverflow(by: batch).overflow
+      ? ("MACs", perExample.macs) : ("activations", perExample.activations)
+    return "--batch \(batch) is too large for `\(path)`: \(NumberFormat.grouped(value)) \(figure) per example "
+      + "times \(batch) overflow 64-bit integers (at most \(NumberFormat.grouped(Int.max)))"
   }
 
   /// Reports and symbolic analyses in the order their specs were given (table or JSON).

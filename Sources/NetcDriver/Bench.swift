@@ -1,5 +1,6 @@
 import ArgumentParser
 import NetcBackends
+import NetcDiagnostics
 
 #if canImport(Glibc)
   import Glibc
@@ -55,19 +56,33 @@ struct Bench: ParsableCommand {
   @Option(help: ArgumentHelp("Lanes of the kernels' vectors: auto (16 with AVX-512, else 8), 8 or 16.", valueName: "auto|8|16"))
   var vectorWidth: BenchVectorWidth = .auto
 
-  @Option(help: "Seconds of timed runs (about; at least 5 runs).")
+  @Option(parsing: .unconditional, help: "Seconds of timed runs (about; at least 5 runs).")
   var seconds: Double = 1
 
   @Option(help: ArgumentHelp("Keep the generated files in this directory.", valueName: "dir"))
   var keep: String?
 
   func validate() throws {
-    if !(seconds > 0) { throw ValidationError("--seconds must be positive") }
+    if !(seconds > 0) { throw ValidationError("--seconds \(seconds) is out of range: it must be positive") }
   }
 
   func run() throws {
+    let progress = Progress(humanFormat: format == .text)
+    // Every exit leaves the terminal's line clean, and an error starts a line of its own.
+    defer { progress.done() }
+    func fail(_ message: String) {
+      progress.done()
+      self.fail(message)
+    }
+    // A $SWIFTC that names nothing runnable is a mistake to report, not to route around with
+    // another swiftc whose flags and speed were not asked for; checked before the long work.
+    if let env = getenv("SWIFTC"), case let path = String(cString: env), !path.isEmpty, !isExecutableFile(path) {
+      fail("$SWIFTC is `\(path)`, which is not an executable file: point it at swiftc, or unset it to use the one on PATH")
+      throw ExitCode(2)
+    }
     let bound = try BoundSpec(path: spec, bindings: bindings, weights: weights, seed: seed)
     let graph = bound.spec.graph, shapes = bound.shapes
+
     let lanes: Int
     switch vectorWidth {
     case .auto: lanes = SwiftToolchain.preferredVectorWidth()
@@ -106,10 +121,12 @@ struct Bench: ParsableCommand {
     }
     let flags = ["-Ounchecked"] + SwiftToolchain.flags(for: isa)
     let compile = [swiftc] + flags + ["\(dir)/Net.swift", "\(dir)/main.swift", "-lm", "-o", "\(dir)/bench"]
+    progress.stage("bench: compiling \(counted(net.steps.count, "step")) with swiftc \(flags[0]) (a large network takes minutes)")
     if SwiftToolchain.run(compile, stdout: "\(dir)/cc.out", stderr: "\(dir)/cc.err") != 0 {
       fail("swiftc failed:\n" + SwiftToolchain.readText("\(dir)/cc.err"))
       throw ExitCode(2)
     }
+    progress.stage("bench: timing the compiled kernels and measuring the peak")
     if SwiftToolchain.run(["\(dir)/bench", dir, String(seconds)], stdout: "\(dir)/run.out", stderr: "\(dir)/run.err") != 0 {
       fail("the compiled network failed:\n" + SwiftToolchain.readText("\(dir)/run.err"))
       throw ExitCode(2)
@@ -132,6 +149,7 @@ struct Bench: ParsableCommand {
     }
 
     // The interpreter on the same input, one thread.
+    progress.stage("bench: timing the interpreter on the same input")
     let interpreter = Interpreter(graph: graph, shapes: shapes, parameters: bound.parameters, threads: 1)
     let x = Tensor(shape: shapes[0], data: input)
     var reference = interpreter.output(x)
@@ -151,6 +169,7 @@ struct Bench: ParsableCommand {
     }
     let maxError = emitted.count == reference.count ? (scale == 0 ? diff : diff / scale) : .infinity
 
+    progress.done()
     let totalMacs = net.steps.reduce(0) { $0 + $1.macs }
     func gflops(_ macs: Int, _ s: Double) -> Double { s > 0 ? 2 * Double(macs) / s / 1e9 : 0 }
     if format == .json {
@@ -202,5 +221,11 @@ struct Bench: ParsableCommand {
 
   func fail(_ message: String) {
     Output.error.write("netc: error: \(message)\n")
+  }
+
+  /// Whether `path` is a regular file this process may execute.
+  func isExecutableFile(_ path: String) -> Bool {
+    var info = stat()
+    return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG && access(path, X_OK) == 0
   }
 }

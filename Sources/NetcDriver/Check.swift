@@ -64,9 +64,8 @@ struct Check: ParsableCommand {
     let warnings = run.diagnostics.filter { $0.severity == .warning }.count
     if format == .text {
       Output.error.write(text)
-      let specs = run.files.count == 1 ? "1 spec" : "\(run.files.count) specs"
       Output.error.write(
-        "netc: checked \(specs): \(plural(errors, "error")), \(plural(warnings, "warning"))\n")
+        "netc: checked \(counted(run.files.count, "spec")): \(counted(errors, "error")), \(counted(warnings, "warning"))\n")
     } else {
       Output.standard.write(text.isEmpty || text.hasSuffix("\n") ? text : text + "\n")
     }
@@ -74,7 +73,6 @@ struct Check: ParsableCommand {
     if code != 0 { throw ExitCode(code) }
   }
 
-  private func plural(_ n: Int, _ word: String) -> String { n == 1 ? "1 \(word)" : "\(n) \(word)s" }
 }
 
 /// The state of one `netc check`: the files found, what they say, whether any was unreadable.
@@ -105,14 +103,14 @@ struct CheckRun {
   mutating func add(_ path: String) {
     var info = stat()
     guard stat(path, &info) == 0 else {
-      ioError("cannot read `\(path)`: \(describe(errno))")
+      ioError("cannot read `\(path)`: \(describe(errno))", path)
       return
     }
     if (info.st_mode & S_IFMT) == S_IFDIR {
       let before = files.count
       walk(path, depth: 0)
       if files.count == before {
-        ioError("no spec files (*.yaml, *.yml) under `\(path)`")
+        ioError("no spec files (*.yaml, *.yml) under `\(path)`", path)
       }
     } else {
       files.append(path)
@@ -133,7 +131,7 @@ struct CheckRun {
     do {
       let spec = try SpecLoader.parse(source)
       let found = checkSpec(spec.graph, unusedVars: spec.unusedVars, unusedBlocks: spec.unusedBlocks)
-      diagnostics += found.filter { !isAllowed($0, in: source) }
+      diagnostics += found.filter { !Self.isAllowed($0, in: source) }
       // Weight shapes need concrete layer shapes: with free vars or shape errors, the
       // errors above come first and the weights wait for a spec that lowers.
       if let weights = spec.weights, spec.graph.vars.isEmpty, !found.contains(where: { $0.severity == .error }),
@@ -152,7 +150,7 @@ struct CheckRun {
 
   /// Whether a warning is silenced by a comment on the line it points at:
   /// `- CONV9-96 stride 3   # netc: allow NS501 (the exercise drops a row on purpose)`.
-  private func isAllowed(_ d: Diagnostic, in source: SourceFile) -> Bool {
+  static func isAllowed(_ d: Diagnostic, in source: SourceFile) -> Bool {
     guard d.severity == .warning, let line = d.range.flatMap({ source.line($0.start.line) }) else { return false }
     for comment in line.split(separator: "#").dropFirst() {
       let words = comment.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" })
@@ -166,11 +164,11 @@ struct CheckRun {
   /// directories (a link cycle would never end) and skipping hidden entries (`.git`).
   private mutating func walk(_ directory: String, depth: Int) {
     guard depth < Self.maxDirectoryDepth else {
-      ioError("`\(directory)` nests more than \(Self.maxDirectoryDepth) directories deep")
+      ioError("`\(directory)` nests more than \(Self.maxDirectoryDepth) directories deep", directory)
       return
     }
     guard let dir = opendir(directory) else {
-      ioError("cannot read `\(directory)`: \(describe(errno))")
+      ioError("cannot read `\(directory)`: \(describe(errno))", directory)
       return
     }
     var names: [String] = []
@@ -195,9 +193,9 @@ struct CheckRun {
     }
   }
 
-  private mutating func ioError(_ message: String) {
+  private mutating func ioError(_ message: String, _ path: String) {
     ioFailed = true
-    diagnostics.append(.error(.io, message, at: nil))
+    diagnostics.append(.error(.io, message, at: nil).about(path))
   }
 
   private func describe(_ code: Int32) -> String {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import NetcBackends
+import NetcDiagnostics
 
 /// `netc emit`: one self-contained Swift file of kernels specialised for a spec.
 struct Emit: ParsableCommand {
@@ -31,7 +32,9 @@ struct Emit: ParsableCommand {
   @Option(help: ArgumentHelp("The Swift type's name (default: from the spec's name).", valueName: "name"))
   var typeName: String?
 
-  @Option(help: ArgumentHelp("Lanes of the kernels' vectors: 8 (SIMD8, AVX2) or 16 (SIMD16, AVX-512).", valueName: "8|16"))
+  @Option(
+    parsing: .unconditional,
+    help: ArgumentHelp("Lanes of the kernels' vectors: 8 (SIMD8, AVX2) or 16 (SIMD16, AVX-512).", valueName: "8|16"))
   var vectorWidth = 8
 
   @OptionGroup var weightOptions: WeightOptions
@@ -59,7 +62,7 @@ struct Emit: ParsableCommand {
       throw ExitCode(2)
     }
     var report =
-      "wrote \(path): class \(net.typeName), \(net.steps.count) steps, activation arena \(net.arenaElements * 4) bytes (\(net.unsharedElements * 4) without reuse)\n"
+      "wrote \(path): class \(net.typeName), \(counted(net.steps.count, "step")), activation arena \(net.arenaElements * 4) bytes (\(net.unsharedElements * 4) without reuse)\n"
     if let weightsPath { report += "wrote \(weightsPath): \(net.weights.count) packed weights\n" }
     Output.standard.write(report)
   }

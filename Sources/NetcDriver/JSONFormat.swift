@@ -79,7 +79,8 @@ enum ComparisonFormat {
     }
     let columns = rows[0].count
     let widths = (0..<columns).map { c in rows.map { $0[c].count }.max() ?? 0 }
-    var out = ""
+    // One command gives every report the same batch: said once, in the single report's words.
+    var out = reports[0].batch != 1 ? "batch \(reports[0].batch) (MACs and activations are per batch)\n\n" : ""
     for row in rows {
       var line = row[0] + String(repeating: " ", count: widths[0] - row[0].count)
       for c in 1..<columns { line += "  " + String(repeating: " ", count: widths[c] - row[c].count) + row[c] }
@@ -93,6 +94,7 @@ enum ComparisonFormat {
     func ratio(_ a: Int, _ b: Int) -> String { b == 0 ? "null" : String(Double(a) / Double(b)) }
     let items = reports.map { r in
       "  {\"name\": \(JSONFormat.string(r.name)), \"input\": \(JSONFormat.array(r.input)), \"output\": \(JSONFormat.array(r.output)), "
+        + (r.batch != 1 ? "\"batch\": \(r.batch), " : "")
         + "\"totals\": {\(JSONFormat.costFields(r.totals))}, \"ratios\": {\"params\": \(ratio(r.totals.params, base.params)), "
         + "\"buffers\": \(ratio(r.totals.buffers, base.buffers)), \"macs\": \(ratio(r.totals.macs, base.macs)), \"activations\": \(ratio(r.totals.activations, base.activations))}}"
     }
@@ -101,7 +103,8 @@ enum ComparisonFormat {
 
   static func markdown(_ reports: [Report]) -> String {
     let base = reports[0].totals
-    var out =
+    var out = reports[0].batch != 1 ? "Batch \(reports[0].batch).\n\n" : ""
+    out +=
       "| | " + reports.map { MarkdownFormat.escape($0.name) }.joined(separator: " | ") + " |\n|---|"
       + String(repeating: "---:|", count: reports.count) + "\n"
     out += "| input | " + reports.map { TableFormat.shape($0.input) }.joined(separator: " | ") + " |\n"

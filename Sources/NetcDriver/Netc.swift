@@ -1,4 +1,5 @@
 import ArgumentParser
+import NetcDiagnostics
 
 #if canImport(Glibc)
   import Glibc
@@ -20,6 +21,17 @@ public struct Netc: ParsableCommand {
   /// Runs netc with `arguments` and returns its exit code: 0 success, 1 a spec is wrong
   /// or a constraint fails, 2 usage or I/O error. Never calls `exit`, so tests can run it.
   public static func run(_ arguments: [String]) -> Int32 {
+    // ArgumentParser would call `netc analyz` an unexpected argument; say what it is.
+    if let word = arguments.first, !word.hasPrefix("-"), word != "help" {
+      let names = configuration.subcommands.map { $0._commandName }
+      if !names.contains(word) {
+        var message = "netc: error: unknown command `\(word)`"
+        if let match = closestMatch(to: word, in: names) { message += "\nnetc: note: did you mean `\(match)`?" }
+        message += "\nnetc: note: the commands are " + names.map { "`\($0)`" }.joined(separator: ", ") + "\n"
+        Output.error.write(message)
+        return 2
+      }
+    }
     do {
       var command = try parseAsRoot(arguments)
       try command.run()

@@ -27,7 +27,7 @@ struct Run: ParsableCommand {
     abstract: "Execute a spec on an input: the output, a loss, gradients and every activation.",
     discussion: """
       Tensors are in the spec's own order (HxWxC); a single-channel image may be an HxW \
-      matrix. A tensor argument is a .npy file, a JSON/YAML file, or an inline literal such as \
+      matrix, and a single number fills the whole input. A tensor argument is a .npy file, a JSON/YAML file, or an inline literal such as \
       "[[1, -1]]". Weights follow PyTorch's layouts (conv [Cout][Cin/groups][kh][kw], FC \
       [out][in]). Run is inference: BN uses its running mean and variance, and gradients flow \
       through its affine transform with those statistics fixed.
@@ -68,10 +68,15 @@ struct Run: ParsableCommand {
   @OptionGroup var bindingOptions: BindingOptions
   var bindings: [String] { bindingOptions.bindings }
 
-  @Option(help: "Worker threads for the kernels (default: the online cores).")
+  @Option(
+    parsing: .unconditional, help: "Worker threads for the kernels (default: the online cores).",
+    transform: { try IntegerOption.parse($0, in: 1...Int.max) })
   var threads: Int?
 
-  @Option(help: ArgumentHelp("Time the output pass this many times; print the median and best on standard error.", valueName: "n"))
+  @Option(
+    parsing: .unconditional,
+    help: ArgumentHelp("Time the output pass this many times; print the median and best on standard error.", valueName: "n"),
+    transform: { try IntegerOption.parse($0, in: 0...Int.max) })
   var repeatCount: Int = 0
 
   @Flag(help: "Time each step of the output pass too (over --repeat-count passes, 10 by default); print a table on standard error.")
@@ -85,8 +90,6 @@ struct Run: ParsableCommand {
     if grad && loss == nil {
       throw ValidationError("--grad needs a loss: add --target T --loss \(Loss.allCases.map(\.rawValue).joined(separator: "|"))")
     }
-    if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-    if repeatCount < 0 { throw ValidationError("--repeat-count must be at least 0") }
   }
 
   func run() throws {
@@ -97,11 +100,12 @@ struct Run: ParsableCommand {
   }
 
   func execute<T: TensorScalar>(_: T.Type) throws {
-    let values: [String: Int]
-    do { values = try parseBindings(bindings) } catch { throw ExitCode(2) }
+    let given = try VarBindings(bindings)
+    let values = given.values
     var inputs = SpecInputs()
     let spec: Spec
     do { spec = try inputs.load(self.spec) } catch { throw ExitCode(error == .io ? 2 : 1) }
+    try given.check(against: [(self.spec, spec)])
     let analysis: Analysis
     do { analysis = try analyze(spec.graph, bindings: values) } catch {
       inputs.report(error.diagnostics)
@@ -126,6 +130,8 @@ struct Run: ParsableCommand {
       throw ExitCode(2)
     }
     let inShape = shapes[0]
+    // A number fills the input, as it fills a weight: `--input 0.5` runs any spec as written.
+    if x.shape.isEmpty, x.count == 1 { x = Tensor(shape: inShape, repeating: x.data[0]) }
     if x.shape != inShape {
       let matrixForOneChannel = inShape.count == 3 && inShape[2] == 1 && x.shape == Array(inShape.prefix(2))
       let flatForVector = inShape.count == 1 && x.count == inShape[0]
@@ -216,7 +222,7 @@ struct Run: ParsableCommand {
       Output.error.write(StepProfile(rows: rows).table())
     }
     Output.error.write(
-      "forward: median \(format3(median(times) * 1000)) ms, best \(format3(times.min()! * 1000)) ms over \(timedPasses) runs, \(interpreter.threads) thread\(interpreter.threads == 1 ? "" : "s")\n"
+      "forward: median \(format3(median(times) * 1000)) ms, best \(format3(times.min()! * 1000)) ms over \(counted(timedPasses, "run")), \(counted(interpreter.threads, "thread"))\n"
     )
   }
 

@@ -30,33 +30,43 @@ struct Solve: ParsableCommand {
   @Flag(help: "Count the solutions without listing them.")
   var count = false
 
-  @Option(help: "List at most this many solutions (default \(Solve.defaultMax)).")
+  @Option(
+    parsing: .unconditional, help: "List at most this many solutions (default \(Solve.defaultMax)).",
+    transform: { try IntegerOption.parse($0, in: 1...Int.max) })
   var max: Int?
 
   @OptionGroup var bindingOptions: BindingOptions
   var bindings: [String] { bindingOptions.bindings }
 
-  @Option(help: "The most combinations the search tries before it reports the search as too large.")
+  @Option(
+    parsing: .unconditional, help: "The most combinations the search tries before it reports the search as too large.",
+    transform: { try IntegerOption.parse($0, in: 1...Int.max) })
   var limit = 10_000_000
 
   static let defaultMax = 1000
 
-  func validate() throws {
-    if let max, max < 1 { throw ValidationError("--max must be at least 1") }
-    guard limit >= 1 else { throw ValidationError("--limit must be at least 1") }
-  }
-
   func run() throws {
-    let values: [String: Int]
-    do { values = try parseBindings(bindings) } catch { throw ExitCode(2) }
+    let given = try VarBindings(bindings)
+    let values = given.values
     var inputs = SpecInputs()
     let loaded: Spec
     do { loaded = try inputs.load(spec) } catch { throw ExitCode(error == .io ? 2 : 1) }
+    try given.check(against: [(spec, loaded)])
     let wanted = count ? 0 : (max ?? Solve.defaultMax)
     let solutions: Solutions
+    let progress = Progress(humanFormat: format == .table, delay: 0.5)
+    var options = SolveOptions(fixed: values, list: wanted, limit: limit)
+    let graph = loaded.graph
+    options.progress = { node, nodes, states in
+      progress.update {
+        "solve: node \(node + 1) of \(nodes) (`\(graph.nodes[node].name)`), \(NumberFormat.grouped(states)) distinct states reach it"
+      }
+    }
     do {
-      solutions = try solve(loaded.graph, options: SolveOptions(fixed: values, list: wanted, limit: limit))
+      solutions = try solve(loaded.graph, options: options)
+      progress.done()
     } catch {
+      progress.done()
       inputs.report(error.diagnostics)
       throw ExitCode(1)
     }
@@ -105,7 +115,8 @@ enum SolveFormatting {
         let parts = f.independent.map { "\(s.vars[$0.index]) ∈ \(setText($0.values))" }
         let rest =
           f.dependent.isEmpty
-          ? "" : " × (\(f.dependent.map { s.vars[$0] }.joined(separator: ", "))) ∈ the \(f.combinations.count) combinations below"
+          ? ""
+          : " × (\(f.dependent.map { s.vars[$0] }.joined(separator: ", "))) ∈ the \(counted(f.combinations.count, "combination")) below"
         out += "every combination of: " + parts.joined(separator: " × ") + rest + "\n"
       }
     }

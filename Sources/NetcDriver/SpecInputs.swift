@@ -2,7 +2,10 @@ import NetcDiagnostics
 import NetcFrontend
 import NetcIR
 
-/// What went wrong reading specs: decides the exit code (2 for I/O, 1 for a bad spec).
+/// What went wrong reading specs: decides the exit code. One rule for every command:
+/// a file that cannot be read at all (missing, a directory, no permission: NS001) is an
+/// I/O error, exit 2; a file that was read but is no spec (binary, not UTF-8, too large,
+/// not YAML, wrong keys) is a wrong spec, exit 1, as `netc check` reports it.
 enum Failure: Error {
   case io
   case spec
@@ -20,7 +23,7 @@ struct SpecInputs {
       source = try SpecFileLoader.load(path: path)
     } catch {
       report(error.diagnostics)
-      throw .io
+      throw error.diagnostics.contains { $0.code == .io } ? .io : .spec
     }
     sources.append(source)
     do {
@@ -35,28 +38,5 @@ struct SpecInputs {
   func report(_ diagnostics: [Diagnostic]) {
     let renderer = DiagnosticRenderer(sources: sources, colored: Output.error.wantsColor)
     Output.error.write(renderer.render(diagnostics))
-  }
-}
-
-/// Parses `--set name=value` bindings.
-func parseBindings(_ items: [String]) throws(Failure) -> [String: Int] {
-  var out: [String: Int] = [:]
-  for item in items {
-    let parts = item.split(separator: "=", maxSplits: 1)
-    guard parts.count == 2, let v = Int(parts[1].trimmingCharacters()), !parts[0].isEmpty else {
-      Output.error.write("netc: error: `--set \(item)` must be `name=integer`, as in `--set k=9`\n")
-      throw .io
-    }
-    out[String(parts[0]).trimmingCharacters()] = v
-  }
-  return out
-}
-
-extension StringProtocol {
-  func trimmingCharacters() -> String {
-    var s = Substring(self)
-    while s.first == " " { s = s.dropFirst() }
-    while s.last == " " { s = s.dropLast() }
-    return String(s)
   }
 }

@@ -13,10 +13,11 @@ struct BoundSpec {
   var parameters: [LayerParameters<Float>?]
 
   init(path: String, bindings: [String], weights: [String], seed: UInt64) throws {
-    let values: [String: Int]
-    do { values = try parseBindings(bindings) } catch { throw ExitCode(2) }
+    let given = try VarBindings(bindings)
+    let values = given.values
     var inputs = SpecInputs()
     do { spec = try inputs.load(path) } catch { throw ExitCode(error == .io ? 2 : 1) }
+    try given.check(against: [(path, spec)])
     do { shapes = try analyze(spec.graph, bindings: values).shapes } catch {
       inputs.report(error.diagnostics)
       throw ExitCode(1)
@@ -64,7 +65,9 @@ struct WeightOptions: ParsableArguments {
       valueName: "path"))
   var weights: [String] = []
 
-  @Option(help: "Seed of the deterministic initialisation of weights no source gives (and of bench's input).")
+  @Option(
+    parsing: .unconditional, help: "Seed of the deterministic initialisation of weights no source gives (and of bench's input).",
+    transform: IntegerOption.seed)
   var seed: UInt64 = 0
 }
 

@@ -41,11 +41,11 @@ public enum SpecFileLoader {
   /// The file's bytes, read through POSIX calls so that each failure names its real cause.
   private static func readBytes(path: String, maxBytes: Int) throws(DiagnosticError) -> [UInt8] {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw ioError("cannot read `\(path)`: \(describe(errno))") }
+    guard fd >= 0 else { throw ioError("cannot read `\(path)`: \(describe(errno))", path) }
     defer { close(fd) }
     var info = stat()
-    guard fstat(fd, &info) == 0 else { throw ioError("cannot read `\(path)`: \(describe(errno))") }
-    if (info.st_mode & S_IFMT) == S_IFDIR { throw ioError("`\(path)` is a directory") }
+    guard fstat(fd, &info) == 0 else { throw ioError("cannot read `\(path)`: \(describe(errno))", path) }
+    if (info.st_mode & S_IFMT) == S_IFDIR { throw ioError("`\(path)` is a directory", path) }
     // Refuse a large regular file before reading any of it; pipes report no size, so the
     // read loop below enforces the limit for them.
     if Int(info.st_size) > maxBytes { throw tooLarge(path, Int(info.st_size), maxBytes) }
@@ -57,7 +57,7 @@ public enum SpecFileLoader {
       let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
       if count < 0 {
         if errno == EINTR { continue }
-        throw ioError("cannot read `\(path)`: \(describe(errno))")
+        throw ioError("cannot read `\(path)`: \(describe(errno))", path)
       }
       if count == 0 { break }
       bytes.append(contentsOf: chunk[0..<count])
@@ -94,12 +94,12 @@ public enum SpecFileLoader {
   private static func tooLarge(_ path: String, _ size: Int?, _ maxBytes: Int) -> DiagnosticError {
     let actual = size.map { "\($0) bytes" } ?? "more than \(maxBytes) bytes"
     return DiagnosticError([
-      .error(.sizeLimit, "`\(path)` is \(actual); netc reads spec files of up to \(maxBytes) bytes", at: nil)
+      .error(.sizeLimit, "`\(path)` is \(actual); netc reads spec files of up to \(maxBytes) bytes", at: nil).about(path)
     ])
   }
 
-  private static func ioError(_ message: String) -> DiagnosticError {
-    DiagnosticError([.error(.io, message, at: nil)])
+  private static func ioError(_ message: String, _ path: String) -> DiagnosticError {
+    DiagnosticError([.error(.io, message, at: nil).about(path)])
   }
 
   /// The system's words for an errno, lowercased to fit a diagnostic ("no such file or directory").

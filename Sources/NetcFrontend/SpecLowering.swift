@@ -55,10 +55,14 @@ final class SpecLowering {
   var defaults: [String: [OptionEntry]] = [:]
   var shorthandCache: [String: (LayerDecl, SourceRange)] = [:]
 
+  /// The spec's text, for messages about how a value was written (its indentation).
+  var source: SourceFile?
+
   init(file: String) { self.file = file }
 
   /// The whole spec.
   func lowerSpec(_ root: YAMLNode?, source: SourceFile) throws(DiagnosticError) -> Spec {
+    self.source = source
     let top = SourceRange(file: file, start: SourceLocation(line: 1, column: 1), length: 1)
     guard let root else {
       throw DiagnosticError([

@@ -29,6 +29,7 @@ extension SpecLowering {
       guard style != .literal && style != .folded || !text.contains("\n") else {
         throw DiagnosticError([.error(.shorthandSyntax, "a layer is written on one line", at: item.range)])
       }
+      if style == .plain, let misplaced = overIndentedItem(in: item) { throw misplaced }
       guard !text.trimmingSpaces.isEmpty else {
         throw DiagnosticError([.error(.shorthandSyntax, "empty layer: expected a layer such as `CONV3-20` or `RELU`", at: item.range)])
       }
@@ -65,6 +66,34 @@ extension SpecLowering {
           notes: [.init("a nested list of layers belongs in a structure: `repeat`, `residual`, `parallel` or a block")])
       ])
     }
+  }
+
+  /// A list item indented deeper than the one above (`   - RELU` under `  - CONV3-16`):
+  /// YAML folds it into the text above as `CONV3-16 - RELU`, whose `-` would otherwise be
+  /// reported as an option of CONV. Points at the indentation of the line that starts `-`.
+  private func overIndentedItem(in item: YAMLNode) -> DiagnosticError? {
+    let range = item.range
+    guard range.end.line > range.start.line, let source, let first = source.line(range.start.line) else { return nil }
+    func indent(_ line: Substring) -> Int { line.prefix { $0 == " " }.count }
+    let above = first.prefix(while: { $0 == " " || $0 == "-" }).lastIndex(of: "-").map { first.distance(from: first.startIndex, to: $0) }
+    for number in (range.start.line + 1)...range.end.line {
+      guard let line = source.line(number) else { continue }
+      let content = line.drop { $0 == " " }
+      guard content == "-" || content.hasPrefix("- ") else { continue }
+      let spaces = indent(line)
+      var notes: [Diagnostic.Note] = []
+      if let above {
+        notes.append(.init("indent it by \(above) spaces, as the item above, to make it a layer of its own"))
+      }
+      return DiagnosticError([
+        .error(
+          .shorthandSyntax,
+          "this list item is indented deeper than the one above, so YAML reads `\(content)` as part of that layer",
+          at: SourceRange(file: range.file, start: SourceLocation(line: number, column: 1), length: max(1, spaces)),
+          notes: notes)
+      ])
+    }
+    return nil
   }
 
   /// The shorthand parsed once per distinct text: large specs repeat the same few layer

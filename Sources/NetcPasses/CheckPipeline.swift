@@ -31,6 +31,7 @@ public func checkSpec(
   let free = graph.vars.filter { !unused.contains($0.name) }
   if free.isEmpty {
     let (shapes, problems) = evaluate(graph, bindings: [:])
+    if let input = shapes?.nodes.first?.shape, let w = channelsFirstInputWarning(graph, input) { out.append(w) }
     return out + problems + lint(graph, shapes)
   }
 

@@ -10,6 +10,8 @@ struct Search {
   let metrics: [BudgetLimit.Metric]
 
   var env: [Int]
+  /// See `SolveOptions.progress`.
+  var progress: (@Sendable (Int, Int, Int) -> Void)?
   var total = BigCount.zero
   var failure: FailureInfo?
   var tried = 0
@@ -34,6 +36,7 @@ struct Search {
     var counts: [BigCount] = [BigCount(1)]
     let n = graph.nodes.count
     for i in 0..<n {
+      progress?(i, n, states.count)
       let node = graph.nodes[i]
       let prevLive = i == 0 ? [] : plan.liveNodes[i - 1]
       let prevVars = i == 0 ? [] : plan.liveVars[i - 1]
@@ -287,7 +290,7 @@ struct Search {
     return DiagnosticError([
       .error(
         .searchTooLarge,
-        "the search is too large: at `\(node.name)` it would try \(size) combinations (\(states) shapes reaching it\(names.isEmpty ? "" : " times the values of " + names.joined(separator: ", "))); the limit is \(limit)",
+        "the search is too large: at `\(node.name)` it would try \(size) combinations (\(counted(states, "shape")) reaching it\(names.isEmpty ? "" : " times the values of " + names.joined(separator: ", "))); the limit is \(limit)",
         at: node.headRange, notes: [.init("narrow the vars' domains in `vars:`, or add constraints (`->`, `where:`) that fix them")])
     ])
   }

@@ -12,6 +12,9 @@ public struct SolveOptions: Sendable {
   public var limit = 10_000_000
   /// The most transitions listing keeps in memory to walk solutions back.
   public var edgeLimit = 5_000_000
+  /// Called on the caller's thread before each node is searched, with the node's index, the
+  /// node count and the states reaching it: a long search can say how far it is.
+  public var progress: (@Sendable (_ node: Int, _ nodes: Int, _ states: Int) -> Void)?
 
   /// Default options: list everything, limit 10^7.
   public init(fixed: [String: Int] = [:], list: Int = Int.max, limit: Int = 10_000_000) {
@@ -46,6 +49,7 @@ public func solve(_ graph: Graph, options: SolveOptions = SolveOptions()) throws
   try checkBindings(graph, options.fixed)
   let plan = try SolverPlan(graph, fixed: options.fixed, keepAll: false)
   var search = Search(graph: graph, plan: plan, limit: options.limit, edgeLimit: options.list > 0 ? options.edgeLimit : nil)
+  search.progress = options.progress
   try search.run()
   let names = plan.order.map { plan.vars[$0].name }
   var result = Solutions(vars: names, fixed: options.fixed, count: search.total, listed: [], failure: nil)

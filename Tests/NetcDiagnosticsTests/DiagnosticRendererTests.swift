@@ -9,7 +9,7 @@ struct DiagnosticRendererTests {
     let d = Diagnostic.error(.unknownOp, "unknown layer kind `CONVV`", at: range, notes: [.init("did you mean `CONV`?", at: range)])
     #expect(
       DiagnosticRenderer(sources: [file]).render([d]) == """
-        net.yaml:4:5: error: unknown layer kind `CONVV`
+        net.yaml:4:5: error[NS104]: unknown layer kind `CONVV`
           - CONVV3-20 stride 2 pad 3
             ^~~~~
         net.yaml:4:5: note: did you mean `CONV`?

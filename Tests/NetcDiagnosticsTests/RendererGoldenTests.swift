@@ -1,3 +1,4 @@
+import Foundation
 import NetcDiagnostics
 import NetcTestSupport
 import Testing
@@ -29,7 +30,8 @@ private enum Sample {
       ],
       fixIt: .init(range: at(4, 5, 5), replacement: "CONV")),
     Diagnostic(.note, .notChecked, "not checked: weight shapes", at: at(1, 1, 4)),
-    .error(.io, "cannot read `missing.yaml`: no such file or directory", at: nil),
+    .error(.io, "cannot read `missing.yaml`: no such file or directory", at: nil).about("missing.yaml"),
+    .error(.io, "no spec files (*.yaml, *.yml) given", at: nil),
   ]
 }
 
@@ -61,13 +63,29 @@ struct RendererGoldenTests {
     #expect(try Golden.expected(actual, named: "diagnostics.sarif") == actual)
   }
 
+  @Test("SARIF: every result has a location, a file's or the invocation's, as upload-sarif requires")
+  func sarifLocations() throws {
+    let log = SARIFRenderer(toolVersion: "0.1.0").render(Sample.diagnostics)
+    let root = try #require(JSONSerialization.jsonObject(with: Data(log.utf8)) as? [String: Any])
+    let run = try #require((root["runs"] as? [[String: Any]])?.first)
+    let results = try #require(run["results"] as? [[String: Any]])
+    #expect(results.count == Sample.diagnostics.count)
+    let uris = results.map { result -> String? in
+      let location = (result["locations"] as? [[String: Any]])?.first
+      let physical = location?["physicalLocation"] as? [String: Any]
+      return (physical?["artifactLocation"] as? [String: Any])?["uri"] as? String
+    }
+    #expect(!uris.contains(nil), "\(uris)")
+    #expect(uris.contains("missing.yaml"))
+  }
+
   @Test("colour only when asked: ANSI escapes around the label")
   func colour() {
     let plain = DiagnosticRenderer(sources: [Sample.source]).render(Sample.diagnostics)
     let colored = DiagnosticRenderer(sources: [Sample.source], colored: true).render(
       Sample.diagnostics)
     #expect(!plain.contains("\u{1B}["))
-    #expect(colored.contains("\u{1B}[1;31merror:\u{1B}[0m"))
+    #expect(colored.contains("\u{1B}[1;31merror[NS104]:\u{1B}[0m"))
   }
 
   @Test("a long line is cut around the range, the caret still under it")

@@ -48,9 +48,9 @@ struct AnalyzeCommandTests {
   @Test(
     arguments: [
       // arguments, exit code, a line stderr must contain
-      (["analyze", "specs/no-such-file.yaml"], Int32(2), "error: cannot read `specs/no-such-file.yaml`"),
+      (["analyze", "specs/no-such-file.yaml"], Int32(2), "error[NS001]: cannot read `specs/no-such-file.yaml`"),
       (["analyze", "specs"], Int32(2), "is a directory"),
-      (["analyze", "specs/small-cnn.yaml", "--batch", "0"], Int32(2), "--batch must be at least 1"),
+      (["analyze", "specs/small-cnn.yaml", "--batch", "0"], Int32(2), "out of range"),
       (["analyze", "specs/small-cnn.yaml", "--format", "xml"], Int32(2), "xml"),
       (["analyze", "specs/small-cnn.yaml", "--set", "k"], Int32(2), "must be `name=integer`"),
       (["frobnicate"], Int32(2), "frobnicate"),
@@ -72,7 +72,7 @@ struct AnalyzeCommandTests {
     #expect(result.stdout.isEmpty)
     #expect(
       result.stderr == """
-        \(file.path):4:5: error: unknown layer kind `CONVV`
+        \(file.path):4:5: error[NS104]: unknown layer kind `CONVV`
           - CONVV3-20 stride 2 pad 3
             ^~~~~
         \(file.path):4:5: note: did you mean `CONV`?

@@ -83,15 +83,24 @@ let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
     #expect(back.code == 0, "\(back.err)")
   }
 
+  /// specs/run-mlp3.yaml on [1, -1] gives -1 (the JSON test above); on [1, 1] it is the
+  /// same network on another input, so a number must give exactly what its filled list gives.
+  @Test func aNumberFillsTheInput() {
+    let filled = capture(["run", "\(repoRoot)/specs/run-mlp3.yaml", "--input", "[1, 1]", "--format", "json"])
+    let number = capture(["run", "\(repoRoot)/specs/run-mlp3.yaml", "--input", "1", "--format", "json"])
+    #expect(number.code == 0, "\(number.err)")
+    #expect(number.out == filled.out)
+  }
+
   @Test(arguments: [
     (["--input", "[1, 2, 3]"], Int32(2), "netc: error: the input is 3, the spec's input is 2"),
     (["--input", "[1, -1]", "--grad"], Int32(2), "--grad needs a loss"),
     (["--input", "[1, -1]", "--target", "[1, 2]", "--loss", "sse"], Int32(2), "--target: the target is 2, the output is 1"),
     (["--input", "[1, -1]", "--target", "3", "--loss", "cross-entropy"], Int32(2), "cross-entropy needs a class index from 0 to 0, got 3"),
     (["--input", "missing.npy"], Int32(2), "cannot read `missing.npy`"),
-    (["--input", "[1, [2]]"], Int32(2), "error: expected a number, got a list"),
+    (["--input", "[1, [2]]"], Int32(2), "error[NS101]: expected a number, got a list"),
     // Float.greatestFiniteMagnitude is about 3.4e38.
-    (["--input", "[1e40, 1]"], Int32(2), "--input:1:2: error: 1e40 is out of range for fp32"),
+    (["--input", "[1e40, 1]"], Int32(2), "--input:1:2: error[NS107]: 1e40 is out of range for fp32"),
   ])
   func badArgumentsAreReported(_ extra: [String], _ code: Int32, _ message: String) {
     let r = capture(["run", "\(repoRoot)/specs/run-mlp3.yaml"] + extra)
@@ -135,7 +144,7 @@ let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
       toFile: spec, atomically: true, encoding: .utf8)
     let r = capture(["run", spec, "--input", "[1, 1]"])
     #expect(r.code == 1)
-    #expect(r.err.contains("s.yaml:5:17: error: `l1.weight` is 1x3, expected 2x2 ([out][in])"), "\(r.err)")
+    #expect(r.err.contains("s.yaml:5:17: error[NS401]: `l1.weight` is 1x3, expected 2x2 ([out][in])"), "\(r.err)")
   }
 
   @Test func aSpecTooLargeForMemoryIsAnErrorNotACrash() throws {
@@ -147,12 +156,12 @@ let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
     try "name: s\ninput: 10\nlayers:\n  - FC-2000000000 name huge\n".write(toFile: spec, atomically: true, encoding: .utf8)
     let r = capture(["run", spec, "--input", "[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]"])
     #expect(r.code == 1)
-    #expect(r.err.contains("s.yaml:4:5: error: running this spec needs about"), "\(r.err)")
+    #expect(r.err.contains("s.yaml:4:5: error[NS404]: running this spec needs about"), "\(r.err)")
     #expect(r.err.contains("22,000,000,000 parameters"), "\(r.err)")
     #expect(r.err.contains("'huge' is the largest"), "\(r.err)")
     let e = capture(["emit", spec, "-o", dir.appendingPathComponent("Huge.swift").path])
     #expect(e.code == 1)
-    #expect(e.err.contains("error: running this spec needs about"), "\(e.err)")
+    #expect(e.err.contains("error[NS404]: running this spec needs about"), "\(e.err)")
   }
 
   @Test func theMemoryEstimateCountsWeightCopiesActivationsAndGradients() {

@@ -15,6 +15,21 @@ private func check(_ text: String) throws -> [Diagnostic] {
 @Suite("Lint and the check pipeline")
 struct LintTests {
   @Test(
+    "an input that reads like PyTorch's C x H x W warns (NS507); images and feature maps in H x W x C do not",
+    arguments: [
+      ("3x32x32", true), ("1x28x28", true), ("3x224x224", true),
+      ("32x32x3", false), ("224x224x3", false),
+      // A late feature map: small height, but its width is as small, so not C x H x W.
+      ("4x4x64", false),
+      // 5 is more than the 4 channels of an RGBA image.
+      ("5x64x64", false),
+    ])
+  func channelsFirstInput(_ input: String, _ warns: Bool) throws {
+    let found = try check("name: t\ninput: \(input)\nlayers: [RELU]\n")
+    #expect(found.contains { $0.code == .channelsFirstInput && $0.severity == .warning } == warns, "\(found)")
+  }
+
+  @Test(
     "droppedInput counts the rows after the last window",
     arguments: [
       // (in, k, s, pad, expected): out = floor((in + 2p - k) / s) + 1, the windows reach

@@ -5,6 +5,29 @@ import Testing
 /// together by markers under the offending line (see `MarkedSpec`).
 struct SpecDiagnosticsTests {
   static let cases: [String] = [
+    // A list item indented one space deeper than the one above: YAML folds it into the
+    // line above (`CONV3-16 - RELU`); the error is the indentation, not an option `-`.
+    """
+    name: t
+    input: 8x8x3
+    layers:
+      - CONV3-16
+       - RELU
+    #< error: this list item is indented deeper than the one above, so YAML reads `- RELU` as part of that layer
+      - FC-10
+    """,
+    // A fractional kernel or count is that number's error, not a missing count.
+    """
+    name: t
+    input: 8x8x3
+    layers:
+      - CONV3.5-16
+    #       ^ error: a kernel extent must be a whole number, got `3.5`
+      - CONV3x2.5-16
+    #         ^ error: a kernel extent must be a whole number, got `2.5`
+      - FC-1.5
+    #      ^ error: the number of units must be a whole number, got `1.5`
+    """,
     """
     name: t
     input: 8x8x3

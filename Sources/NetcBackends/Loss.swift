@@ -11,6 +11,11 @@ public enum Loss: String, CaseIterable, Sendable {
 
   /// The loss of output `y` against `target` and dL/dy, or a message when the target does
   /// not fit (its shape, or a class index out of range).
+  /// A class index as written: `5`, not `5.0`, when it is whole.
+  static func number<T: TensorScalar>(_ v: T) -> String {
+    v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : "\(v)"
+  }
+
   public func evaluate<T: TensorScalar>(_ y: Tensor<T>, target: Tensor<T>) -> Result<(T, Tensor<T>), LossError> {
     switch self {
     case .sse, .halfSSE, .mse:
@@ -35,7 +40,7 @@ public enum Loss: String, CaseIterable, Sendable {
         return .failure(
           LossError(
             message:
-              "cross-entropy needs a class index from 0 to \(y.count - 1), got \(target.count == 1 ? "\(target.data[0])" : "a tensor of \(shapeText(target.shape))")"
+              "cross-entropy needs a class index from 0 to \(y.count - 1), got \(target.count == 1 ? Self.number(target.data[0]) : "a tensor of \(shapeText(target.shape))")"
           ))
       }
       let p = softmax(y.data, last: y.count)

@@ -136,10 +136,12 @@ public enum WeightBinding {
         for file in names where file.hasSuffix(".npy") {
           let stem = file.dropLast(4)
           guard let dot = stem.lastIndex(of: "."), let kind = ParameterKind(rawValue: String(stem[stem.index(after: dot)...])) else {
+            let written = stem.lastIndex(of: ".").map { String(stem[stem.index(after: $0)...]) }
+            let guess = written.flatMap { closestMatch(to: $0, in: ParameterKind.allCases.map(\.rawValue)) }
             problems.append(
               .error(
                 .unknownWeight, "`\(dir)/\(file)` is not named LAYER.KIND.npy with KIND one of weight, bias, gamma, beta, mean, var",
-                at: nil))
+                at: nil, notes: guess.map { [.init("did you mean `\(stem[..<stem.lastIndex(of: ".")!]).\($0).npy`?")] } ?? []))
             continue
           }
           let name = String(stem[..<dot])

@@ -1,3 +1,5 @@
+import NetcDiagnostics
+
 /// A JSON value whose objects keep their keys in the order written, printed as Python's
 /// `json.dump(value, indent=2, ensure_ascii=False)` prints: the layout the schema file has
 /// always had, so regenerating it changes only what changed.
@@ -30,26 +32,9 @@ public indirect enum JSONTree: Sendable, Equatable {
     }
   }
 
-  /// A string literal escaped as Python's `json` module does without `ensure_ascii`.
-  static func quoted(_ s: String) -> String {
-    var out = "\""
-    for scalar in s.unicodeScalars {
-      switch scalar {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      case "\u{08}": out += "\\b"
-      case "\u{0C}": out += "\\f"
-      case let c where c.value < 0x20:
-        let hex = String(c.value, radix: 16)
-        out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-      default: out.unicodeScalars.append(scalar)
-      }
-    }
-    return out + "\""
-  }
+  /// A string literal: the escapes of every JSON netc writes (the schema has no control
+  /// characters, where Python's `json` would differ).
+  static func quoted(_ s: String) -> String { jsonString(s) }
 
   /// An object from literal pairs.
   static func obj(_ pairs: KeyValuePairs<String, JSONTree>) -> JSONTree { .object(pairs.map { ($0.key, $0.value) }) }

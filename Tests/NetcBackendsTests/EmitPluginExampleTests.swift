@@ -9,7 +9,10 @@ import Testing
 /// two cores), so the test runs only with NETC_PLUGIN_TEST=1; its scratch directory is
 /// kept under .build so later runs are incremental.
 @Suite struct EmitPluginExampleTests {
-  @Test(.enabled(if: ProcessInfo.processInfo.environment["NETC_PLUGIN_TEST"] == "1"))
+  @Test(
+    .enabled(
+      if: ProcessInfo.processInfo.environment["NETC_PLUGIN_TEST"] == "1",
+      "builds Examples/EmitPlugin, and netc with it (minutes on two cores): run with NETC_PLUGIN_TEST=1"))
   func examplePackageBuildsAndRuns() throws {
     let swiftc = try #require(SwiftToolchain.swiftc())
     let swift = URL(fileURLWithPath: swiftc).deletingLastPathComponent().appendingPathComponent("swift").path

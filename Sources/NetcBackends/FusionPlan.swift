@@ -18,7 +18,7 @@ struct FusionPlan: Sendable {
   }
 
   /// A conv or fc with what folds into it.
-  struct Epilogue: Sendable, Equatable {
+  struct Epilogue: Sendable {
     /// The conv or fc.
     var head: Int
     /// The BN folded into a conv's weights.
@@ -32,11 +32,6 @@ struct FusionPlan: Sendable {
     var fused: [Int] { [bn, residual?.add, activation].compactMap { $0 } }
     /// The node whose value the store writes.
     var output: Int { fused.last ?? head }
-
-    static func == (a: Epilogue, b: Epilogue) -> Bool {
-      a.head == b.head && a.bn == b.bn && a.residual?.add == b.residual?.add && a.residual?.other == b.residual?.other
-        && a.activation == b.activation
-    }
   }
 
   /// Per head id, its epilogue (heads with nothing fused have none).

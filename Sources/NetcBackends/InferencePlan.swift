@@ -34,11 +34,8 @@ struct InferencePlan<T: TensorScalar>: Sendable {
   /// Per node id, the index of the last step that reads its value (-1 when none does).
   var lastRead: [Int]
 
-  /// Plans `graph`; `packed` are the convs' packed weights and `bnAffine` a BN's scale and shift.
-  init(
-    graph: Graph, shapes: Shapes, parameters: [LayerParameters<T>?], geometry: [ConvGeometry?],
-    packed: [PackedConv<T>?], bnAffine: (Node) -> (scale: [T], shift: [T])
-  ) {
+  /// Plans `graph`; `packed` are the convs' packed weights.
+  init(graph: Graph, shapes: Shapes, parameters: [LayerParameters<T>?], geometry: [ConvGeometry?], packed: [PackedConv<T>?]) {
     let fusion = FusionPlan(
       graph: graph, capabilities: .init(residual: true, activationAfterFC: false, activation: { FusedActivation($0) != nil }))
     // Nodes whose value is their input's (`Interpreter.outputImpl` shares the buffer).
@@ -52,7 +49,7 @@ struct InferencePlan<T: TensorScalar>: Sendable {
       let e = fusion.epilogues[node.id] ?? FusionPlan.Epilogue(head: node.id)
       if let id = e.bn {
         // bn(conv + b) = scale * conv + (scale * b + shift)
-        let (scale, shift) = bnAffine(graph.nodes[id])
+        let (scale, shift) = batchNormAffine(graph.nodes[id], parameters[id]!)
         conv.packed = pk.scaled(by: scale, geometry: g)
         conv.bias = conv.bias.map { b in (0..<b.count).map { b[$0] * scale[$0] + shift[$0] } } ?? shift
       } else {

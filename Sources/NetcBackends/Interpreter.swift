@@ -59,9 +59,7 @@ public struct Interpreter<T: TensorScalar>: Sendable {
     }
     self.geometry = geometry
     self.packed = packed
-    plan = InferencePlan(graph: graph, shapes: shapes, parameters: parameters, geometry: geometry, packed: packed) {
-      Interpreter.bnAffine($0, parameters)
-    }
+    plan = InferencePlan(graph: graph, shapes: shapes, parameters: parameters, geometry: geometry, packed: packed)
   }
 
   // The public entry points hand a concrete Interpreter<Float> or <Double> to the generic
@@ -284,13 +282,7 @@ public struct Interpreter<T: TensorScalar>: Sendable {
 
   /// BN at inference as a per-channel affine map: scale = gamma / sqrt(var + eps),
   /// shift = beta - mean * scale.
-  func bnAffine(_ node: Node) -> (scale: [T], shift: [T]) {
-    Interpreter.bnAffine(node, parameters)
-  }
-
-  static func bnAffine(_ node: Node, _ parameters: [LayerParameters<T>?]) -> (scale: [T], shift: [T]) {
-    batchNormAffine(node, parameters[node.id]!)
-  }
+  func bnAffine(_ node: Node) -> (scale: [T], shift: [T]) { batchNormAffine(node, parameters[node.id]!) }
 
   func backwardImpl(_ values: [Tensor<T>], outputGradient: Tensor<T>) -> Gradients<T> {
     var grads: [[T]?] = Array(repeating: nil, count: graph.nodes.count)

@@ -14,8 +14,7 @@ struct RuleCost<N: RuleNumber> {
 /// elements of the output. The failure is the operation that overflowed (`a * b`).
 func costRule<N: RuleNumber>(_ op: OpKind, bias: Bool, _ r: RuleShape<N>) -> Result<RuleCost<N>, RuleOverflow> {
   var cost = RuleCost<N>()
-  if op == .input { return .success(cost) }
-  if r.elided { return .success(cost) }
+  if op == .input || r.elided { return .success(cost) }
   var weightCount: N = .constant(0)
   for (kind, shape) in ruleParameterShapes(op, bias: bias, r) {
     let (n, overflow) = shape.ruleProduct()

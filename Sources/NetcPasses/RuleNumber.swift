@@ -56,20 +56,14 @@ extension SymExpr: RuleNumber {
 }
 
 extension Array where Element: RuleNumber {
-  /// The product of the elements, or nil on overflow; with `first` the product that
-  /// overflowed, for messages.
+  /// The product of the elements (1 for none), or nil and the multiplication that
+  /// overflowed (`a * b`), for messages.
   func ruleProduct() -> (value: Element?, overflow: String?) {
-    var p = Element.constant(1)
-    var started = false
-    for v in self {
-      if !started {
-        p = v
-        started = true
-        continue
-      }
+    guard var p = first else { return (.constant(1), nil) }
+    for v in dropFirst() {
       guard let next = p.times(v) else { return (nil, "\(p) * \(v)") }
       p = next
     }
-    return (started ? p : .constant(1), nil)
+    return (p, nil)
   }
 }

@@ -151,7 +151,6 @@ struct Search {
       return nil
     case .success(let res): r = res
     }
-    if r.elided { r.shape = inputs[0].shape }
     var derivedHere: [Int] = []
     defer { for s in derivedHere { env[s] = SlotExpr.unbound } }
     if let pattern = p.expect {

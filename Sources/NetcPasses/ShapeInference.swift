@@ -80,14 +80,13 @@ private struct ShapeInference {
         continue
       }
       do {
-        var r = try infer(node, inputs, resolved)
+        let r = try infer(node, inputs, resolved)
         if let expect = node.expect {
           // A failed assertion is reported, but the layer's shape stands for what follows.
           do { try check(expect, r.shape, node: node, resolved: r, input: inputs.first?.shape) } catch {
             diagnostics.append(contentsOf: error.diagnostics)
           }
         }
-        if r.elided { r.shape = inputs[0].shape }
         resolved.append(r)
       } catch {
         diagnostics.append(contentsOf: error.diagnostics)
@@ -169,7 +168,7 @@ private struct ShapeInference {
       case .vector:
         return error(
           .rankMismatch, "FC needs a vector, got \(formatShape(x)) (rank \(x.count))", at: node.headRange,
-          notes: [.init("add FLATTEN before it to make a vector of \(product(x).map(String.init) ?? "all") elements")])
+          notes: [.init("add FLATTEN before it to make a vector of \(x.ruleProduct().value.map(String.init) ?? "all") elements")])
       case .spatial where node.op.isWindowed:
         return error(
           .rankMismatch, "\(upper) needs an image (HxWxC), a sequence (LxC) or a volume (DxHxWxC), got a vector of \(x[0])",
@@ -214,11 +213,9 @@ private struct ShapeInference {
         at: node.headRange,
         notes: [.init("out = \(window.rounding.rawValue)((in + pad_begin + pad_end - dilation*(k-1) - 1) / stride) + 1 must be at least 1")]
       )
+    case .inputBelowOne(let index, let bad):
+      return error(.invalidValue, "an input extent must be at least 1, got \(bad)", at: graph.inputShape[index].range)
     case .countBelowOne(let isGroups, let bad):
-      if node.op == .input {
-        let at = graph.inputShape.first { (try? value($0)) == bad }?.range
-        return error(.invalidValue, "an input extent must be at least 1, got \(bad)", at: at)
-      }
       if isGroups { return error(.invalidValue, "groups must be at least 1, got \(bad)", at: a.groups?.range) }
       let what = node.op == .dwconv ? "the depth multiplier" : "the number of \(node.op.definition.spelling?.countName ?? "filters")"
       return error(.invalidValue, "\(what) must be at least 1, got \(bad)", at: a.count?.range ?? node.headRange)

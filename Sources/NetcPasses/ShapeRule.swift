@@ -61,6 +61,8 @@ enum ShapeFailure<N: RuleNumber>: Error {
   case extentOverflow(axis: Int, RuleWindow<N>)
   /// The output extent along `axis` is below 1.
   case extentBelowOne(axis: Int, RuleWindow<N>)
+  /// Extent `index` of the network's input below 1.
+  case inputBelowOne(index: Int, Int)
   /// Groups, filters, units or the depth multiplier below 1.
   case countBelowOne(groups: Bool, Int)
   /// Input channels or filters do not divide by the groups.
@@ -96,7 +98,7 @@ func shapeRule<N: RuleNumber>(
   }
   switch op {
   case .input:
-    for e in inputShape { if let v = e.known, v < 1 { return .failure(.countBelowOne(groups: false, v)) } }
+    for (i, e) in inputShape.enumerated() { if let v = e.known, v < 1 { return .failure(.inputBelowOne(index: i, v)) } }
     return checkedShape(RuleShape(shape: inputShape))
 
   case .conv, .dwconv, .pwconv, .maxpool, .avgpool:

@@ -46,7 +46,7 @@ extension SolverPlan {
       switch failure {
       case .rank, .axisCount, .mergeMismatch, .missingTarget, .projectionRank, .projectionStride, .noClosedForm:
         return .failure(.structure)
-      case .windowBelowOne, .negativePadding, .countBelowOne, .overflow: return .failure(.invalid)
+      case .windowBelowOne, .negativePadding, .inputBelowOne, .countBelowOne, .overflow: return .failure(.invalid)
       case .samePaddingOverflow: return .failure(.overflow)
       case .extentOverflow, .extentBelowOne: return .failure(.extent)
       case .groupsMismatch: return .failure(.groups)
@@ -65,15 +65,4 @@ extension SolverPlan {
     }
     return out
   }
-}
-
-/// The product of extents, or nil on overflow.
-func product(_ values: [Int]) -> Int? {
-  var p = 1
-  for v in values {
-    let (r, o) = p.multipliedReportingOverflow(by: v)
-    if o { return nil }
-    p = r
-  }
-  return p
 }

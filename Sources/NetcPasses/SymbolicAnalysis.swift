@@ -73,7 +73,7 @@ public func analyzeSymbolic(_ graph: Graph, bindings: [String: Int], free: [Stri
       continue
     }
     rules.append(shape)
-    out.shape = shape.elided ? inputs[0] : shape.shape
+    out.shape = shape.shape
     out.params = cost.params
     out.buffers = cost.buffers
     out.macs = cost.macs

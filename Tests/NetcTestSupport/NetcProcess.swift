@@ -24,8 +24,8 @@ public struct NetcProcess {
     return URL(fileURLWithPath: repositoryPath(".build/debug/netc"))
   }
 
-  /// Runs `netc arguments...` in the repository root with colour off.
-  public static func run(_ arguments: [String], environment extra: [String: String] = [:]) throws -> Result {
+  /// netc with `arguments`, in the repository root, colour off, `extra` in its environment.
+  static func configured(_ arguments: [String], environment extra: [String: String]) -> Process {
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
@@ -34,6 +34,12 @@ public struct NetcProcess {
     environment["NO_COLOR"] = "1"
     for (k, v) in extra { environment[k] = v }
     process.environment = environment
+    return process
+  }
+
+  /// Runs `netc arguments...` in the repository root with colour off.
+  public static func run(_ arguments: [String], environment extra: [String: String] = [:]) throws -> Result {
+    let process = configured(arguments, environment: extra)
     // Files, not pipes: a large output cannot fill a pipe and stall the child.
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("netc-run-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -67,15 +73,7 @@ extension NetcProcess {
     }
     defer { close(master) }
     let terminal = try FileHandle(forWritingTo: URL(fileURLWithPath: "/dev/pts/\(number)"))
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    process.currentDirectoryURL = URL(fileURLWithPath: repositoryPath("."))
-    var environment = ProcessInfo.processInfo.environment
-    environment["NO_COLOR"] = "1"
-    environment["TERM"] = "xterm"
-    for (k, v) in extra { environment[k] = v }
-    process.environment = environment
+    let process = configured(arguments, environment: ["TERM": "xterm"].merging(extra) { $1 })
     let outURL = FileManager.default.temporaryDirectory.appendingPathComponent("netc-tty-\(UUID().uuidString)")
     _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
     defer { try? FileManager.default.removeItem(at: outURL) }

@@ -89,7 +89,7 @@ struct EmitPlan {
       }
       // Fused into the step of its head: its value is the head's.
       if let head = fusion.fusedInto[node.id], let s = stepOfHead[head] {
-        if graph.nodes[node.id].op == .bn { steps[s].foldedBN = node } else { steps[s].activation = node }
+        if node.op == .bn { steps[s].foldedBN = node } else { steps[s].activation = node }
         let v = find(input)
         root[node.id] = v
         lastRead[v] = max(lastRead[v], lastRead[node.id])

@@ -3,15 +3,13 @@ import NetcDiagnostics
 /// A JSON value whose objects keep their keys in the order written, printed as Python's
 /// `json.dump(value, indent=2, ensure_ascii=False)` prints: the layout the schema file has
 /// always had, so regenerating it changes only what changed.
-public indirect enum JSONTree: Sendable, Equatable {
+public indirect enum JSONTree: Sendable {
   case object([(String, JSONTree)])
   case array([JSONTree])
   case string(String)
   case integer(Int)
   case bool(Bool)
   case null
-
-  public static func == (a: JSONTree, b: JSONTree) -> Bool { a.text() == b.text() }
 
   /// The text, indented by two spaces per level, without a final newline.
   public func text(level: Int = 0) -> String {

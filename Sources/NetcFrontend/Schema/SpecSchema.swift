@@ -8,9 +8,6 @@ import NetcIR
 /// The layer shorthand is case-insensitive, and JSON Schema's regular expressions (ECMA
 /// 262) have no flag for that, so the patterns spell every letter as a class: `[Cc][Oo]`.
 public enum SpecSchema {
-  /// The schema.
-  public static var document: JSONTree { schema }
-
   /// The schema's text, as the file holds it (with a final newline).
   public static var text: String { schema.text() + "\n" }
 
@@ -62,24 +59,23 @@ public enum SpecSchema {
     return #"^\s*"# + head + option + #"*(?:\s*->\s*"# + shapePattern + #")?\s*$"#
   }
 
-  private static func integerOrExpr(_ description: String, minimum: Int? = nil) -> JSONTree {
+  /// An integer, or a string holding one, a `$var` or a `${expression}`.
+  private static func integerOrExprForms(minimum: Int? = nil) -> [JSONTree] {
     var number: [(String, JSONTree)] = [("type", "integer")]
     if let minimum { number.append(("minimum", .integer(minimum))) }
-    return .obj([
-      "description": .string(description),
-      "anyOf": [
-        .object(number),
-        .obj(["type": "string", "pattern": #"^\s*(?:-?[0-9]+|\$[A-Za-z_][A-Za-z0-9_]*|\$\{[^}]*\})\s*$"#]),
-      ],
-    ])
+    return [.object(number), .obj(["type": "string", "pattern": #"^\s*(?:-?[0-9]+|\$[A-Za-z_][A-Za-z0-9_]*|\$\{[^}]*\})\s*$"#])]
   }
 
+  private static func integerOrExpr(_ description: String, minimum: Int? = nil) -> JSONTree {
+    .obj(["description": .string(description), "anyOf": .array(integerOrExprForms(minimum: minimum))])
+  }
+
+  /// One value for every axis, a comma-separated list, or a list of values.
   private static func perAxis(_ description: String) -> JSONTree {
-    guard case .object(let one) = integerOrExpr(description), case .array(let alternatives) = one[1].1 else { return .null }
-    return .obj([
+    .obj([
       "description": .string(description),
       "anyOf": .array(
-        alternatives + [
+        integerOrExprForms() + [
           .obj(["type": "string", "pattern": .string(#"^\s*"# + value + #"\s*$"#)]),
           .obj(["type": "array", "minItems": 1, "items": integerOrExpr(description)]),
         ]),

@@ -33,6 +33,19 @@ public struct Interpreter<T: TensorScalar>: Sendable {
     }
   }
 
+  /// Whether the interpreter runs `op`; `unexecutable` turns a refusal into a diagnostic
+  /// before any execution starts.
+  public static func executes(_ op: OpKind) -> Bool {
+    switch op {
+    case .input, .conv, .dwconv, .pwconv, .maxpool, .avgpool, .gap, .gmp, .fc, .flatten, .bn, .relu, .relu6, .sigmoid, .tanh,
+      .softmax, .gelu, .identity, .leakyrelu, .dropout, .add, .concat:
+      true
+    case .deconv, .linear, .layernorm, .rmsnorm, .silu, .hardswish, .hardsigmoid, .droppath, .layerscale, .embed, .posembed, .typeembed,
+      .clstoken, .tokens, .take, .attention, .upsample, .pad, .shuffle, .mul, .router, .moe, .slice:
+      false
+    }
+  }
+
   init(packing graph: Graph, _ shapes: Shapes, _ parameters: [LayerParameters<T>?], _ threads: Int) {
     self.graph = graph
     self.shapes = shapes
@@ -217,6 +230,9 @@ public struct Interpreter<T: TensorScalar>: Sendable {
     switch node.op {
     case .input, .identity, .dropout:
       return x
+    case .deconv, .linear, .layernorm, .rmsnorm, .silu, .hardswish, .hardsigmoid, .droppath, .layerscale, .embed, .posembed, .typeembed,
+      .clstoken, .tokens, .take, .attention, .upsample, .pad, .shuffle, .mul, .router, .moe, .slice:
+      preconditionFailure("\(node.op) reached the interpreter, which `Interpreter.executes` refuses")
     case .conv, .dwconv, .pwconv:
       return Kernels.convForward(x, geometry[node.id]!, packed[node.id]!, bias: p?.bias?.data, threads: threads)
     case .maxpool, .avgpool:
@@ -312,6 +328,9 @@ public struct Interpreter<T: TensorScalar>: Sendable {
     switch node.op {
     case .input, .identity, .dropout:
       return [dy]
+    case .deconv, .linear, .layernorm, .rmsnorm, .silu, .hardswish, .hardsigmoid, .droppath, .layerscale, .embed, .posembed, .typeembed,
+      .clstoken, .tokens, .take, .attention, .upsample, .pad, .shuffle, .mul, .router, .moe, .slice:
+      preconditionFailure("\(node.op) reached the interpreter, which `Interpreter.executes` refuses")
     case .conv, .dwconv, .pwconv:
       let p = parameters[node.id]!
       let (dx, dw, db) = Kernels.convBackward(x, dy, geometry[node.id]!, packed[node.id]!, hasBias: p.bias != nil)

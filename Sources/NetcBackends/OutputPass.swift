@@ -14,7 +14,9 @@ enum FusedActivation: Sendable {
     // The C epilogues have no slope argument: LeakyReLU stays a node of its own here.
     case .leakyrelu: return nil
     case .input, .conv, .dwconv, .pwconv, .maxpool, .avgpool, .gap, .gmp, .fc, .flatten, .bn, .sigmoid, .tanh, .softmax, .gelu,
-      .identity, .dropout, .add, .concat:
+      .identity, .dropout, .add, .concat, .deconv, .linear, .layernorm, .rmsnorm, .silu, .hardswish, .hardsigmoid, .droppath,
+      .layerscale, .embed, .posembed, .typeembed, .clstoken, .tokens, .take, .attention, .upsample, .pad, .shuffle, .mul, .router,
+      .moe, .slice:
       return nil
     }
   }

@@ -9,6 +9,8 @@ public struct LayerParameters<T: TensorScalar>: Sendable {
   public var bias: Tensor<T>?
   /// BN scale, shift, running mean and running variance, each `[C]`.
   public var gamma: Tensor<T>?, beta: Tensor<T>?, mean: Tensor<T>?, variance: Tensor<T>?
+  /// Attention's projections, by kind.
+  public var projections: [ParameterKind: Tensor<T>] = [:]
 
   /// Empty parameters.
   public init() {}
@@ -23,6 +25,7 @@ public struct LayerParameters<T: TensorScalar>: Sendable {
       case .beta: beta
       case .mean: mean
       case .variance: variance
+      case .wq, .bq, .wk, .bk, .wv, .bv, .wo, .bo: projections[key]
       }
     }
     set {
@@ -33,6 +36,7 @@ public struct LayerParameters<T: TensorScalar>: Sendable {
       case .beta: beta = newValue
       case .mean: mean = newValue
       case .variance: variance = newValue
+      case .wq, .bq, .wk, .bk, .wv, .bv, .wo, .bo: projections[key] = newValue
       }
     }
   }

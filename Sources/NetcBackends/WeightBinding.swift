@@ -174,7 +174,7 @@ public enum WeightBinding {
         switch kind {
         case .gamma, .variance: p[kind] = Tensor(shape: shape, repeating: 1)
         case .beta, .mean: p[kind] = Tensor(shape: shape, repeating: 0)
-        case .weight, .bias:
+        case .weight, .bias, .wq, .bq, .wk, .bk, .wv, .bv, .wo, .bo:
           let fanIn = node.op == .fc ? r.inChannels : (r.inChannels / r.groups) * (r.window?.kernel.reduce(1, *) ?? 1)
           let bound = 1 / Double(max(fanIn, 1)).squareRoot()
           var rng = SplitMix64(seed: seed ^ fnv1a("\(node.name).\(kind.rawValue)"))
@@ -197,6 +197,8 @@ public enum WeightBinding {
       let k = ["[k]", "[kh][kw]", "[kd][kh][kw]"][max(0, min(2, rank - 3))]
       return "([Cout][Cin/groups]\(k))"
     case (_, .bias), (_, .gamma), (_, .beta), (_, .mean), (_, .variance): return "([C])"
+    case (_, .wq), (_, .wk), (_, .wv), (_, .wo): return "([out][in])"
+    case (_, .bq), (_, .bk), (_, .bv), (_, .bo): return "([out])"
     }
   }
 }

@@ -48,6 +48,7 @@ public enum DiagnosticCode: String, Sendable, CaseIterable, Codable {
   case weightFile = "NS402"
   case unknownWeight = "NS403"
   case memoryLimit = "NS404"
+  case notExecutable = "NS405"
 
   // Lint warnings (NS5xx).
   case droppedInput = "NS501"
@@ -99,6 +100,7 @@ public enum DiagnosticCode: String, Sendable, CaseIterable, Codable {
     case .weightFile: "a weight or tensor file cannot be read"
     case .unknownWeight: "weights given for a layer that does not exist or has none"
     case .memoryLimit: "running the spec would need more memory than the machine has available"
+    case .notExecutable: "a layer that `run` or `emit` cannot execute yet (analyze and check it meanwhile)"
     case .droppedInput: "a window's floor rounding drops input rows or columns"
     case .padAsLargeAsKernel: "padding as large as the kernel adds windows of padding only"
     case .repeatedActivation: "an activation right after the same activation"

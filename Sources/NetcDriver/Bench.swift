@@ -80,7 +80,7 @@ struct Bench: ParsableCommand {
       fail("$SWIFTC is `\(path)`, which is not an executable file: point it at swiftc, or unset it to use the one on PATH")
       throw ExitCode(2)
     }
-    let bound = try BoundSpec(path: spec, bindings: bindings, weights: weights, seed: seed)
+    let bound = try BoundSpec(path: spec, bindings: bindings, weights: weights, seed: seed, backends: [.emit, .run])
     let graph = bound.spec.graph, shapes = bound.shapes
 
     let lanes: Int

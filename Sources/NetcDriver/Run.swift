@@ -112,6 +112,11 @@ struct Run: ParsableCommand {
       throw ExitCode(1)
     }
     let graph = spec.graph, shapes = analysis.shapes
+    let refused = unexecutableLayers(graph, by: .run)
+    if !refused.isEmpty {
+      inputs.report(refused)
+      throw ExitCode(1)
+    }
     try MemoryCheck.require(
       graph, shapes, elementSize: MemoryLayout<T>.size, gradients: grad, unfused: trace, inputs: inputs)
 

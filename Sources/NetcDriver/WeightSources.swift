@@ -12,7 +12,7 @@ struct BoundSpec {
   var shapes: Shapes
   var parameters: [LayerParameters<Float>?]
 
-  init(path: String, bindings: [String], weights: [String], seed: UInt64) throws {
+  init(path: String, bindings: [String], weights: [String], seed: UInt64, backends: [Backend] = [.emit]) throws {
     let given = try VarBindings(bindings)
     let values = given.values
     var inputs = SpecInputs()
@@ -20,6 +20,12 @@ struct BoundSpec {
     try given.check(against: [(path, spec)])
     do { shapes = try analyze(spec.graph, bindings: values).shapes } catch {
       inputs.report(error.diagnostics)
+      throw ExitCode(1)
+    }
+    let graph = spec.graph
+    let refused = backends.flatMap { unexecutableLayers(graph, by: $0) }
+    if !refused.isEmpty {
+      inputs.report(refused)
       throw ExitCode(1)
     }
     // `emit` and `bench` hold the weights in about as many layouts as `run`.

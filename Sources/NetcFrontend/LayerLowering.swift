@@ -22,6 +22,8 @@ extension SpecLowering {
     }
     let name = try claimName(explicit: explicit, mnemonic: decl.op.name, range: decl.headRange, scope: &scope)
     var attrs = Attributes()
+    attrs.bias = decl.op.defaultBias
+    var memory: Int?
     attrs.kernel = try decl.kernel.map { (item) throws(DiagnosticError) in try positive(item, scope: scope, what: "a kernel extent") }
     if let count = decl.count { attrs.count = try positive(count, scope: scope, what: "the number of \(decl.op.countName)") }
     for entry in decl.options where entry.key != "name" {
@@ -55,8 +57,46 @@ extension SpecLowering {
       case .eps: attrs.epsilon = try real(entry, in: Double.leastNonzeroMagnitude...1)
       case .slope: attrs.slope = try real(entry, in: -1e6...1e6)
       case .p: attrs.dropProbability = try real(entry, in: 0...1)
+      case .outpad:
+        attrs.integers[.outputPadding] = try entry.items.map { (item) throws(DiagnosticError) in try nonNegative(item, scope: scope) }
+      case .size:
+        attrs.integers[.size] = try entry.items.map { (item) throws(DiagnosticError) in
+          try positive(item, scope: scope, what: "an output extent")
+        }
+      case .vocab: attrs.integers[.vocab] = [try single(entry, scope: scope, what: "the vocabulary")]
+      case .kv: attrs.integers[.kvHeads] = [try single(entry, scope: scope, what: "the key/value heads")]
+      case .dim: attrs.integers[.headDim] = [try single(entry, scope: scope, what: "a head's width")]
+      case .approx: attrs.tanhApproximation = try word(entry, ["none", "tanh"]) == "tanh"
+      case .kind: attrs.sinusoidal = try word(entry, ["learned", "sinusoidal"]) == "sinusoidal"
+      case .mode: attrs.upsampleMode = UpsampleMode(rawValue: try word(entry, ["nearest", "bilinear"])) ?? .nearest
+      case .index:
+        guard entry.items.count == 1, let v = try intValue(entry.items[0], scope: scope, what: "a token index").expr.constant else {
+          throw DiagnosticError([.error(.invalidValue, "`index` takes one integer (0 the first token, -1 the last)", at: entry.keyRange)])
+        }
+        attrs.index = v
+      case .causal: attrs.causal = try boolean(entry)
+      case .rope: attrs.rotary = try boolean(entry)
+      case .tie:
+        let target = try reference(entry, scope: scope)
+        guard nodes[target].op.definition.parameters.contains(where: { $0.kind == .weight }), nodes[target].op != .router else {
+          throw DiagnosticError([
+            .error(
+              .invalidValue, "`\(nodes[target].name)` (\(nodes[target].op.mnemonic.uppercased())) has no weight to share",
+              at: entry.items[0].range, notes: [.init("`tie` names an earlier EMBED, LINEAR or FC layer")])
+          ])
+        }
+        attrs.tiedTo = target
+      case .cross: memory = try reference(entry, scope: scope)
       }
     }
+    for key in decl.op.requiredOptions where decl.option(key.rawValue) == nil {
+      throw DiagnosticError([
+        .error(
+          .missingKey, "\(decl.op.name.uppercased()) needs `\(key.rawValue)`", at: decl.headRange,
+          notes: key == .vocab ? [.init("as in `EMBED-768 vocab 50257`: the table has one row per token id")] : [])
+      ])
+    }
+    try checkCombinations(decl, &attrs)
     let expect = try decl.expect.map { (item) throws(DiagnosticError) in
       try shapePattern(try ShapeSyntax.split(item.text, at: item.range), range: item.range, scope: scope)
     }
@@ -82,8 +122,90 @@ extension SpecLowering {
       attrs.kernel = [.const(1, at: decl.headRange)]
       return try emit(name, .pwconv, inputs: [input], attrs, range: range, head: decl.headRange, depth: scope.depth, expect: expect)
     case let op?:
-      return try emit(name, op, inputs: [input], attrs, range: range, head: decl.headRange, depth: scope.depth, expect: expect)
+      let inputs = memory.map { [input, $0] } ?? [input]
+      return try emit(name, op, inputs: inputs, attrs, range: range, head: decl.headRange, depth: scope.depth, expect: expect)
     }
+  }
+
+  /// Options that only make sense together or not at all.
+  private func checkCombinations(_ decl: LayerDecl, _ attrs: inout Attributes) throws(DiagnosticError) {
+    let upper = decl.op.name.uppercased()
+    func fail(_ message: String, at range: SourceRange, notes: [Diagnostic.Note] = []) -> DiagnosticError {
+      DiagnosticError([.error(.invalidValue, message, at: range, notes: notes)])
+    }
+    switch decl.op.op {
+    case .posembed?:
+      if attrs.sinusoidal, let c = decl.count {
+        throw fail("a sinusoidal position embedding has no table: drop `-\(c.text)`", at: c.range)
+      }
+      if !attrs.sinusoidal && decl.count == nil {
+        throw fail("POSEMBED needs the number of positions of its table, as in `POSEMBED-1024`, or `sinusoidal`", at: decl.headRange)
+      }
+    case .upsample?:
+      if let c = decl.count, let size = decl.option("size") {
+        throw fail("UPSAMPLE takes a scale or a `size`, not both", at: c.range, notes: [.init("the size", at: size.keyRange)])
+      }
+    case .pad?:
+      if let c = decl.count, let given = decl.option("pad") {
+        throw fail("PAD takes `-N` or `pad`, not both", at: c.range, notes: [.init("the `pad`", at: given.keyRange)])
+      }
+      if let count = attrs.count {
+        attrs.padding = .explicit(begin: [count], end: [count])
+        attrs.count = nil
+      } else if decl.option("pad") == nil {
+        throw fail("PAD needs the padding, as in `PAD-1` or `PAD pad 0:1,1:2`", at: decl.headRange)
+      }
+      if case .same = attrs.padding {
+        throw fail("PAD takes amounts, not `same`", at: decl.option("pad")?.items[0].range ?? decl.headRange)
+      }
+    case .deconv?:
+      if case .same = attrs.padding, let given = decl.option("pad") {
+        throw fail("\(upper) takes explicit padding, not `same`", at: given.items[0].range)
+      }
+    case .conv?, .dwconv?, .pwconv?, .maxpool?, .avgpool?, .gap?, .gmp?, .fc?, .linear?, .flatten?, .bn?, .layernorm?, .rmsnorm?,
+      .relu?, .relu6?, .sigmoid?, .tanh?, .softmax?, .gelu?, .silu?, .hardswish?, .hardsigmoid?, .identity?, .leakyrelu?, .dropout?,
+      .droppath?, .layerscale?, .embed?, .typeembed?, .clstoken?, .tokens?, .take?, .attention?, .shuffle?, .input?, .add?, .concat?,
+      .mul?, .router?, .moe?, .slice?, nil:
+      break
+    }
+  }
+
+  /// The node an option names: a layer of this scope (`embed1`), or a full dotted path.
+  private func reference(_ entry: OptionEntry, scope: Scope) throws(DiagnosticError) -> Int {
+    guard entry.items.count == 1 else {
+      throw DiagnosticError([.error(.invalidValue, "`\(entry.key)` names one layer", at: entry.keyRange)])
+    }
+    let item = entry.items[0]
+    for full in [scope.prefix + item.text, item.text] {
+      if let node = nodes.last(where: { $0.name == full }) { return node.id }
+    }
+    var notes: [Diagnostic.Note] = []
+    if let guess = closestMatch(to: item.text, in: nodes.dropFirst().map(\.name)) {
+      notes.append(.init("did you mean `\(guess)`?", at: item.range))
+    }
+    notes.append(.init("`\(entry.key)` names an earlier layer, by its name in this scope or its full dotted path"))
+    throw DiagnosticError([.error(.undefinedVar, "no earlier layer is named `\(item.text)`", at: item.range, notes: notes)])
+  }
+
+  /// One integer at least 1.
+  private func single(_ entry: OptionEntry, scope: Scope, what: String) throws(DiagnosticError) -> SymValue {
+    guard entry.items.count == 1 else {
+      throw DiagnosticError([.error(.invalidValue, "`\(entry.key)` takes one integer", at: entry.keyRange)])
+    }
+    return try positive(entry.items[0], scope: scope, what: what)
+  }
+
+  /// One of `words`.
+  private func word(_ entry: OptionEntry, _ words: [String]) throws(DiagnosticError) -> String {
+    let text = entry.items.map(\.text).joined(separator: ",").lowercased()
+    guard entry.items.count == 1, words.contains(text) else {
+      throw DiagnosticError([
+        .error(
+          .invalidValue, "`\(entry.key)` is \(words.map { "`\($0)`" }.joined(separator: " or ")), found `\(text)`",
+          at: entry.items.first?.range ?? entry.keyRange)
+      ])
+    }
+    return text
   }
 
   /// Appends a node, enforcing the bound on the graph's size.

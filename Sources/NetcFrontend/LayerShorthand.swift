@@ -15,8 +15,13 @@ enum LayerShorthand {
   /// Words standing for an option with its value.
   static let flags: [String: (key: String, value: String)] = [
     "same": ("pad", "same"), "valid": ("pad", "valid"), "ceil": ("round", "ceil"),
-    "floor": ("round", "floor"), "nobias": ("bias", "false"),
+    "floor": ("round", "floor"), "nobias": ("bias", "false"), "tanh": ("approx", "tanh"),
+    "sinusoidal": ("kind", "sinusoidal"), "learned": ("kind", "learned"), "nearest": ("mode", "nearest"),
+    "bilinear": ("mode", "bilinear"),
   ]
+
+  /// The words a boolean option's value may be; a bare boolean key (`causal`) means `true`.
+  static let booleanWords: Set<String> = ["true", "false", "yes", "no", "on", "off"]
 
   /// Parses `text`, whose first character is at `start`.
   static func parse(_ text: String, at start: SourceRange) throws(DiagnosticError) -> LayerDecl {
@@ -67,6 +72,11 @@ enum LayerShorthand {
         entry = OptionEntry(
           key: flag.key, keyRange: range(word.offset, word.length),
           items: [ValueItem(text: flag.value, range: range(word.offset, word.length))])
+      } else if let option = OptionKey(rawValue: key), option.valueKind == .boolean, decl.op.optionKeys.contains(option),
+        k >= words.count || !booleanWords.contains(words[k].text.lowercased())
+      {
+        entry = OptionEntry(
+          key: key, keyRange: range(word.offset, word.length), items: [ValueItem(text: "true", range: range(word.offset, word.length))])
       } else {
         guard key == "name" || decl.op.options.contains(key) else {
           throw unknownOption(key, of: decl.op, at: range(word.offset, word.length))

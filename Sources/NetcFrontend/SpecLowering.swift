@@ -48,6 +48,8 @@ final class SpecLowering {
   var diagnostics: [Diagnostic] = []
   var nodes: [Node] = []
   var groups: [Group] = []
+  /// Whether the input is token ids (`input: 1024 tokens`).
+  var tokenInput = false
   var blocks: [String: BlockDef] = [:]
   var vars: [String: VarDecl] = [:]
   var usedVars: Set<String> = []
@@ -131,7 +133,17 @@ final class SpecLowering {
     var inputShape: [SymValue] = []
     if let input = entries["input"] {
       attempt { () throws(DiagnosticError) in
-        for item in try ShapeSyntax.items(of: input.value, what: "the input shape") {
+        var items = try ShapeSyntax.items(of: input.value, what: "the input shape")
+        // `1024 tokens`, `$T tokens`: token ids, one extent, the length.
+        if items.count == 1, let last = items[0].text.split(separator: " ").last, last.lowercased() == "tokens" {
+          let text = String(items[0].text.dropLast(last.count)).trimmingSpaces
+          guard !text.isEmpty else {
+            throw DiagnosticError([.error(.invalidValue, "expected the number of tokens, as in `input: 1024 tokens`", at: items[0].range)])
+          }
+          items = [ValueItem(text: text, range: items[0].range.slice(offset: 0, length: text.unicodeScalars.count))]
+          tokenInput = true
+        }
+        for item in items {
           let v = try intValue(item, scope: topScope, what: "an input extent")
           if let c = v.expr.constant, c < 1 {
             throw DiagnosticError([.error(.invalidValue, "an input extent must be at least 1, got \(c)", at: v.range)])
@@ -193,11 +205,12 @@ final class SpecLowering {
     let errors = diagnostics.filter { $0.severity == .error }
     if !errors.isEmpty { throw DiagnosticError(diagnostics) }
     let declared = entries["vars"]?.value.mapping?.compactMap { $0.key.scalar } ?? []
-    let graph = Graph(
+    var graph = Graph(
       name: name, description: description, inputShape: inputShape, nodes: nodes,
       groups: groups.sorted { ($0.nodes.lowerBound, $0.depth) < ($1.nodes.lowerBound, $1.depth) },
       vars: declared.compactMap { vars[$0] }, conditions: conditions,
       outputExpect: outputExpect, budget: budget, file: file)
+    graph.tokenInput = tokenInput
     return Spec(
       graph: graph, source: source, weights: entries["weights"]?.value,
       unusedVars: declared.compactMap { vars[$0] }.filter { !usedVars.contains($0.name) },

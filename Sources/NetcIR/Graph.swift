@@ -93,6 +93,8 @@ public struct Graph: Hashable, Sendable {
   public var description: String?
   /// The input shape, outermost first (H, W, C).
   public var inputShape: [SymValue]
+  /// True when the input is token ids (`input: T tokens`): its one extent is the length.
+  public var tokenInput = false
   /// The nodes; `nodes[0]` is the input, the last node is the output.
   public var nodes: [Node]
   /// The structures, outermost first within each run.

@@ -29,12 +29,16 @@ public struct LayerSpelling: Sendable {
   public let families: [String]
   /// The docs' and the schema's description of the layer kind.
   public let meaning: String
+  /// Options the layer cannot do without (`vocab` of an embedding).
+  public let requiredOptions: [OptionKey]
+  /// Whether `bias` is on unless the spec says otherwise.
+  public let defaultBias: Bool
 
   /// Creates a spelling.
   public init(
     name: String, aliases: [String] = [], op: OpKind?, kernel: Part = .none, count: Part = .none,
     countName: String = "", countNoun: String? = nil, countSummary: String = "Number of output channels.", options: [OptionKey] = [],
-    families: [String]? = nil,
+    families: [String]? = nil, requiredOptions: [OptionKey] = [], defaultBias: Bool = true,
     meaning: String
   ) {
     self.name = name
@@ -48,6 +52,8 @@ public struct LayerSpelling: Sendable {
     self.optionKeys = options
     self.families = families ?? [name]
     self.meaning = meaning
+    self.requiredOptions = requiredOptions
+    self.defaultBias = defaultBias
   }
 
   /// The option keys as the spec writes them.

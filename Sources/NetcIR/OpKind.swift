@@ -3,12 +3,19 @@
 /// fact rather than an algorithm is in its `definition`.
 public enum OpKind: String, CaseIterable, Hashable, Sendable {
   case input
-  case conv, dwconv, pwconv
+  case conv, dwconv, pwconv, deconv
   case maxpool = "pool"
   case avgpool, gap, gmp
-  case fc, flatten, bn
-  case relu, relu6, sigmoid, tanh, softmax, gelu, identity, leakyrelu, dropout
-  case add, concat
+  case fc, linear, flatten, bn
+  case layernorm = "ln"
+  case rmsnorm
+  case relu, relu6, sigmoid, tanh, softmax, gelu, silu, hardswish, hardsigmoid, identity, leakyrelu, dropout, droppath
+  case layerscale
+  case embed, posembed, typeembed, clstoken, tokens, take
+  case attention = "attn"
+  case upsample, pad, shuffle
+  case add, concat, mul
+  case router, moe, slice
 
   /// The canonical name: `conv`, `pool`, `fc`; default layer names are built from it.
   public var mnemonic: String { rawValue }
@@ -29,6 +36,6 @@ public enum OpKind: String, CaseIterable, Hashable, Sendable {
   public var hasWeights: Bool { !definition.parameters.isEmpty }
   /// True for shape-preserving element-wise ops.
   public var isElementwise: Bool { traits.contains(.elementwise) }
-  /// True for add and concat.
+  /// True for the merges of structures (add, concat, mul, moe).
   public var isMerge: Bool { definition.arity == .many }
 }

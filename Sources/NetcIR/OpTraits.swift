@@ -25,4 +25,7 @@ public struct OpTraits: OptionSet, Hashable, Sendable {
   public static let inPlace = OpTraits(rawValue: 1 << 8)
   /// An activation that a conv's or fc's store can apply (fused into the epilogue).
   public static let fusableActivation = OpTraits(rawValue: 1 << 9)
+  /// The count is the output's channels (filters, units, width); a depthwise conv's, their
+  /// multiplier.
+  public static let countsChannels = OpTraits(rawValue: 1 << 10)
 }

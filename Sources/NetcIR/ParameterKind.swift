@@ -2,6 +2,8 @@
 public enum ParameterKind: String, CaseIterable, Sendable {
   case weight, bias, gamma, beta, mean
   case variance = "var"
+  /// Attention's projections: query, key, value and output, each a weight and a bias.
+  case wq, bq, wk, bk, wv, bv, wo, bo
 
   /// Whether training would update it (BN's running statistics are buffers).
   public var isLearnable: Bool { self != .mean && self != .variance }
@@ -12,7 +14,7 @@ public enum ParameterKind: String, CaseIterable, Sendable {
 public struct ParameterSpec: Hashable, Sendable {
   /// Which tensor.
   public var kind: ParameterKind
-  /// True when it exists only with `bias true` (the default).
+  /// True when it exists only with `bias true`.
   public var onlyWithBias: Bool
 
   /// Creates a parameter entry.

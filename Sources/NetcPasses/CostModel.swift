@@ -11,16 +11,21 @@ public struct Cost: Hashable, Sendable {
   public var macs = 0
   /// Elements of the layer's output.
   public var activations = 0
+  /// What one token (one example) runs through: the routed experts of a mixture; else the
+  /// same as `params` and `macs`.
+  public var activeParams = 0, activeMacs = 0
 
   /// A zero cost.
   public init() {}
 
   /// Creates a cost.
-  public init(params: Int, buffers: Int, macs: Int, activations: Int) {
+  public init(params: Int, buffers: Int, macs: Int, activations: Int, activeParams: Int? = nil, activeMacs: Int? = nil) {
     self.params = params
     self.buffers = buffers
     self.macs = macs
     self.activations = activations
+    self.activeParams = activeParams ?? params
+    self.activeMacs = activeMacs ?? macs
   }
 
   /// The sum of two costs, or nil on overflow.
@@ -29,7 +34,10 @@ public struct Cost: Hashable, Sendable {
     let (b, o2) = buffers.addingReportingOverflow(other.buffers)
     let (m, o3) = macs.addingReportingOverflow(other.macs)
     let (a, o4) = activations.addingReportingOverflow(other.activations)
-    return o1 || o2 || o3 || o4 ? nil : Cost(params: p, buffers: b, macs: m, activations: a)
+    let (ap, o5) = activeParams.addingReportingOverflow(other.activeParams)
+    let (am, o6) = activeMacs.addingReportingOverflow(other.activeMacs)
+    return o1 || o2 || o3 || o4 || o5 || o6
+      ? nil : Cost(params: p, buffers: b, macs: m, activations: a, activeParams: ap, activeMacs: am)
   }
 }
 
@@ -70,6 +78,7 @@ func nodeCost(_ node: Node, _ r: ResolvedNode, batch: Int) throws(DiagnosticErro
     throw DiagnosticError([.error(.overflow, "\(overflow.operation) overflows 64-bit integers", at: node.range)])
   case .success(let c):
     return Cost(
-      params: c.params, buffers: c.buffers, macs: try checked.mul(c.macs, batch), activations: try checked.mul(c.activations, batch))
+      params: c.params, buffers: c.buffers, macs: try checked.mul(c.macs, batch), activations: try checked.mul(c.activations, batch),
+      activeParams: c.activeParams, activeMacs: try checked.mul(c.activeMacs, batch))
   }
 }

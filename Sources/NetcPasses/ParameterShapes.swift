@@ -4,19 +4,40 @@ import NetcIR
 /// kind of number: conv `[Cout][Cin/groups][k...]`, fc `[out][in]`, BN `[C]` each. Which
 /// tensors exist is the op's `definition.parameters`; an elided projection has none.
 func ruleParameterShapes<N: RuleNumber>(_ op: OpKind, bias: Bool, _ r: RuleShape<N>) -> [(ParameterKind, [N])] {
-  if r.elided { return [] }
+  if r.elided || r.noParameters { return [] }
   var out: [(ParameterKind, [N])] = []
   for p in op.definition.parameters where bias || !p.onlyWithBias {
     switch (op, p.kind) {
     case (.conv, .weight), (.dwconv, .weight), (.pwconv, .weight):
       let perGroup = r.inChannels.floorDivided(by: r.groups) ?? .constant(0)
       out.append((.weight, [r.outChannels, perGroup.normalized] + (r.window?.kernel ?? [])))
-    case (.fc, .weight):
-      out.append((.weight, [r.outChannels, r.inChannels]))
-    case (.conv, .bias), (.dwconv, .bias), (.pwconv, .bias), (.fc, .bias):
+    case (.deconv, .weight):
+      let perGroup = r.outChannels.floorDivided(by: r.groups) ?? .constant(0)
+      out.append((.weight, [r.inChannels, perGroup.normalized] + (r.window?.kernel ?? [])))
+    case (.fc, .weight), (.linear, .weight), (.router, .weight), (.embed, .weight), (.posembed, .weight), (.typeembed, .weight):
+      // An embedding's table is `[rows][width]`: `inChannels` rows (vocabulary, positions,
+      // types) of `outChannels`, as PyTorch's `nn.Embedding` keeps it.
+      out.append((.weight, op == .fc || op == .linear || op == .router ? [r.outChannels, r.inChannels] : [r.inChannels, r.outChannels]))
+    case (.conv, .bias), (.dwconv, .bias), (.pwconv, .bias), (.deconv, .bias), (.fc, .bias), (.linear, .bias):
       out.append((.bias, [r.outChannels]))
-    case (.bn, _):
+    case (.bn, _), (.layernorm, _), (.rmsnorm, _), (.layerscale, .gamma), (.clstoken, .weight):
       out.append((p.kind, [r.shape.last ?? .constant(0)]))
+    case (.attention, let kind):
+      // Queries and the output in the heads' width, keys and values in the key/value
+      // heads'; PyTorch's `[out][in]` layouts.
+      let q = r.heads.times(r.headDim)?.normalized ?? .constant(0), kv = r.kvHeads.times(r.headDim)?.normalized ?? .constant(0)
+      let d = r.inChannels, m = r.memoryChannels
+      let shape: [N]
+      switch kind {
+      case .wq: shape = [q, d]
+      case .bq: shape = [q]
+      case .wk, .wv: shape = [kv, m]
+      case .bk, .bv: shape = [kv]
+      case .wo: shape = [d, q]
+      case .bo: shape = [d]
+      case .weight, .bias, .gamma, .beta, .mean, .variance: preconditionFailure("attention has no \(kind) tensor")
+      }
+      out.append((kind, shape))
     case (_, let kind):
       preconditionFailure("\(op) declares a \(kind) parameter that has no shape rule")
     }
@@ -39,6 +60,9 @@ extension RuleShape where N == Int {
           kernel: $0.kernel, stride: $0.stride, padBegin: $0.padBegin, padEnd: $0.padEnd, dilation: $0.dilation,
           rounding: $0.rounding)
       }, inChannels: r.inChannels, outChannels: r.outChannels, groups: r.groups, elided: r.elided)
+    (tokens, noParameters, heads, kvHeads, headDim) = (r.tokens, r.noParameters, r.heads, r.kvHeads, r.headDim)
+    (memoryLength, memoryChannels, inputSpatial) = (r.memoryLength, r.memoryChannels, r.inputSpatial)
+    (experts, activeExperts, tiedWeight) = (r.experts, r.activeExperts, r.tiedWeight)
   }
 }
 
@@ -48,6 +72,9 @@ extension ResolvedNode {
     self.init(
       shape: r.shape,
       window: r.window.map(Window.init), inChannels: r.inChannels, outChannels: r.outChannels, groups: r.groups, elided: r.elided)
+    (tokens, noParameters, heads, kvHeads, headDim) = (r.tokens, r.noParameters, r.heads, r.kvHeads, r.headDim)
+    (memoryLength, memoryChannels, inputSpatial) = (r.memoryLength, r.memoryChannels, r.inputSpatial)
+    (experts, activeExperts, tiedWeight) = (r.experts, r.activeExperts, r.tiedWeight)
   }
 }
 

@@ -1,7 +1,7 @@
 /// A state of the search between two layers: the shapes of the nodes still to be read, the
 /// values of the vars still to be used, and the budget sums so far. States that agree on all
 /// three have the same futures, so they merge: the state is a dictionary key, stored flat as
-/// per live node its rank, 1 when elided (else 0) and its extents, then the vars' values,
+/// per live node its rank, its flags (1 elided, 2 token ids) and its extents, then the vars' values,
 /// then the sums.
 struct SearchState: Hashable {
   private var words: [Int] = []
@@ -15,7 +15,7 @@ struct SearchState: Hashable {
   /// Appends a live node's shape (and whether it is elided).
   mutating func append(_ node: ResolvedNode) {
     words.append(node.shape.count)
-    words.append(node.elided ? 1 : 0)
+    words.append((node.elided ? 1 : 0) | (node.tokens ? 2 : 0))
     words += node.shape
   }
 
@@ -31,8 +31,10 @@ struct SearchState: Hashable {
     var nodes: [Int: ResolvedNode] = [:]
     var pos = 0
     for id in liveNodes {
-      let rank = words[pos], elided = words[pos + 1] == 1
-      nodes[id] = ResolvedNode(shape: Array(words[(pos + 2)..<(pos + 2 + rank)]), elided: elided)
+      let rank = words[pos], flags = words[pos + 1]
+      var r = ResolvedNode(shape: Array(words[(pos + 2)..<(pos + 2 + rank)]), elided: flags & 1 != 0)
+      r.tokens = flags & 2 != 0
+      nodes[id] = r
       pos += 2 + rank
     }
     return (nodes, words[pos..<(pos + vars)], Array(words[(pos + vars)...]))

@@ -12,6 +12,19 @@ public struct ResolvedNode: Hashable, Sendable {
   /// True for the projection of `shortcut: auto` when the shapes already match: the node
   /// passes its input through and has no parameters.
   public var elided = false
+  /// True when the output is token ids (the network's input declared as `T tokens`).
+  public var tokens = false
+  /// True when the op has no tensors although its kind may (a sinusoidal position embedding).
+  public var noParameters = false
+  /// Attention: query heads, key/value heads, one head's width, and the length and width
+  /// of the sequence its keys and values come from.
+  public var heads = 0, kvHeads = 0, headDim = 0, memoryLength = 0, memoryChannels = 0
+  /// A transposed conv's input extents.
+  public var inputSpatial: [Int] = []
+  /// In a mixture's expert: the experts there are, and those each token runs.
+  public var experts = 1, activeExperts = 1
+  /// True when the weight is another node's (`tie`).
+  public var tiedWeight = false
 }
 
 /// The result of shape inference: one entry per node.
@@ -134,6 +147,12 @@ private struct ShapeInference {
     r.count = try a.count.map { (v) throws(DiagnosticError) in try value(v) }
     r.rounding = a.rounding
     r.isProjection = a.shortcutTarget != nil
+    for (key, values) in a.integers {
+      r.integers[key] = try values.map { (v) throws(DiagnosticError) in try value(v) }
+    }
+    r.sinusoidal = a.sinusoidal
+    r.index = a.index
+    r.tied = a.tiedTo != nil
     return r
   }
 
@@ -148,7 +167,7 @@ private struct ShapeInference {
     }
     let result = shapeRule(
       node.op, try evaluated(node.attributes), inputs: inputs.map(\.shape), inputShape: inputShape, target: target,
-      inputElided: inputs.first?.elided ?? false)
+      inputElided: inputs.first?.elided ?? false, inputTokens: inputs.first?.tokens ?? false, tokenInput: graph.tokenInput)
     switch result {
     case .success(let r): return ResolvedNode(r)
     case .failure(let failure): throw render(failure, node, inputs.first?.shape ?? inputShape, inputs: inputs)
@@ -175,6 +194,19 @@ private struct ShapeInference {
           at: node.headRange, notes: [.init("a window slides over spatial axes; the input was flattened before this layer")])
       case .spatial, .any:
         return error(.rankMismatch, "\(upper) needs spatial axes and channels (HxWxC), got a vector of \(x[0])", at: node.headRange)
+      case .sequence:
+        let memory = inputs.count > 1 && inputs[1].shape.count != 2 ? inputs[1].shape : x
+        var notes: [Diagnostic.Note] = []
+        if memory.count > 2 { notes.append(.init("make the grid a sequence with TOKENS (`HxWxC` to `(H*W)xC`)")) }
+        if memory.count == 1 { notes.append(.init("a vector has no positions; the sequence was taken or flattened before this layer")) }
+        let what = memory == x ? "" : " `cross` layer's output"
+        return error(
+          .rankMismatch, "\(upper) needs a sequence (LxC), got\(what) \(formatShape(memory)) (rank \(memory.count))", at: node.headRange,
+          notes: notes)
+      case .tokens:
+        return error(
+          .rankMismatch, "EMBED reads token ids, got \(formatShape(x))", at: node.headRange,
+          notes: [.init("declare the input as token ids: `input: 1024 tokens` (or `input: $T tokens`)")])
       }
     case .axisCount(let which):
       let values: [SymValue], what: String
@@ -242,6 +274,52 @@ private struct ShapeInference {
         at: node.headRange, notes: [.init("concat needs every extent but the channels equal")])
     case .missingTarget, .noClosedForm:
       return DiagnosticError([])
+    case .tokenIDs:
+      return error(
+        .rankMismatch, "\(upper) on token ids: the input is \(x[0]) tokens, not vectors", at: node.headRange,
+        notes: [.init("an EMBED layer turns token ids into vectors: `EMBED-768 vocab 50257`")])
+    case .notTokens:
+      return error(.rankMismatch, "EMBED reads token ids, got \(formatShape(x))", at: node.headRange)
+    case .sequenceTooLong(let length, let table):
+      return error(
+        .invalidValue, "a sequence of \(length) positions is longer than the position table's \(table)",
+        at: a.count?.range ?? node.headRange,
+        notes: [.init("a learned table has one row per position: make it at least \(length), or use `POSEMBED sinusoidal`")])
+    case .indexOutOfRange(let index, let length):
+      return error(
+        .invalidValue, "`index \(index)` is outside a sequence of \(length) tokens (valid: \(-length) to \(length - 1))", at: node.headRange
+      )
+    case .headsMismatch(let width, let heads):
+      return error(
+        .groupsMismatch, "\(heads) heads do not divide the width \(width): \(width) / \(heads) = \(Double(width) / Double(heads))",
+        at: a.count?.range ?? node.headRange, notes: [.init("each head gets width / heads features; give `dim` to set a head's width")])
+    case .kvHeadsMismatch(let heads, let kv):
+      return error(
+        .groupsMismatch, "\(kv) key/value heads do not divide the \(heads) query heads", at: a.integer(.kvHeads)?.range ?? node.headRange,
+        notes: [.init("grouped-query attention shares each key/value head among heads / kv query heads")])
+    case .broadcastMismatch(let i):
+      let names = (graph.nodes[node.inputs[0]].name, graph.nodes[node.inputs[i]].name)
+      return error(
+        .mergeMismatch,
+        "cannot multiply \(formatShape(inputs[0].shape)) (from `\(names.0)`) and \(formatShape(inputs[i].shape)) (from `\(names.1)`): the shapes do not broadcast",
+        at: node.headRange,
+        notes: [.init("aligned at the end, each pair of extents must be equal or one of them 1, as in `1x1xC` times `HxWxC`")])
+    case .channelSplit(let channels, let parts):
+      let what = node.op == .shuffle ? "\(parts) shuffle groups" : "\(parts) equal parts"
+      return error(.groupsMismatch, "\(channels) channels do not divide into \(what)", at: a.count?.range ?? node.headRange)
+    case .outputPaddingTooLarge(let axis, let outpad, let stride, let dilation):
+      return error(
+        .invalidValue,
+        "`outpad` \(outpad) along the \(axisNames(rank: x.count)[axis]) must be below the stride (\(stride)) or the dilation (\(dilation))",
+        at: a.integers[.outputPadding]?.first?.range ?? node.headRange)
+    case .transposedExtentBelowOne(let axis, let extent):
+      return error(
+        .extentBelowOne, "\(upper) on \(formatShape(x)) leaves no output \(axisNames(rank: x.count)[axis]): the extent is \(extent)",
+        at: node.headRange, notes: [.init("out = (in-1)*stride - pad_begin - pad_end + dilation*(k-1) + outpad + 1 must be at least 1")])
+    case .topKAboveExperts(let top, let experts):
+      return error(.invalidValue, "`top: \(top)` routes each token to more experts than the \(experts) there are", at: node.range)
+    case .unsupported(let what):
+      return error(.invalidValue, "\(upper) does not take \(what)", at: node.headRange)
     case .projectionRank(let t):
       return error(
         .mergeMismatch, "`shortcut: auto` cannot project \(formatShape(x)) to the body's \(formatShape(t)): the ranks differ",
@@ -269,7 +347,7 @@ private struct ShapeInference {
     }
     guard !matches else { return }
     var notes: [Diagnostic.Note] = []
-    if let window = resolved.window, let input, pattern.extents.count == shape.count, !resolved.elided {
+    if let window = resolved.window, node.op.isWindowed, let input, pattern.extents.count == shape.count, !resolved.elided {
       let names = axisNames(rank: shape.count)
       for axis in 0..<window.kernel.count {
         if case .value(let v) = pattern.extents[axis], try value(v) != shape[axis] {

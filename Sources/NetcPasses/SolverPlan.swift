@@ -55,6 +55,7 @@ struct NodePlan {
   var same = false
   var count: SlotExpr?
   var groups: SlotExpr?
+  var integers: [IntegerAttribute: [SlotExpr]] = [:]
   /// The asserted shape: nil for `_`.
   var expect: [SlotExpr?]?
   /// Vars whose value the search picks here, in enumeration order (by role).
@@ -71,6 +72,8 @@ struct SolverPlan {
   var slotOf: [String: Int] = [:]
   var nodes: [NodePlan] = []
   var inputShape: [SlotExpr] = []
+  /// Whether the input is token ids.
+  var tokenInput = false
   var outputExpect: [SlotExpr?]?
   var outputDerived: [Int] = []
   var conditions: [(lhs: SlotExpr, rel: Condition.Relation, rhs: SlotExpr, cond: Condition)] = []
@@ -137,6 +140,14 @@ struct SolverPlan {
       if case .explicit(let b, let e) = a.padding { (b + e).forEach { use($0.expr, node: node.id, role: .pad) } }
       if let c = a.count { use(c.expr, node: node.id, role: .count) }
       if let g = a.groups { use(g.expr, node: node.id, role: .groups) }
+      for (key, values) in a.integers {
+        let role: VarRole
+        switch key {
+        case .kvHeads, .headDim, .vocab, .experts, .topK: role = .count
+        case .outputPadding, .size: role = .other
+        }
+        values.forEach { use($0.expr, node: node.id, role: role) }
+      }
       node.expect?.extents.forEach { if case .value(let v) = $0 { use(v.expr, node: node.id, role: .shape) } }
     }
     let last = graph.outputID
@@ -188,12 +199,14 @@ struct SolverPlan {
       }
       p.count = a.count.map { compile($0.expr) }
       p.groups = a.groups.map { compile($0.expr) }
+      p.integers = a.integers.mapValues { $0.map { compile($0.expr) } }
       p.expect = node.expect.map { pattern in
         pattern.extents.map { if case .value(let v) = $0 { compile(v.expr) } else { nil } }
       }
       return p
     }
     inputShape = graph.inputShape.map { compile($0.expr) }
+    tokenInput = graph.tokenInput
     outputExpect = graph.outputExpect.map { pattern in
       pattern.extents.map { if case .value(let v) = $0 { compile(v.expr) } else { nil } }
     }
@@ -218,7 +231,7 @@ struct SolverPlan {
     // Counts: the channel extent asserted on the node, or past layers keeping channels.
     var readers: [[Int]] = Array(repeating: [], count: graph.nodes.count)
     for node in graph.nodes { for i in node.inputs { readers[i].append(node.id) } }
-    for (vi, v) in vars.enumerated() where v.role == .count {
+    for (vi, v) in vars.enumerated() where v.role == .count && graph.nodes[v.intro].op.traits.contains(.countsChannels) {
       var j = v.intro
       var pattern: [SlotExpr?]?
       while true {
@@ -289,6 +302,7 @@ func allValues(_ node: Node) -> [SymValue] {
   if case .explicit(let b, let e) = a.padding { out += b + e }
   if let c = a.count { out.append(c) }
   if let g = a.groups { out.append(g) }
+  for key in IntegerAttribute.allCases { out += a.integers[key] ?? [] }
   return out
 }
 

@@ -36,17 +36,30 @@ extension SolverPlan {
       guard let v = c.evaluate(env) else { return .failure(.invalid) }
       a.count = v
     }
+    for (key, values) in p.integers {
+      guard let v = evaluate(values, env) else { return .failure(.invalid) }
+      a.integers[key] = v
+    }
     a.rounding = node.attributes.rounding
     a.isProjection = node.attributes.shortcutTarget != nil
+    a.sinusoidal = node.attributes.sinusoidal
+    a.index = node.attributes.index
+    a.tied = node.attributes.tiedTo != nil
     let result = shapeRule(
-      node.op, a, inputs: inputs.map(\.shape), inputShape: inputShape, target: target, inputElided: inputs.first?.elided ?? false)
+      node.op, a, inputs: inputs.map(\.shape), inputShape: inputShape, target: target, inputElided: inputs.first?.elided ?? false,
+      inputTokens: inputs.first?.tokens ?? false, tokenInput: tokenInput)
     switch result {
     case .success(let r): return .success(ResolvedNode(r))
     case .failure(let failure):
       switch failure {
-      case .rank, .axisCount, .mergeMismatch, .missingTarget, .projectionRank, .projectionStride, .noClosedForm:
+      case .rank, .axisCount, .mergeMismatch, .missingTarget, .projectionRank, .projectionStride, .noClosedForm, .tokenIDs, .notTokens,
+        .broadcastMismatch, .unsupported:
         return .failure(.structure)
-      case .windowBelowOne, .negativePadding, .inputBelowOne, .countBelowOne, .overflow: return .failure(.invalid)
+      case .windowBelowOne, .negativePadding, .inputBelowOne, .countBelowOne, .overflow, .indexOutOfRange, .outputPaddingTooLarge,
+        .topKAboveExperts:
+        return .failure(.invalid)
+      case .sequenceTooLong, .transposedExtentBelowOne: return .failure(.extent)
+      case .headsMismatch, .kvHeadsMismatch, .channelSplit: return .failure(.groups)
       case .samePaddingOverflow: return .failure(.overflow)
       case .extentOverflow, .extentBelowOne: return .failure(.extent)
       case .groupsMismatch: return .failure(.groups)

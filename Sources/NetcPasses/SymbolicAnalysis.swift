@@ -8,6 +8,8 @@ public struct SymbolicNode: Sendable {
   public var shape: [SymExpr]?
   /// Parameters, buffers, MACs and activations.
   public var params: SymExpr?, buffers: SymExpr?, macs: SymExpr?, activations: SymExpr?
+  /// What one token runs through (a mixture's routed experts; else the same as the totals).
+  public var activeParams: SymExpr?, activeMacs: SymExpr?
 }
 
 /// `analyze` for a spec with free vars: each node's shape and figures in terms of them.
@@ -48,6 +50,10 @@ public func analyzeSymbolic(_ graph: Graph, bindings: [String: Int], free: [Stri
     r.count = a.count.map(e)
     r.rounding = a.rounding
     r.isProjection = a.shortcutTarget != nil
+    r.integers = a.integers.mapValues { $0.map(e) }
+    r.sinusoidal = a.sinusoidal
+    r.index = a.index
+    r.tied = a.tiedTo != nil
     var out = SymbolicNode()
     defer {
       nodes.append(out)
@@ -67,7 +73,8 @@ public func analyzeSymbolic(_ graph: Graph, bindings: [String: Int], free: [Stri
     }
     let result = shapeRule(
       node.op, r, inputs: inputs.map { $0! }, inputShape: graph.inputShape.map(e), target: target,
-      inputElided: node.inputs.first.map { rules[$0]?.elided ?? false } ?? false)
+      inputElided: node.inputs.first.map { rules[$0]?.elided ?? false } ?? false,
+      inputTokens: node.inputs.first.map { rules[$0]?.tokens ?? false } ?? false, tokenInput: graph.tokenInput)
     guard case .success(let shape) = result, case .success(let cost) = costRule(node.op, bias: a.bias, shape) else {
       rules.append(nil)
       continue
@@ -78,6 +85,8 @@ public func analyzeSymbolic(_ graph: Graph, bindings: [String: Int], free: [Stri
     out.buffers = cost.buffers
     out.macs = cost.macs
     out.activations = cost.activations
+    out.activeParams = cost.activeParams
+    out.activeMacs = cost.activeMacs
   }
   func total(_ get: (SymbolicNode) -> SymExpr?) -> SymExpr? {
     var sum: SymExpr = .const(0)
@@ -88,6 +97,7 @@ public func analyzeSymbolic(_ graph: Graph, bindings: [String: Int], free: [Stri
     return sum.simplified
   }
   let totals = SymbolicNode(
-    shape: nodes.last?.shape, params: total(\.params), buffers: total(\.buffers), macs: total(\.macs), activations: total(\.activations))
+    shape: nodes.last?.shape, params: total(\.params), buffers: total(\.buffers), macs: total(\.macs), activations: total(\.activations),
+    activeParams: total(\.activeParams), activeMacs: total(\.activeMacs))
   return SymbolicAnalysis(graph: graph, free: free, nodes: nodes, totals: totals)
 }

@@ -85,7 +85,9 @@ extension Emission {
       w.block("for i in 0..<\(n)") { w in w.line("y[i] = \(scalarActivation(node.op, node, "x[i]"))") }
     case .identity, .dropout:
       w.line("y.update(from: x, count: \(n))")
-    case .input, .conv, .dwconv, .pwconv, .maxpool, .avgpool, .gap, .gmp, .fc, .flatten, .bn, .softmax, .add, .concat:
+    case .input, .conv, .dwconv, .pwconv, .maxpool, .avgpool, .gap, .gmp, .fc, .flatten, .bn, .softmax, .add, .concat, .deconv, .linear,
+      .layernorm, .rmsnorm, .silu, .hardswish, .hardsigmoid, .droppath, .layerscale, .embed, .posembed, .typeembed, .clstoken, .tokens,
+      .take, .attention, .upsample, .pad, .shuffle, .mul, .router, .moe, .slice:
       preconditionFailure("\(node.op) is not element-wise")
     }
   }

@@ -48,6 +48,9 @@ extension Emission {
       elementwise(step, &body)
     case .input:
       preconditionFailure("the input is no step of EmitPlan")
+    case .deconv, .linear, .layernorm, .rmsnorm, .silu, .hardswish, .hardsigmoid, .droppath, .layerscale, .embed, .posembed, .typeembed,
+      .clstoken, .tokens, .take, .attention, .upsample, .pad, .shuffle, .mul, .router, .moe, .slice:
+      preconditionFailure("\(node.op) reached the emitter, which `SwiftEmitter.emits` refuses")
     }
     kernels.line()
     kernels.line(
@@ -72,7 +75,8 @@ extension Emission {
     case .relu6: return ["\(r) = \(r).replacing(with: 0, where: \(r) .< 0).replacing(with: 6, where: \(r) .> 6)"]
     case .leakyrelu: return ["\(r) = \(r).replacing(with: \(r) * \(floatLiteral(Float(node.attributes.slope))), where: \(r) .< 0)"]
     case .input, .conv, .dwconv, .pwconv, .maxpool, .avgpool, .gap, .gmp, .fc, .flatten, .bn, .sigmoid, .tanh, .softmax, .gelu,
-      .identity, .dropout, .add, .concat:
+      .identity, .dropout, .add, .concat, .deconv, .linear, .layernorm, .rmsnorm, .silu, .hardswish, .hardsigmoid, .droppath, .layerscale,
+      .embed, .posembed, .typeembed, .clstoken, .tokens, .take, .attention, .upsample, .pad, .shuffle, .mul, .router, .moe, .slice:
       // EmitPlan fuses only `fusableActivation` ops, and each of those has lines above.
       preconditionFailure("\(node.op) has no vector form")
     }
@@ -88,7 +92,9 @@ extension Emission {
     case .tanh: return "Float(Self.tanh(Double(\(v))))"
     case .gelu: return "Float(Double(\(v)) * (1 + Self.erf(Double(\(v)) * 0.7071067811865476)) / 2)"
     case .identity, .dropout: return v
-    case .input, .conv, .dwconv, .pwconv, .maxpool, .avgpool, .gap, .gmp, .fc, .flatten, .bn, .softmax, .add, .concat:
+    case .input, .conv, .dwconv, .pwconv, .maxpool, .avgpool, .gap, .gmp, .fc, .flatten, .bn, .softmax, .add, .concat, .deconv, .linear,
+      .layernorm, .rmsnorm, .silu, .hardswish, .hardsigmoid, .droppath, .layerscale, .embed, .posembed, .typeembed, .clstoken, .tokens,
+      .take, .attention, .upsample, .pad, .shuffle, .mul, .router, .moe, .slice:
       preconditionFailure("\(op) is not element-wise")
     }
   }

@@ -32,6 +32,19 @@ public enum SwiftEmitter {
     }
   }
 
+  /// Whether the emitter writes kernels for `op`; `unexecutableLayers` turns a refusal into
+  /// a diagnostic before any emission starts.
+  public static func emits(_ op: OpKind) -> Bool {
+    switch op {
+    case .input, .conv, .dwconv, .pwconv, .maxpool, .avgpool, .gap, .gmp, .fc, .flatten, .bn, .relu, .relu6, .sigmoid, .tanh,
+      .softmax, .gelu, .identity, .leakyrelu, .dropout, .add, .concat:
+      true
+    case .deconv, .linear, .layernorm, .rmsnorm, .silu, .hardswish, .hardsigmoid, .droppath, .layerscale, .embed, .posembed, .typeembed,
+      .clstoken, .tokens, .take, .attention, .upsample, .pad, .shuffle, .mul, .router, .moe, .slice:
+      false
+    }
+  }
+
   /// Emits `graph` with `parameters` (PyTorch layouts; repacked here).
   public static func emit(graph: Graph, shapes: Shapes, parameters: [LayerParameters<Float>?], options: Options = .init()) -> EmittedNetwork
   {

@@ -32,7 +32,8 @@ public enum SpecSchema {
 
   private static var shorthand: String {
     let options = OptionKey.allCases.map(\.rawValue) + ["name"]
-    let flags = LayerShorthand.flags.keys.sorted()
+    // A boolean option's bare key means `true`.
+    let flags = (Array(LayerShorthand.flags.keys) + OptionKey.allCases.filter { $0.valueKind == .boolean }.map(\.rawValue)).sorted()
     let option = #"(?:\s+(?:"# + alt(flags) + #"(?=\s|$)|"# + alt(options) + #"\s+"# + value + "))"
     // One alternative per head syntax, in the order the table first uses it.
     var heads: [(syntax: String, names: [String])] = []
@@ -107,6 +108,8 @@ public enum SpecSchema {
     case .boolean: return .obj(["description": description, "type": ["boolean", "string"]])
     case .word(let words): return .obj(["description": description, "enum": .array(words.map(JSONTree.string))])
     case .real: return .obj(["description": description, "type": ["number", "string"]])
+    case .integer: return integerOrExpr(key.summary)
+    case .layerName: return .obj(["description": description, "type": "string", "minLength": 1])
     }
   }
 
@@ -134,6 +137,7 @@ public enum SpecSchema {
     }
     props += op.optionKeys.map { ($0.rawValue, optionSchema($0)) }
     props += [("name", name), ("expect", expect)]
+    required += op.requiredOptions.map { .string($0.rawValue) }
     var options: [(String, JSONTree)] = [
       ("type", "object"), ("description", .string(op.meaning)), ("properties", .object(props)), ("additionalProperties", false),
     ]
@@ -181,7 +185,15 @@ public enum SpecSchema {
             "type": "object", "additionalProperties": false, "required": ["branches"],
             "properties": .obj([
               "name": name,
-              "merge": .obj(["enum": ["concat", "add"], "description": "How the branches' outputs are merged (default concat)."]),
+              "merge": .obj([
+                "enum": ["concat", "add", "mul"],
+                "description":
+                  "How the branches' outputs are merged (default concat); `mul` multiplies, broadcasting (`1x1xC` times `HxWxC`).",
+              ]),
+              "split": .obj([
+                "type": ["boolean", "string"],
+                "description": "Each branch reads its own equal part of the channels (ShuffleNet's channel split) instead of all of them.",
+              ]),
               "branches": .obj([
                 "type": "array", "minItems": 1, "description": "Each branch a list of layers; an empty list passes the input through.",
                 "items": .obj(["type": "array", "items": .obj(["$ref": "#/$defs/layer"])]),
@@ -190,6 +202,22 @@ public enum SpecSchema {
           ])
         ]),
         "required": ["parallel"], "additionalProperties": false,
+      ]),
+      .obj([
+        "type": "object",
+        "description": "A mixture of experts: a router scores `experts` copies of `layers` and each token runs the `top` best.",
+        "properties": .obj([
+          "moe": .obj([
+            "type": "object", "additionalProperties": false, "required": ["experts", "layers"],
+            "properties": .obj([
+              "name": name,
+              "experts": integerOrExpr("How many experts (copies of `layers`, each with its own weights).", minimum: 1),
+              "top": integerOrExpr("Experts each token is routed to (default 1).", minimum: 1),
+              "layers": .obj(["$ref": "#/$defs/layers", "description": "One expert: its output has the mixture's input shape."]),
+            ]),
+          ])
+        ]),
+        "required": ["moe"], "additionalProperties": false,
       ]),
       .obj([
         "type": "object", "description": "Copies of a list of layers, each with its own weights.",
@@ -244,9 +272,12 @@ public enum SpecSchema {
         "name": .obj(["description": "The network's name, shown in reports.", "type": ["string", "number"], "minLength": 1]),
         "description": .obj(["description": "Free text about the network.", "type": "string"]),
         "input": .obj([
-          "$ref": "#/$defs/shape",
           "description":
-            "The input shape, channels last: `32x32x3` (HxWxC), `100x16` (LxC), `784`, or `16x64x64x1` (DxHxWxC).",
+            "The input shape, channels last: `32x32x3` (HxWxC), `100x16` (LxC), `784`, or `16x64x64x1` (DxHxWxC); or token ids: `1024 tokens`, `$T tokens`.",
+          "anyOf": [
+            .obj(["$ref": "#/$defs/shape"]),
+            .obj(["type": "string", "pattern": .string(#"^\s*"# + inputExt + #"\s+[Tt][Oo][Kk][Ee][Nn][Ss]\s*$"#)]),
+          ],
         ]),
         "layers": .obj([
           "$ref": "#/$defs/layers",

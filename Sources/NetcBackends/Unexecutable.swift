@@ -1,0 +1,36 @@
+import NetcDiagnostics
+import NetcIR
+
+/// The two ways netc executes a graph.
+public enum Backend: String, Sendable {
+  /// `netc run`: the interpreter.
+  case run
+  /// `netc emit` and `netc bench`: generated Swift.
+  case emit
+
+  /// Whether this backend executes `op` (each backend's own exhaustive answer).
+  public func executes(_ op: OpKind) -> Bool {
+    switch self {
+    case .run: Interpreter<Float>.executes(op)
+    case .emit: SwiftEmitter.emits(op)
+    }
+  }
+}
+
+/// One error per layer kind of `graph` that `backend` cannot execute yet, at its first
+/// layer, before any weight is bound or any work starts: analysis covers every op, the
+/// backends not yet.
+public func unexecutableLayers(_ graph: Graph, by backend: Backend) -> [Diagnostic] {
+  var seen: Set<OpKind> = []
+  var out: [Diagnostic] = []
+  for node in graph.layers where !backend.executes(node.op) && seen.insert(node.op).inserted {
+    let count = graph.layers.count { $0.op == node.op }
+    let others = count > 1 ? " (and \(count - 1) more \(node.op.mnemonic.uppercased()) \(count == 2 ? "layer" : "layers"))" : ""
+    out.append(
+      .error(
+        .notExecutable, "`netc \(backend.rawValue)` cannot execute \(node.op.mnemonic.uppercased()) layers yet: `\(node.name)`\(others)",
+        at: node.headRange,
+        notes: [.init("`netc analyze` and `netc check` handle every layer; `run` and `emit` cover the CNN and MLP layers so far")]))
+  }
+  return out
+}

@@ -13,6 +13,7 @@ enum JSONFormat {
   static func write(_ report: Report, to w: inout JSONWriter, indent: StaticString) {
     w.raw("{\n"); w.raw(indent); w.raw("  \"name\": "); w.string(report.name)
     w.raw(",\n"); w.raw(indent); w.raw("  \"input\": "); w.array(report.input)
+    if report.tokens { w.raw(",\n"); w.raw(indent); w.raw("  \"input_kind\": \"tokens\"") }
     w.raw(",\n"); w.raw(indent); w.raw("  \"output\": "); w.array(report.output)
     if report.batch != 1 { w.raw(",\n"); w.raw(indent); w.raw("  \"batch\": "); w.int(report.batch) }
     w.raw(",\n"); w.raw(indent); w.raw("  \"layers\": [")
@@ -23,16 +24,29 @@ enum JSONFormat {
       w.raw(indent); w.raw("    {\"name\": "); w.string(row.name)
       w.raw(", \"op\": "); w.string(row.op)
       w.raw(", \"output\": "); w.array(row.shape)
-      w.raw(", "); costFields(row.cost, to: &w); w.raw("}")
+      w.raw(", "); costFields(row.cost, to: &w, active: report.hasActive)
+      if let tied = row.tiedTo { w.raw(", \"tied_to\": "); w.string(tied) }
+      w.raw("}")
     }
     if first { w.raw("],\n") } else { w.raw("\n"); w.raw(indent); w.raw("  ],\n") }
-    w.raw(indent); w.raw("  \"totals\": {"); costFields(report.totals, to: &w); w.raw("}\n"); w.raw(indent); w.raw("}")
+    w.raw(indent); w.raw("  \"totals\": {"); costFields(report.totals, to: &w, active: report.hasActive); w.raw("}")
+    if !report.conventions.isEmpty {
+      w.raw(",\n"); w.raw(indent); w.raw("  \"conventions\": [")
+      for (i, line) in report.conventions.enumerated() {
+        if i > 0 { w.raw(", ") }
+        w.string(line)
+      }
+      w.raw("]")
+    }
+    w.raw("\n"); w.raw(indent); w.raw("}")
   }
 
-  static func costFields(_ c: Cost, to w: inout JSONWriter) {
+  static func costFields(_ c: Cost, to w: inout JSONWriter, active: Bool = false) {
     w.raw("\"params\": "); w.int(c.params)
+    if active { w.raw(", \"active_params\": "); w.int(c.activeParams) }
     w.raw(", \"buffers\": "); w.int(c.buffers)
     w.raw(", \"macs\": "); w.int(c.macs)
+    if active { w.raw(", \"active_macs\": "); w.int(c.activeMacs) }
     w.raw(", \"activations\": "); w.int(c.activations)
   }
 

@@ -17,6 +17,8 @@ struct ReportRow {
   var shape: [Int]
   /// The figures (summed over a structure's layers).
   var cost: Cost
+  /// The layer whose weight this one shares (`tie`).
+  var tiedTo: String?
 
   /// The last segment of the name, for indented display.
   var localName: String { name.split(separator: ".").last.map(String.init) ?? name }
@@ -33,6 +35,12 @@ struct Report {
   var rows: [ReportRow]
   var totals: Cost
   var batch: Int
+  /// The input is token ids.
+  var tokens: Bool
+  /// The counting conventions the layers make worth stating (`Conventions`).
+  var conventions: [String]
+  /// Whether the active figures differ from the totals (a mixture of experts).
+  var hasActive: Bool
 
   init(_ analysis: Analysis, maxDepth: Int?) {
     let graph = analysis.graph
@@ -43,6 +51,9 @@ struct Report {
     output = shapes[graph.outputID]
     totals = costs.total
     batch = analysis.batch
+    tokens = graph.tokenInput
+    conventions = Conventions.lines(graph)
+    hasActive = graph.layers.contains { $0.op == .router }
     rows = []
 
     // Partial sums make every structure's total O(1); they cannot overflow, as every
@@ -54,7 +65,8 @@ struct Report {
       let hi = prefix[r.upperBound + 1], lo = prefix[r.lowerBound]
       return Cost(
         params: hi.params - lo.params, buffers: hi.buffers - lo.buffers, macs: hi.macs - lo.macs,
-        activations: hi.activations - lo.activations)
+        activations: hi.activations - lo.activations, activeParams: hi.activeParams - lo.activeParams,
+        activeMacs: hi.activeMacs - lo.activeMacs)
     }
 
     // Groups are sorted by first node, outermost first: a cursor walks them with the nodes.
@@ -89,7 +101,8 @@ struct Report {
         rows.append(
           ReportRow(
             name: node.name, op: node.op.mnemonic, depth: node.depth,
-            isGroup: false, isCollapsed: false, shape: shapes[id], cost: costs.nodes[id]))
+            isGroup: false, isCollapsed: false, shape: shapes[id], cost: costs.nodes[id],
+            tiedTo: node.attributes.tiedTo.map { graph.nodes[$0].name }))
       }
       id += 1
     }

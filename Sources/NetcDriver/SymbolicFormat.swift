@@ -17,7 +17,7 @@ enum SymbolicFormat {
 
   static func table(_ a: SymbolicAnalysis) -> String {
     var out =
-      "\(a.graph.name): input \(shape(a.nodes.first?.shape)), output \(shape(a.totals.shape)), in terms of \(a.free.joined(separator: ", "))\n\n"
+      "\(a.graph.name): input \(shape(a.nodes.first?.shape))\(a.graph.tokenInput ? " tokens" : ""), output \(shape(a.totals.shape)), in terms of \(a.free.joined(separator: ", "))\n\n"
     var rows: [[String]] = [["layer", "op", "output", "params", "MACs"]]
     for node in a.graph.layers {
       let n = a.nodes[node.id]
@@ -37,11 +37,18 @@ enum SymbolicFormat {
       if i == 0 { out += String(repeating: "─", count: widths.reduce(0, +) + 8) + "\n" }
     }
     out += String(repeating: "─", count: widths.reduce(0, +) + 8) + "\n"
-    for (label, v) in [
+    var totals = [
       ("params", a.totals.params), ("buffers", a.totals.buffers), ("MACs", a.totals.macs), ("activations", a.totals.activations),
-    ] {
-      out += "total " + label + String(repeating: " ", count: 12 - label.count) + text(v) + "\n"
+    ]
+    let active = a.graph.layers.contains { $0.op == .router }
+    if active {
+      totals.insert(("active MACs", a.totals.activeMacs), at: 3)
+      totals.insert(("active params", a.totals.activeParams), at: 1)
     }
+    for (label, v) in totals {
+      out += "total " + label + String(repeating: " ", count: (active ? 14 : 12) - label.count) + text(v) + "\n"
+    }
+    for line in Conventions.lines(a.graph) { out += "note: " + line + "\n" }
     return out
   }
 
@@ -54,12 +61,20 @@ enum SymbolicFormat {
       guard let s else { return "null" }
       return "[" + s.map(value).joined(separator: ", ") + "]"
     }
+    let active = a.graph.layers.contains { $0.op == .router }
     func costs(_ n: SymbolicNode) -> String {
-      "\"params\": \(value(n.params)), \"buffers\": \(value(n.buffers)), \"macs\": \(value(n.macs)), \"activations\": \(value(n.activations))"
+      if active {
+        return
+          "\"params\": \(value(n.params)), \"active_params\": \(value(n.activeParams)), \"buffers\": \(value(n.buffers)), \"macs\": \(value(n.macs)), \"active_macs\": \(value(n.activeMacs)), \"activations\": \(value(n.activations))"
+      }
+      return
+        "\"params\": \(value(n.params)), \"buffers\": \(value(n.buffers)), \"macs\": \(value(n.macs)), \"activations\": \(value(n.activations))"
     }
     var out = "{\n  \"name\": \(JSONFormat.string(a.graph.name)),\n"
     out += "  \"vars\": [" + a.free.map(JSONFormat.string).joined(separator: ", ") + "],\n"
-    out += "  \"input\": \(array(a.nodes.first?.shape)),\n  \"output\": \(array(a.totals.shape)),\n  \"layers\": ["
+    out +=
+      "  \"input\": \(array(a.nodes.first?.shape)),\n" + (a.graph.tokenInput ? "  \"input_kind\": \"tokens\",\n" : "")
+      + "  \"output\": \(array(a.totals.shape)),\n  \"layers\": ["
     var first = true
     for node in a.graph.layers {
       let n = a.nodes[node.id]
@@ -71,6 +86,9 @@ enum SymbolicFormat {
         + costs(n) + "}"
     }
     out += first ? "],\n" : "\n  ],\n"
-    return out + "  \"totals\": {" + costs(a.totals) + "}\n}"
+    out += "  \"totals\": {" + costs(a.totals) + "}"
+    let conventions = Conventions.lines(a.graph)
+    if !conventions.isEmpty { out += ",\n  \"conventions\": [" + conventions.map(JSONFormat.string).joined(separator: ", ") + "]" }
+    return out + "\n}"
   }
 }

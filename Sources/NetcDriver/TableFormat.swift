@@ -1,7 +1,7 @@
 /// The terminal report: a per-layer table and the totals.
 enum TableFormat {
   static func render(_ report: Report) -> String {
-    var header = "\(report.name): input \(shape(report.input)), output \(shape(report.output))"
+    var header = "\(report.name): input \(shape(report.input))\(report.tokens ? " tokens" : ""), output \(shape(report.output))"
     if report.batch != 1 { header += ", batch \(report.batch) (MACs and activations are per batch)" }
     var table: [[String]] = [["layer", "op", "output", "params", "MACs", "share of MACs"]]
     for row in report.rows {
@@ -11,7 +11,7 @@ enum TableFormat {
         ? bar(row.cost.macs, of: report.totals.macs) + " " + NumberFormat.percent(row.cost.macs, of: report.totals.macs) : ""
       table.append([
         indent + row.localName, row.op, shape(row.shape),
-        row.cost.params == 0 ? "-" : NumberFormat.scaled(row.cost.params),
+        row.tiedTo.map { "= \($0)" } ?? (row.cost.params == 0 ? "-" : NumberFormat.scaled(row.cost.params)),
         row.cost.macs == 0 ? "-" : NumberFormat.scaled(row.cost.macs), share,
       ])
     }
@@ -32,15 +32,20 @@ enum TableFormat {
     let t = report.totals
     out += String(repeating: "─", count: widths.reduce(0, +) + 10) + "\n"
     let bytes = t.activations.multipliedReportingOverflow(by: 4)
-    let labelled: [(String, String)] = [
+    var labelled: [(String, String)] = [
       ("params", exactAndScaled(t.params)),
       ("buffers", exactAndScaled(t.buffers)),
       ("MACs", exactAndScaled(t.macs)),
       ("activations", exactAndScaled(t.activations) + (bytes.overflow ? "" : ", \(NumberFormat.bytes(bytes.partialValue)) at fp32")),
     ]
-    for (label, value) in labelled {
-      out += "total " + label + String(repeating: " ", count: 12 - label.count) + value + "\n"
+    if report.hasActive {
+      labelled.insert(("active MACs", exactAndScaled(t.activeMacs)), at: 3)
+      labelled.insert(("active params", exactAndScaled(t.activeParams)), at: 1)
     }
+    for (label, value) in labelled {
+      out += "total " + label + String(repeating: " ", count: (report.hasActive ? 14 : 12) - label.count) + value + "\n"
+    }
+    for line in report.conventions { out += "note: " + line + "\n" }
     return out
   }
 

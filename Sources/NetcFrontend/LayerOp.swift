@@ -21,7 +21,7 @@ extension LayerSpelling {
   }
 
   /// The structure keys a layer item may have instead of an op.
-  static let structures = ["residual", "parallel", "repeat", "block"]
+  static let structures = ["residual", "parallel", "repeat", "block", "moe"]
 
   /// Every option key with the ops' own words, for longhand.
   var longhandKeys: [String] {

@@ -49,6 +49,7 @@ extension SpecLowering {
       switch key {
       case "residual": return try lowerResidual(pair, from: input, scope: &scope)
       case "parallel": return try lowerParallel(pair, from: input, scope: &scope)
+      case "moe": return try lowerMixture(pair, from: input, scope: &scope)
       default:
         guard let op = LayerOp.byName[key] else {
           var notes: [Diagnostic.Note] = []
@@ -205,14 +206,28 @@ extension SpecLowering {
       throw DiagnosticError([.error(.wrongType, "`parallel` must be a mapping with `branches` (and `merge`, `name`)", at: pair.value.range)]
       )
     }
-    let f = try fields(spec, of: "parallel", accepted: ["name", "merge", "branches"])
+    let f = try fields(spec, of: "parallel", accepted: ["name", "merge", "branches", "split"])
     var mergeOp = OpKind.concat
     if let m = f["merge"] {
       switch m.value.scalar?.lowercased() {
       case "concat"?: mergeOp = .concat
       case "add"?: mergeOp = .add
+      case "mul"?: mergeOp = .mul
       default:
-        throw DiagnosticError([.error(.invalidValue, "`merge` is `concat` or `add`, found \(m.value.kindDescription)", at: m.value.range)])
+        throw DiagnosticError([
+          .error(.invalidValue, "`merge` is `concat`, `add` or `mul`, found \(m.value.kindDescription)", at: m.value.range)
+        ])
+      }
+    }
+    var split = false
+    if let given = f["split"] {
+      switch given.value.scalar?.lowercased() {
+      case "true"?, "yes"?, "on"?: split = true
+      case "false"?, "no"?, "off"?: split = false
+      default:
+        throw DiagnosticError([
+          .error(.invalidValue, "`split` is `true` or `false`, found \(given.value.kindDescription)", at: given.value.range)
+        ])
       }
     }
     guard let branchesPair = f["branches"], let branches = branchesPair.value.sequence, !branches.isEmpty else {
@@ -225,16 +240,25 @@ extension SpecLowering {
     let first = nodes.count
     var inner = scope.child(local)
     var outs: [Int] = []
-    for branch in branches {
+    for (i, branch) in branches.enumerated() {
       let branchName = try claimName(explicit: nil, mnemonic: "branch", range: branch.range, scope: &inner)
       let start = nodes.count
       var branchScope = inner.child(String(branchName.dropFirst(inner.prefix.count)))
-      // An empty branch passes the input through, as Inception's identity paths do.
+      var from = input
+      if split {
+        // ShuffleNet's channel split: branch i reads the i-th of equal parts of the channels.
+        var a = Attributes()
+        a.count = .const(branches.count, at: f["split"]!.value.range)
+        a.index = i
+        from = try emit(branchName + ".split", .slice, inputs: [input], a, range: branch.range, depth: branchScope.depth)
+      }
+      // An empty branch passes its input through, as Inception's identity paths do.
       if let list = branch.sequence, list.isEmpty {
-        outs.append(input)
+        outs.append(from)
+        addGroup(branchName, .branch, depth: inner.depth, from: start, range: branch.range)
         continue
       }
-      outs.append(try lowerItems(try layerList(branch, what: "a branch"), from: input, scope: &branchScope))
+      outs.append(try lowerItems(try layerList(branch, what: "a branch"), from: from, scope: &branchScope))
       addGroup(branchName, .branch, depth: inner.depth, from: start, range: branch.range)
     }
     let mergeName = try claimName(
@@ -242,6 +266,59 @@ extension SpecLowering {
     let out = try emit(mergeName, mergeOp, inputs: outs, Attributes(), range: pair.key.range, depth: inner.depth)
     addGroup(name, .parallel, depth: scope.depth, from: first, range: pair.key.range)
     return out
+  }
+
+  /// A mixture of experts: a router (a bias-free linear layer scoring the experts), one
+  /// expert's layers standing for all of them (each node counts `experts` times in the
+  /// totals and `top` times in the active figures), and the weighted sum of the routed ones.
+  private func lowerMixture(_ pair: YAMLPair, from input: Int, scope: inout Scope) throws(DiagnosticError) -> Int {
+    guard let spec = pair.value.mapping else {
+      throw DiagnosticError([.error(.wrongType, "`moe` must be a mapping with `experts`, `top` and `layers`", at: pair.value.range)])
+    }
+    let f = try fields(spec, of: "moe", accepted: ["name", "experts", "top", "layers"])
+    func count(_ key: String, what: String) throws(DiagnosticError) -> SymValue? {
+      guard let p = f[key] else { return nil }
+      let v = try intValue(ValueItem(text: p.value.scalar ?? "", range: p.value.range), scope: scope, what: what)
+      if let c = v.expr.constant, c < 1 {
+        throw DiagnosticError([.error(.invalidValue, "\(what) must be at least 1, got \(c)", at: p.value.range)])
+      }
+      return v
+    }
+    guard let experts = try count("experts", what: "the number of experts") else {
+      throw DiagnosticError([.error(.missingKey, "`moe` needs `experts`, how many copies of its layers there are", at: pair.key.range)])
+    }
+    let top = try count("top", what: "the experts per token") ?? .const(1, at: pair.key.range)
+    guard let layersPair = f["layers"] else {
+      throw DiagnosticError([.error(.missingKey, "`moe` needs `layers`, the layers of one expert", at: pair.key.range)])
+    }
+    let body = try layerList(layersPair.value, what: "`layers`")
+    let name = try claimName(explicit: try explicitName(f["name"]), mnemonic: "moe", range: pair.key.range, scope: &scope)
+    let local = String(name.dropFirst(scope.prefix.count))
+    let first = nodes.count
+    var inner = scope.child(local)
+    var router = Attributes()
+    router.count = experts
+    router.integers[.topK] = [top]
+    router.bias = false
+    let routerName = try claimName(explicit: ("router", pair.key.range), mnemonic: "router", range: pair.key.range, scope: &inner)
+    let routerID = try emit(routerName, .router, inputs: [input], router, range: pair.key.range, depth: inner.depth)
+    let expertName = try claimName(
+      explicit: ("expert", layersPair.key.range), mnemonic: "expert", range: layersPair.key.range, scope: &inner)
+    var expertScope = inner.child("expert")
+    let start = nodes.count
+    let out = try lowerItems(body, from: input, scope: &expertScope)
+    for id in start..<nodes.count {
+      if nodes[id].attributes.integers[.experts] != nil {
+        throw DiagnosticError([.error(.invalidValue, "a mixture of experts cannot nest in an expert", at: nodes[id].range)])
+      }
+      nodes[id].attributes.integers[.experts] = [experts]
+      nodes[id].attributes.integers[.topK] = [top]
+    }
+    addGroup(expertName, .expert, depth: inner.depth, from: start, range: layersPair.key.range)
+    let mergeName = try claimName(explicit: ("moe", pair.key.range), mnemonic: "moe", range: pair.key.range, scope: &inner)
+    let merged = try emit(mergeName, .moe, inputs: [routerID, out, input], Attributes(), range: pair.key.range, depth: inner.depth)
+    addGroup(name, .moe, depth: scope.depth, from: first, range: pair.key.range)
+    return merged
   }
 
   private func lowerRepeat(_ pairs: [YAMLPair], at range: SourceRange, from input: Int, scope: inout Scope) throws(DiagnosticError) -> Int {

@@ -43,7 +43,7 @@ public struct Node: Hashable, Sendable {
 public struct Group: Hashable, Sendable {
   /// What kind of structure.
   public enum Kind: String, Hashable, Sendable {
-    case residual, parallel, `repeat`, copy, block, sepconv, body, shortcut, branch
+    case residual, parallel, `repeat`, copy, block, sepconv, body, shortcut, branch, moe, expert
   }
 
   /// The full dotted name.

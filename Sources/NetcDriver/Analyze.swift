@@ -66,7 +66,7 @@ struct Analyze: ParsableCommand {
     var loaded: [(path: String, spec: Spec)] = []
     for path in specs {
       do {
-        loaded.append((path, try inputs.load(path)))
+        loaded.append((path, try inputs.load(path, bindings: values)))
       } catch {
         worst = worst == .io ? .io : error
       }

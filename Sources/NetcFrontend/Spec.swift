@@ -13,6 +13,8 @@ public struct Spec: Sendable {
   public var unusedVars: [VarDecl]
   /// Blocks defined and never used, with where they were defined.
   public var unusedBlocks: [(name: String, range: SourceRange)]
+  /// Vars that repeat counts read: their values were given before lowering.
+  public var repeatVars: [VarDecl] = []
 }
 
 /// Reads spec files into IR graphs.
@@ -22,10 +24,21 @@ public enum SpecLoader {
     try parse(SpecFileLoader.load(path: path))
   }
 
-  /// Parses and lowers a spec from its source text.
-  public static func parse(_ source: SourceFile) throws(DiagnosticError) -> Spec {
+  /// Parses and lowers a spec from its source text; `repeatBindings` are the values of
+  /// vars that repeat counts read (others are ignored).
+  public static func parse(_ source: SourceFile, repeatBindings: [String: Int] = [:]) throws(DiagnosticError) -> Spec {
     let root = try YAMLReader.read(source)
-    let lowering = SpecLowering(file: source.path)
+    let lowering = SpecLowering(file: source.path, repeatBindings: repeatBindings)
     return try lowering.lowerSpec(root, source: source)
+  }
+
+  /// The declared vars that repeat counts read, with their domains, found by lowering
+  /// (also when lowering fails because they have no value): `solve` and `check` lower the
+  /// spec once per combination of their values.
+  public static func repeatVars(_ source: SourceFile) -> [VarDecl] {
+    guard let root = try? YAMLReader.read(source) else { return [] }
+    let lowering = SpecLowering(file: source.path)
+    _ = try? lowering.lowerSpec(root, source: source)
+    return lowering.vars.values.filter { lowering.repeatVars.contains($0.name) }.sorted { $0.range.start < $1.range.start }
   }
 }

@@ -60,7 +60,15 @@ final class SpecLowering {
   /// The spec's text, for messages about how a value was written (its indentation).
   var source: SourceFile?
 
-  init(file: String) { self.file = file }
+  /// Values of the vars that repeat counts read, given before lowering.
+  let repeatBindings: [String: Int]
+  /// The vars that repeat counts read (bound or not).
+  var repeatVars: Set<String> = []
+
+  init(file: String, repeatBindings: [String: Int] = [:]) {
+    self.file = file
+    self.repeatBindings = repeatBindings
+  }
 
   /// The whole spec.
   func lowerSpec(_ root: YAMLNode?, source: SourceFile) throws(DiagnosticError) -> Spec {
@@ -215,7 +223,8 @@ final class SpecLowering {
       graph: graph, source: source, weights: entries["weights"]?.value,
       unusedVars: declared.compactMap { vars[$0] }.filter { !usedVars.contains($0.name) },
       unusedBlocks: blocks.values.filter { !usedBlocks.contains($0.name) }
-        .sorted { $0.range.start < $1.range.start }.map { ($0.name, $0.range) })
+        .sorted { $0.range.start < $1.range.start }.map { ($0.name, $0.range) },
+      repeatVars: declared.compactMap { vars[$0] }.filter { repeatVars.contains($0.name) })
   }
 
   /// Records a diagnostic.

@@ -103,6 +103,14 @@ import Testing
     #expect(result.stdout.isEmpty)
   }
 
+  @Test("a $SWIFTC that is not executable is an error naming the variable, before any work")
+  func nonExecutableSwiftc() throws {
+    let result = try NetcProcess.run(["bench", "specs/small-cnn.yaml"], environment: ["SWIFTC": "README.md"])
+    #expect(result.status == 2)
+    #expect(result.stderr.hasPrefix("netc: error: $SWIFTC is `README.md`, which is not executable"), "\(result.stderr)")
+    #expect(result.stdout.isEmpty)
+  }
+
   @Test("--print-ir with a machine format is a usage error, not text where JSON was asked")
   func printIRFormat() throws {
     let result = try NetcProcess.run(["analyze", "specs/small-cnn.yaml", "--print-ir", "--format", "json"])

@@ -147,7 +147,7 @@ struct Analyze: ParsableCommand {
     for index in 0..<(reports.count + symbolic.count) {
       if let s = pending.first, s.index == index {
         pending = pending.dropFirst()
-        parts.append(format == .json ? SymbolicFormat.json(s.analysis) : SymbolicFormat.table(s.analysis))
+        parts.append(format == .json ? SymbolicFormat.json(s.analysis) : SymbolicFormat.table(s.analysis, maxDepth: depth))
       } else if let r = next.next() {
         parts.append(format == .json ? JSONFormat.render(r) : TableFormat.render(r))
       }

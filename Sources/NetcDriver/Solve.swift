@@ -86,6 +86,7 @@ enum SolveFormatting {
   /// `{"vars": ["k"], "count": 3, "solutions": [{"k": 8}, ...]}`, as the language page says.
   static func json(_ s: Solutions, listed: Bool) -> String {
     var out = "{\"vars\": [" + s.vars.map(JSONFormat.string).joined(separator: ", ") + "], \"count\": \(s.count)"
+    if let r = s.interval { out += ", \"range\": {\(JSONFormat.string(s.vars[0])): [\(r.lowerBound), \(r.upperBound)]}" }
     if listed {
       out += ", \"solutions\": ["
       out += s.listed.map { values in
@@ -107,6 +108,7 @@ enum SolveFormatting {
     if s.vars.isEmpty { out += " (no free vars: the constraints hold)" }
     if !fixed.isEmpty { out += " with \(fixed)" }
     out += "\n"
+    if let r = s.interval { out += "every value of: \(s.vars[0]) ∈ \(r.lowerBound)..\(r.upperBound)\n" }
     guard listed, !s.vars.isEmpty else { return out }
     let complete = BigCount(UInt64(s.listed.count)) == s.count
     if complete && s.listed.count > 1 {

@@ -7,7 +7,26 @@ import NetcPasses
 enum SymbolicFormat {
   static func text(_ e: SymExpr?) -> String {
     guard let e else { return "?" }
-    return e.pretty
+    return grouped(e.pretty)
+  }
+
+  /// Numbers of five digits or more grouped by thousands, for reading: `123,532,032·T`.
+  static func grouped(_ s: String) -> String {
+    var out = "", digits = ""
+    func flush() {
+      out += digits.count >= 5 ? NumberFormat.groupedDigits(digits) : digits
+      digits = ""
+    }
+    for c in s {
+      if c.isASCII && c.isNumber {
+        digits.append(c)
+      } else {
+        flush()
+        out.append(c)
+      }
+    }
+    flush()
+    return out
   }
 
   static func shape(_ s: [SymExpr]?) -> String {
@@ -15,11 +34,36 @@ enum SymbolicFormat {
     return s.map { $0.constant.map(String.init) ?? "(" + $0.pretty + ")" }.joined(separator: "x")
   }
 
-  static func table(_ a: SymbolicAnalysis) -> String {
+  static func table(_ a: SymbolicAnalysis, maxDepth: Int? = nil) -> String {
     var out =
       "\(a.graph.name): input \(shape(a.nodes.first?.shape))\(a.graph.tokenInput ? " tokens" : ""), output \(shape(a.totals.shape)), in terms of \(a.free.joined(separator: ", "))\n\n"
     var rows: [[String]] = [["layer", "op", "output", "params", "MACs"]]
+    // A structure at `maxDepth` is one row: its figures summed, its output its last node's.
+    var folded: [Int: Group] = [:]
+    if let maxDepth {
+      for g in a.graph.groups where g.depth == maxDepth && folded[g.nodes.lowerBound] == nil { folded[g.nodes.lowerBound] = g }
+    }
+    var skipUntil = 0
     for node in a.graph.layers {
+      if node.id < skipUntil { continue }
+      if let g = folded[node.id] {
+        skipUntil = g.nodes.upperBound + 1
+        func sum(_ get: (SymbolicNode) -> SymExpr?) -> SymExpr? {
+          var total: SymExpr = .const(0)
+          for id in g.nodes {
+            guard let v = get(a.nodes[id]) else { return nil }
+            total = .add(total, v)
+          }
+          return total.simplified
+        }
+        let params = sum(\.params), macs = sum(\.macs)
+        rows.append([
+          String(repeating: "  ", count: g.depth) + g.name, g.kind.rawValue, shape(a.nodes[g.nodes.upperBound].shape),
+          params == .const(0) ? "-" : text(params), macs == .const(0) ? "-" : text(macs),
+        ])
+        continue
+      }
+      if let maxDepth, node.depth > maxDepth { continue }
       let n = a.nodes[node.id]
       if node.attributes.shortcutTarget != nil && n.params == .const(0) && n.shape != nil { continue }
       rows.append([

@@ -20,8 +20,12 @@ enum LayerShorthand {
     "bilinear": ("mode", "bilinear"),
   ]
 
-  /// The words a boolean option's value may be; a bare boolean key (`causal`) means `true`.
-  static let booleanWords: Set<String> = ["true", "false", "yes", "no", "on", "off"]
+  /// Whether `word` starts another option of `op`: after a bare boolean key (`causal`),
+  /// which then means `true`; any other word is the key's value (`bias maybe` is a bad
+  /// value, not a flag and an unknown option).
+  static func isOptionWord(_ word: String, of op: LayerOp) -> Bool {
+    word == "name" || op.options.contains(word) || flags[word].map { op.options.contains($0.key) } == true
+  }
 
   /// Parses `text`, whose first character is at `start`.
   static func parse(_ text: String, at start: SourceRange) throws(DiagnosticError) -> LayerDecl {
@@ -73,7 +77,7 @@ enum LayerShorthand {
           key: flag.key, keyRange: range(word.offset, word.length),
           items: [ValueItem(text: flag.value, range: range(word.offset, word.length))])
       } else if let option = OptionKey(rawValue: key), option.valueKind == .boolean, decl.op.optionKeys.contains(option),
-        k >= words.count || !booleanWords.contains(words[k].text.lowercased())
+        k >= words.count || isOptionWord(words[k].text.lowercased(), of: decl.op)
       {
         entry = OptionEntry(
           key: key, keyRange: range(word.offset, word.length), items: [ValueItem(text: "true", range: range(word.offset, word.length))])

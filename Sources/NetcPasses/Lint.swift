@@ -111,7 +111,8 @@ private func shadowedNames(_ graph: Graph) -> [Diagnostic] {
   for node in graph.nodes where node.op != .input {
     guard let dot = node.name.lastIndex(of: ".") else { continue }
     let local = String(node.name[node.name.index(after: dot)...])
-    if isDefaultName(local, for: node.op) || ["dw", "pw"].contains(local) { continue }
+    // Merges, routers and splits are named by their structure, never by the spec.
+    if isDefaultName(local, for: node.op) || ["dw", "pw"].contains(local) || node.op.definition.spelling == nil { continue }
     candidates.append((node, dot, local))
   }
   guard !candidates.isEmpty else { return [] }

@@ -37,6 +37,8 @@ public struct Solutions: Sendable {
   public var listed: [[Int]]
   /// Why there is no solution, when `count` is zero (NS302).
   public var failure: Diagnostic?
+  /// When the solutions are every value of the one var in a range (`solveInterval`).
+  public var interval: ClosedRange<Int>?
 }
 
 /// Finds every assignment of the spec's vars that satisfies its constraints: `->` shapes,
@@ -47,6 +49,7 @@ public struct Solutions: Sendable {
 public func solve(_ graph: Graph, options: SolveOptions = SolveOptions()) throws(DiagnosticError) -> Solutions {
   try verify(graph)
   try checkBindings(graph, options.fixed)
+  if let fast = solveInterval(graph, options: options) { return fast }
   let plan = try SolverPlan(graph, fixed: options.fixed, keepAll: false)
   var search = Search(graph: graph, plan: plan, limit: options.limit, edgeLimit: options.list > 0 ? options.edgeLimit : nil)
   search.progress = options.progress

@@ -21,7 +21,7 @@ struct LayerShorthandTests {
       ("CONV${k}x${2*k}-${c+1}", "conv", ["${k}", "${2*k}"], "${c+1}"),
       ("FC-10", "fc", [], "10"),
       ("Dense-10", "fc", [], "10"),
-      ("LINEAR-$n", "fc", [], "$n"),
+      ("LINEAR-$n", "linear", [], "$n"), ("DENSE-$n", "fc", [], "$n"),
       ("POOL-2", "pool", ["2"], nil),
       ("POOL2", "pool", ["2"], nil),
       ("MAXPOOL3", "pool", ["3"], nil),

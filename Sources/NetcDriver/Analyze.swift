@@ -39,6 +39,12 @@ struct Analyze: ParsableCommand {
     transform: { try IntegerOption.parse($0, in: 0...Int.max) })
   var depth: Int?
 
+  @Option(
+    help: ArgumentHelp(
+      "Storage type for the weight and KV-cache bytes: \(StorageType.allCases.map(\.rawValue).joined(separator: ", ")) (shown for every spec with it; for specs with attention by default, at fp32).",
+      valueName: "type"))
+  var dtype: StorageType?
+
   @Flag(name: .customLong("print-ir"), help: "Print the IR with inferred shapes instead of the report.")
   var printIR = false
 
@@ -66,7 +72,7 @@ struct Analyze: ParsableCommand {
     var loaded: [(path: String, spec: Spec)] = []
     for path in specs {
       do {
-        loaded.append((path, try inputs.load(path)))
+        loaded.append((path, try inputs.load(path, bindings: values)))
       } catch {
         worst = worst == .io ? .io : error
       }
@@ -111,7 +117,7 @@ struct Analyze: ParsableCommand {
           Output.standard.write(GraphPrinter.print(spec.graph, shapes: analysis.shapes.nodes.map(\.shape)))
           continue
         }
-        reports.append(Report(analysis, maxDepth: depth))
+        reports.append(Report(analysis, maxDepth: depth, storage: dtype))
       } catch let failure as Failure {
         worst = worst == .io ? .io : failure
       } catch let error as DiagnosticError {
@@ -147,7 +153,9 @@ struct Analyze: ParsableCommand {
     for index in 0..<(reports.count + symbolic.count) {
       if let s = pending.first, s.index == index {
         pending = pending.dropFirst()
-        parts.append(format == .json ? SymbolicFormat.json(s.analysis) : SymbolicFormat.table(s.analysis, maxDepth: depth))
+        parts.append(
+          format == .json
+            ? SymbolicFormat.json(s.analysis, storage: dtype) : SymbolicFormat.table(s.analysis, maxDepth: depth, storage: dtype))
       } else if let r = next.next() {
         parts.append(format == .json ? JSONFormat.render(r) : TableFormat.render(r))
       }
@@ -175,3 +183,5 @@ struct Analyze: ParsableCommand {
     }
   }
 }
+
+extension StorageType: ExpressibleByArgument {}

@@ -29,7 +29,18 @@ enum JSONFormat {
       w.raw("}")
     }
     if first { w.raw("],\n") } else { w.raw("\n"); w.raw(indent); w.raw("  ],\n") }
-    w.raw(indent); w.raw("  \"totals\": {"); costFields(report.totals, to: &w, active: report.hasActive); w.raw("}")
+    w.raw(indent); w.raw("  \"totals\": {"); costFields(report.totals, to: &w, active: report.hasActive)
+    if let storage = report.storage {
+      let t = report.totals
+      w.raw(", \"dtype\": "); w.string(storage.rawValue)
+      let (weights, overflow) = t.params.addingReportingOverflow(t.buffers)
+      func bytes(_ n: Int?) {
+        if let n, let b = Memory.bytes(n, storage) { w.int(b) } else { w.raw("null") }
+      }
+      w.raw(", \"weight_bytes\": "); bytes(overflow ? nil : weights)
+      if report.hasCache { w.raw(", \"kv_cache_bytes\": "); bytes(t.kvCache) }
+    }
+    w.raw("}")
     if !report.conventions.isEmpty {
       w.raw(",\n"); w.raw(indent); w.raw("  \"conventions\": [")
       for (i, line) in report.conventions.enumerated() {

@@ -41,8 +41,12 @@ struct Report {
   var conventions: [String]
   /// Whether the active figures differ from the totals (a mixture of experts).
   var hasActive: Bool
+  /// The storage type of the memory figures, or nil to leave them out.
+  var storage: StorageType?
+  /// Whether the spec has attention's KV cache.
+  var hasCache: Bool
 
-  init(_ analysis: Analysis, maxDepth: Int?) {
+  init(_ analysis: Analysis, maxDepth: Int?, storage: StorageType? = nil) {
     let graph = analysis.graph
     let shapes = analysis.shapes
     let costs = analysis.costs
@@ -54,6 +58,8 @@ struct Report {
     tokens = graph.tokenInput
     conventions = Conventions.lines(graph)
     hasActive = graph.layers.contains { $0.op == .router }
+    self.storage = Memory.storage(graph, requested: storage)
+    hasCache = Memory.hasCache(graph)
     rows = []
 
     // Partial sums make every structure's total O(1); they cannot overflow, as every

@@ -104,7 +104,7 @@ struct Run: ParsableCommand {
     let values = given.values
     var inputs = SpecInputs()
     let spec: Spec
-    do { spec = try inputs.load(self.spec) } catch { throw ExitCode(error == .io ? 2 : 1) }
+    do { spec = try inputs.load(self.spec, bindings: values) } catch { throw ExitCode(error == .io ? 2 : 1) }
     try given.check(against: [(self.spec, spec)])
     let analysis: Analysis
     do { analysis = try analyze(spec.graph, bindings: values) } catch {

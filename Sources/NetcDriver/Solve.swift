@@ -49,10 +49,16 @@ struct Solve: ParsableCommand {
     let given = try VarBindings(bindings)
     let values = given.values
     var inputs = SpecInputs()
-    let loaded: Spec
-    do { loaded = try inputs.load(spec) } catch { throw ExitCode(error == .io ? 2 : 1) }
-    try given.check(against: [(spec, loaded)])
     let wanted = count ? 0 : (max ?? Solve.defaultMax)
+    let source: SourceFile
+    do { source = try inputs.read(spec) } catch { throw ExitCode(error == .io ? 2 : 1) }
+    if let repeated = RepeatVarSolve(source: source, fixed: values) {
+      try solveRepeated(repeated, given: given, wanted: wanted, inputs: inputs)
+      return
+    }
+    let loaded: Spec
+    do { loaded = try inputs.load(spec, bindings: values) } catch { throw ExitCode(error == .io ? 2 : 1) }
+    try given.check(against: [(spec, loaded)])
     let solutions: Solutions
     let progress = Progress(humanFormat: format == .table, delay: 0.5)
     var options = SolveOptions(fixed: values, list: wanted, limit: limit)
@@ -73,7 +79,33 @@ struct Solve: ParsableCommand {
     let text: String
     switch format {
     case .json: text = SolveFormatting.json(solutions, listed: !count)
-    case .table: text = SolveFormatting.table(solutions, graph: loaded.graph, listed: !count, maxGiven: max != nil)
+    case .table:
+      text = SolveFormatting.table(
+        solutions, name: loaded.graph.name, listed: !count, maxGiven: max != nil, analyze: { try? analyze(graph, bindings: $0) })
+    }
+    if let failure = solutions.failure { inputs.report([failure]) }
+    if !text.isEmpty { Output.standard.write(text.hasSuffix("\n") ? text : text + "\n") }
+    if solutions.count.isZero { throw ExitCode(1) }
+  }
+
+  /// A spec whose repeat counts are vars: one lowering per combination of their values.
+  func solveRepeated(_ repeated: RepeatVarSolve, given: VarBindings, wanted: Int, inputs: SpecInputs) throws {
+    let solutions: Solutions
+    do { solutions = try repeated.solve(options: SolveOptions(fixed: given.values, list: wanted, limit: limit)) } catch {
+      inputs.report(error.diagnostics)
+      throw ExitCode(1)
+    }
+    let name =
+      (try? repeated.spec(solutions.listed.first.map { Array($0.prefix(repeated.vars.count)) } ?? []).graph.name) ?? repeated.source.path
+    let text: String
+    switch format {
+    case .json: text = SolveFormatting.json(solutions, listed: !count)
+    case .table:
+      text = SolveFormatting.table(solutions, name: name, listed: !count, maxGiven: max != nil) { bindings in
+        let values = repeated.vars.map { bindings[$0.name] ?? 0 }
+        guard let spec = try? repeated.spec(values) else { return nil }
+        return try? analyze(spec.graph, bindings: bindings)
+      }
     }
     if let failure = solutions.failure { inputs.report([failure]) }
     if !text.isEmpty { Output.standard.write(text.hasSuffix("\n") ? text : text + "\n") }
@@ -100,11 +132,13 @@ enum SolveFormatting {
 
   /// A header with the count, the independent choices in compact form, and a table of
   /// solutions with each one's output shape, parameters and MACs.
-  static func table(_ s: Solutions, graph: Graph, listed: Bool, maxGiven: Bool) -> String {
+  static func table(
+    _ s: Solutions, name: String, listed: Bool, maxGiven: Bool, analyze analyzeRow: ([String: Int]) -> Analysis?
+  ) -> String {
     guard !s.count.isZero else { return "" }
     let fixed = s.fixed.keys.sorted().map { "\($0) = \(s.fixed[$0]!)" }.joined(separator: ", ")
     let plural = s.count == BigCount(1) ? "solution" : "solutions"
-    var out = "\(graph.name): \(NumberFormat.groupedDigits(s.count.description)) \(plural)"
+    var out = "\(name): \(NumberFormat.groupedDigits(s.count.description)) \(plural)"
     if s.vars.isEmpty { out += " (no free vars: the constraints hold)" }
     if !fixed.isEmpty { out += " with \(fixed)" }
     out += "\n"
@@ -129,10 +163,10 @@ enum SolveFormatting {
     var bindings = s.fixed
     for values in s.listed {
       for (n, v) in zip(s.vars, values) { bindings[n] = v }
-      if let a = try? analyze(graph, bindings: bindings) {
+      if let a = analyzeRow(bindings) {
         rows.append(
           values.map(String.init) + [
-            TableFormat.shape(a.shapes[graph.outputID]), NumberFormat.grouped(a.costs.total.params),
+            TableFormat.shape(a.shapes[a.graph.outputID]), NumberFormat.grouped(a.costs.total.params),
             NumberFormat.grouped(a.costs.total.macs),
           ])
       } else {

@@ -16,8 +16,9 @@ struct SpecInputs {
   /// The sources read so far, for snippets under diagnostics.
   var sources: [SourceFile] = []
 
-  /// Reads and lowers the spec at `path`; prints diagnostics and throws on failure.
-  mutating func load(_ path: String) throws(Failure) -> Spec {
+  /// Reads and lowers the spec at `path`, its repeat counts' vars from `bindings`; prints
+  /// diagnostics and throws on failure.
+  mutating func load(_ path: String, bindings: [String: Int] = [:]) throws(Failure) -> Spec {
     let source: SourceFile
     do {
       source = try SpecFileLoader.load(path: path)
@@ -27,10 +28,22 @@ struct SpecInputs {
     }
     sources.append(source)
     do {
-      return try SpecLoader.parse(source)
+      return try SpecLoader.parse(source, repeatBindings: bindings)
     } catch {
       report(error.diagnostics)
       throw .spec
+    }
+  }
+
+  /// Reads the spec at `path` without lowering it; prints diagnostics and throws on failure.
+  mutating func read(_ path: String) throws(Failure) -> SourceFile {
+    do {
+      let source = try SpecFileLoader.load(path: path)
+      sources.append(source)
+      return source
+    } catch {
+      report(error.diagnostics)
+      throw error.diagnostics.contains { $0.code == .io } ? .io : .spec
     }
   }
 

@@ -34,7 +34,7 @@ enum SymbolicFormat {
     return s.map { $0.constant.map(String.init) ?? "(" + $0.pretty + ")" }.joined(separator: "x")
   }
 
-  static func table(_ a: SymbolicAnalysis, maxDepth: Int? = nil) -> String {
+  static func table(_ a: SymbolicAnalysis, maxDepth: Int? = nil, storage requested: StorageType? = nil) -> String {
     var out =
       "\(a.graph.name): input \(shape(a.nodes.first?.shape))\(a.graph.tokenInput ? " tokens" : ""), output \(shape(a.totals.shape)), in terms of \(a.free.joined(separator: ", "))\n\n"
     var rows: [[String]] = [["layer", "op", "output", "params", "MACs"]]
@@ -92,11 +92,27 @@ enum SymbolicFormat {
     for (label, v) in totals {
       out += "total " + label + String(repeating: " ", count: (active ? 14 : 12) - label.count) + text(v) + "\n"
     }
+    if let storage = Memory.storage(a.graph, requested: requested) {
+      let m = memoryBytes(a, storage)
+      var lines = [("weights", m.weights)]
+      if Memory.hasCache(a.graph) { lines.append(("KV cache", m.kvCache)) }
+      for (label, v) in lines {
+        let suffix = " B at \(storage.rawValue)" + (label == "KV cache" ? ", one sequence" : "")
+        out += "total " + label + String(repeating: " ", count: (active ? 14 : 12) - label.count) + text(v) + suffix + "\n"
+      }
+    }
     for line in Conventions.lines(a.graph) { out += "note: " + line + "\n" }
     return out
   }
 
-  static func json(_ a: SymbolicAnalysis) -> String {
+  /// The weights' and the KV cache's bytes as expressions.
+  static func memoryBytes(_ a: SymbolicAnalysis, _ storage: StorageType) -> (weights: SymExpr?, kvCache: SymExpr?) {
+    let b = SymExpr.const(storage.bytes)
+    let weights = a.totals.params.flatMap { p in a.totals.buffers.map { SymExpr.mul(.add(p, $0), b).simplified } }
+    return (weights, a.totals.kvCache.map { SymExpr.mul($0, b).simplified })
+  }
+
+  static func json(_ a: SymbolicAnalysis, storage requested: StorageType? = nil) -> String {
     func value(_ e: SymExpr?) -> String {
       guard let e else { return "null" }
       return e.constant.map(String.init) ?? JSONFormat.string(e.simplified.description)
@@ -130,7 +146,13 @@ enum SymbolicFormat {
         + costs(n) + "}"
     }
     out += first ? "],\n" : "\n  ],\n"
-    out += "  \"totals\": {" + costs(a.totals) + "}"
+    out += "  \"totals\": {" + costs(a.totals)
+    if let storage = Memory.storage(a.graph, requested: requested) {
+      let m = memoryBytes(a, storage)
+      out += ", \"dtype\": \"\(storage.rawValue)\", \"weight_bytes\": \(value(m.weights))"
+      if Memory.hasCache(a.graph) { out += ", \"kv_cache_bytes\": \(value(m.kvCache))" }
+    }
+    out += "}"
     let conventions = Conventions.lines(a.graph)
     if !conventions.isEmpty { out += ",\n  \"conventions\": [" + conventions.map(JSONFormat.string).joined(separator: ", ") + "]" }
     return out + "\n}"

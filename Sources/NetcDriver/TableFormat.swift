@@ -42,6 +42,13 @@ enum TableFormat {
       labelled.insert(("active MACs", exactAndScaled(t.activeMacs)), at: 3)
       labelled.insert(("active params", exactAndScaled(t.activeParams)), at: 1)
     }
+    if let storage = report.storage {
+      let (w, o) = t.params.addingReportingOverflow(t.buffers)
+      labelled.append(("weights", o ? "more than 2^63 B" : Memory.text(w, storage)))
+      if report.hasCache {
+        labelled.append(("KV cache", Memory.text(t.kvCache, storage) + (report.batch == 1 ? ", one sequence" : "")))
+      }
+    }
     for (label, value) in labelled {
       out += "total " + label + String(repeating: " ", count: (report.hasActive ? 14 : 12) - label.count) + value + "\n"
     }

@@ -16,7 +16,7 @@ struct BoundSpec {
     let given = try VarBindings(bindings)
     let values = given.values
     var inputs = SpecInputs()
-    do { spec = try inputs.load(path) } catch { throw ExitCode(error == .io ? 2 : 1) }
+    do { spec = try inputs.load(path, bindings: values) } catch { throw ExitCode(error == .io ? 2 : 1) }
     try given.check(against: [(path, spec)])
     do { shapes = try analyze(spec.graph, bindings: values).shapes } catch {
       inputs.report(error.diagnostics)

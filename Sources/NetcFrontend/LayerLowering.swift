@@ -60,7 +60,10 @@ extension SpecLowering {
       case .outpad:
         attrs.integers[.outputPadding] = try entry.items.map { (item) throws(DiagnosticError) in try nonNegative(item, scope: scope) }
       case .size:
-        attrs.integers[.size] = try entry.items.map { (item) throws(DiagnosticError) in
+        // `size 64x64` as a shape, or `size 64,64`.
+        var extents: [ValueItem] = []
+        for item in entry.items { extents += try ShapeSyntax.split(item.text, at: item.range) }
+        attrs.integers[.size] = try extents.map { (item) throws(DiagnosticError) in
           try positive(item, scope: scope, what: "an output extent")
         }
       case .vocab: attrs.integers[.vocab] = [try single(entry, scope: scope, what: "the vocabulary")]

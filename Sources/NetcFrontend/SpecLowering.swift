@@ -50,6 +50,8 @@ final class SpecLowering {
   var groups: [Group] = []
   /// Whether the input is token ids (`input: 1024 tokens`).
   var tokenInput = false
+  /// The storage type of byte budgets.
+  var budgetPrecision = StorageType.fp32
   var blocks: [String: BlockDef] = [:]
   var vars: [String: VarDecl] = [:]
   var usedVars: Set<String> = []
@@ -60,7 +62,15 @@ final class SpecLowering {
   /// The spec's text, for messages about how a value was written (its indentation).
   var source: SourceFile?
 
-  init(file: String) { self.file = file }
+  /// Values of the vars that repeat counts read, given before lowering.
+  let repeatBindings: [String: Int]
+  /// The vars that repeat counts read (bound or not).
+  var repeatVars: Set<String> = []
+
+  init(file: String, repeatBindings: [String: Int] = [:]) {
+    self.file = file
+    self.repeatBindings = repeatBindings
+  }
 
   /// The whole spec.
   func lowerSpec(_ root: YAMLNode?, source: SourceFile) throws(DiagnosticError) -> Spec {
@@ -211,11 +221,13 @@ final class SpecLowering {
       vars: declared.compactMap { vars[$0] }, conditions: conditions,
       outputExpect: outputExpect, budget: budget, file: file)
     graph.tokenInput = tokenInput
+    graph.budgetPrecision = budgetPrecision
     return Spec(
       graph: graph, source: source, weights: entries["weights"]?.value,
       unusedVars: declared.compactMap { vars[$0] }.filter { !usedVars.contains($0.name) },
       unusedBlocks: blocks.values.filter { !usedBlocks.contains($0.name) }
-        .sorted { $0.range.start < $1.range.start }.map { ($0.name, $0.range) })
+        .sorted { $0.range.start < $1.range.start }.map { ($0.name, $0.range) },
+      repeatVars: declared.compactMap { vars[$0] }.filter { repeatVars.contains($0.name) })
   }
 
   /// Records a diagnostic.
@@ -376,11 +388,27 @@ final class SpecLowering {
     }
     var limits: [BudgetLimit] = []
     for pair in pairs {
+      if pair.key.scalar == "precision" {
+        guard let text = pair.value.scalar?.lowercased(), let p = StorageType(rawValue: text) else {
+          throw DiagnosticError([
+            .error(
+              .invalidValue,
+              "`precision` is \(StorageType.allCases.map { "`\($0.rawValue)`" }.joined(separator: ", ")), found \(pair.value.kindDescription)",
+              at: pair.value.range)
+          ])
+        }
+        budgetPrecision = p
+        continue
+      }
       guard let key = pair.key.scalar, let metric = BudgetLimit.Metric(rawValue: key) else {
         throw DiagnosticError([
           .error(
             .unknownKey, "unknown budget `\(pair.key.scalar ?? "?")`", at: pair.key.range,
-            notes: [.init("budgets are \(BudgetLimit.Metric.allCases.map { "`\($0.rawValue)`" }.joined(separator: ", "))")])
+            notes: [
+              .init(
+                "budgets are \(BudgetLimit.Metric.allCases.map { "`\($0.rawValue)`" }.joined(separator: ", ")), and `precision` for the byte ones"
+              )
+            ])
         ])
       }
       guard var text = pair.value.scalar?.trimmingSpaces else {
@@ -392,10 +420,34 @@ final class SpecLowering {
         text = String(text.dropFirst(r.rawValue.count)).trimmingSpaces
         break
       }
-      limits.append(
-        BudgetLimit(metric: metric, relation: relation, bound: try Self.scaledNumber(text, at: pair.value.range), range: pair.value.range))
+      let bound = metric.isBytes ? try Self.byteCount(text, at: pair.value.range) : try Self.scaledNumber(text, at: pair.value.range)
+      limits.append(BudgetLimit(metric: metric, relation: relation, bound: bound, range: pair.value.range))
     }
     return limits
+  }
+
+  /// `24 GiB`, `16GB`, `512 MiB`, `1.5 GB`, `100000`: bytes with a binary (KiB, MiB, GiB,
+  /// TiB) or decimal (KB, MB, GB, TB; K, M, G) unit, or none.
+  static func byteCount(_ raw: String, at range: SourceRange) throws(DiagnosticError) -> Int {
+    var text = raw.trimmingSpaces
+    let units: [(String, Int)] = [
+      ("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("TiB", 1 << 40), ("KB", 1_000), ("MB", 1_000_000),
+      ("GB", 1_000_000_000), ("TB", 1_000_000_000_000), ("B", 1),
+    ]
+    var scale = 1
+    for (unit, s) in units where text.hasSuffix(unit) {
+      scale = s
+      text = String(text.dropLast(unit.count)).trimmingSpaces
+      break
+    }
+    if scale == 1 { return try scaledNumber(text, at: range) }
+    // The number in thousandths, so `1.5 GiB` stays exact.
+    let milli = try scaledNumber(text + "K", at: range)
+    let (product, overflow) = milli.multipliedReportingOverflow(by: scale)
+    guard !overflow, product % 1000 == 0 else {
+      throw DiagnosticError([.error(.invalidValue, "`\(raw)` is not a whole number of bytes below 2^63", at: range)])
+    }
+    return product / 1000
   }
 
   /// `5M`, `1.5G`, `600_000`: K, M, G are 10^3, 10^6, 10^9; the result must be whole.

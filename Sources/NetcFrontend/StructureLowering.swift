@@ -326,10 +326,20 @@ extension SpecLowering {
     let countPair = f["repeat"]!
     let countValue = try intValue(
       ValueItem(text: countPair.value.scalar ?? "", range: countPair.value.range), scope: scope, what: "a repeat count")
-    guard let count = countValue.expr.constant else {
+    // A count in vars (`repeat: $L`) shapes the graph itself: it takes its value before
+    // lowering (`--set`, or each value of its domain in `solve` and `check`).
+    repeatVars.formUnion(countValue.expr.variables)
+    let bound = countValue.expr.substituting(repeatBindings.mapValues { SymExpr.const($0) }).simplified
+    guard let count = bound.constant else {
+      let unbound = bound.variables.sorted()
       throw DiagnosticError([
         .error(
-          .invalidValue, "a repeat count must be a number, not an expression in vars (`\(countValue.expr)`)", at: countPair.value.range)
+          .unboundVar, "the repeat count `\(countValue.expr)` has no value here", at: countPair.value.range,
+          notes: [
+            .init(
+              "a repeat count decides the layers themselves: bind \(unbound.map { "`\($0)`" }.joined(separator: ", ")) with `--set \(unbound[0])=N`; `netc solve` and `netc check` try every value of its domain"
+            )
+          ])
       ])
     }
     guard count >= 1, count <= Self.maxNodes else {

@@ -65,6 +65,20 @@ public struct BudgetLimit: Hashable, Sendable {
   /// What is limited.
   public enum Metric: String, Hashable, Sendable, CaseIterable {
     case params, buffers, macs, activations
+    /// Bytes of the parameters and buffers at the budget's `precision`.
+    case weights
+    /// Bytes of attention's key/value cache at the budget's `precision`.
+    case kvCache = "kv_cache"
+    /// Inference memory for weights and the KV cache: `weights` + `kv_cache`.
+    case memory
+
+    /// Whether the metric counts bytes (and its limit may carry a unit: `24 GiB`).
+    public var isBytes: Bool {
+      switch self {
+      case .params, .buffers, .macs, .activations: false
+      case .weights, .kvCache, .memory: true
+      }
+    }
   }
 
   /// The metric.
@@ -107,6 +121,8 @@ public struct Graph: Hashable, Sendable {
   public var outputExpect: ShapePattern?
   /// Limits from `budget:`.
   public var budget: [BudgetLimit]
+  /// The storage type byte budgets count in (`budget: {precision: bf16}`; fp32 by default).
+  public var budgetPrecision: StorageType = .fp32
   /// Where the spec's file is.
   public var file: String
 
@@ -133,4 +149,18 @@ public struct Graph: Hashable, Sendable {
 
   /// The layers: every node but the input.
   public var layers: ArraySlice<Node> { nodes.dropFirst() }
+}
+
+/// How a tensor's elements are stored, for byte counts.
+public enum StorageType: String, Hashable, Sendable, CaseIterable {
+  case fp32, fp16, bf16, int8
+
+  /// Bytes per element.
+  public var bytes: Int {
+    switch self {
+    case .fp32: 4
+    case .fp16, .bf16: 2
+    case .int8: 1
+    }
+  }
 }

@@ -14,6 +14,8 @@ public struct Cost: Hashable, Sendable {
   /// What one token (one example) runs through: the routed experts of a mixture; else the
   /// same as `params` and `macs`.
   public var activeParams = 0, activeMacs = 0
+  /// Elements of attention's key/value cache.
+  public var kvCache = 0
 
   /// A zero cost.
   public init() {}
@@ -36,8 +38,11 @@ public struct Cost: Hashable, Sendable {
     let (a, o4) = activations.addingReportingOverflow(other.activations)
     let (ap, o5) = activeParams.addingReportingOverflow(other.activeParams)
     let (am, o6) = activeMacs.addingReportingOverflow(other.activeMacs)
-    return o1 || o2 || o3 || o4 || o5 || o6
-      ? nil : Cost(params: p, buffers: b, macs: m, activations: a, activeParams: ap, activeMacs: am)
+    let (kv, o7) = kvCache.addingReportingOverflow(other.kvCache)
+    guard !(o1 || o2 || o3 || o4 || o5 || o6 || o7) else { return nil }
+    var sum = Cost(params: p, buffers: b, macs: m, activations: a, activeParams: ap, activeMacs: am)
+    sum.kvCache = kv
+    return sum
   }
 }
 
@@ -77,8 +82,10 @@ func nodeCost(_ node: Node, _ r: ResolvedNode, batch: Int) throws(DiagnosticErro
   case .failure(let overflow):
     throw DiagnosticError([.error(.overflow, "\(overflow.operation) overflows 64-bit integers", at: node.range)])
   case .success(let c):
-    return Cost(
+    var cost = Cost(
       params: c.params, buffers: c.buffers, macs: try checked.mul(c.macs, batch), activations: try checked.mul(c.activations, batch),
       activeParams: c.activeParams, activeMacs: try checked.mul(c.activeMacs, batch))
+    cost.kvCache = try checked.mul(c.kvCache, batch)
+    return cost
   }
 }

@@ -9,6 +9,9 @@ struct RuleCost<N: RuleNumber> {
   var macs: N = .constant(0)
   var activeMacs: N = .constant(0)
   var activations: N = .constant(0)
+  /// Elements of attention's key/value cache: `2 * kv heads * dim * S` for the S positions
+  /// its keys and values come from.
+  var kvCache: N = .constant(0)
 }
 
 /// The cost rule of every op, written once, per example: parameters and buffers are the
@@ -70,6 +73,9 @@ func costRule<N: RuleNumber>(_ op: OpKind, bias: Bool, _ r: RuleShape<N>) -> Res
       return fail("the attention's MACs")
     }
     cost.macs = macs
+    let (cache, cacheOverflow) = product([.constant(2), r.kvHeads, r.headDim, s])
+    guard let cache else { return fail(cacheOverflow) }
+    cost.kvCache = cache.normalized
   case .input, .maxpool, .avgpool, .gap, .gmp, .flatten, .bn, .relu, .relu6, .sigmoid, .tanh, .softmax, .gelu, .identity,
     .leakyrelu, .dropout, .add, .concat, .layernorm, .rmsnorm, .silu, .hardswish, .hardsigmoid, .droppath, .layerscale, .embed,
     .posembed, .typeembed, .clstoken, .tokens, .take, .upsample, .pad, .shuffle, .mul, .moe, .slice:

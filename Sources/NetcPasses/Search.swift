@@ -189,13 +189,7 @@ struct Search {
         return nil
       }
       for (m, metric) in metrics.enumerated() {
-        let add: Int
-        switch metric {
-        case .params: add = cost.params
-        case .buffers: add = cost.buffers
-        case .macs: add = cost.macs
-        case .activations: add = cost.activations
-        }
+        guard let add = budgetValue(metric, cost, precision: graph.budgetPrecision) else { return nil }
         let (s, o) = newCosts[m].addingReportingOverflow(add)
         guard !o else { return nil }
         newCosts[m] = s

@@ -111,8 +111,30 @@ private struct ShapeInference {
         diagnostics.append(contentsOf: error.diagnostics)
       }
     }
+    diagnostics += tieProblems(resolved)
     let complete = !resolved.contains { $0 == nil }
     return (complete ? Shapes(nodes: resolved.map { $0! }) : nil, diagnostics)
+  }
+
+  /// A tie shares one tensor: both layers' weights must have one shape.
+  func tieProblems(_ resolved: [ResolvedNode?]) -> [Diagnostic] {
+    var out: [Diagnostic] = []
+    for node in graph.nodes {
+      guard let t = node.attributes.tiedTo, let mine = resolved[node.id], let theirs = resolved[t] else { continue }
+      let target = graph.nodes[t]
+      func weight(_ n: Node, _ r: ResolvedNode) -> [Int]? { parameterShapes(n, r).first { $0.0 == .weight }?.1 }
+      guard let a = weight(node, mine), let b = weight(target, theirs), a != b else { continue }
+      out.append(
+        .error(
+          .weightShape,
+          "`\(node.name)` cannot share `\(target.name)`'s weight: its own would be \(formatShape(a)), `\(target.name)`'s is \(formatShape(b))",
+          at: node.headRange,
+          notes: [
+            .init("`\(target.name)` is here", at: target.headRange),
+            .init("a tie shares one tensor; a LINEAR-N after width C ties with an EMBED-C of vocab N ([N][C] both)"),
+          ]))
+    }
+    return out
   }
 
   func value(_ v: SymValue) throws(DiagnosticError) -> Int {
@@ -291,7 +313,7 @@ private struct ShapeInference {
       )
     case .headsMismatch(let width, let heads):
       return error(
-        .groupsMismatch, "\(heads) heads do not divide the width \(width): \(width) / \(heads) = \(Double(width) / Double(heads))",
+        .groupsMismatch, "\(heads) heads do not divide the width \(width) (\(width) = \(width / heads) x \(heads) + \(width % heads))",
         at: a.count?.range ?? node.headRange, notes: [.init("each head gets width / heads features; give `dim` to set a head's width")])
     case .kvHeadsMismatch(let heads, let kv):
       return error(

@@ -39,6 +39,18 @@ public struct Solutions: Sendable {
   public var failure: Diagnostic?
   /// When the solutions are every value of the one var in a range (`solveInterval`).
   public var interval: ClosedRange<Int>?
+
+  /// Creates solutions.
+  public init(
+    vars: [String], fixed: [String: Int], count: BigCount, listed: [[Int]], failure: Diagnostic?, interval: ClosedRange<Int>? = nil
+  ) {
+    self.vars = vars
+    self.fixed = fixed
+    self.count = count
+    self.listed = listed
+    self.failure = failure
+    self.interval = interval
+  }
 }
 
 /// The most combinations the search for a failure's whole assignments tries. A spec with

@@ -10,6 +10,8 @@ public struct SymbolicNode: Sendable {
   public var params: SymExpr?, buffers: SymExpr?, macs: SymExpr?, activations: SymExpr?
   /// What one token runs through (a mixture's routed experts; else the same as the totals).
   public var activeParams: SymExpr?, activeMacs: SymExpr?
+  /// Elements of attention's key/value cache.
+  public var kvCache: SymExpr?
 }
 
 /// `analyze` for a spec with free vars: each node's shape and figures in terms of them.
@@ -87,6 +89,7 @@ public func analyzeSymbolic(_ graph: Graph, bindings: [String: Int], free: [Stri
     out.activations = cost.activations
     out.activeParams = cost.activeParams
     out.activeMacs = cost.activeMacs
+    out.kvCache = cost.kvCache
   }
   func total(_ get: (SymbolicNode) -> SymExpr?) -> SymExpr? {
     var sum: SymExpr = .const(0)
@@ -98,6 +101,6 @@ public func analyzeSymbolic(_ graph: Graph, bindings: [String: Int], free: [Stri
   }
   let totals = SymbolicNode(
     shape: nodes.last?.shape, params: total(\.params), buffers: total(\.buffers), macs: total(\.macs), activations: total(\.activations),
-    activeParams: total(\.activeParams), activeMacs: total(\.activeMacs))
+    activeParams: total(\.activeParams), activeMacs: total(\.activeMacs), kvCache: total(\.kvCache))
   return SymbolicAnalysis(graph: graph, free: free, nodes: nodes, totals: totals)
 }

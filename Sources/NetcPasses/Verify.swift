@@ -2,7 +2,8 @@ import NetcDiagnostics
 import NetcIR
 
 /// Checks the graph's invariants: node 0 is the only input, every node reads earlier
-/// nodes, and merges read at least one node and the rest exactly one. (Names are unique
+/// nodes, merges read at least one node, attention one or two (with `cross`) and the rest
+/// exactly one. (Names are unique
 /// by construction: lowering claims each in its scope, and scopes are dotted prefixes.)
 /// A failure is a bug in netc, not in the spec, so it says so.
 public func verify(_ graph: Graph) throws(DiagnosticError) {
@@ -14,9 +15,16 @@ public func verify(_ graph: Graph) throws(DiagnosticError) {
     if node.id != index { fail("node `\(node.name)` has id \(node.id) at position \(index)") }
     if (node.op == .input) != (index == 0) { fail("node `\(node.name)` misplaces the input") }
     if node.inputs.contains(where: { $0 < 0 || $0 >= index }) { fail("node `\(node.name)` reads a later node") }
-    let arity = node.op == .input ? 0...0 : node.op.isMerge ? 1...Int.max : 1...1
+    let arity: ClosedRange<Int>
+    switch node.op.definition.arity {
+    case .none: arity = 0...0
+    case .one: arity = 1...1
+    case .oneOrTwo: arity = 1...2
+    case .many: arity = 1...Int.max
+    }
     if !arity.contains(node.inputs.count) { fail("node `\(node.name)` has \(node.inputs.count) inputs") }
     if let t = node.attributes.shortcutTarget, t >= index { fail("node `\(node.name)` matches a later node") }
+    if let t = node.attributes.tiedTo, t >= index { fail("node `\(node.name)` ties a later node") }
   }
   for group in graph.groups where group.nodes.upperBound >= graph.nodes.count {
     problems.append(.error(.invalidValue, "internal error: group `\(group.name)` covers missing nodes", at: group.range))

@@ -319,6 +319,15 @@ public enum SpecSchema {
             "buffers": .obj(["$ref": "#/$defs/limit", "description": "Non-learnable state (BN running mean and variance)."]),
             "macs": .obj(["$ref": "#/$defs/limit", "description": "Multiply-accumulates of conv and fc layers."]),
             "activations": .obj(["$ref": "#/$defs/limit", "description": "Elements of every layer's output."]),
+            "weights": .obj(["$ref": "#/$defs/byteLimit", "description": "Bytes of the parameters and buffers at `precision`."]),
+            "kv_cache": .obj([
+              "$ref": "#/$defs/byteLimit", "description": "Bytes of attention's key/value cache for one sequence at `precision`.",
+            ]),
+            "memory": .obj(["$ref": "#/$defs/byteLimit", "description": "Bytes of the weights and the KV cache at `precision`."]),
+            "precision": .obj([
+              "enum": .array(StorageType.allCases.map { .string($0.rawValue) }),
+              "description": "The storage type byte budgets count in (default fp32).",
+            ]),
           ]),
         ]),
         "blocks": .obj([
@@ -373,6 +382,15 @@ public enum SpecSchema {
           "anyOf": [
             .obj(["type": "integer", "minimum": 0]),
             .obj(["type": "string", "pattern": #"^\s*(?:<=|>=|==|<|>)?\s*[0-9][0-9_]*(?:\.[0-9]+)?[KMGk]?\s*$"#]),
+          ]
+        ]),
+        "byteLimit": .obj([
+          "anyOf": [
+            .obj(["type": "integer", "minimum": 0]),
+            .obj([
+              "type": "string",
+              "pattern": #"^\s*(?:<=|>=|==|<|>)?\s*[0-9][0-9_]*(?:\.[0-9]+)?\s*(?:[KMGk]|[KMGT]i?B|B)?\s*$"#,
+            ]),
           ]
         ]),
       ]),

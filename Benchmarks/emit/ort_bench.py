@@ -2,13 +2,21 @@
 
 Single convs are built with onnx.helper (random weights, NCHW as ONNX wants); ResNet-18
 and MobileNet v2 are torchvision's, exported by export_torchvision.py (needs torch).
-Timing: median of 50 runs (5 for the whole networks) after 5 warm-up runs.
+Timing: median of 50 runs (5 for the whole networks) after 5 warm-up runs. Models are
+built with ONNX IR version 13 at most: ONNX Runtime 1.31 rejects onnx's default of 14
+("max supported IR version: 13").
 """
 import sys, time, os
 import numpy as np
 import onnx
 from onnx import helper, TensorProto
 import onnxruntime as ort
+
+IR_VERSION = min(onnx.IR_VERSION, 13)
+
+
+def model(graph):
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=IR_VERSION)
 
 
 def conv_model(h, w, cin, cout, k, stride, pad, group=1):
@@ -22,7 +30,7 @@ def conv_model(h, w, cin, cout, k, stride, pad, group=1):
     g = helper.make_graph([node], "conv", [x], [y],
                           [helper.make_tensor("w", TensorProto.FLOAT, wt.shape, wt.flatten()),
                            helper.make_tensor("b", TensorProto.FLOAT, b.shape, b.flatten())])
-    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), (1, cin, h, w)
+    return model(g), (1, cin, h, w)
 
 
 def sepconv_model(h, w, c, cout, k, pad):
@@ -37,7 +45,7 @@ def sepconv_model(h, w, c, cout, k, pad):
     inits = [helper.make_tensor(n, TensorProto.FLOAT, a.shape, a.flatten()) for n, a in
              [("dw", dw), ("pw", pw), ("bd", bd), ("bp", bp)]]
     g = helper.make_graph([n1, n2], "sep", [x], [y], inits)
-    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), (1, c, h, w)
+    return model(g), (1, c, h, w)
 
 
 def time_session(model_bytes, shape, runs):

@@ -11,14 +11,20 @@ public struct FileError: Error, Sendable, CustomStringConvertible {
 
 /// Whole-file reads and writes through POSIX calls, so each failure names its real cause.
 enum FileIO {
-  /// The bytes of the file at `path`; files over `maxBytes` are refused.
+  /// The bytes of the regular file at `path`; files over `maxBytes` are refused, and so are
+  /// FIFOs, devices and sockets (a path in a spec's `weights:` may name anything: opening a
+  /// FIFO would wait for a writer forever, a device has no size to check).
   static func read(_ path: String, maxBytes: Int = 1 << 32) throws(FileError) -> [UInt8] {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    // O_NONBLOCK: opening a FIFO returns at once instead of waiting; regular files ignore it.
+    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
     guard fd >= 0 else { throw FileError(message: "cannot read `\(path)`: \(reason(errno))") }
     defer { close(fd) }
     var info = stat()
     guard fstat(fd, &info) == 0 else { throw FileError(message: "cannot read `\(path)`: \(reason(errno))") }
     if (info.st_mode & S_IFMT) == S_IFDIR { throw FileError(message: "`\(path)` is a directory") }
+    if (info.st_mode & S_IFMT) != S_IFREG {
+      throw FileError(message: "`\(path)` is not a regular file (a FIFO, a device or a socket); netc reads tensors from files")
+    }
     if Int(info.st_size) > maxBytes { throw FileError(message: "`\(path)` is larger than \(maxBytes) bytes") }
     var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
     var offset = 0

@@ -83,18 +83,36 @@ public enum TensorArgument {
       do { bytes = try FileIO.read(text) } catch {
         throw DiagnosticError([.error(.weightFile, "\(what): \(error.message)", at: nil)])
       }
-      if bytes.first == 0x93 || text.hasSuffix(".npy") {
-        do { return try NpyFile.decode(bytes, path: text) } catch {
-          throw DiagnosticError([.error(.weightFile, "\(what): \(error.message)", at: nil)])
-        }
-      }
-      let source = try SpecFileLoader.load(path: text, maxBytes: 1 << 28)
-      sources.append(source)
-      return try literal(YAMLReader.read(source, limits: YAMLLimits(maxExpandedNodes: 64_000_000)), source: source, what: what)
+      return try decode(bytes, path: text, what: what, sources: &sources)
     }
     let source = SourceFile(path: what, text: text)
     sources.append(source)
     return try literal(YAMLReader.read(source), source: source, what: what)
+  }
+
+  /// The largest JSON/YAML tensor file read: 256 MB (an `.npy` may be larger).
+  static let maxLiteralBytes = 1 << 28
+
+  /// The tensor in the bytes of file `path`: `.npy` (by its magic or its name), else a
+  /// JSON/YAML literal. The source read is appended to `sources`.
+  public static func decode<T: TensorScalar>(
+    _ bytes: [UInt8], path: String, what: String, sources: inout [SourceFile], as: T.Type = T.self
+  ) throws(DiagnosticError) -> Tensor<T> {
+    if bytes.first == 0x93 || path.hasSuffix(".npy") {
+      do { return try NpyFile.decode(bytes, path: path) } catch {
+        throw DiagnosticError([.error(.weightFile, "\(what): \(error.message)", at: nil)])
+      }
+    }
+    guard bytes.count <= maxLiteralBytes else {
+      throw DiagnosticError([
+        .error(
+          .sizeLimit, "\(what): `\(path)` is \(bytes.count) bytes; netc reads JSON/YAML tensors of up to \(maxLiteralBytes) bytes",
+          at: nil, notes: [.init("save a large tensor as .npy")])
+      ])
+    }
+    let source = try SpecFileLoader.source(bytes: bytes, path: path)
+    sources.append(source)
+    return try literal(YAMLReader.read(source, limits: YAMLLimits(maxExpandedNodes: 64_000_000)), source: source, what: what)
   }
 
   static func literal<T: TensorScalar>(_ node: YAMLNode?, source: SourceFile, what: String) throws(DiagnosticError) -> Tensor<T> {

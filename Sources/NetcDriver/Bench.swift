@@ -74,10 +74,15 @@ struct Bench: ParsableCommand {
       progress.done()
       self.fail(message)
     }
-    // A $SWIFTC that names nothing runnable is a mistake to report, not to route around with
-    // another swiftc whose flags and speed were not asked for; checked before the long work.
-    if let env = getenv("SWIFTC"), case let path = String(cString: env), !path.isEmpty, !isExecutableFile(path) {
-      fail("$SWIFTC is `\(path)`, which is not an executable file: point it at swiftc, or unset it to use the one on PATH")
+    // Found before the long work; a $SWIFTC that names nothing runnable is an error
+    // (SwiftToolchain.swiftc), not routed around with another swiftc than the one asked for.
+    let found: String?
+    do { found = try SwiftToolchain.swiftc() } catch {
+      fail(error.message)
+      throw ExitCode(2)
+    }
+    guard let swiftc = found else {
+      fail("cannot find swiftc: set $SWIFTC or put it on PATH")
       throw ExitCode(2)
     }
     let bound = try BoundSpec(path: spec, bindings: bindings, weights: weights, seed: seed, backends: [.emit, .run])
@@ -92,10 +97,6 @@ struct Bench: ParsableCommand {
     let isa = SwiftToolchain.isa(vectorWidth: lanes)
     let net = SwiftEmitter.emit(
       graph: graph, shapes: shapes, parameters: bound.parameters, options: .init(typeName: "BenchNet", vectorWidth: lanes))
-    guard let swiftc = SwiftToolchain.swiftc() else {
-      fail("cannot find swiftc: set $SWIFTC or put it on PATH")
-      throw ExitCode(2)
-    }
     let dir: String
     if let keep {
       dir = keep
@@ -120,7 +121,7 @@ struct Bench: ParsableCommand {
       throw ExitCode(2)
     }
     let flags = ["-Ounchecked"] + SwiftToolchain.flags(for: isa)
-    let compile = [swiftc] + flags + ["\(dir)/Net.swift", "\(dir)/main.swift", "-lm", "-o", "\(dir)/bench"]
+    let compile = [swiftc] + flags + ["\(dir)/Net.swift", "\(dir)/main.swift", "-o", "\(dir)/bench"]
     progress.stage("bench: compiling \(counted(net.steps.count, "step")) with swiftc \(flags[0]) (a large network takes minutes)")
     if SwiftToolchain.run(compile, stdout: "\(dir)/cc.out", stderr: "\(dir)/cc.err") != 0 {
       fail("swiftc failed:\n" + SwiftToolchain.readText("\(dir)/cc.err"))
@@ -221,11 +222,5 @@ struct Bench: ParsableCommand {
 
   func fail(_ message: String) {
     Output.error.write("netc: error: \(message)\n")
-  }
-
-  /// Whether `path` is a regular file this process may execute.
-  func isExecutableFile(_ path: String) -> Bool {
-    var info = stat()
-    return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG && access(path, X_OK) == 0
   }
 }

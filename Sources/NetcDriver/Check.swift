@@ -23,7 +23,9 @@ struct Check: ParsableCommand {
     discussion: """
       Takes files and directories (searched recursively for *.yaml and *.yml, \
       skipping hidden ones) and reports every problem of every spec, sorted by file \
-      and position.
+      and position. In a directory, a YAML file with none of the top-level keys \
+      `netspec`, `input` and `layers` is not a spec (a workflow, a weights file): it is \
+      skipped, and a note says how many were.
 
       Exit status: 0 when all pass, 1 when a spec has an error (or a warning, with \
       --werror), 2 on usage or I/O errors. Diagnostic codes are listed in docs/check.md.
@@ -49,6 +51,7 @@ struct Check: ParsableCommand {
     var run = CheckRun()
     for path in paths { run.add(path) }
     for file in run.files { run.check(file) }
+    run.finish()
 
     let text: String
     switch format {
@@ -65,10 +68,12 @@ struct Check: ParsableCommand {
     if format == .text {
       Output.error.write(text)
       Output.error.write(
-        "netc: checked \(counted(run.files.count, "spec")): \(counted(errors, "error")), \(counted(warnings, "warning"))\n")
+        "netc: checked \(counted(run.files.count - run.skipped.count, "spec")): \(counted(errors, "error")), \(counted(warnings, "warning"))\n"
+      )
     } else {
       Output.standard.write(text.isEmpty || text.hasSuffix("\n") ? text : text + "\n")
     }
+    if let note = run.skippedNote { Output.error.write("netc: note: \(note)\n") }
     let code = run.exitCode(werror: werror)
     if code != 0 { throw ExitCode(code) }
   }
@@ -85,6 +90,12 @@ struct CheckRun {
   var sources: [SourceFile] = []
   /// True when a path could not be read: exit 2.
   var ioFailed = false
+  /// The directory argument each file was found under (files given as such have none).
+  var foundUnder: [String: String] = [:]
+  /// Files found under a directory that are not specs (`SpecLoader.isSpecDocument`), in order.
+  var skipped: [String] = []
+  /// The directories given, in order.
+  var directories: [String] = []
 
   /// 2 when a path could not be read, else 1 when there is an error (or, with `werror`,
   /// a warning), else 0.
@@ -112,6 +123,8 @@ struct CheckRun {
       if files.count == before {
         ioError("no spec files (*.yaml, *.yml) under `\(path)`", path)
       }
+      directories.append(path)
+      for file in files[before...] where foundUnder[file] == nil { foundUnder[file] = path }
     } else {
       files.append(path)
     }
@@ -145,13 +158,23 @@ struct CheckRun {
       diagnostics += error.diagnostics
       return
     }
+    let root: YAMLNode?
+    do { root = try YAMLReader.read(source) } catch {
+      sources.append(source)
+      diagnostics += error.diagnostics
+      return
+    }
+    if foundUnder[path] != nil && !SpecLoader.isSpecDocument(root) {
+      skipped.append(path)
+      return
+    }
     sources.append(source)
     if let repeated = RepeatVarSolve(source: source, fixed: [:]) {
       checkRepeated(repeated)
       return
     }
     do {
-      let spec = try SpecLoader.parse(source)
+      let spec = try SpecLoader.lower(root, source: source)
       let found = checkSpec(spec.graph, unusedVars: spec.unusedVars, unusedBlocks: spec.unusedBlocks)
       diagnostics += found.filter { !Self.isAllowed($0, in: source) }
       // Weight shapes need concrete layer shapes: with free vars or shape errors, the
@@ -168,6 +191,26 @@ struct CheckRun {
     } catch {
       diagnostics += error.diagnostics
     }
+  }
+
+  /// After every file is checked: a directory whose YAML files were all skipped holds no
+  /// spec, as an empty one does (exit 2).
+  mutating func finish() {
+    let skippedSet = Set(skipped)
+    for dir in directories {
+      let found = foundUnder.filter { $0.value == dir }.map(\.key)
+      if !found.isEmpty && found.allSatisfy(skippedSet.contains) {
+        let which = found.count == 1 ? "its only YAML file is not a spec" : "none of its \(found.count) YAML files is a spec"
+        ioError("no spec files under `\(dir)`: \(which)", dir)
+      }
+    }
+  }
+
+  /// The note on the files skipped as not specs, naming them (the first five), or nil.
+  var skippedNote: String? {
+    guard !skipped.isEmpty else { return nil }
+    let names = skipped.prefix(5).map { "`\($0)`" }.joined(separator: ", ") + (skipped.count > 5 ? ", ..." : "")
+    return "skipped \(counted(skipped.count, "non-spec YAML file")) (no `netspec`, `input` or `layers` key): \(names)"
   }
 
   /// Whether a warning is silenced by a comment on the line it points at:
@@ -209,7 +252,10 @@ struct CheckRun {
       switch info.st_mode & S_IFMT {
       case S_IFDIR: walk(path, depth: depth + 1)
       case S_IFREG, S_IFLNK:
-        if name.hasSuffix(".yaml") || name.hasSuffix(".yml") { files.append(path) }
+        // A link counts when it leads to a regular file: opening one to a FIFO would wait.
+        var target = stat()
+        let regular = stat(path, &target) == 0 && (target.st_mode & S_IFMT) == S_IFREG
+        if regular && (name.hasSuffix(".yaml") || name.hasSuffix(".yml")) { files.append(path) }
       default: break
       }
     }

@@ -232,13 +232,14 @@ extension SpecLowering {
     return id
   }
 
-  /// Takes a name in the scope: the explicit one, or the mnemonic and its count (`conv3`).
+  /// Takes a name in the scope: the explicit one, or the mnemonic and its count (`conv3`,
+  /// `relu6_1`: `DefaultName`).
   func claimName(explicit: (String, SourceRange)?, mnemonic: String, range: SourceRange, scope: inout Scope) throws(DiagnosticError)
     -> String
   {
     let count = (scope.counters[mnemonic] ?? 0) + 1
     scope.counters[mnemonic] = count
-    let local = explicit?.0 ?? mnemonic + String(count)
+    let local = explicit?.0 ?? DefaultName.make(mnemonic, count: count)
     let at = explicit?.1 ?? range
     if let previous = scope.names[local] {
       throw DiagnosticError([

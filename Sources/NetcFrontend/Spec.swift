@@ -27,9 +27,24 @@ public enum SpecLoader {
   /// Parses and lowers a spec from its source text; `repeatBindings` are the values of
   /// vars that repeat counts read (others are ignored).
   public static func parse(_ source: SourceFile, repeatBindings: [String: Int] = [:]) throws(DiagnosticError) -> Spec {
-    let root = try YAMLReader.read(source)
-    let lowering = SpecLowering(file: source.path, repeatBindings: repeatBindings)
-    return try lowering.lowerSpec(root, source: source)
+    try lower(YAMLReader.read(source), source: source, repeatBindings: repeatBindings)
+  }
+
+  /// Lowers a spec from its YAML document, already read from `source`.
+  public static func lower(_ root: YAMLNode?, source: SourceFile, repeatBindings: [String: Int] = [:]) throws(DiagnosticError)
+    -> Spec
+  {
+    try SpecLowering(file: source.path, repeatBindings: repeatBindings).lowerSpec(root, source: source)
+  }
+
+  /// The top-level keys of which a YAML document needs one to be meant as a spec.
+  public static let markerKeys = ["netspec", "input", "layers"]
+
+  /// Whether a YAML document is meant as a spec: a mapping with a `netspec`, `input` or
+  /// `layers` key. `netc check DIR` skips the YAML files that are not (a CI workflow, a
+  /// docker-compose file, weights written as YAML); a broken spec keeps at least one of them.
+  public static func isSpecDocument(_ root: YAMLNode?) -> Bool {
+    root?.mapping?.contains { pair in pair.key.scalar.map(markerKeys.contains) ?? false } ?? false
   }
 
   /// The declared vars that repeat counts read, with their domains, found by lowering

@@ -150,8 +150,5 @@ private func shadowedNames(_ graph: Graph) -> [Diagnostic] {
 
 /// True for the name lowering gives a layer of `op` by default: its mnemonic and a count.
 private func isDefaultName(_ name: String, for op: OpKind) -> Bool {
-  let mnemonic = op.mnemonic
-  guard name.hasPrefix(mnemonic) else { return false }
-  let rest = name.dropFirst(mnemonic.count)
-  return !rest.isEmpty && rest.allSatisfy { $0.isASCII && $0.isNumber }
+  DefaultName.matches(name, base: op.mnemonic)
 }

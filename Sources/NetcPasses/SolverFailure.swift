@@ -78,6 +78,10 @@ extension SolverPlan {
         .noSolution,
         "no solution: at `\(node.name)` every choice gives a value out of range (a kernel, stride, dilation, count or groups below 1, or a negative pad)\(reaching)",
         at: node.headRange)
+    case .sizeOverflow:
+      return .error(
+        .noSolution, "no solution: at `\(node.name)` every choice overflows 64-bit integers in its sizes\(reaching)",
+        at: node.headRange, notes: [.init("run `netc analyze --set ...` with some values to see the arithmetic")])
     case .overflow:
       return .error(
         .noSolution, "no solution: at `\(node.name)` every choice overflows 64-bit integers in its `same` padding\(reaching)",

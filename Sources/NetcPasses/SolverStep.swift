@@ -3,7 +3,7 @@ import NetcIR
 /// Why a candidate fails at a node, ordered by how far the candidate got: the diagnostic
 /// for "no solution" names the furthest stage any candidate reached.
 enum StepFailure: Int, Comparable, Error {
-  case domain, structure, invalid, overflow, extent, groups, expect, condition, budget, outputExpect, finalBudget
+  case domain, structure, invalid, sizeOverflow, overflow, extent, groups, expect, condition, budget, outputExpect, finalBudget
 
   static func < (a: StepFailure, b: StepFailure) -> Bool { a.rawValue < b.rawValue }
 }
@@ -55,12 +55,13 @@ extension SolverPlan {
       case .rank, .axisCount, .mergeMismatch, .missingTarget, .projectionRank, .projectionStride, .noClosedForm, .tokenIDs, .notTokens,
         .broadcastMismatch, .unsupported:
         return .failure(.structure)
-      case .windowBelowOne, .negativePadding, .inputBelowOne, .countBelowOne, .overflow, .indexOutOfRange, .outputPaddingTooLarge,
+      case .windowBelowOne, .negativePadding, .inputBelowOne, .countBelowOne, .indexOutOfRange, .outputPaddingTooLarge,
         .topKAboveExperts:
         return .failure(.invalid)
       case .sequenceTooLong, .transposedExtentBelowOne: return .failure(.extent)
       case .headsMismatch, .kvHeadsMismatch, .channelSplit: return .failure(.groups)
       case .samePaddingOverflow: return .failure(.overflow)
+      case .overflow: return .failure(.sizeOverflow)
       case .extentOverflow, .extentBelowOne: return .failure(.extent)
       case .groupsMismatch: return .failure(.groups)
       }

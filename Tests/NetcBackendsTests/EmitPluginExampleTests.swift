@@ -14,7 +14,7 @@ import Testing
       if: ProcessInfo.processInfo.environment["NETC_PLUGIN_TEST"] == "1",
       "builds Examples/EmitPlugin, and netc with it (minutes on two cores): run with NETC_PLUGIN_TEST=1"))
   func examplePackageBuildsAndRuns() throws {
-    let swiftc = try #require(SwiftToolchain.swiftc())
+    let swiftc = try #require(try SwiftToolchain.swiftc())
     let swift = URL(fileURLWithPath: swiftc).deletingLastPathComponent().appendingPathComponent("swift").path
     let example = repositoryPath("Examples/EmitPlugin")
     let scratch = repositoryPath(".build/plugin-example")

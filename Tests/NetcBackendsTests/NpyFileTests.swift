@@ -50,4 +50,20 @@ import Testing
       return message.contains("`bad.npy`") && message.contains(reason)
     }
   }
+
+  /// A path in a spec's `weights:` may name anything: a FIFO is refused at once (opening it
+  /// for reading would wait for a writer forever), a device too (it has no size to check).
+  @Test("a FIFO or a device is refused at once, not waited on or read")
+  func notARegularFile() throws {
+    let fifo = FileManager.default.temporaryDirectory.appendingPathComponent("netc-fifo-\(UUID().uuidString).npy").path
+    #expect(mkfifo(fifo, 0o600) == 0)
+    defer { unlink(fifo) }
+    for path in [fifo, "/dev/zero"] {
+      #expect {
+        let _: Tensor<Float> = try NpyFile.read(path)
+      } throws: { error in
+        (error as! FileError).message == "`\(path)` is not a regular file (a FIFO, a device or a socket); netc reads tensors from files"
+      }
+    }
+  }
 }

@@ -310,7 +310,7 @@ func bytesToFloats(_ b: [UInt8]) -> [Float] { b.withUnsafeBytes { Array($0.bindM
   /// weights to 1e-5 relative. The first net at width 8 reads its weights file; the others
   /// embed their weights.
   @Test func emittedKernelsMatchTheInterpreter() throws {
-    let swiftc = try #require(SwiftToolchain.swiftc(), "no swiftc found ($SWIFTC, PATH, toolchain directory)")
+    let swiftc = try #require(try SwiftToolchain.swiftc(), "no swiftc found ($SWIFTC, PATH, toolchain directory)")
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("netc-emit-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -340,7 +340,14 @@ func bytesToFloats(_ b: [UInt8]) -> [Float] { b.withUnsafeBytes { Array($0.bindM
         let net = SwiftEmitter.emit(graph: graph, shapes: shapes, parameters: params, options: options)
         if hostile {
           #expect(net.typeName == "AImportFoundation")
-          #expect(!net.source.contains("import"), "spec text reached the source")
+          // The only imports are the C library's (for libm: fmaf, round), never Foundation.
+          let imports = net.source.split(separator: "\n").filter { $0.contains("import ") || $0.contains("canImport(") }
+          #expect(
+            imports == [
+              "#if canImport(Glibc)", "import Glibc", "#elseif canImport(Musl)", "import Musl", "#elseif canImport(Darwin)",
+              "import Darwin",
+            ], "spec text reached the source")
+          #expect(!net.source.contains("import Foundation"), "spec text reached the source")
           #expect(!net.source.contains("fatalError"), "spec text reached the source")
         }
         let path = "\(dir)/\(net.typeName).swift"
@@ -354,7 +361,7 @@ func bytesToFloats(_ b: [UInt8]) -> [Float] { b.withUnsafeBytes { Array($0.bindM
     }
     try main.write(toFile: "\(dir)/main.swift", atomically: true, encoding: .utf8)
     let exe = "\(dir)/nets"
-    let args = [swiftc, "-O", "-warnings-as-errors"] + SwiftToolchain.targetFlags(vectorWidth: 16) + sources + ["-lm", "-o", exe]
+    let args = [swiftc, "-O", "-warnings-as-errors"] + SwiftToolchain.targetFlags(vectorWidth: 16) + sources + ["-o", exe]
     let status = SwiftToolchain.run(args, stdout: "\(dir)/cc.out", stderr: "\(dir)/cc.err")
     let diagnostics = SwiftToolchain.readText("\(dir)/cc.err") + SwiftToolchain.readText("\(dir)/cc.out")
     #expect(status == 0, "swiftc failed:\n\(diagnostics)")
@@ -368,6 +375,33 @@ func bytesToFloats(_ b: [UInt8]) -> [Float] { b.withUnsafeBytes { Array($0.bindM
       let error = relativeError(got, reference)
       #expect(error <= 1e-5, "\(name): relative error \(error)")
     }
+  }
+
+  /// `--embed-weights` source and a `main.swift` that imports nothing build with the plain
+  /// `swiftc -O Net.swift main.swift` of the README: no `-lm`, and no target flags, so each
+  /// lane of `addingProduct` is a call to `fmaf` (libm) and the exp helper's `rounded()`
+  /// one to `round`. The program prints what the interpreter computes.
+  @Test func embeddedSourceLinksWithPlainSwiftc() throws {
+    let swiftc = try #require(try SwiftToolchain.swiftc(), "no swiftc found ($SWIFTC, PATH, toolchain directory)")
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("netc-plain-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let yaml = "name: plain\ninput: 6x6x3\nlayers: [CONV3-8 pad 1, BN, RELU6, GELU, FLATTEN, FC-5, SOFTMAX]\n"
+    let (graph, shapes, params) = try emitterCase(yaml, seed: 7)
+    let net = SwiftEmitter.emit(graph: graph, shapes: shapes, parameters: params, options: .init(embedWeights: true, typeName: "Plain"))
+    try net.write(source: "\(dir)/Plain.swift", weights: nil)
+    let main = "let out = Plain()([Float](repeating: 0.5, count: Plain.inputCount))\nfor v in out { print(v) }\n"
+    try main.write(toFile: "\(dir)/main.swift", atomically: true, encoding: .utf8)
+    let status = SwiftToolchain.run(
+      [swiftc, "-O", "\(dir)/Plain.swift", "\(dir)/main.swift", "-o", "\(dir)/plain"], stdout: "\(dir)/cc.out", stderr: "\(dir)/cc.err")
+    #expect(status == 0, "swiftc failed:\n\(SwiftToolchain.readText("\(dir)/cc.err"))")
+    guard status == 0 else { return }
+    #expect(SwiftToolchain.run(["\(dir)/plain"], stdout: "\(dir)/run.out", stderr: "\(dir)/run.err") == 0)
+    let got = SwiftToolchain.readText("\(dir)/run.out").split(separator: "\n").compactMap { Float($0) }
+    let reference = Interpreter(graph: graph, shapes: shapes, parameters: params, threads: 1).output(
+      Tensor(shape: shapes[0], repeating: 0.5))
+    #expect(got.count == reference.count)
+    #expect(relativeError(got, reference.data) <= 1e-5)
   }
 
   /// The same spec, weights and options give byte-identical source and weights.

@@ -103,6 +103,31 @@ import Testing
     #expect(result.stdout.isEmpty)
   }
 
+  @Test("a $SWIFTC that is not executable is an error naming the variable, before any work")
+  func nonExecutableSwiftc() throws {
+    let result = try NetcProcess.run(["bench", "specs/small-cnn.yaml"], environment: ["SWIFTC": "README.md"])
+    #expect(result.status == 2)
+    #expect(result.stderr.hasPrefix("netc: error: $SWIFTC is `README.md`, which is not executable"), "\(result.stderr)")
+    #expect(result.stdout.isEmpty)
+  }
+
+  @Test("check of a directory notes the YAML files it skipped as not specs, and keeps JSON clean")
+  func checkSkipsNonSpecs() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("netc-skip-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try "name: t\ninput: 8x8x3\nlayers: [RELU]\n".write(toFile: dir + "/net.yaml", atomically: true, encoding: .utf8)
+    try "services: {web: {image: nginx}}\n".write(toFile: dir + "/docker-compose.yml", atomically: true, encoding: .utf8)
+    let text = try NetcProcess.run(["check", dir])
+    #expect(text.status == 0)
+    #expect(text.stderr.contains("netc: checked 1 spec: 0 errors, 0 warnings\n"), "\(text.stderr)")
+    #expect(
+      text.stderr.contains("netc: note: skipped 1 non-spec YAML file (no `netspec`, `input` or `layers` key): `\(dir)/docker-compose.yml`"))
+    let json = try NetcProcess.run(["check", dir, "--format", "json"])
+    #expect(json.status == 0)
+    #expect(json.stdout == "[]\n", "\(json.stdout)")
+  }
+
   @Test("--print-ir with a machine format is a usage error, not text where JSON was asked")
   func printIRFormat() throws {
     let result = try NetcProcess.run(["analyze", "specs/small-cnn.yaml", "--print-ir", "--format", "json"])

@@ -14,6 +14,15 @@ struct SpecLoweringTests {
     #expect(g.layers.map(\.name) == ["conv1", "relu1", "mid", "conv3", "relu2"])
   }
 
+  @Test("a default name does not run its count into a digit of the op or block: relu6_1, not relu61")
+  func defaultNamesAfterADigit() throws {
+    let g = try graph(specText(input: "8x8x3", layers: ["CONV3-4", "RELU6", "RELU6", "RELU"]))
+    #expect(g.layers.map(\.name) == ["conv1", "relu6_1", "relu6_2", "relu1"])
+    let blocks = try graph(
+      "name: t\ninput: 8x8x3\nblocks:\n  stage2:\n    layers: [CONV3-4 pad 1]\nlayers:\n  - block: stage2\n  - block: stage2\n")
+    #expect(blocks.layers.map(\.name) == ["stage2_1.conv1", "stage2_2.conv1"])
+  }
+
   @Test func longhandEqualsShorthand() throws {
     let short = try graph(specText(input: "32x32x3", layers: ["CONV3x5-8 stride 2 pad 1,2 bias false -> 16x15x8"]))
     let long = try graph(

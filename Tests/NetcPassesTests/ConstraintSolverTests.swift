@@ -243,6 +243,44 @@ struct Classic: CustomTestStringConvertible, Sendable {
     }
   }
 
+  /// Found by the solver fuzzer: no solution among 2 million combinations, and the second
+  /// search (every var kept, for whole assignments in the notes) ran to the search's own
+  /// limit: 6 s in a release build, 57 s in a debug one. It has a limit of its own now.
+  @Test("a spec with no solution among millions of combinations fails in well under a second")
+  func noSolutionFailsFast() throws {
+    let graph = try parse(
+      """
+      name: t
+      input: 224x224x3
+      vars:
+        k1: [1, 3, 5, 7]
+        s1: [1, 2]
+        p1: 0..3
+        k2: [1, 3, 5, 7]
+        s2: [1, 2]
+        k3: [1, 3, 5, 7]
+        p3: 0..3
+        k4: [1, 3, 5, 7]
+        s4: [1, 1]
+        p4: 0..3
+        k5: [1, 3, 5, 7]
+        s5: [1, 2]
+        p5: 0..3
+      layers:
+        - CONV$k1-16 stride $s1 pad $p1
+        - CONV$k2-32 stride $s2 pad $p1
+        - CONV$k3-64 pad $p3
+        - CONV$k4-128 stride $s4 pad $p4
+        - CONV$k5-256 stride $s5 pad $p5
+      output: 7x7x256
+      """)
+    let start = ContinuousClock.now
+    let result = try solve(graph, options: SolveOptions(list: 0))
+    #expect(result.count.isZero)
+    #expect(result.failure?.code == .noSolution)
+    #expect(ContinuousClock.now - start < .seconds(5), "a debug build took 0.4 s")
+  }
+
   @Test func countsBeyondSixtyFourBitsAreExact() throws {
     // 22 layers, each k in {1, 3, 5, 7} and groups in {1, 2, 4, 8} (all divide 8 in and
     // 8 out); `same` keeps 8x8x8 whatever k, so 16 choices per layer: 16^22 = 2^88.

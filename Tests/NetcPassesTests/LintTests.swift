@@ -49,6 +49,16 @@ struct LintTests {
     #expect(w.droppedInput(input, output: out, axis: 0) == expected)
   }
 
+  @Test("a default name inside a structure shadows nothing (relu6_1 as relu1); an explicit one does (NS506)")
+  func defaultNamesDoNotShadow() throws {
+    let residual = "  - residual: { body: [CONV3-8 pad 1, RELU6] }\n"
+    let defaults = try check("name: t\ninput: 8x8x8\nlayers:\n  - RELU6\n  - RELU\n" + residual)
+    #expect(!defaults.contains { $0.code == .shadowedName }, "\(defaults)")
+    let explicit = try check(
+      "name: t\ninput: 8x8x8\nlayers:\n  - RELU6 name act\n  - residual: { body: [CONV3-8 pad 1, RELU6 name act] }\n")
+    #expect(explicit.filter { $0.code == .shadowedName }.map(\.message) == ["the name `act` of `residual1.body.act` shadows `act`"])
+  }
+
   @Test("a strided 1x1 conv and the auto shortcut's projection are not reported")
   func subsampling() throws {
     let d = try check(

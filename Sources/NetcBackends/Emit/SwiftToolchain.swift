@@ -5,9 +5,21 @@
 /// Finds `swiftc` and runs it (and what it builds) for `bench` and the tests.
 public enum SwiftToolchain {
   /// `swiftc`: `$SWIFTC`, else the first on `PATH`, else the `bin` folder of the toolchain
-  /// whose runtime this process has loaded (SwiftPM does not put `swiftc` on a test's PATH).
-  public static func swiftc() -> String? {
-    if let env = getenv("SWIFTC"), let path = Optional(String(cString: env)), !path.isEmpty, isExecutable(path) { return path }
+  /// whose runtime this process has loaded (SwiftPM does not put `swiftc` on a test's PATH);
+  /// nil when there is none. A `$SWIFTC` that names no executable file is an error naming
+  /// the variable, not a reason to use another swiftc than the one asked for.
+  public static func swiftc() throws(FileError) -> String? {
+    try swiftc(variable: getenv("SWIFTC").map { String(cString: $0) })
+  }
+
+  /// `swiftc()` with `variable` as the value of `$SWIFTC` (nil or empty: unset).
+  static func swiftc(variable: String?) throws(FileError) -> String? {
+    if let path = variable, !path.isEmpty {
+      if let why = notExecutable(path) {
+        throw FileError(message: "$SWIFTC is `\(path)`, which \(why): point it at swiftc, or unset it to use the one on PATH")
+      }
+      return path
+    }
     if let env = getenv("PATH") {
       for dir in String(cString: env).split(separator: ":") where isExecutable("\(dir)/swiftc") { return "\(dir)/swiftc" }
     }
@@ -124,5 +136,15 @@ public enum SwiftToolchain {
     return out
   }
 
-  static func isExecutable(_ path: String) -> Bool { access(path, X_OK) == 0 }
+  static func isExecutable(_ path: String) -> Bool { notExecutable(path) == nil }
+
+  /// Why `path` is not an executable file (`does not exist`, `is a directory`, `is not
+  /// executable`), or nil when it is one.
+  static func notExecutable(_ path: String) -> String? {
+    var info = stat()
+    guard stat(path, &info) == 0 else { return errno == ENOENT || errno == ENOTDIR ? "does not exist" : "cannot be read" }
+    if (info.st_mode & S_IFMT) == S_IFDIR { return "is a directory" }
+    guard (info.st_mode & S_IFMT) == S_IFREG else { return "is not a regular file" }
+    return access(path, X_OK) == 0 ? nil : "is not executable"
+  }
 }

@@ -51,7 +51,7 @@ public struct Interpreter<T: TensorScalar>: Sendable {
   init(packing graph: Graph, _ shapes: Shapes, _ parameters: [LayerParameters<T>?], _ threads: Int) {
     self.graph = graph
     self.shapes = shapes
-    self.parameters = parameters
+    self.parameters = sharingTiedWeights(graph, parameters)
     self.threads = threads
     var geometry: [ConvGeometry?] = []
     var packed: [PackedConv<T>?] = []
@@ -359,6 +359,7 @@ public struct Interpreter<T: TensorScalar>: Sendable {
       grads[node.id] = nil
     }
     if let d = grads[0] { result.input = Tensor(shape: shapes[0], data: d) }
+    moveTiedGradients(graph, &result.layers)
     return result
   }
 

@@ -150,6 +150,20 @@ def _(x, p):
     return F.linear(y, p["l"]["weight"], p["l"]["bias"])[:, -2]
 
 
+# --- token inputs and tied weights --------------------------------------------
+
+@case("tied_lm_head", "input: 6 tokens\nlayers: [EMBED-4 vocab 9 name wte, POSEMBED-8 name wpe, LN name ln, LINEAR-9 bias false tie wte name head]",
+      {"length": 6, "vocab": 9},
+      {"wte": {"weight": rand(9, 4)}, "wpe": {"weight": rand(8, 4, scale=0.3)},
+       "ln": {"gamma": rand(4, positive=True), "beta": rand(4, scale=0.3)}})
+def _(ids, p):
+    # GPT-2's LM head is the token embedding's table (`lm_head.weight is wte.weight`): one
+    # tensor, so autograd sums both uses into its gradient.
+    y = F.embedding(ids, p["wte"]["weight"]) + p["wpe"]["weight"][: ids.shape[0]]
+    y = F.layer_norm(y, (4,), p["ln"]["gamma"], p["ln"]["beta"])
+    return unseq(F.linear(y, p["wte"]["weight"]).unsqueeze(0))
+
+
 # --- CNN layers ---------------------------------------------------------------
 
 SHUFFLE_SPEC = """input: 3x3x4

@@ -41,9 +41,9 @@ public struct Interpreter<T: TensorScalar>: Sendable {
       .softmax, .gelu, .identity, .leakyrelu, .dropout, .add, .concat:
       true
     case .linear, .layernorm, .rmsnorm, .silu, .hardswish, .hardsigmoid, .droppath, .layerscale, .embed, .posembed, .typeembed,
-      .clstoken, .tokens, .take, .upsample, .pad, .shuffle, .mul, .slice:
+      .clstoken, .tokens, .take, .upsample, .pad, .shuffle, .mul, .slice, .attention:
       true
-    case .deconv, .attention, .router, .moe:
+    case .deconv, .router, .moe:
       false
     }
   }
@@ -232,8 +232,10 @@ public struct Interpreter<T: TensorScalar>: Sendable {
     switch node.op {
     case .input, .identity, .dropout:
       return x
-    case .deconv, .attention, .router, .moe:
+    case .deconv, .router, .moe:
       preconditionFailure("\(node.op) reached the interpreter, which `Interpreter.executes` refuses")
+    case .attention:
+      return attention(node).forward(x, memory: inputs.count > 1 ? inputs[1].data : x).y
     case .droppath, .tokens:
       // Stochastic depth is the identity at inference; channels-last `HxWxC` already is
       // `(H*W)xC` row by row.
@@ -370,8 +372,16 @@ public struct Interpreter<T: TensorScalar>: Sendable {
     switch node.op {
     case .input, .identity, .dropout:
       return [dy]
-    case .deconv, .attention, .router, .moe:
+    case .deconv, .router, .moe:
       preconditionFailure("\(node.op) reached the interpreter, which `Interpreter.executes` refuses")
+    case .attention:
+      let cross = node.inputs.count > 1
+      let a = attention(node), p = parameters[node.id]!
+      let (dx, dm, tensors) = a.backward(x, memory: cross ? values[node.inputs[1]].data : x, cross: cross, dy)
+      var lg = LayerParameters<T>()
+      for (kind, d) in tensors { lg[kind] = Tensor(shape: p[kind]!.shape, data: d) }
+      result.layers[node.id] = lg
+      return dm.map { [dx, $0] } ?? [dx]
     case .droppath, .tokens:
       return [dy]
     case .silu: return [GatedActivation.siluGradient(x, dy)]

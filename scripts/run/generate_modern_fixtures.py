@@ -22,6 +22,13 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+# This venv's torchvision does not load against its torch (`torchvision::nms does not
+# exist`), and transformers imports it when present; none of these cases needs it.
+import transformers.utils  # noqa: E402
+import transformers.utils.import_utils  # noqa: E402
+
+transformers.utils.is_torchvision_available = transformers.utils.import_utils.is_torchvision_available = lambda: False
+
 sys.path.insert(0, os.path.dirname(__file__))
 import generate_fixtures as base  # noqa: E402
 from generate_fixtures import rand  # noqa: E402
@@ -162,6 +169,149 @@ def _(ids, p):
     y = F.embedding(ids, p["wte"]["weight"]) + p["wpe"]["weight"][: ids.shape[0]]
     y = F.layer_norm(y, (4,), p["ln"]["gamma"], p["ln"]["beta"])
     return unseq(F.linear(y, p["wte"]["weight"]).unsqueeze(0))
+
+
+# --- attention -----------------------------------------------------------------
+
+def attn_params(c, heads, kv, dim, memory=None, bias=True):
+    m = memory or c
+    p = {"wq": rand(heads * dim, c, scale=0.5), "wk": rand(kv * dim, m, scale=0.5), "wv": rand(kv * dim, m, scale=0.5),
+         "wo": rand(c, heads * dim, scale=0.5)}
+    if bias:
+        p.update({"bq": rand(heads * dim, scale=0.3), "bk": rand(kv * dim, scale=0.3), "bv": rand(kv * dim, scale=0.3),
+                  "bo": rand(c, scale=0.3)})
+    return p
+
+
+def rope_cos_sin(length, dim, theta=10000.0):
+    """Hugging Face Llama's rotary tables (`LlamaRotaryEmbedding`), in float64 here."""
+    inv_freq = 1.0 / (theta ** (torch.arange(0, dim, 2, dtype=torch.float64) / dim))
+    freqs = torch.outer(torch.arange(length, dtype=torch.float64), inv_freq)
+    emb = torch.cat([freqs, freqs], -1)
+    return emb.cos()[None], emb.sin()[None]
+
+
+def attention(x, m, p, heads, kv, dim, causal=False, rope=False):
+    """(1, T, C) queries, (1, S, C') memory -> (1, T, C), with PyTorch's own SDPA kernel."""
+    from transformers.models.llama.modeling_llama import apply_rotary_pos_emb
+    t, s_len = x.shape[1], m.shape[1]
+    q = F.linear(x, p["wq"], p.get("bq")).view(1, t, heads, dim).transpose(1, 2)
+    k = F.linear(m, p["wk"], p.get("bk")).view(1, s_len, kv, dim).transpose(1, 2)
+    v = F.linear(m, p["wv"], p.get("bv")).view(1, s_len, kv, dim).transpose(1, 2)
+    if rope:
+        cos, sin = rope_cos_sin(t, dim)
+        q, _ = apply_rotary_pos_emb(q, q, cos, sin)
+        cos, sin = rope_cos_sin(s_len, dim)
+        _, k = apply_rotary_pos_emb(k, k, cos, sin)
+    o = F.scaled_dot_product_attention(q, k, v, is_causal=causal, enable_gqa=kv != heads)
+    return F.linear(o.transpose(1, 2).reshape(1, t, heads * dim), p["wo"], p.get("bo"))
+
+
+@case("attention_gqa_rope", "input: 5x8\nlayers: [ATTN-4 kv 2 causal rope name a, ATTN-2 kv 1 dim 3 bias false name b]", (5, 8),
+      {"a": attn_params(8, 4, 2, 2), "b": attn_params(8, 2, 1, 3, bias=False)})
+def _(x, p):
+    y = seq(x)
+    y = attention(y, y, p["a"], 4, 2, 2, causal=True, rope=True)
+    return unseq(attention(y, y, p["b"], 2, 1, 3))
+
+
+@case("attention_cross", "input: 6x4\nlayers: [LINEAR-5 name mem, AVGPOOL-2, ATTN-2 dim 3 cross mem name x]", (6, 4),
+      {"mem": base.fc_params(5, 4), "x": attn_params(5, 2, 2, 3)})
+def _(x, p):
+    m = F.linear(seq(x), p["mem"]["weight"], p["mem"]["bias"])  # (1, 6, 5)
+    q = F.avg_pool1d(m.transpose(1, 2), 2).transpose(1, 2)  # (1, 3, 5)
+    return unseq(attention(q, m, p["x"], 2, 2, 3))
+
+
+GPT2_SPEC = """input: 4x8
+layers:
+  - residual: {name: attn, body: [LN, ATTN-2 causal]}
+  - residual: {name: mlp, body: [LN, LINEAR-32, GELU tanh, LINEAR-8]}
+"""
+
+
+@case("gpt2_block", GPT2_SPEC, (4, 8), {
+    "attn.body.ln1": {"gamma": rand(8, positive=True), "beta": rand(8, scale=0.3)},
+    "attn.body.attn1": attn_params(8, 2, 2, 4),
+    "mlp.body.ln1": {"gamma": rand(8, positive=True), "beta": rand(8, scale=0.3)},
+    "mlp.body.linear1": base.fc_params(32, 8), "mlp.body.linear2": base.fc_params(8, 32)})
+def _(x, p):
+    # transformers' GPT2Block itself, its Conv1D weights ([in][out]) made from netc's
+    # [out][in] tensors so that autograd reaches them.
+    from transformers import GPT2Config
+    from transformers.models.gpt2.modeling_gpt2 import GPT2Block
+    config = GPT2Config(n_embd=8, n_head=2, n_inner=32, n_positions=16, activation_function="gelu_new",
+                        resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0, layer_norm_epsilon=1e-5)
+    config._attn_implementation = "eager"
+    block = GPT2Block(config).double().eval()
+    a, ln1, ln2 = p["attn.body.attn1"], p["attn.body.ln1"], p["mlp.body.ln1"]
+    state = {
+        "ln_1.weight": ln1["gamma"], "ln_1.bias": ln1["beta"], "ln_2.weight": ln2["gamma"], "ln_2.bias": ln2["beta"],
+        "attn.c_attn.weight": torch.cat([a["wq"], a["wk"], a["wv"]], 0).t(),
+        "attn.c_attn.bias": torch.cat([a["bq"], a["bk"], a["bv"]], 0),
+        "attn.c_proj.weight": a["wo"].t(), "attn.c_proj.bias": a["bo"],
+        "mlp.c_fc.weight": p["mlp.body.linear1"]["weight"].t(), "mlp.c_fc.bias": p["mlp.body.linear1"]["bias"],
+        "mlp.c_proj.weight": p["mlp.body.linear2"]["weight"].t(), "mlp.c_proj.bias": p["mlp.body.linear2"]["bias"],
+    }
+    # The block applies the mask it is given; GPT2Model builds this causal one.
+    t = x.shape[2]
+    mask = torch.full((t, t), torch.finfo(torch.float64).min).triu(1)[None, None]
+    out = torch.func.functional_call(block, state, (seq(x),), {"attention_mask": mask})
+    return unseq(out[0] if isinstance(out, tuple) else out)
+
+
+LLAMA_SPEC = """input: 5x8
+layers:
+  - residual: {name: attn, body: [RMSNORM eps 0.000001, ATTN-4 kv 2 causal rope bias false]}
+  - residual:
+      name: mlp
+      body:
+        - RMSNORM eps 0.000001
+        - parallel:
+            name: swiglu
+            merge: mul
+            branches: [[LINEAR-12 bias false name gate, SILU], [LINEAR-12 bias false name up]]
+        - LINEAR-8 bias false name down
+"""
+
+
+@case("llama_block", LLAMA_SPEC, (5, 8), {
+    "attn.body.rmsnorm1": {"gamma": rand(8, positive=True)},
+    "attn.body.attn1": attn_params(8, 4, 2, 2, bias=False),
+    "mlp.body.rmsnorm1": {"gamma": rand(8, positive=True)},
+    "mlp.body.swiglu.branch1.gate": base.fc_params(12, 8, bias=False),
+    "mlp.body.swiglu.branch2.up": base.fc_params(12, 8, bias=False),
+    "mlp.body.down": base.fc_params(8, 12, bias=False)})
+def _(x, p):
+    # transformers' LlamaDecoderLayer (GQA, rotary, SwiGLU), given the causal mask LlamaModel
+    # would build and the rotary tables in float64 (LlamaRotaryEmbedding's are float32).
+    from transformers import LlamaConfig
+    from transformers.models.llama.modeling_llama import LlamaDecoderLayer
+    config = LlamaConfig(hidden_size=8, num_attention_heads=4, num_key_value_heads=2, intermediate_size=12,
+                         rms_norm_eps=1e-6, attention_bias=False, mlp_bias=False, hidden_act="silu")
+    # SDPA, not eager: Llama's eager path softmaxes in float32 whatever the dtype.
+    config._attn_implementation = "sdpa"
+    layer = LlamaDecoderLayer(config, layer_idx=0).double().eval()
+    # LlamaRMSNorm computes in float32 whatever the dtype (for bf16 training), which caps a
+    # float64 reference at 1e-7; nn.RMSNorm is the same formula at the input's precision.
+    layer.input_layernorm = nn.RMSNorm(8, eps=1e-6)
+    layer.post_attention_layernorm = nn.RMSNorm(8, eps=1e-6)
+    a = p["attn.body.attn1"]
+    state = {
+        "input_layernorm.weight": p["attn.body.rmsnorm1"]["gamma"],
+        "post_attention_layernorm.weight": p["mlp.body.rmsnorm1"]["gamma"],
+        "self_attn.q_proj.weight": a["wq"], "self_attn.k_proj.weight": a["wk"], "self_attn.v_proj.weight": a["wv"],
+        "self_attn.o_proj.weight": a["wo"],
+        "mlp.gate_proj.weight": p["mlp.body.swiglu.branch1.gate"]["weight"],
+        "mlp.up_proj.weight": p["mlp.body.swiglu.branch2.up"]["weight"],
+        "mlp.down_proj.weight": p["mlp.body.down"]["weight"],
+    }
+    t = x.shape[2]
+    mask = torch.full((t, t), torch.finfo(torch.float64).min).triu(1)[None, None]
+    out = torch.func.functional_call(layer, state, (seq(x),),
+                                     {"attention_mask": mask, "position_embeddings": rope_cos_sin(t, 2),
+                                      "position_ids": torch.arange(t)[None]})
+    return unseq(out[0] if isinstance(out, tuple) else out)
 
 
 # --- CNN layers ---------------------------------------------------------------

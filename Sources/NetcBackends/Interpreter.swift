@@ -41,9 +41,9 @@ public struct Interpreter<T: TensorScalar>: Sendable {
       .softmax, .gelu, .identity, .leakyrelu, .dropout, .add, .concat:
       true
     case .linear, .layernorm, .rmsnorm, .silu, .hardswish, .hardsigmoid, .droppath, .layerscale, .embed, .posembed, .typeembed,
-      .clstoken, .tokens, .take, .upsample, .pad, .shuffle, .mul, .slice, .attention:
+      .clstoken, .tokens, .take, .upsample, .pad, .shuffle, .mul, .slice, .attention, .deconv:
       true
-    case .deconv, .router, .moe:
+    case .router, .moe:
       false
     }
   }
@@ -62,11 +62,14 @@ public struct Interpreter<T: TensorScalar>: Sendable {
         packed.append(nil)
         continue
       }
-      let g = ConvGeometry(
-        inShape: shapes[input], outShape: r.shape, window: window,
-        inChannels: r.inChannels, outChannels: r.outChannels, groups: r.groups)
+      let g =
+        node.op == .deconv
+        ? TransposedConv.geometry(r, inShape: shapes[input])
+        : ConvGeometry(
+          inShape: shapes[input], outShape: r.shape, window: window,
+          inChannels: r.inChannels, outChannels: r.outChannels, groups: r.groups)
       geometry.append(g)
-      if node.op.isConvolution, let w = parameters[node.id]?.weight {
+      if node.op.isConvolution || node.op == .deconv, let w = parameters[node.id]?.weight {
         packed.append(PackedConv(weight: w.data, geometry: g))
       } else {
         packed.append(nil)
@@ -232,8 +235,10 @@ public struct Interpreter<T: TensorScalar>: Sendable {
     switch node.op {
     case .input, .identity, .dropout:
       return x
-    case .deconv, .router, .moe:
+    case .router, .moe:
       preconditionFailure("\(node.op) reached the interpreter, which `Interpreter.executes` refuses")
+    case .deconv:
+      return TransposedConv.forward(x, geometry[node.id]!, packed[node.id]!, bias: p?.bias?.data)
     case .attention:
       return attention(node).forward(x, memory: inputs.count > 1 ? inputs[1].data : x).y
     case .droppath, .tokens:
@@ -372,8 +377,15 @@ public struct Interpreter<T: TensorScalar>: Sendable {
     switch node.op {
     case .input, .identity, .dropout:
       return [dy]
-    case .deconv, .router, .moe:
+    case .router, .moe:
       preconditionFailure("\(node.op) reached the interpreter, which `Interpreter.executes` refuses")
+    case .deconv:
+      let p = parameters[node.id]!
+      let (dx, dw, db) = TransposedConv.backward(x, dy, geometry[node.id]!, packed[node.id]!, hasBias: p.bias != nil, threads: threads)
+      var lg = parameterGradients([.weight: Tensor(shape: p.weight!.shape, data: dw)])
+      if let db { lg.bias = Tensor(shape: [db.count], data: db) }
+      result.layers[node.id] = lg
+      return [dx]
     case .attention:
       let cross = node.inputs.count > 1
       let a = attention(node), p = parameters[node.id]!

@@ -339,6 +339,19 @@ def _(x, p):
     return F.pad(y, (1, 1, 1, 1))
 
 
+DECONV_SPEC = "input: 3x3x4\nlayers: [\"DECONV3-4 stride 2 pad 1 outpad 1 groups 2 name d\", RELU, \"DECONV2x3-3 stride 1,2 pad 0:1,1:0 dilation 2 bias false name e\"]"
+
+
+@case("deconv", DECONV_SPEC, (3, 3, 4), {"d": base.conv_params(4, 2, 3, 3), "e": base.conv_params(4, 3, 2, 3, bias=False)})
+def _(x, p):
+    # ConvTranspose weights are [Cin][Cout/groups][k...]: conv_params(Cin, Cout/groups, ...).
+    y = F.relu(F.conv_transpose2d(x, p["d"]["weight"], p["d"]["bias"], stride=2, padding=1, output_padding=1, groups=2))
+    # Asymmetric padding: conv_transpose2d pads symmetrically, so take pad 0 and crop the
+    # rows and columns netc's begin/end remove (H: 0 before, 1 after; W: 1 before, 0 after).
+    z = F.conv_transpose2d(y, p["e"]["weight"], None, stride=(1, 2), dilation=2)
+    return z[:, :, : z.shape[2] - 1, 1:]
+
+
 @case("upsample", "input: 3x2x2\nlayers: [UPSAMPLE-2, CONV1-2 name c, UPSAMPLE size 5x7 bilinear, UPSAMPLE-2 bilinear, UPSAMPLE size 7x5]",
       (3, 2, 2), {"c": base.conv_params(2, 2, 1, 1)})
 def _(x, p):

@@ -165,3 +165,24 @@ import Testing
     }
   }
 }
+
+/// Softmax, LayerNorm and attention on logits of 1e4 and more: finite, as shifted by the
+/// row's maximum they must be.
+@Suite struct NumericalSafetyTests {
+  @Test(arguments: ["[ATTN-2 causal, LN]", "[LN, SOFTMAX]", "[ATTN-2 kv 1 rope, RMSNORM]"])
+  func hugeLogitsStayFinite(_ layers: String) throws {
+    let spec = try SpecLoader.parse(SourceFile(path: "huge.yaml", text: "name: huge\ninput: 4x4\nlayers: \(layers)\n"))
+    let shapes = try inferShapes(spec.graph, bindings: [:])
+    let params: [LayerParameters<Float>?] = try WeightBinding.bind(spec.graph, shapes, sources: [], seed: 3)
+    let net = Interpreter(graph: spec.graph, shapes: shapes, parameters: params)
+    // Scores of about 1e4 * 1e4 / 2: exp would overflow Float without the shift.
+    let x = Tensor<Float>(shape: [4, 4], data: (0..<16).map { Float($0 % 5 - 2) * 1e4 })
+    let values = net.forward(x)
+    let finite = values.allSatisfy { v in v.data.allSatisfy { $0.isFinite } }
+    #expect(finite)
+    let g = net.backward(values, outputGradient: Tensor(shape: shapes[spec.graph.outputID], repeating: 1))
+    #expect(g.input.data.allSatisfy { $0.isFinite })
+    let y = net.output(x)
+    #expect(y.data.allSatisfy { $0.isFinite })
+  }
+}

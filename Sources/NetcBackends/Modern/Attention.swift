@@ -10,7 +10,8 @@ import NetcIR
 /// width D share K key/value heads (query head h reads kv head h / (H/K), grouped-query);
 /// scores `q kᵀ / sqrt(D)`, a causal mask keeping key j <= query i, a softmax shifted by the
 /// row's maximum, the heads concatenated and projected by `wo`. `rope` rotates queries and
-/// keys first (`RotaryEmbedding`). The T x S scores are formed one head at a time.
+/// keys first (`RotaryEmbedding`). The T x S scores are formed one head at a time, and the
+/// products are BLAS GEMMs on the heads' strided columns (no per-head copies).
 struct Attention<T: TensorScalar> {
   var length: Int, memoryLength: Int, width: Int, memoryWidth: Int
   var heads: Int, kvHeads: Int, dim: Int
@@ -19,15 +20,14 @@ struct Attention<T: TensorScalar> {
   var wq: [T], wk: [T], wv: [T], wo: [T]
   var bq: [T]?, bk: [T]?, bv: [T]?, bo: [T]?
 
-  /// What the backward pass reuses: the rotated queries and keys, the values, every
-  /// head's probabilities, the concatenated heads.
-  struct Saved {
-    var q: [T], k: [T], v: [T], probabilities: [[T]], heads: [T]
+  /// The projections (queries and keys rotated with `rope`) and the concatenated heads.
+  struct Projected {
+    var q: [T], k: [T], v: [T], heads: [T]
   }
 
   var groupSize: Int { heads / kvHeads }
 
-  func forward(_ x: [T], memory m: [T]) -> (y: [T], saved: Saved) {
+  func forward(_ x: [T], memory m: [T]) -> (y: [T], saved: Projected) {
     let qw = heads * dim, kw = kvHeads * dim
     var q = LastAxisLinear.forward(x, wq, bias: bq, in: width, out: qw)
     var k = LastAxisLinear.forward(m, wk, bias: bk, in: memoryWidth, out: kw)
@@ -36,44 +36,56 @@ struct Attention<T: TensorScalar> {
       RotaryEmbedding.rotate(&q, length: length, heads: heads, dim: dim, inverse: false)
       RotaryEmbedding.rotate(&k, length: memoryLength, heads: kvHeads, dim: dim, inverse: false)
     }
-    let scale = 1 / T.sqrt(T(dim))
     var o = [T](repeating: 0, count: length * qw)
-    var probabilities: [[T]] = []
-    for h in 0..<heads {
-      let g = h / groupSize
-      var p = [T](repeating: 0, count: length * memoryLength)
-      for i in 0..<length {
-        var top = -T.infinity
-        for j in 0..<memoryLength {
-          if causal && j > i {
-            p[i * memoryLength + j] = -T.infinity
-            continue
+    var p = [T](repeating: 0, count: length * memoryLength)
+    q.withUnsafeBufferPointer { qb in
+      k.withUnsafeBufferPointer { kb in
+        v.withUnsafeBufferPointer { vb in
+          o.withUnsafeMutableBufferPointer { ob in
+            p.withUnsafeMutableBufferPointer { pb in
+              for h in 0..<heads {
+                let g = h / groupSize
+                probabilities(qb.baseAddress! + h * dim, kb.baseAddress! + g * dim, into: pb.baseAddress!)
+                // O_h = P V_g, written into the head's columns of the concatenation.
+                T.gemm(
+                  transA: false, transB: false, m: length, n: dim, k: memoryLength, alpha: 1, a: pb.baseAddress!, lda: memoryLength,
+                  b: vb.baseAddress! + g * dim, ldb: kw, beta: 0, c: ob.baseAddress! + h * dim, ldc: qw)
+              }
+            }
           }
-          var s: T = 0
-          for d in 0..<dim { s += q[i * qw + h * dim + d] * k[j * kw + g * dim + d] }
-          p[i * memoryLength + j] = s * scale
-          top = max(top, s * scale)
-        }
-        var sum: T = 0
-        for j in 0..<memoryLength {
-          let e = causal && j > i ? 0 : T.exp(p[i * memoryLength + j] - top)
-          p[i * memoryLength + j] = e
-          sum += e
-        }
-        for j in 0..<memoryLength { p[i * memoryLength + j] /= sum }
-        for j in 0..<memoryLength where p[i * memoryLength + j] != 0 {
-          let w = p[i * memoryLength + j]
-          for d in 0..<dim { o[i * qw + h * dim + d] += w * v[j * kw + g * dim + d] }
         }
       }
-      probabilities.append(p)
     }
     let y = LastAxisLinear.forward(o, wo, bias: bo, in: qw, out: width)
-    return (y, Saved(q: q, k: k, v: v, probabilities: probabilities, heads: o))
+    return (y, Projected(q: q, k: k, v: v, heads: o))
+  }
+
+  /// One head's `T x S` probabilities: softmax(Q_h K_gᵀ / sqrt(D)) row by row, masked
+  /// entries 0, each row shifted by its maximum (a causal row keeps its diagonal, so it
+  /// has one).
+  func probabilities(_ q: UnsafePointer<T>, _ k: UnsafePointer<T>, into p: UnsafeMutablePointer<T>) {
+    let qw = heads * dim, kw = kvHeads * dim
+    T.gemm(
+      transA: false, transB: true, m: length, n: memoryLength, k: dim, alpha: 1 / T.sqrt(T(dim)), a: q, lda: qw, b: k, ldb: kw,
+      beta: 0, c: p, ldc: memoryLength)
+    for i in 0..<length {
+      let row = p + i * memoryLength
+      let visible = causal ? min(i + 1, memoryLength) : memoryLength
+      var top = -T.infinity
+      for j in 0..<visible { top = max(top, row[j]) }
+      var sum: T = 0
+      for j in 0..<visible {
+        row[j] = T.exp(row[j] - top)
+        sum += row[j]
+      }
+      for j in 0..<visible { row[j] /= sum }
+      for j in visible..<memoryLength { row[j] = 0 }
+    }
   }
 
   /// Gradients of the input, the memory (nil when it is the input: added into dx) and of
-  /// every projection, by kind.
+  /// every projection, by kind. Each head's probabilities are formed again, one head at
+  /// a time, rather than kept from the forward pass for all heads.
   func backward(_ x: [T], memory m: [T], cross: Bool, _ dy: [T]) -> (dx: [T], dm: [T]?, tensors: [ParameterKind: [T]]) {
     let (_, s) = forward(x, memory: m)
     let qw = heads * dim, kw = kvHeads * dim
@@ -83,29 +95,47 @@ struct Attention<T: TensorScalar> {
     if bo != nil { tensors[.bo] = dbo }
     let scale = 1 / T.sqrt(T(dim))
     var dq = [T](repeating: 0, count: length * qw), dk = [T](repeating: 0, count: memoryLength * kw), dv = dk
-    var dp = [T](repeating: 0, count: memoryLength)
-    for h in 0..<heads {
-      let g = h / groupSize, p = s.probabilities[h]
-      for i in 0..<length {
-        // dP = dO vᵀ, dV += Pᵀ dO, then the softmax's Jacobian: dS = P (dP - <P, dP>).
-        var dot: T = 0
-        for j in 0..<memoryLength {
-          let pij = p[i * memoryLength + j]
-          var acc: T = 0
-          for d in 0..<dim {
-            let go = dO[i * qw + h * dim + d]
-            acc += go * s.v[j * kw + g * dim + d]
-            dv[j * kw + g * dim + d] += pij * go
-          }
-          dp[j] = acc
-          dot += pij * acc
-        }
-        for j in 0..<memoryLength {
-          let ds = p[i * memoryLength + j] * (dp[j] - dot) * scale
-          if ds == 0 { continue }
-          for d in 0..<dim {
-            dq[i * qw + h * dim + d] += ds * s.k[j * kw + g * dim + d]
-            dk[j * kw + g * dim + d] += ds * s.q[i * qw + h * dim + d]
+    var p = [T](repeating: 0, count: length * memoryLength), ds = p
+    s.q.withUnsafeBufferPointer { qb in
+      s.k.withUnsafeBufferPointer { kb in
+        s.v.withUnsafeBufferPointer { vb in
+          dO.withUnsafeBufferPointer { gb in
+            p.withUnsafeMutableBufferPointer { pb in
+              ds.withUnsafeMutableBufferPointer { sb in
+                dq.withUnsafeMutableBufferPointer { dqb in
+                  dk.withUnsafeMutableBufferPointer { dkb in
+                    dv.withUnsafeMutableBufferPointer { dvb in
+                      for h in 0..<heads {
+                        let g = h / groupSize
+                        let (P, dS) = (pb.baseAddress!, sb.baseAddress!)
+                        probabilities(qb.baseAddress! + h * dim, kb.baseAddress! + g * dim, into: P)
+                        // dV_g += Pᵀ dO_h; dP = dO_h V_gᵀ (into dS).
+                        T.gemm(
+                          transA: true, transB: false, m: memoryLength, n: dim, k: length, alpha: 1, a: P, lda: memoryLength,
+                          b: gb.baseAddress! + h * dim, ldb: qw, beta: 1, c: dvb.baseAddress! + g * dim, ldc: kw)
+                        T.gemm(
+                          transA: false, transB: true, m: length, n: memoryLength, k: dim, alpha: 1, a: gb.baseAddress! + h * dim,
+                          lda: qw, b: vb.baseAddress! + g * dim, ldb: kw, beta: 0, c: dS, ldc: memoryLength)
+                        // The softmax's Jacobian, row by row: dS = P (dP - <P, dP>).
+                        for i in 0..<length {
+                          let row = i * memoryLength
+                          var dot: T = 0
+                          for j in 0..<memoryLength { dot += P[row + j] * dS[row + j] }
+                          for j in 0..<memoryLength { dS[row + j] = P[row + j] * (dS[row + j] - dot) }
+                        }
+                        // dQ_h = dS K_g / sqrt(D); dK_g += dSᵀ Q_h / sqrt(D).
+                        T.gemm(
+                          transA: false, transB: false, m: length, n: dim, k: memoryLength, alpha: scale, a: dS, lda: memoryLength,
+                          b: kb.baseAddress! + g * dim, ldb: kw, beta: 0, c: dqb.baseAddress! + h * dim, ldc: qw)
+                        T.gemm(
+                          transA: true, transB: false, m: memoryLength, n: dim, k: length, alpha: scale, a: dS, lda: memoryLength,
+                          b: qb.baseAddress! + h * dim, ldb: qw, beta: 1, c: dkb.baseAddress! + g * dim, ldc: kw)
+                      }
+                    }
+                  }
+                }
+              }
+            }
           }
         }
       }

@@ -47,7 +47,10 @@ struct Run: ParsableCommand {
   @Option(help: "Arithmetic: f32 (default) or f64.")
   var precision: Precision = .f32
 
-  @Option(help: ArgumentHelp("The target: a tensor of the output's shape, or a class index for cross-entropy.", valueName: "tensor"))
+  @Option(
+    help: ArgumentHelp(
+      "The target: a tensor of the output's shape, or a class index for cross-entropy (one per row of an LxV output).", valueName: "tensor")
+  )
   var target: String?
 
   @Option(help: "The loss: \(Loss.allCases.map(\.rawValue).joined(separator: ", ")).")

@@ -289,7 +289,11 @@ def main():
                 if key in LEARNABLE:
                     t.requires_grad_(True)
         y = to_netc(fn(x if tokens else to_torch(x), params))
-        if loss == "cross-entropy":
+        if loss == "cross-entropy" and isinstance(target, list):
+            # One target per position of `LxV` logits (a language model): the mean.
+            value = F.cross_entropy(y, torch.tensor(target))
+            target_out = target
+        elif loss == "cross-entropy":
             t = torch.tensor(target)
             value = F.cross_entropy(y.reshape(1, -1), t.reshape(1))
             target_out = target

@@ -314,6 +314,17 @@ def _(x, p):
     return unseq(out[0] if isinstance(out, tuple) else out)
 
 
+@case("lm_cross_entropy", "input: 5 tokens\nlayers: [EMBED-6 vocab 11 name wte, POSEMBED-5 name wpe, RMSNORM name n, LINEAR-11 name head]",
+      {"length": 5, "vocab": 11},
+      {"wte": {"weight": rand(11, 6)}, "wpe": {"weight": rand(5, 6, scale=0.3)}, "n": {"gamma": rand(6, positive=True)},
+       "head": base.fc_params(11, 6)}, loss="cross-entropy", target=[3, 0, 10, 3, 7])
+def _(ids, p):
+    # Next-token logits `5x11` against one target per position: CrossEntropyLoss's mean.
+    y = F.embedding(ids, p["wte"]["weight"]) + p["wpe"]["weight"]
+    y = F.rms_norm(y, (6,), p["n"]["gamma"], eps=1e-5)
+    return unseq(F.linear(y, p["head"]["weight"], p["head"]["bias"]).unsqueeze(0))
+
+
 # --- CNN layers ---------------------------------------------------------------
 
 SHUFFLE_SPEC = """input: 3x3x4

@@ -1,9 +1,5 @@
 import NetcIR
 
-#if canImport(Glibc)
-  import Glibc
-#endif
-
 /// `ATTN`: multi-head attention on `TxC` as PyTorch's eager path and Hugging Face's
 /// GPT-2 / Llama compute it. Queries from `x`, keys and values from the memory (`x`, or
 /// `cross`'s `SxC'`), each `[out][in]` projection with an optional bias; H query heads of

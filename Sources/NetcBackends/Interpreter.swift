@@ -40,8 +40,10 @@ public struct Interpreter<T: TensorScalar>: Sendable {
     case .input, .conv, .dwconv, .pwconv, .maxpool, .avgpool, .gap, .gmp, .fc, .flatten, .bn, .relu, .relu6, .sigmoid, .tanh,
       .softmax, .gelu, .identity, .leakyrelu, .dropout, .add, .concat:
       true
-    case .deconv, .linear, .layernorm, .rmsnorm, .silu, .hardswish, .hardsigmoid, .droppath, .layerscale, .embed, .posembed, .typeembed,
-      .clstoken, .tokens, .take, .attention, .upsample, .pad, .shuffle, .mul, .router, .moe, .slice:
+    case .linear, .layernorm, .rmsnorm, .silu, .hardswish, .hardsigmoid, .droppath, .layerscale, .embed, .posembed, .typeembed,
+      .clstoken, .tokens, .take, .upsample, .pad, .shuffle, .mul, .slice, .attention, .deconv:
+      true
+    case .router, .moe:
       false
     }
   }
@@ -49,7 +51,7 @@ public struct Interpreter<T: TensorScalar>: Sendable {
   init(packing graph: Graph, _ shapes: Shapes, _ parameters: [LayerParameters<T>?], _ threads: Int) {
     self.graph = graph
     self.shapes = shapes
-    self.parameters = parameters
+    self.parameters = sharingTiedWeights(graph, parameters)
     self.threads = threads
     var geometry: [ConvGeometry?] = []
     var packed: [PackedConv<T>?] = []
@@ -60,11 +62,14 @@ public struct Interpreter<T: TensorScalar>: Sendable {
         packed.append(nil)
         continue
       }
-      let g = ConvGeometry(
-        inShape: shapes[input], outShape: r.shape, window: window,
-        inChannels: r.inChannels, outChannels: r.outChannels, groups: r.groups)
+      let g =
+        node.op == .deconv
+        ? TransposedConv.geometry(r, inShape: shapes[input])
+        : ConvGeometry(
+          inShape: shapes[input], outShape: r.shape, window: window,
+          inChannels: r.inChannels, outChannels: r.outChannels, groups: r.groups)
       geometry.append(g)
-      if node.op.isConvolution, let w = parameters[node.id]?.weight {
+      if node.op.isConvolution || node.op == .deconv, let w = parameters[node.id]?.weight {
         packed.append(PackedConv(weight: w.data, geometry: g))
       } else {
         packed.append(nil)
@@ -230,9 +235,50 @@ public struct Interpreter<T: TensorScalar>: Sendable {
     switch node.op {
     case .input, .identity, .dropout:
       return x
-    case .deconv, .linear, .layernorm, .rmsnorm, .silu, .hardswish, .hardsigmoid, .droppath, .layerscale, .embed, .posembed, .typeembed,
-      .clstoken, .tokens, .take, .attention, .upsample, .pad, .shuffle, .mul, .router, .moe, .slice:
+    case .router, .moe:
       preconditionFailure("\(node.op) reached the interpreter, which `Interpreter.executes` refuses")
+    case .deconv:
+      return TransposedConv.forward(x, geometry[node.id]!, packed[node.id]!, bias: p?.bias?.data)
+    case .attention:
+      return attention(node).forward(x, memory: inputs.count > 1 ? inputs[1].data : x).y
+    case .droppath, .tokens:
+      // Stochastic depth is the identity at inference; channels-last `HxWxC` already is
+      // `(H*W)xC` row by row.
+      return x
+    case .silu: return GatedActivation.silu(x)
+    case .hardswish: return GatedActivation.hardswish(x)
+    case .hardsigmoid: return GatedActivation.hardsigmoid(x)
+    case .layernorm, .rmsnorm:
+      return LastAxisNorm.forward(
+        x, channels: r.shape.last!, centered: node.op == .layernorm, eps: T(node.attributes.epsilon), gamma: p!.gamma!.data,
+        beta: p?.beta?.data)
+    case .layerscale:
+      let gamma = p!.gamma!.data, c = gamma.count
+      return x.indices.map { x[$0] * gamma[$0 % c] }
+    case .linear:
+      return LastAxisLinear.forward(x, p!.weight!.data, bias: p?.bias?.data, in: r.inChannels, out: r.outChannels)
+    case .embed:
+      return Embedding.forward(x, p!.weight!.data, width: r.outChannels)
+    case .posembed:
+      if r.noParameters { return SequenceOps.addRows(x, SequenceOps.sinusoidal(length: r.shape[0], channels: r.shape[1])) }
+      return SequenceOps.addRows(x, p!.weight!.data)
+    case .typeembed:
+      return SequenceOps.addFirstRow(x, p!.weight!.data, channels: r.shape[1])
+    case .clstoken:
+      return p!.weight!.data + x
+    case .take:
+      let c = r.shape[0], t = SequenceOps.row(node.attributes.index, length: inputs[0].shape[0])
+      return Array(x[(t * c)..<(t * c + c)])
+    case .pad:
+      return ZeroPad.forward(x, inputs[0].shape, r.shape, begin: padBegin(node, inputs[0].shape, r.shape))
+    case .upsample:
+      return Upsample.forward(x, inputs[0].shape, r.shape, bilinear: node.attributes.upsampleMode == .bilinear)
+    case .shuffle:
+      return ChannelParts.shuffle(x, channels: r.shape.last!, groups: partCount(node))
+    case .slice:
+      return ChannelParts.slice(x, channels: inputs[0].shape.last!, part: node.attributes.index, of: partCount(node))
+    case .mul:
+      return BroadcastProduct.forward(inputs, shape: r.shape)
     case .conv, .dwconv, .pwconv:
       return Kernels.convForward(x, geometry[node.id]!, packed[node.id]!, bias: p?.bias?.data, threads: threads)
     case .maxpool, .avgpool:
@@ -269,7 +315,9 @@ public struct Interpreter<T: TensorScalar>: Sendable {
       return x.map { $0 > 0 ? $0 : $0 * s }
     case .sigmoid: return x.map { 1 / (1 + T.exp(-$0)) }
     case .tanh: return x.map { T.tanh($0) }
-    case .gelu: return x.map { $0 * (1 + T.erf($0 / T.sqrt(2))) / 2 }
+    case .gelu:
+      if node.attributes.tanhApproximation { return GatedActivation.geluTanh(x) }
+      return x.map { $0 * (1 + T.erf($0 / T.sqrt(2))) / 2 }
     case .softmax:
       return softmax(x, last: r.shape.last!)
     case .add:
@@ -318,6 +366,7 @@ public struct Interpreter<T: TensorScalar>: Sendable {
       grads[node.id] = nil
     }
     if let d = grads[0] { result.input = Tensor(shape: shapes[0], data: d) }
+    moveTiedGradients(graph, &result.layers)
     return result
   }
 
@@ -328,9 +377,89 @@ public struct Interpreter<T: TensorScalar>: Sendable {
     switch node.op {
     case .input, .identity, .dropout:
       return [dy]
-    case .deconv, .linear, .layernorm, .rmsnorm, .silu, .hardswish, .hardsigmoid, .droppath, .layerscale, .embed, .posembed, .typeembed,
-      .clstoken, .tokens, .take, .attention, .upsample, .pad, .shuffle, .mul, .router, .moe, .slice:
+    case .router, .moe:
       preconditionFailure("\(node.op) reached the interpreter, which `Interpreter.executes` refuses")
+    case .deconv:
+      let p = parameters[node.id]!
+      let (dx, dw, db) = TransposedConv.backward(x, dy, geometry[node.id]!, packed[node.id]!, hasBias: p.bias != nil, threads: threads)
+      var lg = parameterGradients([.weight: Tensor(shape: p.weight!.shape, data: dw)])
+      if let db { lg.bias = Tensor(shape: [db.count], data: db) }
+      result.layers[node.id] = lg
+      return [dx]
+    case .attention:
+      let cross = node.inputs.count > 1
+      let a = attention(node), p = parameters[node.id]!
+      let (dx, dm, tensors) = a.backward(x, memory: cross ? values[node.inputs[1]].data : x, cross: cross, dy)
+      var lg = LayerParameters<T>()
+      for (kind, d) in tensors { lg[kind] = Tensor(shape: p[kind]!.shape, data: d) }
+      result.layers[node.id] = lg
+      return dm.map { [dx, $0] } ?? [dx]
+    case .droppath, .tokens:
+      return [dy]
+    case .silu: return [GatedActivation.siluGradient(x, dy)]
+    case .hardswish: return [GatedActivation.hardswishGradient(x, dy)]
+    case .hardsigmoid: return [GatedActivation.hardsigmoidGradient(x, dy)]
+    case .layernorm, .rmsnorm:
+      let p = parameters[node.id]!
+      let (dx, dgamma, dbeta) = LastAxisNorm.backward(
+        x, dy, channels: r.shape.last!, centered: node.op == .layernorm, eps: T(node.attributes.epsilon), gamma: p.gamma!.data,
+        hasBeta: p.beta != nil)
+      var lg = LayerParameters<T>()
+      lg.gamma = Tensor(shape: [dgamma.count], data: dgamma)
+      if let dbeta { lg.beta = Tensor(shape: [dbeta.count], data: dbeta) }
+      result.layers[node.id] = lg
+      return [dx]
+    case .layerscale:
+      let gamma = parameters[node.id]!.gamma!.data, c = gamma.count
+      var dgamma = [T](repeating: 0, count: c)
+      for i in 0..<x.count { dgamma[i % c] += dy[i] * x[i] }
+      result.layers[node.id] = parameterGradients([.gamma: Tensor(shape: [c], data: dgamma)])
+      return [dy.indices.map { dy[$0] * gamma[$0 % c] }]
+    case .linear:
+      let p = parameters[node.id]!
+      let (dx, dw, db) = LastAxisLinear.backward(x, p.weight!.data, dy, in: r.inChannels, out: r.outChannels)
+      var lg = parameterGradients([.weight: Tensor(shape: p.weight!.shape, data: dw)])
+      if p.bias != nil { lg.bias = Tensor(shape: [db.count], data: db) }
+      result.layers[node.id] = lg
+      return [dx]
+    case .embed:
+      let w = parameters[node.id]!.weight!
+      let dw = Embedding.tableGradient(x, dy, width: r.outChannels, tableCount: w.count)
+      result.layers[node.id] = parameterGradients([.weight: Tensor(shape: w.shape, data: dw)])
+      // Token ids have no gradient; zeros keep the input's slot well formed.
+      return [[T](repeating: 0, count: x.count)]
+    case .posembed:
+      if let w = parameters[node.id]?.weight {
+        result.layers[node.id] = parameterGradients([
+          .weight: Tensor(shape: w.shape, data: SequenceOps.rowsGradient(dy, tableCount: w.count))
+        ])
+      }
+      return [dy]
+    case .typeembed:
+      let w = parameters[node.id]!.weight!
+      let dw = SequenceOps.firstRowGradient(dy, channels: r.shape[1], tableCount: w.count)
+      result.layers[node.id] = parameterGradients([.weight: Tensor(shape: w.shape, data: dw)])
+      return [dy]
+    case .clstoken:
+      let c = r.shape[1]
+      result.layers[node.id] = parameterGradients([.weight: Tensor(shape: [c], data: Array(dy[0..<c]))])
+      return [Array(dy[c...])]
+    case .take:
+      let c = r.shape[0], t = SequenceOps.row(node.attributes.index, length: values[node.inputs[0]].shape[0])
+      var dx = [T](repeating: 0, count: x.count)
+      for j in 0..<c { dx[t * c + j] = dy[j] }
+      return [dx]
+    case .pad:
+      let inShape = values[node.inputs[0]].shape
+      return [ZeroPad.backward(dy, inShape, r.shape, begin: padBegin(node, inShape, r.shape))]
+    case .upsample:
+      return [Upsample.backward(dy, values[node.inputs[0]].shape, r.shape, bilinear: node.attributes.upsampleMode == .bilinear)]
+    case .shuffle:
+      return [ChannelParts.unshuffle(dy, channels: r.shape.last!, groups: partCount(node))]
+    case .slice:
+      return [ChannelParts.unslice(dy, channels: values[node.inputs[0]].shape.last!, part: node.attributes.index, of: partCount(node))]
+    case .mul:
+      return BroadcastProduct.backward(node.inputs.map { values[$0] }, dy, shape: r.shape)
     case .conv, .dwconv, .pwconv:
       let p = parameters[node.id]!
       let (dx, dw, db) = Kernels.convBackward(x, dy, geometry[node.id]!, packed[node.id]!, hasBias: p.bias != nil)
@@ -395,6 +524,8 @@ public struct Interpreter<T: TensorScalar>: Sendable {
       return [zip(x, dy).map { $0 > 0 ? $1 : $1 * s }]
     case .sigmoid: return [zip(y, dy).map { $1 * $0 * (1 - $0) }]
     case .tanh: return [zip(y, dy).map { $1 * (1 - $0 * $0) }]
+    case .gelu where node.attributes.tanhApproximation:
+      return [GatedActivation.geluTanhGradient(x, dy)]
     case .gelu:
       // d/dx x*Phi(x) = Phi(x) + x * phi(x).
       let invSqrt2Pi = 1 / T.sqrt(2 * T.pi)

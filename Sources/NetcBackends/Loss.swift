@@ -6,7 +6,9 @@ public enum Loss: String, CaseIterable, Sendable {
   case halfSSE = "half-sse"
   /// mean (y − t)².
   case mse
-  /// −log softmax(y)[t], with t a class index into the output's elements.
+  /// −log softmax(y)[t], with t a class index into the output's elements; for an `LxV`
+  /// output and L targets (a language model's next tokens), the mean over positions of
+  /// each row's, as PyTorch's `CrossEntropyLoss` on `(L, V)` logits.
   case crossEntropy = "cross-entropy"
 
   /// The loss of output `y` against `target` and dL/dy, or a message when the target does
@@ -35,6 +37,8 @@ public enum Loss: String, CaseIterable, Sendable {
       }
       let loss = self == .sse ? sum : self == .halfSSE ? sum / 2 : sum / n
       return .success((loss, Tensor(shape: y.shape, data: grad)))
+    case .crossEntropy where y.shape.count == 2 && target.shape == [y.shape[0]] && y.shape[0] > 1:
+      return Self.perPositionCrossEntropy(y, target)
     case .crossEntropy:
       guard target.count == 1, let v = target.data.first, v == v.rounded(), v >= 0, Int(v) < y.count else {
         return .failure(
@@ -53,6 +57,30 @@ public enum Loss: String, CaseIterable, Sendable {
       for e in y.data { s += T.exp(e - m) }
       return .success((m + T.log(s) - y.data[t], Tensor(shape: y.shape, data: grad)))
     }
+  }
+}
+
+extension Loss {
+  /// The mean over rows of `LxV` logits of −log softmax(row)[t_row], each as logsumexp − y[t]
+  /// (finite when p[t] underflows); the gradient is (softmax(row) − onehot(t)) / L.
+  static func perPositionCrossEntropy<T: TensorScalar>(_ y: Tensor<T>, _ target: Tensor<T>) -> Result<(T, Tensor<T>), LossError> {
+    let rows = y.shape[0], v = y.shape[1]
+    for (position, t) in target.data.enumerated() where !(t == t.rounded() && t >= 0 && t < T(v)) {
+      return .failure(
+        LossError(message: "cross-entropy needs class indices from 0 to \(v - 1), got \(number(t)) at position \(position)"))
+    }
+    var grad = softmax(y.data, last: v)
+    var total: T = 0
+    for r in 0..<rows {
+      let row = y.data[(r * v)..<(r * v + v)], t = Int(target.data[r])
+      let m = row.max()!
+      var s: T = 0
+      for e in row { s += T.exp(e - m) }
+      total += m + T.log(s) - y.data[r * v + t]
+      grad[r * v + t] -= 1
+    }
+    let n = T(rows)
+    return .success((total / n, Tensor(shape: y.shape, data: grad.map { $0 / n })))
   }
 }
 

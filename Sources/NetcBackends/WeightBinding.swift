@@ -60,6 +60,15 @@ public enum WeightBinding {
             at: range))
         return
       }
+      if kind == .weight, let target = node.attributes.tiedTo {
+        // One tensor serves both layers: it is bound at the layer that owns it.
+        let owner = graph.nodes[target].name
+        problems.append(
+          .error(
+            .unknownWeight, "`\(node.name)` shares the weight of `\(owner)` (`tie`); give `\(owner).weight` instead", at: range,
+            notes: [.init("`\(node.name)` is defined here", at: node.headRange)]))
+        return
+      }
       if t.shape.isEmpty {
         given[id, default: [:]][kind] = Tensor(shape: shape, repeating: t.data[0])
         return
@@ -167,6 +176,8 @@ public enum WeightBinding {
       var p = LayerParameters<T>()
       let r = shapes.nodes[node.id]
       for (kind, shape) in wanted {
+        // A tied weight is the owner's tensor, which the interpreter shares (not a copy).
+        if kind == .weight, node.attributes.tiedTo != nil { continue }
         if let t = given[node.id]?[kind] {
           p[kind] = t
           continue

@@ -47,7 +47,10 @@ struct Run: ParsableCommand {
   @Option(help: "Arithmetic: f32 (default) or f64.")
   var precision: Precision = .f32
 
-  @Option(help: ArgumentHelp("The target: a tensor of the output's shape, or a class index for cross-entropy.", valueName: "tensor"))
+  @Option(
+    help: ArgumentHelp(
+      "The target: a tensor of the output's shape, or a class index for cross-entropy (one per row of an LxV output).", valueName: "tensor")
+  )
   var target: String?
 
   @Option(help: "The loss: \(Loss.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -149,6 +152,17 @@ struct Run: ParsableCommand {
       x = Tensor(shape: inShape, data: x.data)
     }
 
+    // Token ids index every EMBED that reads them: each must be a row of its table.
+    for node in graph.layers where graph.tokenInput && node.op == .embed && node.inputs == [0] {
+      let vocab = shapes.nodes[node.id].inChannels
+      if let (position, id) = Embedding.firstInvalid(x.data, vocab: vocab) {
+        fail(
+          "--input: token id \(id.rounded(.towardZero) == id ? String(Int(id)) : "\(id)") at position \(position) is outside the vocabulary of `\(node.name)` (ids 0..<\(vocab))"
+        )
+        throw ExitCode(2)
+      }
+    }
+
     var lossTarget: Tensor<T>?
     if let target {
       do { lossTarget = try TensorArgument.read(target, what: "--target", sources: &inputs.sources) } catch {
@@ -178,7 +192,8 @@ struct Run: ParsableCommand {
               if let t = lg[kind] { result.gradients.append(("\(node.name).\(kind.rawValue)", t)) }
             }
           }
-          result.gradients.append(("input", g.input))
+          // Token ids are indices, not numbers to differentiate.
+          if !graph.tokenInput { result.gradients.append(("input", g.input)) }
         }
       }
     }

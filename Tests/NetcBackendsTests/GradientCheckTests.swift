@@ -91,4 +91,98 @@ import Testing
       }
     }
   }
+
+  /// One spec per netc 0.2 kernel (each a few layers so that gradients reach every input),
+  /// with the same central differences (fp64, h = 1e-6).
+  static let modernSpecs: [String] = [
+    "input: 3x4\nlayers: [SILU, HARDSWISH, \"GELU tanh\", HARDSIGMOID, DROPPATH, LINEAR-3]",
+    "input: 2x3x4\nlayers: [LN, LAYERSCALE, \"RMSNORM bias true\", \"LN bias false\", LINEAR-2]",
+    "input: 4x4\nlayers: [CLSTOKEN, POSEMBED-6, TYPEEMBED-2, POSEMBED sinusoidal, \"TAKE index -2\"]",
+    "input: 3x3x4\nlayers: [\"PAD pad 0:1,1:0\", SHUFFLE-2, UPSAMPLE-2 bilinear, \"UPSAMPLE size 5x3\", TOKENS, LINEAR-2]",
+    "input: 3x3x4\nlayers: [{parallel: {split: true, branches: [[], [CONV1-2]]}}, {parallel: {merge: mul, branches: [[], [GAP, SIGMOID]]}}]",
+    "input: 3x3x2\nlayers: [\"DECONV3-3 stride 2 pad 1 outpad 1\", TANH, \"DECONV2-4 groups 1 dilation 2\"]",
+    "input: 5x8\nlayers: [ATTN-4 kv 2 causal rope, LN, ATTN-2 dim 3 bias false]",
+    "input: 6x4\nlayers: [LINEAR-5 name m, AVGPOOL-2, ATTN-2 kv 1 dim 2 cross m]",
+    "input: 5 tokens\nlayers: [EMBED-4 vocab 7 name e, LN, LINEAR-7 bias false tie e]",
+  ]
+
+  @Test(arguments: modernSpecs.indices)
+  func modernBackwardMatchesFiniteDifferences(_ index: Int) throws {
+    let text = "name: modern\n" + Self.modernSpecs[index] + "\n"
+    var rng = SplitMix64(seed: UInt64(index) &+ 101)
+    let spec = try SpecLoader.parse(SourceFile(path: "modern\(index).yaml", text: text))
+    let shapes = try inferShapes(spec.graph, bindings: [:])
+    var params: [LayerParameters<Double>?] = try WeightBinding.bind(spec.graph, shapes, sources: [], seed: UInt64(index))
+    // Norm scales away from 1 and shifts away from 0, so their gradients are not special.
+    for i in params.indices {
+      for kind in [ParameterKind.gamma, .beta] where params[i]?[kind] != nil {
+        let n = params[i]![kind]!.count
+        params[i]![kind] = Tensor(shape: [n], data: (0..<n).map { _ in kind == .gamma ? rng.uniform(0.5, 1.5) : rng.uniform(-0.3, 0.3) })
+      }
+    }
+    let inShape = shapes[0], tokens = spec.graph.tokenInput
+    let x = Tensor<Double>(
+      shape: inShape, data: (0..<inShape.reduce(1, *)).map { i in tokens ? Double((i * 3) % 7) : rng.uniform(-2, 2) })
+    let outShape = shapes[spec.graph.outputID]
+    let target = Tensor<Double>(shape: outShape, data: (0..<outShape.reduce(1, *)).map { _ in rng.uniform(-1, 1) })
+
+    func loss(_ p: [LayerParameters<Double>?], _ x: Tensor<Double>) -> Double {
+      let net = Interpreter(graph: spec.graph, shapes: shapes, parameters: p)
+      return try! Loss.sse.evaluate(net.output(x), target: target).get().0
+    }
+    let net = Interpreter(graph: spec.graph, shapes: shapes, parameters: params)
+    let values = net.forward(x)
+    let (_, dy) = try Loss.sse.evaluate(values[spec.graph.outputID], target: target).get()
+    let g = net.backward(values, outputGradient: dy)
+    let h = 1e-6
+    func check(_ analytic: Double, _ plus: Double, _ minus: Double, _ what: String) {
+      let numeric = (plus - minus) / (2 * h)
+      #expect(
+        abs(analytic - numeric) <= 1e-5 * max(1, abs(numeric)), "\(what): backward \(analytic), finite difference \(numeric)\n\(text)")
+    }
+    if !tokens {
+      for i in 0..<x.count {
+        var xp = x, xm = x
+        xp.data[i] += h
+        xm.data[i] -= h
+        check(g.input.data[i], loss(params, xp), loss(params, xm), "input[\(i)]")
+      }
+    }
+    for node in spec.graph.layers {
+      for kind in ParameterKind.allCases where kind.isLearnable {
+        guard let t = params[node.id]?[kind] else { continue }
+        guard let analytic = g.layers[node.id]?[kind] else {
+          Issue.record("no gradient for \(node.name).\(kind.rawValue)")
+          continue
+        }
+        for i in stride(from: 0, to: t.count, by: max(1, t.count / 5)) {
+          var pp = params, pm = params
+          pp[node.id]![kind]!.data[i] += h
+          pm[node.id]![kind]!.data[i] -= h
+          check(analytic.data[i], loss(pp, x), loss(pm, x), "\(node.name).\(kind.rawValue)[\(i)]")
+        }
+      }
+    }
+  }
+}
+
+/// Softmax, LayerNorm and attention on logits of 1e4 and more: finite, as shifted by the
+/// row's maximum they must be.
+@Suite struct NumericalSafetyTests {
+  @Test(arguments: ["[ATTN-2 causal, LN]", "[LN, SOFTMAX]", "[ATTN-2 kv 1 rope, RMSNORM]"])
+  func hugeLogitsStayFinite(_ layers: String) throws {
+    let spec = try SpecLoader.parse(SourceFile(path: "huge.yaml", text: "name: huge\ninput: 4x4\nlayers: \(layers)\n"))
+    let shapes = try inferShapes(spec.graph, bindings: [:])
+    let params: [LayerParameters<Float>?] = try WeightBinding.bind(spec.graph, shapes, sources: [], seed: 3)
+    let net = Interpreter(graph: spec.graph, shapes: shapes, parameters: params)
+    // Scores of about 1e4 * 1e4 / 2: exp would overflow Float without the shift.
+    let x = Tensor<Float>(shape: [4, 4], data: (0..<16).map { Float($0 % 5 - 2) * 1e4 })
+    let values = net.forward(x)
+    let finite = values.allSatisfy { v in v.data.allSatisfy { $0.isFinite } }
+    #expect(finite)
+    let g = net.backward(values, outputGradient: Tensor(shape: shapes[spec.graph.outputID], repeating: 1))
+    #expect(g.input.data.allSatisfy { $0.isFinite })
+    let y = net.output(x)
+    #expect(y.data.allSatisfy { $0.isFinite })
+  }
 }

@@ -108,6 +108,31 @@ let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
     #expect(r.err.contains(message), "\(r.err)")
   }
 
+  /// Token ids are rows of the embedding's table: an id outside it, or not a whole number,
+  /// is named with its position and the vocabulary; a tied layer's weight is its owner's.
+  @Test(arguments: [
+    (["--input", "[1, 2, 9, 0]"], Int32(2), "token id 9 at position 2 is outside the vocabulary of `wte` (ids 0..<9)"),
+    (["--input", "[1, -1, 3, 0]"], Int32(2), "token id -1 at position 1 is outside the vocabulary of `wte`"),
+    (["--input", "[1, 2, 3.5, 0]"], Int32(2), "token id 3.5 at position 2"),
+    (
+      ["--input", "[1, 2, 3, 0]", "--weights", "WEIGHTS"], Int32(1), "`head` shares the weight of `wte` (`tie`); give `wte.weight` instead"
+    ),
+    (["--input", "[1, 2, 3, 0]"], Int32(0), "output (4x9)"),
+  ])
+  func tokenInputs(_ extra: [String], _ code: Int32, _ message: String) throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("netc-tokens-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let spec = dir.appendingPathComponent("lm.yaml").path
+    try "name: lm\ninput: 4 tokens\nlayers: [EMBED-4 vocab 9 name wte, LN, LINEAR-9 bias false tie wte name head]\n".write(
+      toFile: spec, atomically: true, encoding: .utf8)
+    let weights = dir.appendingPathComponent("w.yaml").path
+    try "head: {weight: 0.5}\n".write(toFile: weights, atomically: true, encoding: .utf8)
+    let r = capture(["run", spec] + extra.map { $0 == "WEIGHTS" ? weights : $0 })
+    #expect(r.code == code, "\(r.err)")
+    #expect((r.err + r.out).contains(message), "\(r.err)")
+  }
+
   /// `--profile` alone times 10 passes; the conv and its ReLU are one step, then the pool,
   /// the flatten and the FC (specs/run-conv1d.yaml); the output is unchanged.
   @Test func profilePrintsOneRowPerStep() {

@@ -87,6 +87,8 @@ def fc_params(out, inp, bias=True):
 
 
 CASES = []
+# Every tensor key training updates (BN's running statistics are buffers).
+LEARNABLE = ("weight", "bias", "gamma", "beta", "wq", "bq", "wk", "bk", "wv", "bv", "wo", "bo")
 
 
 def case(name, spec, input_shape, params, loss="sse", target=None):
@@ -276,13 +278,22 @@ def nested(t):
 def main():
     os.makedirs(OUT_DIR, exist_ok=True)
     for name, spec, input_shape, params, loss, target, fn in CASES:
-        x = rand(*input_shape).requires_grad_(True)
+        tokens = isinstance(input_shape, dict)
+        if tokens:
+            # Token ids (`input: T tokens`): int64, passed to the case as they are.
+            x = torch.randint(0, input_shape["vocab"], (input_shape["length"],), generator=GEN)
+        else:
+            x = rand(*input_shape).requires_grad_(True)
         for layer in params.values():
             for key, t in layer.items():
-                if key in ("weight", "bias", "gamma", "beta"):
+                if key in LEARNABLE:
                     t.requires_grad_(True)
-        y = to_netc(fn(to_torch(x), params))
-        if loss == "cross-entropy":
+        y = to_netc(fn(x if tokens else to_torch(x), params))
+        if loss == "cross-entropy" and isinstance(target, list):
+            # One target per position of `LxV` logits (a language model): the mean.
+            value = F.cross_entropy(y, torch.tensor(target))
+            target_out = target
+        elif loss == "cross-entropy":
             t = torch.tensor(target)
             value = F.cross_entropy(y.reshape(1, -1), t.reshape(1))
             target_out = target
@@ -294,10 +305,11 @@ def main():
         value.backward()
         gradients = {}
         for layer, tensors in params.items():
-            for key in ("weight", "bias", "gamma", "beta"):
+            for key in LEARNABLE:
                 if key in tensors:
                     gradients[f"{layer}.{key}"] = nested(tensors[key].grad)
-        gradients["input"] = nested(x.grad)
+        if not tokens:
+            gradients["input"] = nested(x.grad)
         fixture = {
             "name": name,
             "spec": f"name: {name}\n{spec}",

@@ -1,0 +1,158 @@
+import NetcIR
+
+/// `ATTN`: multi-head attention on `TxC` as PyTorch's eager path and Hugging Face's
+/// GPT-2 / Llama compute it. Queries from `x`, keys and values from the memory (`x`, or
+/// `cross`'s `SxC'`), each `[out][in]` projection with an optional bias; H query heads of
+/// width D share K key/value heads (query head h reads kv head h / (H/K), grouped-query);
+/// scores `q kᵀ / sqrt(D)`, a causal mask keeping key j <= query i, a softmax shifted by the
+/// row's maximum, the heads concatenated and projected by `wo`. `rope` rotates queries and
+/// keys first (`RotaryEmbedding`). The T x S scores are formed one head at a time, and the
+/// products are BLAS GEMMs on the heads' strided columns (no per-head copies).
+struct Attention<T: TensorScalar> {
+  var length: Int, memoryLength: Int, width: Int, memoryWidth: Int
+  var heads: Int, kvHeads: Int, dim: Int
+  var causal: Bool, rotary: Bool
+  /// The projections, `[out][in]`, and their biases (nil with `bias false`).
+  var wq: [T], wk: [T], wv: [T], wo: [T]
+  var bq: [T]?, bk: [T]?, bv: [T]?, bo: [T]?
+
+  /// The projections (queries and keys rotated with `rope`) and the concatenated heads.
+  struct Projected {
+    var q: [T], k: [T], v: [T], heads: [T]
+  }
+
+  var groupSize: Int { heads / kvHeads }
+
+  func forward(_ x: [T], memory m: [T]) -> (y: [T], saved: Projected) {
+    let qw = heads * dim, kw = kvHeads * dim
+    var q = LastAxisLinear.forward(x, wq, bias: bq, in: width, out: qw)
+    var k = LastAxisLinear.forward(m, wk, bias: bk, in: memoryWidth, out: kw)
+    let v = LastAxisLinear.forward(m, wv, bias: bv, in: memoryWidth, out: kw)
+    if rotary {
+      RotaryEmbedding.rotate(&q, length: length, heads: heads, dim: dim, inverse: false)
+      RotaryEmbedding.rotate(&k, length: memoryLength, heads: kvHeads, dim: dim, inverse: false)
+    }
+    var o = [T](repeating: 0, count: length * qw)
+    var p = [T](repeating: 0, count: length * memoryLength)
+    q.withUnsafeBufferPointer { qb in
+      k.withUnsafeBufferPointer { kb in
+        v.withUnsafeBufferPointer { vb in
+          o.withUnsafeMutableBufferPointer { ob in
+            p.withUnsafeMutableBufferPointer { pb in
+              for h in 0..<heads {
+                let g = h / groupSize
+                probabilities(qb.baseAddress! + h * dim, kb.baseAddress! + g * dim, into: pb.baseAddress!)
+                // O_h = P V_g, written into the head's columns of the concatenation.
+                T.gemm(
+                  transA: false, transB: false, m: length, n: dim, k: memoryLength, alpha: 1, a: pb.baseAddress!, lda: memoryLength,
+                  b: vb.baseAddress! + g * dim, ldb: kw, beta: 0, c: ob.baseAddress! + h * dim, ldc: qw)
+              }
+            }
+          }
+        }
+      }
+    }
+    let y = LastAxisLinear.forward(o, wo, bias: bo, in: qw, out: width)
+    return (y, Projected(q: q, k: k, v: v, heads: o))
+  }
+
+  /// One head's `T x S` probabilities: softmax(Q_h K_gᵀ / sqrt(D)) row by row, masked
+  /// entries 0, each row shifted by its maximum (a causal row keeps its diagonal, so it
+  /// has one).
+  func probabilities(_ q: UnsafePointer<T>, _ k: UnsafePointer<T>, into p: UnsafeMutablePointer<T>) {
+    let qw = heads * dim, kw = kvHeads * dim
+    T.gemm(
+      transA: false, transB: true, m: length, n: memoryLength, k: dim, alpha: 1 / T.sqrt(T(dim)), a: q, lda: qw, b: k, ldb: kw,
+      beta: 0, c: p, ldc: memoryLength)
+    for i in 0..<length {
+      let row = p + i * memoryLength
+      let visible = causal ? min(i + 1, memoryLength) : memoryLength
+      var top = -T.infinity
+      for j in 0..<visible { top = max(top, row[j]) }
+      var sum: T = 0
+      for j in 0..<visible {
+        row[j] = T.exp(row[j] - top)
+        sum += row[j]
+      }
+      for j in 0..<visible { row[j] /= sum }
+      for j in visible..<memoryLength { row[j] = 0 }
+    }
+  }
+
+  /// Gradients of the input, the memory (nil when it is the input: added into dx) and of
+  /// every projection, by kind. Each head's probabilities are formed again, one head at
+  /// a time, rather than kept from the forward pass for all heads.
+  func backward(_ x: [T], memory m: [T], cross: Bool, _ dy: [T]) -> (dx: [T], dm: [T]?, tensors: [ParameterKind: [T]]) {
+    let (_, s) = forward(x, memory: m)
+    let qw = heads * dim, kw = kvHeads * dim
+    var tensors: [ParameterKind: [T]] = [:]
+    let (dO, dwo, dbo) = LastAxisLinear.backward(s.heads, wo, dy, in: qw, out: width)
+    tensors[.wo] = dwo
+    if bo != nil { tensors[.bo] = dbo }
+    let scale = 1 / T.sqrt(T(dim))
+    var dq = [T](repeating: 0, count: length * qw), dk = [T](repeating: 0, count: memoryLength * kw), dv = dk
+    var p = [T](repeating: 0, count: length * memoryLength), ds = p
+    s.q.withUnsafeBufferPointer { qb in
+      s.k.withUnsafeBufferPointer { kb in
+        s.v.withUnsafeBufferPointer { vb in
+          dO.withUnsafeBufferPointer { gb in
+            p.withUnsafeMutableBufferPointer { pb in
+              ds.withUnsafeMutableBufferPointer { sb in
+                dq.withUnsafeMutableBufferPointer { dqb in
+                  dk.withUnsafeMutableBufferPointer { dkb in
+                    dv.withUnsafeMutableBufferPointer { dvb in
+                      for h in 0..<heads {
+                        let g = h / groupSize
+                        let (P, dS) = (pb.baseAddress!, sb.baseAddress!)
+                        probabilities(qb.baseAddress! + h * dim, kb.baseAddress! + g * dim, into: P)
+                        // dV_g += Pᵀ dO_h; dP = dO_h V_gᵀ (into dS).
+                        T.gemm(
+                          transA: true, transB: false, m: memoryLength, n: dim, k: length, alpha: 1, a: P, lda: memoryLength,
+                          b: gb.baseAddress! + h * dim, ldb: qw, beta: 1, c: dvb.baseAddress! + g * dim, ldc: kw)
+                        T.gemm(
+                          transA: false, transB: true, m: length, n: memoryLength, k: dim, alpha: 1, a: gb.baseAddress! + h * dim,
+                          lda: qw, b: vb.baseAddress! + g * dim, ldb: kw, beta: 0, c: dS, ldc: memoryLength)
+                        // The softmax's Jacobian, row by row: dS = P (dP - <P, dP>).
+                        for i in 0..<length {
+                          let row = i * memoryLength
+                          var dot: T = 0
+                          for j in 0..<memoryLength { dot += P[row + j] * dS[row + j] }
+                          for j in 0..<memoryLength { dS[row + j] = P[row + j] * (dS[row + j] - dot) }
+                        }
+                        // dQ_h = dS K_g / sqrt(D); dK_g += dSᵀ Q_h / sqrt(D).
+                        T.gemm(
+                          transA: false, transB: false, m: length, n: dim, k: memoryLength, alpha: scale, a: dS, lda: memoryLength,
+                          b: kb.baseAddress! + g * dim, ldb: kw, beta: 0, c: dqb.baseAddress! + h * dim, ldc: qw)
+                        T.gemm(
+                          transA: true, transB: false, m: memoryLength, n: dim, k: length, alpha: scale, a: dS, lda: memoryLength,
+                          b: qb.baseAddress! + h * dim, ldb: qw, beta: 1, c: dkb.baseAddress! + g * dim, ldc: kw)
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    if rotary {
+      RotaryEmbedding.rotate(&dq, length: length, heads: heads, dim: dim, inverse: true)
+      RotaryEmbedding.rotate(&dk, length: memoryLength, heads: kvHeads, dim: dim, inverse: true)
+    }
+    var (dx, dwq, dbq) = LastAxisLinear.backward(x, wq, dq, in: width, out: qw)
+    let (dmk, dwk, dbk) = LastAxisLinear.backward(m, wk, dk, in: memoryWidth, out: kw)
+    let (dmv, dwv, dbv) = LastAxisLinear.backward(m, wv, dv, in: memoryWidth, out: kw)
+    tensors[.wq] = dwq
+    tensors[.wk] = dwk
+    tensors[.wv] = dwv
+    if bq != nil { tensors[.bq] = dbq }
+    if bk != nil { tensors[.bk] = dbk }
+    if bv != nil { tensors[.bv] = dbv }
+    var dm = dmk
+    for i in 0..<dm.count { dm[i] += dmv[i] }
+    if cross { return (dx, dm, tensors) }
+    for i in 0..<dx.count { dx[i] += dm[i] }
+    return (dx, nil, tensors)
+  }
+}

@@ -30,7 +30,13 @@ public func unexecutableLayers(_ graph: Graph, by backend: Backend) -> [Diagnost
       .error(
         .notExecutable, "`netc \(backend.rawValue)` cannot execute \(node.op.mnemonic.uppercased()) layers yet: `\(node.name)`\(others)",
         at: node.headRange,
-        notes: [.init("`netc analyze` and `netc check` handle every layer; `run` and `emit` cover the CNN and MLP layers so far")]))
+        notes: [
+          .init(
+            backend == .run
+              ? "`netc analyze`, `check` and `solve` handle every layer; `run` does not execute mixtures of experts yet"
+              : "`netc analyze`, `check` and `solve` handle every layer; `emit` covers the CNN and MLP layers so far, `run` the rest but mixtures of experts"
+          )
+        ]))
   }
   return out
 }

@@ -11,12 +11,15 @@ public func checkBudget(_ graph: Graph, _ costs: Costs) -> [Diagnostic] {
       continue
     }
     guard !limit.relation.holds(actual, limit.bound) else { continue }
+    let has =
+      limit.metric.isBytes
+      ? "\(grouped(actual)) bytes of \(limit.metric.rawValue) at \(graph.budgetPrecision.rawValue)"
+      : "\(grouped(actual)) \(limit.metric.rawValue)"
     let unit = limit.metric.isBytes ? " bytes" : ""
-    let what = limit.metric.isBytes ? "\(limit.metric.rawValue) at \(graph.budgetPrecision.rawValue)" : limit.metric.rawValue
     problems.append(
       .error(
         .budgetExceeded,
-        "the network has \(grouped(actual))\(unit) of \(what), outside its budget of \(limit.relation.rawValue) \(grouped(limit.bound))\(unit)",
+        "the network has \(has), outside its budget of \(limit.relation.rawValue) \(grouped(limit.bound))\(unit)",
         at: limit.range,
         notes: [.init("\(limit.metric.rawValue) counts \(limit.metric.meaning)")]))
   }

@@ -10,9 +10,12 @@ import NetcPasses
 /// libFuzzer's entry point: one spec with vars through `netc solve`'s search (listing the
 /// first solutions, as `netc solve --max 16` does, and counting them) and `analyze`'s
 /// symbolic analysis in the free vars. Any diagnostic is fine (a search too large says so
-/// with its size); a crash, a trap, or a solve slower than `budget` is a finding: the
-/// search's limit must bound its time. The limit is a tenth of the default, so that one
-/// input stays far below libFuzzer's 10 s timeout under the address sanitizer.
+/// with its size); a crash, a trap, or a solve slower than `budget` is a finding. The
+/// search's limit bounds its work (every candidate tried at every node counts), and each
+/// candidate costs about 10 us under the address sanitizer (1-3 us in a release build):
+/// the budget allows 20 us for each of the `limit` candidates and the 50,000 of the search
+/// for a failure's whole assignments, so a slow solve is one whose work per candidate
+/// exploded, or work that no limit counts.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzSolver(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
   let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
@@ -45,8 +48,8 @@ public func fuzzSolver(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
 }
 
 /// The search limit (combinations and states) and the CPU time one input may take, in seconds.
-let limit = 1_000_000
-let budget = 2.0
+let limit = 300_000
+let budget = 7.0
 
 /// This thread's CPU time: a solve starved of the CPU by other work on the machine is not
 /// a slow solve.

@@ -12,7 +12,10 @@ import NetcIR
 /// hold (the general search then runs).
 func solveInterval(_ graph: Graph, options: SolveOptions) -> Solutions? {
   let free = graph.vars.filter { options.fixed[$0.name] == nil }
-  guard free.count == 1, case .range(let domain)? = free[0].domain, domain.count > 64 else { return nil }
+  // More than 64 values: upper - lower >= 64, without `count`, which traps on 0...Int.max.
+  guard free.count == 1, case .range(let domain)? = free[0].domain,
+    case let (span, overflow) = domain.upperBound.subtractingReportingOverflow(domain.lowerBound), overflow || span >= 64
+  else { return nil }
   let v = free[0].name
   // The var: a bare extent of the input, not its channels (unless the input is token ids).
   let lengthAxes = graph.tokenInput ? graph.inputShape.indices : graph.inputShape.indices.dropLast()
@@ -130,11 +133,15 @@ private func narrowed(_ range: ClosedRange<Int>, _ relation: Condition.Relation,
   var lo = range.lowerBound, hi = range.upperBound
   switch relation {
   case .le: hi = min(hi, bound)
-  case .lt: hi = min(hi, bound - 1)
+  case .lt:
+    guard bound > Int.min else { return nil }
+    hi = min(hi, bound - 1)
   case .ge: lo = max(lo, bound)
-  case .gt: lo = max(lo, bound + 1)
+  case .gt:
+    guard bound < Int.max else { return nil }
+    lo = max(lo, bound + 1)
   case .eq: (lo, hi) = (max(lo, bound), min(hi, bound))
-  case .ne: return bound == lo ? (lo + 1 <= hi ? (lo + 1)...hi : nil) : bound == hi ? (lo <= hi - 1 ? lo...(hi - 1) : nil) : range
+  case .ne: return bound == lo ? (lo < hi ? (lo + 1)...hi : nil) : bound == hi ? (lo < hi ? lo...(hi - 1) : nil) : range
   }
   return lo <= hi ? lo...hi : nil
 }

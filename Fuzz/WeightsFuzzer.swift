@@ -54,6 +54,11 @@ func bind<T: TensorScalar>(_ target: (Graph, Shapes), _ sources: [WeightSource],
     let bound = try WeightBinding.bind(target.0, target.1, sources: sources, seed: 1, as: T.self)
     for node in target.0.layers {
       for (kind, shape) in parameterShapes(node, target.1.nodes[node.id]) {
+        // A tied weight is bound once, at its owner, and shared by the interpreter.
+        if kind == .weight, node.attributes.tiedTo != nil {
+          precondition(bound[node.id]?[kind] == nil, "`\(node.name).weight` is tied but bound twice")
+          continue
+        }
         precondition(bound[node.id]?[kind]?.shape == shape, "`\(node.name).\(kind.rawValue)` is not \(shape)")
       }
     }

@@ -64,10 +64,17 @@ for t in "${targets[@]}"; do
   case "$t" in npy | literal | weights) needs_backends=1 ;; esac
 done
 echo "fuzz.sh: building ${targets[*]} in $build" >&2
-module NetcDiagnostics Sources/NetcDiagnostics/*.swift
-module NetcIR Sources/NetcIR/*.swift
-module NetcFrontend Sources/NetcFrontend/*.swift
-module NetcPasses Sources/NetcPasses/*.swift
+# Every Swift file of a target, in any folder, as SwiftPM compiles it (a file in a new
+# subfolder must not be left out).
+target_module() {
+  local files
+  mapfile -t files < <(find "Sources/$1" -name '*.swift' | sort)
+  module "$1" "${files[@]}"
+}
+target_module NetcDiagnostics
+target_module NetcIR
+target_module NetcFrontend
+target_module NetcPasses
 base=("$build"/NetcDiagnostics.o "$build"/NetcIR.o "$build"/NetcFrontend.o "$build"/NetcPasses.o)
 backends=()
 if [ "$needs_backends" = 1 ]; then
@@ -78,7 +85,7 @@ if [ "$needs_backends" = 1 ]; then
   for c in Sources/CNetcKernels/*.c; do
     step clang -O2 -fPIC -I Sources/CNetcKernels/include -c "$c" -o "$build/CNetcKernels/$(basename "$c" .c).o"
   done
-  module NetcBackends Sources/NetcBackends/*.swift Sources/NetcBackends/Emit/*.swift
+  target_module NetcBackends
   backends=("$build"/NetcBackends.o "$build"/CNetcKernels/*.o -ldl)
 fi
 source_of() {

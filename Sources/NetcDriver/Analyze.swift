@@ -45,6 +45,14 @@ struct Analyze: ParsableCommand {
       valueName: "type"))
   var dtype: StorageType?
 
+  @Flag(help: "Show each layer's figures with their formulas and the layer's numbers (the working), instead of the table.")
+  var explain = false
+
+  @Option(
+    name: .customLong("layer"),
+    help: ArgumentHelp("With --explain: only this layer, or the layers of this structure (repeatable).", valueName: "name"))
+  var explainLayers: [String] = []
+
   @Flag(name: .customLong("print-ir"), help: "Print the IR with inferred shapes instead of the report.")
   var printIR = false
 
@@ -58,6 +66,12 @@ struct Analyze: ParsableCommand {
       throw ValidationError("--print-ir prints the IR as text: it has no --format \(format.rawValue)")
     }
     if printIR && compare { throw ValidationError("--print-ir and --compare do not go together") }
+    if !explainLayers.isEmpty && !explain { throw ValidationError("--layer picks the layers --explain shows: add --explain") }
+    if explain {
+      if printIR || compare { throw ValidationError("--explain does not go with \(printIR ? "--print-ir" : "--compare")") }
+      if format != .table && format != .json { throw ValidationError("--explain prints text or JSON, not --format \(format.rawValue)") }
+      if batch != 1 { throw ValidationError("--explain shows the working for one example: drop --batch") }
+    }
   }
 
   func run() throws {
@@ -84,6 +98,12 @@ struct Analyze: ParsableCommand {
         let unused = Set(spec.unusedVars.map(\.name))
         let free = spec.graph.vars.map(\.name).filter { !unused.contains($0) && values[$0] == nil }
         if !free.isEmpty {
+          if explain {
+            Output.error.write(
+              "netc: error: --explain works in numbers: bind every var of `\(path)` with \(free.map { "--set \($0)=N" }.joined(separator: " "))\n")
+            worst = .io
+            continue
+          }
           if printIR {
             Output.standard.write(GraphPrinter.print(spec.graph))
             continue
@@ -115,6 +135,21 @@ struct Analyze: ParsableCommand {
         }
         if printIR {
           Output.standard.write(GraphPrinter.print(spec.graph, shapes: analysis.shapes.nodes.map(\.shape)))
+          continue
+        }
+        if explain {
+          let unknown = explainLayers.filter { name in
+            !spec.graph.nodes.contains { $0.name == name || $0.name.hasPrefix(name + ".") }
+          }
+          if let name = unknown.first {
+            Output.error.write("netc: error: `\(path)` has no layer `\(name)`\n")
+            worst = .io
+            continue
+          }
+          let text =
+            format == .json
+            ? ExplainFormat.json(analysis, selection: explainLayers) : ExplainFormat.table(analysis, selection: explainLayers)
+          Output.standard.write(text.hasSuffix("\n") ? text : text + "\n")
           continue
         }
         reports.append(Report(analysis, maxDepth: depth, storage: dtype))

@@ -1,3 +1,4 @@
+import NetcIR
 import NetcDiagnostics
 
 /// One piece of a value as written: `2` of `stride 2,1`, `1:2` of `pad 1:2`, a YAML scalar.
@@ -30,6 +31,8 @@ struct LayerDecl: Sendable {
   var options: [OptionEntry] = []
   /// The asserted output shape's text and where it was written.
   var expect: ValueItem?
+  /// Asserted figures (`expect: { params: 3620 }`).
+  var figures: [FigureExpectation] = []
   /// The whole layer.
   var range: SourceRange
   /// The head word (`CONV3-20`) or longhand key.

@@ -22,7 +22,7 @@ enum LayerLonghand {
         throw DiagnosticError([.error(.wrongType, "option keys must be words", at: pair.key.range)])
       }
       let name = k.lowercased()
-      let items = try valueItems(pair.value, key: name)
+      let items = name == "expect" ? [] : try valueItems(pair.value, key: name)
       switch name {
       case "kernel" where op.kernel != .none: decl.kernel = items
       case op.countName where op.count != .none:
@@ -31,11 +31,7 @@ enum LayerLonghand {
         }
         decl.count = items[0]
       case "expect":
-        if let list = pair.value.sequence {
-          decl.expect = ValueItem(text: list.map { $0.scalar ?? "?" }.joined(separator: "x"), range: pair.value.range)
-        } else {
-          decl.expect = items.first
-        }
+        try readExpect(pair.value, into: &decl)
       default:
         guard name == "name" || op.options.contains(name) else {
           var error = LayerShorthand.unknownOption(name, of: op, at: pair.key.range)
@@ -53,6 +49,20 @@ enum LayerLonghand {
       throw DiagnosticError([.error(.missingKey, "\(op.name) needs `\(op.countName)`", at: key.range)])
     }
     return decl
+  }
+
+  /// `expect:` as a shape (`6x6x20`, `[6, 6, 20]`) or a mapping of a shape and figures.
+  static func readExpect(_ value: YAMLNode, into decl: inout LayerDecl) throws(DiagnosticError) {
+    var shape: YAMLNode? = value
+    if case .mapping(let pairs) = value.kind {
+      (shape, decl.figures) = try FigureExpectationSyntax.parse(pairs, shapeKey: "shape")
+    }
+    guard let shape else { return }
+    if let list = shape.sequence {
+      decl.expect = ValueItem(text: list.map { $0.scalar ?? "?" }.joined(separator: "x"), range: shape.range)
+    } else {
+      decl.expect = try valueItems(shape, key: "expect").first
+    }
   }
 
   /// A value as items: a scalar (split at commas), a list of scalars, or a list of

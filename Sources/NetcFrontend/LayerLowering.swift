@@ -118,15 +118,19 @@ extension SpecLowering {
       let first = nodes.count
       let dwID = try emit(name + ".dw", .dwconv, inputs: [input], dw, range: range, head: decl.headRange, depth: scope.depth + 1)
       let out = try emit(
-        name + ".pw", .pwconv, inputs: [dwID], pw, range: range, head: decl.headRange, depth: scope.depth + 1, expect: expect)
+        name + ".pw", .pwconv, inputs: [dwID], pw, range: range, head: decl.headRange, depth: scope.depth + 1, expect: expect,
+        figures: decl.figures)
       groups.append(Group(name: name, kind: .sepconv, depth: scope.depth, nodes: first...out, range: range))
       return out
     case .pwconv?:
       attrs.kernel = [.const(1, at: decl.headRange)]
-      return try emit(name, .pwconv, inputs: [input], attrs, range: range, head: decl.headRange, depth: scope.depth, expect: expect)
+      return try emit(
+        name, .pwconv, inputs: [input], attrs, range: range, head: decl.headRange, depth: scope.depth, expect: expect,
+        figures: decl.figures)
     case let op?:
       let inputs = memory.map { [input, $0] } ?? [input]
-      return try emit(name, op, inputs: inputs, attrs, range: range, head: decl.headRange, depth: scope.depth, expect: expect)
+      return try emit(
+        name, op, inputs: inputs, attrs, range: range, head: decl.headRange, depth: scope.depth, expect: expect, figures: decl.figures)
     }
   }
 
@@ -215,7 +219,7 @@ extension SpecLowering {
   @discardableResult
   func emit(
     _ name: String, _ op: OpKind, inputs: [Int], _ attributes: Attributes, range: SourceRange,
-    head: SourceRange? = nil, depth: Int, expect: ShapePattern? = nil
+    head: SourceRange? = nil, depth: Int, expect: ShapePattern? = nil, figures: [FigureExpectation] = []
   ) throws(DiagnosticError) -> Int {
     guard nodes.count < Self.maxNodes else {
       throw DiagnosticError([
@@ -229,6 +233,7 @@ extension SpecLowering {
       Node(
         id: id, name: name, op: op, inputs: inputs, attributes: attributes, range: range,
         headRange: head, depth: depth, expect: expect))
+    nodes[id].expectedFigures = figures
     return id
   }
 

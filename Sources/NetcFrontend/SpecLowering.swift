@@ -36,7 +36,7 @@ final class SpecLowering {
   }
 
   static let topLevelKeys = [
-    "netspec", "name", "input", "layers", "defaults", "vars", "where", "output", "budget",
+    "netspec", "name", "input", "layers", "defaults", "vars", "where", "output", "budget", "expect",
     "blocks", "weights", "description",
   ]
   /// The most nodes one spec may lower to; `repeat` and blocks multiply, so this bounds memory.
@@ -195,6 +195,24 @@ final class SpecLowering {
           try ShapeSyntax.items(of: output.value, what: "`output`"), range: output.value.range, scope: topScope)
       }
     }
+    var expectedTotals: [FigureExpectation] = []
+    if let expect = entries["expect"] {
+      attempt { () throws(DiagnosticError) in
+        guard case .mapping(let pairs) = expect.value.kind else {
+          throw DiagnosticError([
+            .error(.wrongType, "the top-level `expect` is a mapping of totals such as `{ params: 3910, output: 10 }`", at: expect.value.range)
+          ])
+        }
+        let (shape, figures) = try FigureExpectationSyntax.parse(pairs, shapeKey: "output")
+        expectedTotals = figures
+        if let shape {
+          guard outputExpect == nil else {
+            throw DiagnosticError([.error(.duplicateKey, "the output's shape is given twice, in `output` and in `expect`", at: shape.range)])
+          }
+          outputExpect = try shapePattern(try ShapeSyntax.items(of: shape, what: "`output`"), range: shape.range, scope: topScope)
+        }
+      }
+    }
     var conditions: [Condition] = []
     if let whereEntry = entries["where"] {
       let list = whereEntry.value.sequence ?? [whereEntry.value]
@@ -222,6 +240,7 @@ final class SpecLowering {
       outputExpect: outputExpect, budget: budget, file: file)
     graph.tokenInput = tokenInput
     graph.budgetPrecision = budgetPrecision
+    graph.expectedTotals = expectedTotals
     return Spec(
       graph: graph, source: source, weights: entries["weights"]?.value,
       unusedVars: declared.compactMap { vars[$0] }.filter { !usedVars.contains($0.name) },

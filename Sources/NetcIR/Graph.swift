@@ -121,6 +121,8 @@ public struct Graph: Hashable, Sendable {
   public var outputExpect: ShapePattern?
   /// Limits from `budget:`.
   public var budget: [BudgetLimit]
+  /// Asserted totals from the top-level `expect:` (`expect: { params: 3910 }`).
+  public var expectedTotals: [FigureExpectation] = []
   /// The storage type byte budgets count in (`budget: {precision: bf16}`; fp32 by default).
   public var budgetPrecision: StorageType = .fp32
   /// Where the spec's file is.

@@ -20,6 +20,8 @@ public struct Node: Hashable, Sendable {
   public var depth: Int
   /// The asserted output shape, if any.
   public var expect: ShapePattern?
+  /// Asserted figures (`expect: { params: 3620 }`).
+  public var expectedFigures: [FigureExpectation] = []
 
   /// Creates a node.
   public init(

@@ -67,7 +67,8 @@ private func evaluate(_ graph: Graph, bindings: [String: Int]) -> (
   let (shapes, problems) = inferShapesReporting(graph, bindings: bindings)
   guard let shapes else { return (nil, problems) }
   do {
-    return (shapes, problems + checkBudget(graph, try countCosts(graph, shapes)))
+    let costs = try countCosts(graph, shapes)
+    return (shapes, problems + checkBudget(graph, costs) + checkFigures(graph, shapes, costs))
   } catch {
     return (shapes, problems + error.diagnostics)
   }

@@ -100,7 +100,8 @@ struct Analyze: ParsableCommand {
         if !free.isEmpty {
           if explain {
             Output.error.write(
-              "netc: error: --explain works in numbers: bind every var of `\(path)` with \(free.map { "--set \($0)=N" }.joined(separator: " "))\n")
+              "netc: error: --explain works in numbers: bind every var of `\(path)` with \(free.map { "--set \($0)=N" }.joined(separator: " "))\n"
+            )
             worst = .io
             continue
           }

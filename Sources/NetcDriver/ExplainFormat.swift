@@ -18,7 +18,8 @@ enum ExplainFormat {
     for node in selected(analysis, selection) {
       let w = layerWorking(g, shapes, node: node.id)
       let input = node.inputs.map { formatShape(shapes.nodes[$0].shape) }.joined(separator: " and ")
-      lines.append("\(node.name) (\(node.op.rawValue), line \(node.range.start.line)): \(input) -> \(formatShape(shapes.nodes[node.id].shape))")
+      lines.append(
+        "\(node.name) (\(node.op.rawValue), line \(node.range.start.line)): \(input) -> \(formatShape(shapes.nodes[node.id].shape))")
       let byArithmetic = Set(w.extents.map(\.arithmetic))
       if !w.extents.isEmpty {
         let first = w.extents[0]

@@ -21,7 +21,9 @@ enum FigureExpectationSyntax {
           notes.append(.init("did you mean `\(guess)`?", at: pair.key.range))
         }
         notes.append(.init("`expect` takes `\(shapeKey)`, \(Figure.allCases.map { "`\($0.rawValue)`" }.joined(separator: ", "))"))
-        throw DiagnosticError([.error(.unknownKey, "unknown figure `\(pair.key.scalar ?? "?")` in `expect`", at: pair.key.range, notes: notes)])
+        throw DiagnosticError([
+          .error(.unknownKey, "unknown figure `\(pair.key.scalar ?? "?")` in `expect`", at: pair.key.range, notes: notes)
+        ])
       }
       guard figures.allSatisfy({ $0.figure != figure }) else {
         throw DiagnosticError([.error(.duplicateKey, "`\(key)` is expected twice", at: pair.key.range)])
@@ -73,7 +75,8 @@ enum FigureExpectationSyntax {
       let before = chars[..<i].last { $0 != " " }, after = chars[(i + 1)...].first { $0 != " " }
       let between = (before?.isNumber ?? false || before == ")") && (after?.isNumber ?? false || after == "(")
       switch ch {
-      case "," where i > 0 && chars[i - 1].isNumber && i + 3 < chars.count && chars[(i + 1)...(i + 3)].allSatisfy(\.isNumber)
+      case ","
+      where i > 0 && chars[i - 1].isNumber && i + 3 < chars.count && chars[(i + 1)...(i + 3)].allSatisfy(\.isNumber)
         && (i + 4 == chars.count || !chars[i + 4].isNumber):
         continue
       case "_" where i > 0 && chars[i - 1].isNumber: continue

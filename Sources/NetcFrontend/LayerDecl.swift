@@ -1,5 +1,5 @@
-import NetcIR
 import NetcDiagnostics
+import NetcIR
 
 /// One piece of a value as written: `2` of `stride 2,1`, `1:2` of `pad 1:2`, a YAML scalar.
 struct ValueItem: Sendable {

@@ -200,14 +200,16 @@ final class SpecLowering {
       attempt { () throws(DiagnosticError) in
         guard case .mapping(let pairs) = expect.value.kind else {
           throw DiagnosticError([
-            .error(.wrongType, "the top-level `expect` is a mapping of totals such as `{ params: 3910, output: 10 }`", at: expect.value.range)
+            .error(
+              .wrongType, "the top-level `expect` is a mapping of totals such as `{ params: 3910, output: 10 }`", at: expect.value.range)
           ])
         }
         let (shape, figures) = try FigureExpectationSyntax.parse(pairs, shapeKey: "output")
         expectedTotals = figures
         if let shape {
           guard outputExpect == nil else {
-            throw DiagnosticError([.error(.duplicateKey, "the output's shape is given twice, in `output` and in `expect`", at: shape.range)])
+            throw DiagnosticError([.error(.duplicateKey, "the output's shape is given twice, in `output` and in `expect`", at: shape.range)]
+            )
           }
           outputExpect = try shapePattern(try ShapeSyntax.items(of: shape, what: "`output`"), range: shape.range, scope: topScope)
         }

@@ -35,7 +35,10 @@ public func checkFigures(_ graph: Graph, _ shapes: Shapes, _ costs: Costs) -> [D
           .error(
             .expectationFailed, "`\(group.name)` has \(grouped(truth)) \(e.figure.title), not \(grouped(e.value))", at: e.range,
             notes: arithmeticNote(e, truth: truth)
-              + [.init("\(e.figure.title) = depthwise + pointwise = \(parts.map { grouped($0) }.joined(separator: " + ")) = \(grouped(truth))")]))
+              + [
+                .init(
+                  "\(e.figure.title) = depthwise + pointwise = \(parts.map { grouped($0) }.joined(separator: " + ")) = \(grouped(truth))")
+              ]))
         continue
       }
       let truth = figure(costs.nodes[node.id], e.figure)
@@ -54,7 +57,9 @@ public func checkFigures(_ graph: Graph, _ shapes: Shapes, _ costs: Costs) -> [D
       } else {
         notes.append(.init("`\(node.name)` (\(node.op)) has no \(e.figure.title): \(layer.remark ?? "it is 0")"))
       }
-      out.append(.error(.expectationFailed, "`\(node.name)` has \(grouped(truth)) \(e.figure.title), not \(grouped(e.value))", at: e.range, notes: notes))
+      out.append(
+        .error(
+          .expectationFailed, "`\(node.name)` has \(grouped(truth)) \(e.figure.title), not \(grouped(e.value))", at: e.range, notes: notes))
     }
   }
   for e in graph.expectedTotals {
@@ -71,7 +76,8 @@ public func checkFigures(_ graph: Graph, _ shapes: Shapes, _ costs: Costs) -> [D
     } else if let twice = parts.first(where: { truth + $0.1 == searched }) {
       notes.append(.init("\(grouped(searched)) counts `\(twice.0)`'s \(grouped(twice.1)) twice"))
     }
-    out.append(.error(.expectationFailed, "the network has \(grouped(truth)) \(e.figure.title), not \(grouped(e.value))", at: e.range, notes: notes))
+    out.append(
+      .error(.expectationFailed, "the network has \(grouped(truth)) \(e.figure.title), not \(grouped(e.value))", at: e.range, notes: notes))
   }
   return out
 }

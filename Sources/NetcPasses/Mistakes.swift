@@ -28,7 +28,12 @@ public func nameMistake(claimed: Int, working: Working, layer: LayerWorking, nod
     guard wrong.value == claimed else { return nil }
     return "\(grouped(claimed)) = \(wrong.arithmetic): " + chosen.map(\.message).joined(separator: ", and ")
   }
-  for m in mistakes { if let found = check([m]) { return found } }
+  // Different mistakes can give the same value (padding counted once with pad 1 is the
+  // missing `+ 1`): name each, the first with its arithmetic.
+  let singles = mistakes.filter { check([$0]) != nil }
+  if let first = singles.first, let found = check([first]) {
+    return ([found] + singles.dropFirst().prefix(2).map(\.message)).joined(separator: "; or ")
+  }
   for (i, a) in mistakes.enumerated() {
     for b in mistakes[(i + 1)...] where a.slot != b.slot {
       if let found = check([a, b]) { return found }
@@ -66,8 +71,11 @@ private func candidateMistakes(_ working: Working, layer: LayerWorking, node: No
     cin.value != cout.value
   {
     out.append(
-      Mistake(message: "the input has \(grouped(cin.value)) channels, not \(grouped(cout.value)) (that is the \(cout.meaning))", slot: cin.symbol)
-      { terms in mapFactors(terms) { $0.role == .inChannels ? WorkingFactor(cout.value, $0.symbol, $0.role, $0.meaning, segment: $0.segment) : $0 } })
+      Mistake(
+        message: "the input has \(grouped(cin.value)) channels, not \(grouped(cout.value)) (that is the \(cout.meaning))", slot: cin.symbol
+      ) { terms in
+        mapFactors(terms) { $0.role == .inChannels ? WorkingFactor(cout.value, $0.symbol, $0.role, $0.meaning, segment: $0.segment) : $0 }
+      })
   }
   if working.terms.count > 1 {
     for term in working.terms where term.meaning.contains("bias") {
@@ -98,7 +106,8 @@ private func candidateMistakes(_ working: Working, layer: LayerWorking, node: No
     }
     func shape(_ values: [Int]) -> String { values.map(String.init).joined(separator: "x") }
     let real = shape(current)
-    withExtents(current.map { $0 - 1 }, "the output is \(real), not \(shape(current.map { $0 - 1 })) (the `+ 1` of the extent formula is missing)")
+    withExtents(
+      current.map { $0 - 1 }, "the output is \(real), not \(shape(current.map { $0 - 1 })) (the `+ 1` of the extent formula is missing)")
     withExtents(current.map { $0 + 1 }, "the output is \(real), not \(shape(current.map { $0 + 1 }))")
     if let window, let input, window.kernel.count == current.count {
       func recomputed(_ change: (inout Window) -> Void) -> [Int] {

@@ -28,7 +28,8 @@ public func layerWorking(_ graph: Graph, _ shapes: Shapes, node id: Int) -> Laye
   if let w = r.window, let input, node.op.isWindowed {
     out.extents = (0..<w.kernel.count).map { a in
       let formula =
-        w.dilation[a] == 1 ? "\(short(a))in + \(w.padBegin[a] == w.padEnd[a] ? "2*p" : "p_begin + p_end") - k"
+        w.dilation[a] == 1
+        ? "\(short(a))in + \(w.padBegin[a] == w.padEnd[a] ? "2*p" : "p_begin + p_end") - k"
         : "\(short(a))in + \(w.padBegin[a] == w.padEnd[a] ? "2*p" : "p_begin + p_end") - d*(k - 1) - 1"
       return ExtentWorking(
         axis: names[a], arithmetic: w.arithmetic(input[a], axis: a),
@@ -164,7 +165,8 @@ public func layerWorking(_ graph: Graph, _ shapes: Shapes, node id: Int) -> Laye
           + [WorkingFactor(r.outChannels, "out", .outChannels, "units", segment: "units")] + experts, "multiply-accumulates")
     ]
   case .attention:
-    let t = WorkingFactor(r.shape[0], "T", .outExtent(axis: 0), "positions"), s = WorkingFactor(r.memoryLength, "S", .other, "key positions")
+    let t = WorkingFactor(r.shape[0], "T", .outExtent(axis: 0), "positions"),
+      s = WorkingFactor(r.memoryLength, "S", .other, "key positions")
     let width = WorkingFactor(r.inChannels, "C", .inChannels, "width"), memory = WorkingFactor(r.memoryChannels, "C", .inChannels, "width")
     let h = WorkingFactor(r.heads, "h", .other, "heads"), kv = WorkingFactor(r.kvHeads, "kv", .other, "key/value heads")
     let d = WorkingFactor(r.headDim, "d", .other, "head width")
@@ -193,7 +195,8 @@ public func layerWorking(_ graph: Graph, _ shapes: Shapes, node id: Int) -> Laye
         WorkingTerm(
           r.shape.enumerated().map { i, v in
             i == r.shape.count - 1 && r.shape.count > 1
-              ? WorkingFactor(v, "C", .outChannels, "channels") : WorkingFactor(v, "n", .outExtent(axis: i), i < names.count ? "output \(names[i])" : "outputs")
+              ? WorkingFactor(v, "C", .outChannels, "channels")
+              : WorkingFactor(v, "n", .outExtent(axis: i), i < names.count ? "output \(names[i])" : "outputs")
           } + activeExperts, "output elements")
       ]))
   if params.isEmpty && macs.isEmpty {

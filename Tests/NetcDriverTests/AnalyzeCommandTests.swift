@@ -12,6 +12,8 @@ struct AnalyzeCommandTests {
     (["analyze", "specs/small-cnn.yaml", "--format", "markdown"], "small-cnn.md"),
     (["analyze", "specs/small-cnn.yaml", "--format", "csv"], "small-cnn.csv"),
     (["analyze", "specs/resnet18.yaml", "--depth", "1"], "resnet18.depth1.table.txt"),
+    (["analyze", "--explain", "specs/small-cnn.yaml"], "small-cnn.explain.txt"),
+    (["analyze", "--explain", "--layer", "conv2", "--format", "json", "specs/small-cnn.yaml"], "small-cnn.explain-conv2.json"),
     (["analyze", "specs/inception-block.yaml", "--batch", "8", "--format", "json"], "inception.batch8.json"),
     (["analyze", "--compare", "specs/conv3x3-30x30x20.yaml", "specs/sepconv3x3-30x30x20.yaml"], "conv-vs-sepconv.compare.txt"),
     (

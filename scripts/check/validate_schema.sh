@@ -18,7 +18,7 @@ schema=schemas/netspec.schema.json
 corpus=Tests/NetcDriverTests/Corpus
 "$venv/bin/check-jsonschema" --check-metaschema "$schema"
 
-valid=(specs/*.yaml "$corpus"/schema/valid/*.yaml)
+valid=(specs/*.yaml specs/exercises/*.yaml "$corpus"/schema/valid/*.yaml)
 "$venv/bin/check-jsonschema" --schemafile "$schema" "${valid[@]}"
 NO_COLOR=1 "$netc" check --werror "${valid[@]}"
 

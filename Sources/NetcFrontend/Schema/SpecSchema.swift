@@ -119,8 +119,27 @@ public enum SpecSchema {
     "type": ["string", "integer"],
   ])
   private static let expect = JSONTree.obj([
-    "$ref": "#/$defs/shapePattern", "description": "Asserts the layer's output shape, as `-> 6x6x20` does in shorthand.",
+    "description":
+      "Asserts the layer's output shape, as `-> 6x6x20` does in shorthand, or a mapping of the shape and figures: `{ shape: 6x6x20, params: 1820 }`.",
+    "anyOf": [.obj(["$ref": "#/$defs/shapePattern"]), figures(shapeKey: "shape", "The layer's output shape.")],
   ])
+
+  /// An asserted figure: a number, or arithmetic with or without its result.
+  private static let figure = JSONTree.obj([
+    "type": ["integer", "string"],
+    "description":
+      "A number (`1820`, `\"1,820\"`) or the arithmetic that gives it (`\"3*3*10*20 + 20\"`, `\"9 x 9 x 10 x 96 + 96 = 77,856\"`).",
+  ])
+
+  /// `expect` as a mapping: the shape under `shapeKey`, and figures.
+  private static func figures(shapeKey: String, _ shapeDescription: String) -> JSONTree {
+    .obj([
+      "type": "object", "additionalProperties": false,
+      "properties": .object(
+        [(shapeKey, .obj(["$ref": "#/$defs/shapePattern", "description": .string(shapeDescription)]))]
+          + Figure.allCases.map { ($0.rawValue, figure) }),
+    ])
+  }
 
   /// The longhand mapping of a layer kind: its kernel, its count, its options, then `name`
   /// and `expect`.
@@ -310,6 +329,10 @@ public enum SpecSchema {
         ]),
         "output": .obj([
           "$ref": "#/$defs/shapePattern", "description": "Asserts the network's output shape; `_` matches any extent.",
+        ]),
+        "expect": .obj([
+          "description": "Asserts the network's totals and output shape: `{ params: 3910, macs: 343080, output: 10 }`.",
+          "anyOf": [figures(shapeKey: "output", "The network's output shape.")],
         ]),
         "budget": .obj([
           "type": "object", "description": "Limits on the totals: `params: \"<= 5M\"`. K, M, G are 10^3, 10^6, 10^9.",

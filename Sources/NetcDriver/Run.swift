@@ -59,6 +59,9 @@ struct Run: ParsableCommand {
   @Flag(help: "Print the gradient of the loss with respect to every parameter and the input.")
   var grad = false
 
+  @Flag(help: "With --grad: write the chain rule out, step by step with the numbers (small networks of fc, conv, pool, relu).")
+  var explain = false
+
   @Flag(help: "Print every layer's output, named as in `analyze`.")
   var trace = false
 
@@ -96,6 +99,8 @@ struct Run: ParsableCommand {
   }
 
   func run() throws {
+    if explain && !grad { throw ValidationError("--explain writes out the backward pass: add --grad") }
+    if explain && format != .text { throw ValidationError("--explain prints text: drop --format \(format.rawValue)") }
     switch precision {
     case .f32: try execute(Float.self)
     case .f64: try execute(Double.self)
@@ -177,6 +182,7 @@ struct Run: ParsableCommand {
     let activations = grad || trace ? interpreter.forward(x) : []
     let y = activations.isEmpty ? interpreter.output(x) : activations[graph.outputID]
     var result = RunResult(output: y)
+    var derivation: [String] = []
     if let loss, let lossTarget {
       switch loss.evaluate(y, target: lossTarget) {
       case .failure(let e):
@@ -194,6 +200,15 @@ struct Run: ParsableCommand {
           }
           // Token ids are indices, not numbers to differentiate.
           if !graph.tokenInput { result.gradients.append(("input", g.input)) }
+          if explain {
+            let text = lossText(loss, y, lossTarget, value: Double(value), dy: dy, outputName: graph.nodes[graph.outputID].name)
+            switch ChainRule.derive(graph, shapes, parameters: parameters, values: activations, lossText: text, outputGradient: dy) {
+            case .success(let derived): derivation = derived.lines
+            case .failure(let refusal):
+              fail(refusal.message)
+              throw ExitCode(2)
+            }
+          }
         }
       }
     }
@@ -207,6 +222,29 @@ struct Run: ParsableCommand {
       }
     }
     Output.standard.write(format == .json ? result.json() : result.text())
+    if !derivation.isEmpty { Output.standard.write("\n" + derivation.joined(separator: "\n") + "\n") }
+  }
+
+  /// The loss and dL/d(output) in words and numbers, for `--explain`.
+  func lossText<T: TensorScalar>(_ loss: Loss, _ y: Tensor<T>, _ t: Tensor<T>, value: Double, dy: Tensor<T>, outputName: String) -> String {
+    let ys = y.data.map(Double.init), ts = t.data.map(Double.init), g = dy.data.map(Double.init)
+    func p(_ v: Double) -> String { v < 0 ? "(\(ChainRule.s(v)))" : ChainRule.s(v) }
+    func d(_ i: Int) -> String { ys.count == ts.count ? "\(ChainRule.s(ys[i])) - \(p(ts[i]))" : "" }
+    let n = ys.count
+    let y1 = outputName
+    switch loss {
+    case .sse, .halfSSE, .mse:
+      let squares = (0..<n).map { "(\(d($0)))^2" }.joined(separator: " + ")
+      let lead = loss == .sse ? "" : loss == .halfSSE ? "1/2 * " : "1/\(n) * "
+      let factor = loss == .sse ? "2" : loss == .halfSSE ? "" : "2/\(n) * "
+      return "loss = \(lead)sum_i (\(y1)_i - t_i)^2 = \(lead)\(n > 1 ? "(" : "")\(squares)\(n > 1 ? ")" : "") = \(ChainRule.s(value))\n"
+        + "dL/d\(y1)_i = \(factor)(\(y1)_i - t_i): "
+        + (0..<n).map { "dL/d\(y1)_\($0 + 1) = \(factor)(\(d($0))) = \(ChainRule.s(g[$0]))" }.joined(separator: ", ")
+    case .crossEntropy:
+      return "loss = -log softmax(\(y1))_t = \(ChainRule.s(value))\n"
+        + "dL/d\(y1)_i = softmax(\(y1))_i - [i = t]: "
+        + (0..<n).map { "dL/d\(y1)_\($0 + 1) = \(ChainRule.s(g[$0]))" }.joined(separator: ", ")
+    }
   }
 
   func fail(_ message: String) {

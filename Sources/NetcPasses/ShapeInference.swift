@@ -376,6 +376,16 @@ private struct ShapeInference {
           notes.append(.init("\(names[axis]): \(window.arithmetic(input[axis], axis: axis))"))
         }
       }
+      var claimed: [Int] = []
+      for extent in pattern.extents.prefix(window.kernel.count) {
+        guard case .value(let v) = extent else { break }
+        claimed.append(try value(v))
+      }
+      if claimed.count == window.kernel.count,
+        let mistake = windowMistake(claimed, window, input: input, actual: Array(shape.prefix(claimed.count)))
+      {
+        notes.append(.init(mistake))
+      }
     }
     let what = isOutput ? "the network's output" : "`\(node.name)`"
     throw DiagnosticError([
@@ -383,4 +393,29 @@ private struct ShapeInference {
         .expectationFailed, "\(what) is \(formatShape(shape)), not \(expectedText.joined(separator: "x"))", at: pattern.range, notes: notes)
     ])
   }
+}
+
+/// The likely mistake behind a wrong output extent of a window op: padding on one side
+/// only or not at all, the stride left out, floor and ceil swapped, or the `+ 1` of the
+/// formula missing or doubled; nil when none gives the extents claimed.
+func windowMistake(_ claimed: [Int], _ window: Window, input: [Int], actual: [Int]) -> String? {
+  func extents(_ change: (inout Window) -> Void) -> [Int] {
+    var w = window
+    change(&w)
+    return (0..<claimed.count).map { w.outputExtent(input[$0], axis: $0) ?? 0 }
+  }
+  let candidates: [(String, [Int])] = [
+    ("padding is added on both sides", extents { $0.padEnd = $0.padEnd.map { _ in 0 } }),
+    ("the padding is left out", extents { w in (w.padBegin, w.padEnd) = (w.padBegin.map { _ in 0 }, w.padEnd.map { _ in 0 }) }),
+    ("the stride is left out", extents { $0.stride = $0.stride.map { _ in 1 } }),
+    (
+      window.rounding == .floor ? "the division rounds down (floor), not up" : "`round ceil` rounds the division up",
+      extents { $0.rounding = $0.rounding == .floor ? .ceil : .floor }
+    ),
+    ("the `+ 1` of the extent formula is missing", actual.map { $0 - 1 }),
+    ("the `+ 1` of the extent formula is added twice", actual.map { $0 + 1 }),
+  ]
+  let found = candidates.filter { $0.1 == claimed && $0.1 != actual }.map(\.0)
+  guard !found.isEmpty else { return nil }
+  return "likely mistake: " + found.joined(separator: "; or ")
 }

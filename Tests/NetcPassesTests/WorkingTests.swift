@@ -132,6 +132,18 @@ struct MistakeTests {
     #expect(try named(["CONV3-20 stride 3 pad 2"], input: "16x16x10", .macs, claimed: 1_820) == "1,820 is the layer's params, not its MACs")
   }
 
+  @Test func wrongShapesNamed() {
+    // floor((205 - 9)/3) + 1 = 66; 65 drops the + 1.
+    let a = diagnostics(of: specText(input: "205x205x10", layers: ["CONV9-96 stride 3 -> 65x65x96"]))
+    #expect(a.first { $0.code == .expectationFailed }?.notes.last?.message == "likely mistake: the `+ 1` of the extent formula is missing")
+    // floor((66 + 2*1 - 3)/1) + 1 = 66; without the padding 66 - 3 + 1 = 64.
+    let b = diagnostics(of: specText(input: "66x66x8", layers: ["CONV3-8 pad 1 -> 64x64x8"]))
+    #expect(b.first { $0.code == .expectationFailed }?.notes.last?.message == "likely mistake: the padding is left out")
+    // 60 is none of 67 (padding once), 64 (none), 66 (stride 1), 65 and 67 (the + 1).
+    let c = diagnostics(of: specText(input: "66x66x8", layers: ["CONV3-8 pad 1 -> 60x60x8"]))
+    #expect(c.first { $0.code == .expectationFailed }?.notes.contains { $0.message.hasPrefix("likely mistake") } == false)
+  }
+
   @Test func noKnownMistake() throws {
     // 8,064 = 84 * 96: no formula with one or two of the known mistakes gives it.
     #expect(try named(["CONV9-96 stride 3"], input: "205x205x10", .params, claimed: 8_064) == nil)

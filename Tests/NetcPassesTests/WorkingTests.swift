@@ -139,7 +139,7 @@ struct MistakeTests {
     // floor((66 + 2*1 - 3)/1) + 1 = 66; without the padding 66 - 3 + 1 = 64.
     let b = diagnostics(of: specText(input: "66x66x8", layers: ["CONV3-8 pad 1 -> 64x64x8"]))
     #expect(b.first { $0.code == .expectationFailed }?.notes.last?.message == "likely mistake: the padding is left out")
-    // 60 is none of 67 (padding once), 64 (none), 66 (stride 1), 65 and 67 (the + 1).
+    // 60 is none of 65 (padding once, or the + 1 missing), 64 (no padding), 67 (the + 1 twice).
     let c = diagnostics(of: specText(input: "66x66x8", layers: ["CONV3-8 pad 1 -> 60x60x8"]))
     #expect(c.first { $0.code == .expectationFailed }?.notes.contains { $0.message.hasPrefix("likely mistake") } == false)
   }

@@ -110,6 +110,14 @@ private struct LayoutBuilder {
         let g = next
         next += 1
         if groups[g].nodes.allSatisfy({ hidden[$0] }) { continue }
+        // A repeat's copy that is just one block draws as the block: its frame would
+        // only repeat the repeat's and narrow the picture.
+        if let p = stack.last, groups[p].kind == .copy, groups[p].nodes == groups[g].nodes, groups[p].depth != depth {
+          stack.removeLast()
+          if let grand = stack.last { children[grand][children[grand].count - 1] = .group(g) } else { root[root.count - 1] = .group(g) }
+          stack.append(g)
+          continue
+        }
         append(.group(g), to: stack.last)
         stack.append(g)
       }
@@ -287,7 +295,8 @@ private struct LayoutBuilder {
       } else {
         // Fan-in bends just above the merge, fan-out just below the source.
         let fanIn = incoming[d] > 1
-        let b0: Int = fanIn ? max(sy, dy - L.gapV) : sy
+        // Fan-out leaves a short stub first, beside which the shape's label sits.
+        let b0: Int = fanIn ? max(sy, dy - L.gapV) : min(dy, sy + 15)
         let b1: Int = fanIn ? dy : min(dy, sy + L.gapV)
         let mid: Int = (b0 + b1) / 2
         path = "M\(sx) \(sy)V\(b0)C\(sx) \(mid) \(dx) \(mid) \(dx) \(b1)V\(dy)"

@@ -19,8 +19,8 @@ enum HTMLRenderer {
   static let style = """
     body{font-family:"DejaVu Sans",Helvetica,Arial,sans-serif;margin:16px;color:#222;font-size:13px}
     h1{font-size:20px;margin:0 0 4px}h2{font-size:15px;margin:14px 0 6px}
-    .main{display:flex;gap:18px;align-items:flex-start}
-    .picture{overflow:auto;max-height:92vh;border:1px solid #ddd;flex:none;max-width:60vw}
+    .main{display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start}
+    .picture{overflow:auto;max-height:92vh;border:1px solid #ddd;flex:none;max-width:100%}
     .side{flex:1;min-width:380px}
     pre{font-size:12px;background:#f7f7f7;padding:6px;white-space:pre-wrap}
     table{border-collapse:collapse;font-size:12px}
@@ -32,7 +32,7 @@ enum HTMLRenderer {
     .legend span{display:inline-block;margin-right:10px}
     .legend i{display:inline-block;width:10px;height:10px;border:1px solid #888;margin-right:3px}
     .compare{display:flex;gap:18px;align-items:flex-start}
-    .compare .picture{max-width:48vw}
+    .compare>div{flex:1;min-width:0}.compare .picture{max-width:100%}
     .netc-graph .structure:target>rect{stroke:#e00;stroke-width:3}
     @media print{.picture{max-height:none;max-width:none;overflow:visible;border:none}.main,.compare{display:block}}
     """

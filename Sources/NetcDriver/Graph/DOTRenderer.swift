@@ -9,7 +9,8 @@ struct DOTRenderer {
 
   func render() -> String {
     let svg = SVGRenderer(graph: graph, layout: layout, figures: figures)
-    var out = "digraph \(quote(graph.name)) {\n  rankdir=TB;\n  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\", fontsize=11];\n"
+    var out =
+      "digraph \(quote(graph.name)) {\n  rankdir=TB;\n  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\", fontsize=11];\n"
     out += "  edge [fontname=\"Helvetica\", fontsize=9];\n"
     // Boxes come frame first, then what it holds: a stack of open frames nests the clusters.
     var open: [ClosedRange<Int>] = []
@@ -37,7 +38,9 @@ struct DOTRenderer {
         let group = layout.groups[g]
         let p = figures.sum(figures.params, group.nodes), m = figures.sum(figures.macs, group.nodes)
         let label = "\(group.name)\\n\(group.kind.rawValue)\(box.copies.map { " × \($0)" } ?? "")\\n\(p.text) params, \(m.text) MACs"
-        out += indent + "\(quote(svg.elementID(i))) [label=\(quote(label, raw: true)), fillcolor=\"#ffffff\", style=\"rounded,dashed,filled\"];\n"
+        out +=
+          indent
+          + "\(quote(svg.elementID(i))) [label=\(quote(label, raw: true)), fillcolor=\"#ffffff\", style=\"rounded,dashed,filled\"];\n"
       }
     }
     while !open.isEmpty {

@@ -60,7 +60,8 @@ enum HTMLRenderer {
     let (markA, markB) = (differing(a, from: b), differing(b, from: a))
     out += "<div class=\"compare\">\n"
     for (sheet, marks, prefix) in [(a, markA, "a-"), (b, markB, "b-")] {
-      out += "<div>\n<h2>\(GraphText.escape(sheet.graph.name)) (\(marks.count) marked)</h2>\n<p>\(GraphText.escape(sheet.figures.title))</p>\n"
+      out +=
+        "<div>\n<h2>\(GraphText.escape(sheet.graph.name)) (\(marks.count) marked)</h2>\n<p>\(GraphText.escape(sheet.figures.title))</p>\n"
       out += summary(sheet) + "<div class=\"picture\">\n"
       out += SVGRenderer(graph: sheet.graph, layout: sheet.layout, figures: sheet.figures, idPrefix: prefix, marked: marks)
         .render(standalone: false)
@@ -95,7 +96,10 @@ enum HTMLRenderer {
     let f = sheet.figures, layout = sheet.layout, groups = layout.groups
     let maxDepth = sheet.depth ?? Int.max
     var out = "<h2>Layers</h2>\n<table>\n<tr><th>layer</th><th>op</th><th>output</th><th>params</th><th>MACs</th><th>MACs %</th></tr>\n"
-    func row(_ rowID: String, _ box: Int, _ name: String, depth: Int, op: String, shape: String, _ p: GraphFigures.Figure, _ m: GraphFigures.Figure, group: Bool) {
+    func row(
+      _ rowID: String, _ box: Int, _ name: String, depth: Int, op: String, shape: String, _ p: GraphFigures.Figure,
+      _ m: GraphFigures.Figure, group: Bool
+    ) {
       let share = m.value.flatMap { v in f.totalMacs.map { NumberFormat.percent(v, of: $0) } } ?? ""
       let pad = String(repeating: "&#160;&#160;", count: depth)
       let target = box >= 0 ? "<a href=\"#\(svg.elementID(box))\">\(GraphText.escape(name))</a>" : GraphText.escape(name)
@@ -139,7 +143,12 @@ enum HTMLRenderer {
   /// The boxes of `a` with no box of `b` of the same name, op, shape and figures.
   static func differing(_ a: GraphSheet, from b: GraphSheet) -> Set<Int> {
     let keysB = Set(b.layout.boxes.indices.map { signature(b, $0) })
-    return Set(a.layout.boxes.indices.filter { !keysB.contains(signature(a, $0)) })
+    // Frames are not outlined: their layers are.
+    return Set(
+      a.layout.boxes.indices.filter {
+        if case .structure = a.layout.boxes[$0].kind { return false }
+        return !keysB.contains(signature(a, $0))
+      })
   }
 
   static func signature(_ s: GraphSheet, _ i: Int) -> String {
@@ -147,10 +156,12 @@ enum HTMLRenderer {
     switch s.layout.boxes[i].kind {
     case .layer(let id):
       let node = s.graph.nodes[id]
-      return "\(id == 0 ? "input" : node.name)|\(node.op.mnemonic)|\(svg.shape(of: i))|\(s.figures.params[id].text)|\(s.figures.macs[id].text)"
+      return
+        "\(id == 0 ? "input" : node.name)|\(node.op.mnemonic)|\(svg.shape(of: i))|\(s.figures.params[id].text)|\(s.figures.macs[id].text)"
     case .folded(let g), .structure(let g):
       let group = s.layout.groups[g]
-      return "\(group.name)|\(group.kind.rawValue)|\(svg.shape(of: i))|\(s.figures.sum(s.figures.params, group.nodes).text)|\(s.layout.boxes[i].copies ?? 0)"
+      return
+        "\(group.name)|\(group.kind.rawValue)|\(svg.shape(of: i))|\(s.figures.sum(s.figures.params, group.nodes).text)|\(s.layout.boxes[i].copies ?? 0)"
     }
   }
 }

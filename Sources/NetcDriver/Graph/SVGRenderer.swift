@@ -39,7 +39,8 @@ struct SVGRenderer {
     out += "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"netc-graph\" width=\"\(w)\" height=\"\(h)\" viewBox=\"0 0 \(w) \(h)\">\n"
     out += "<title>\(GraphText.escape(graph.name))</title>\n"
     if standalone { out += "<style>\n\(Self.style)\n</style>\n" }
-    out += "<defs><marker id=\"\(idPrefix)arrow\" viewBox=\"0 0 8 8\" refX=\"8\" refY=\"4\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto\"><path d=\"M0 0L8 4L0 8z\" fill=\"#666\"/></marker></defs>\n"
+    out +=
+      "<defs><marker id=\"\(idPrefix)arrow\" viewBox=\"0 0 8 8\" refX=\"8\" refY=\"4\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto\"><path d=\"M0 0L8 4L0 8z\" fill=\"#666\"/></marker></defs>\n"
     for (i, box) in layout.boxes.enumerated() {
       if case .structure(let g) = box.kind { structure(&out, i, box, layout.groups[g]) }
     }
@@ -72,12 +73,14 @@ struct SVGRenderer {
   func elementID(_ i: Int) -> String {
     switch layout.boxes[i].kind {
     case .layer(let id): return "\(idPrefix)n\(id)"
-    case .folded(let g), .structure(let g): return "\(idPrefix)g\(layout.groups[g].nodes.lowerBound)-\(layout.groups[g].nodes.upperBound)-\(layout.groups[g].depth)"
+    case .folded(let g), .structure(let g):
+      return "\(idPrefix)g\(layout.groups[g].nodes.lowerBound)-\(layout.groups[g].nodes.upperBound)-\(layout.groups[g].depth)"
     }
   }
 
   func structure(_ out: inout String, _ i: Int, _ box: GraphLayout.Box, _ group: Group) {
-    out += "<g class=\"structure k-\(group.kind.rawValue)\" id=\"\(elementID(i))\"><title>\(GraphText.escape(group.name)) (\(group.kind.rawValue))</title>"
+    out +=
+      "<g class=\"structure k-\(group.kind.rawValue)\" id=\"\(elementID(i))\"><title>\(GraphText.escape(group.name)) (\(group.kind.rawValue))</title>"
     out += "<rect x=\"\(box.x)\" y=\"\(box.y)\" width=\"\(box.width)\" height=\"\(box.height)\" rx=\"6\"/>"
     let label = GraphText.structureLabel(group, copies: nil)
     out += "<text class=\"frame\" x=\"\(box.x + 6)\" y=\"\(box.y + 14)\">\(GraphText.escape(label))</text>"

@@ -43,3 +43,5 @@ for name in resnet50 unet; do
   w=$(sed -n 's/.*<svg[^>]* width="\([0-9]*\)".*/\1/p' "$out/$name.svg" | head -1)
   shot "$name-svg" "$out/$name.svg" "$w" "$h"
 done
+# The README's picture: README=1 scripts/graph/render.sh
+if [ "${README:-}" = 1 ]; then cp "$out/inception.png" docs/images/graph-inception.png; fi

@@ -75,7 +75,7 @@ let package = Package(
     .testTarget(
       name: "NetcONNXTests",
       dependencies: [
-        "NetcONNX", "NetcBackends", "NetcFrontend", "NetcPasses", "NetcTestSupport",
+        "NetcONNX", "NetcDriver", "NetcBackends", "NetcFrontend", "NetcPasses", "NetcTestSupport",
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
       ]
     ),

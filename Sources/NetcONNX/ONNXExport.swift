@@ -64,12 +64,12 @@ public enum ONNXExport {
   public static func exports(_ op: OpKind) -> Bool {
     switch op {
     case .input, .conv, .dwconv, .pwconv, .maxpool, .avgpool, .gap, .gmp, .fc, .flatten, .bn, .relu, .relu6, .sigmoid, .tanh,
-      .softmax, .gelu, .silu, .hardswish, .hardsigmoid, .identity, .leakyrelu, .dropout, .droppath, .add, .concat, .mul, .slice:
+      .softmax, .gelu, .silu, .hardswish, .hardsigmoid, .identity, .leakyrelu, .dropout, .droppath, .add, .concat, .mul, .slice,
+      .deconv, .linear, .layernorm, .layerscale:
       true
     // Sequence ops need a layout of their own ([N, L, C]) and attention its subgraph; the
     // rest have no ONNX writer yet.
-    case .linear, .layernorm, .rmsnorm, .layerscale, .embed, .posembed, .typeembed, .clstoken, .tokens, .take, .attention,
-      .upsample, .pad, .shuffle, .deconv, .router, .moe:
+    case .rmsnorm, .embed, .posembed, .typeembed, .clstoken, .tokens, .take, .attention, .upsample, .pad, .shuffle, .router, .moe:
       false
     }
   }

@@ -188,10 +188,67 @@ struct ONNXGraphBuilder {
         "Slice", node,
         [inputs[0], ints("\(node.name).starts", [start]), ints("\(node.name).ends", [start + w]), ints("\(node.name).axes", [1])],
         out)
-    case .linear, .layernorm, .rmsnorm, .layerscale, .embed, .posembed, .typeembed, .clstoken, .tokens, .take, .attention,
-      .upsample, .pad, .shuffle, .deconv, .router, .moe:
+    case .deconv:
+      // ONNX's output_padding is what netc's extents add past the transposed window.
+      let w = r.window!
+      let inSpatial = Array(shapes[node.inputs[0]].dropLast()), outSpatial = Array(r.shape.dropLast())
+      let outputPadding = inSpatial.indices.map { a in
+        outSpatial[a] - (w.stride[a] * (inSpatial[a] - 1) + w.dilation[a] * (w.kernel[a] - 1) + 1 - w.padBegin[a] - w.padEnd[a])
+      }
+      var args = [inputs[0], weight(node, .weight)]
+      if let b = parameters[node.id]?.bias { args.append(tensor("\(node.name).bias", b)) }
+      add(
+        "ConvTranspose", node, args, out,
+        [
+          .ints("kernel_shape", w.kernel), .ints("strides", w.stride), .ints("pads", w.padBegin + w.padEnd),
+          .ints("dilations", w.dilation), .int("group", r.groups), .ints("output_padding", outputPadding),
+        ])
+    case .linear:
+      let p = parameters[node.id]
+      guard node.attributes.tiedTo == nil, let wt = p?.weight else { throw refusal(node, "a LINEAR that shares a weight (`tie`)") }
+      var args = [inputs[0]]
+      if inRank == 1 {
+        args.append(tensor("\(node.name).weight", wt))
+        if let b = p?.bias { args.append(tensor("\(node.name).bias", b)) }
+        add("Gemm", node, args, out, [.int("transB", 1)])
+      } else {
+        // Over channels, which are axis 1 here: a 1x1 conv, its weight [out][in][1...].
+        let ones = [Int](repeating: 1, count: inRank - 1)
+        args.append(tensor("\(node.name).weight", Tensor(shape: wt.shape + ones, data: wt.data)))
+        if let b = p?.bias { args.append(tensor("\(node.name).bias", b)) }
+        add("Conv", node, args, out, [.ints("kernel_shape", ones)])
+      }
+    case .layernorm:
+      // LayerNormalization normalises trailing axes; the channels are axis 1 here, so a
+      // spatial tensor is moved channels last and back.
+      let p = parameters[node.id]!
+      var args = ["", tensor("\(node.name).gamma", p.gamma!)]
+      if let b = p.beta { args.append(tensor("\(node.name).beta", b)) }
+      let eps = Attribute.float("epsilon", node.attributes.epsilon)
+      if inRank == 1 {
+        args[0] = inputs[0]
+        add("LayerNormalization", node, args, out, [.int("axis", -1), eps])
+      } else {
+        let last = [0] + Array(2...inRank) + [1], back = [0, inRank] + Array(1..<inRank)
+        add("Transpose", node, [inputs[0]], "\(node.name)/nhwc", [.ints("perm", last)], name: "\(node.name)/nhwc")
+        args[0] = "\(node.name)/nhwc"
+        add("LayerNormalization", node, args, "\(node.name)/norm", [.int("axis", -1), eps], name: "\(node.name)/norm")
+        add("Transpose", node, ["\(node.name)/norm"], out, [.ints("perm", back)])
+      }
+    case .layerscale:
+      // γ of [C] broadcast over the spatial axes that follow the channels here.
+      let g = parameters[node.id]!.gamma!
+      let trailing = [Int](repeating: 1, count: max(0, inRank - 1))
+      add("Mul", node, [inputs[0], tensor("\(node.name).gamma", Tensor(shape: g.shape + trailing, data: g.data))], out)
+    case .rmsnorm, .embed, .posembed, .typeembed, .clstoken, .tokens, .take, .attention,
+      .upsample, .pad, .shuffle, .router, .moe:
       throw DiagnosticError(ONNXExport.unexportableLayers(graph))
     }
+  }
+
+  /// The error for a layer that export cannot write in this form.
+  func refusal(_ node: Node, _ what: String) -> DiagnosticError {
+    DiagnosticError([.error(.notExecutable, "`netc export --to onnx` cannot express \(what) yet: `\(node.name)`", at: node.headRange)])
   }
 
   /// GELU as opset 17 has no Gelu op: x * (1 + erf(x / sqrt 2)) / 2, or the tanh form
@@ -266,10 +323,14 @@ struct ONNXGraphBuilder {
     p.name = name
     p.dataType = Int32(Onnx_TensorProto.DataType.float.rawValue)
     p.dims = t.shape.map(Int64.init)
-    var bytes = [UInt8]()
-    bytes.reserveCapacity(t.data.count * 4)
-    for v in t.data { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
-    p.rawData = Data(bytes)
+    #if _endian(little)
+      p.rawData = t.data.withUnsafeBytes { Data($0) }
+    #else
+      var bytes = [UInt8]()
+      bytes.reserveCapacity(t.data.count * 4)
+      for v in t.data { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
+      p.rawData = Data(bytes)
+    #endif
     initializers.append(p)
     return name
   }

@@ -17,7 +17,8 @@ import Testing
   func export(_ text: String) throws -> (model: Onnx_ModelProto, bytes: [UInt8]) {
     let spec = try parseSpec(text)
     let shapes = try analyze(spec.graph).shapes
-    let params: [LayerParameters<Float>?] = try WeightBinding.bind(spec.graph, shapes, sources: [], seed: 0)
+    let sources: [WeightSource] = spec.weights.map { [.mapping($0, file: "test.yaml")] } ?? []
+    let params: [LayerParameters<Float>?] = try WeightBinding.bind(spec.graph, shapes, sources: sources, seed: 0)
     let bytes = try ONNXExport.bytes(spec.graph, shapes, parameters: params)
     return (try Onnx_ModelProto(serializedBytes: Data(bytes)), bytes)
   }

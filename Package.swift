@@ -11,7 +11,8 @@ let package = Package(
     .plugin(name: "NetcEmitPlugin", targets: ["NetcEmitPlugin"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
   ],
   targets: [
     .systemLibrary(
@@ -30,10 +31,20 @@ let package = Package(
       name: "NetcBackends",
       dependencies: ["CNetcKernels", "NetcDiagnostics", "NetcIR", "NetcFrontend", "NetcPasses"]
     ),
+    // The ONNX backend: the only target that links swift-protobuf. Generated/ holds
+    // onnx.pb.swift, generated once and committed (see Generated/README.md).
+    .target(
+      name: "NetcONNX",
+      dependencies: [
+        "NetcDiagnostics", "NetcIR", "NetcPasses", "NetcBackends",
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ],
+      exclude: ["Generated/README.md"]
+    ),
     .target(
       name: "NetcDriver",
       dependencies: [
-        "NetcDiagnostics", "NetcIR", "NetcFrontend", "NetcPasses", "NetcBackends",
+        "NetcDiagnostics", "NetcIR", "NetcFrontend", "NetcPasses", "NetcBackends", "NetcONNX",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -60,6 +71,13 @@ let package = Package(
       name: "NetcBackendsTests",
       dependencies: ["CNetcKernels", "NetcBackends", "NetcFrontend", "NetcPasses", "NetcTestSupport"],
       resources: [.copy("Fixtures")]
+    ),
+    .testTarget(
+      name: "NetcONNXTests",
+      dependencies: [
+        "NetcONNX", "NetcDriver", "NetcBackends", "NetcFrontend", "NetcPasses", "NetcTestSupport",
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ]
     ),
     .testTarget(
       name: "NetcDriverTests",

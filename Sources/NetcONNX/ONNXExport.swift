@@ -1,0 +1,93 @@
+import Foundation
+import NetcBackends
+import NetcDiagnostics
+import NetcIR
+import NetcPasses
+import SwiftProtobuf
+
+/// What an export targets: opset 17, whose matching IR version is 8
+/// (`onnx.helper.find_min_ir_version_for`); a newer IR than the opset needs is what older
+/// runtimes reject.
+public enum ONNXVersion {
+  /// The default-domain opset the nodes are written for.
+  public static let opset: Int64 = 17
+  /// The IR version that goes with `opset`.
+  public static let irVersion: Int64 = 8
+  /// The name of the symbolic batch dimension.
+  public static let batch = "N"
+}
+
+/// Exports a graph with bound weights as an ONNX model: NCHW tensors with a symbolic batch
+/// in front, weights as initializers named `LAYER.KIND`, each node named after its layer.
+public enum ONNXExport {
+  /// The model's serialized bytes. Layers that ONNX export cannot express yet are errors at
+  /// their head word, all of them at once, before anything is built.
+  public static func model(
+    _ graph: Graph, _ shapes: Shapes, parameters: [LayerParameters<Float>?], symbolic: SymbolicAnalysis? = nil
+  ) throws(DiagnosticError) -> Onnx_ModelProto {
+    let refused = unexportableLayers(graph)
+    if !refused.isEmpty { throw DiagnosticError(refused) }
+    var builder = ONNXGraphBuilder(graph: graph, shapes: shapes, parameters: parameters, symbolic: symbolic)
+    let body = try builder.build()
+    var model = Onnx_ModelProto()
+    model.irVersion = ONNXVersion.irVersion
+    model.producerName = "netc"
+    model.producerVersion = "0.1.0"
+    var opset = Onnx_OperatorSetIdProto()
+    opset.domain = ""
+    opset.version = ONNXVersion.opset
+    model.opsetImport = [opset]
+    model.graph = body
+    model.metadataProps = builder.metadata.map { key, value in
+      var entry = Onnx_StringStringEntryProto()
+      entry.key = key
+      entry.value = value
+      return entry
+    }
+    return model
+  }
+
+  /// `model` serialized; the same graph and weights give the same bytes.
+  public static func bytes(
+    _ graph: Graph, _ shapes: Shapes, parameters: [LayerParameters<Float>?], symbolic: SymbolicAnalysis? = nil
+  ) throws(DiagnosticError) -> [UInt8] {
+    let m = try model(graph, shapes, parameters: parameters, symbolic: symbolic)
+    do {
+      let data: Data = try m.serializedBytes()
+      return [UInt8](data)
+    } catch {
+      throw DiagnosticError([.error(.io, "cannot serialize the ONNX model: \(error)", at: nil)])
+    }
+  }
+
+  /// Whether ONNX export writes `op` (the exhaustive answer, per op).
+  public static func exports(_ op: OpKind) -> Bool {
+    switch op {
+    case .input, .conv, .dwconv, .pwconv, .maxpool, .avgpool, .gap, .gmp, .fc, .flatten, .bn, .relu, .relu6, .sigmoid, .tanh,
+      .softmax, .gelu, .silu, .hardswish, .hardsigmoid, .identity, .leakyrelu, .dropout, .droppath, .add, .concat, .mul, .slice,
+      .deconv, .linear, .layernorm, .layerscale:
+      true
+    // Sequence ops need a layout of their own ([N, L, C]) and attention its subgraph; the
+    // rest have no ONNX writer yet.
+    case .rmsnorm, .embed, .posembed, .typeembed, .clstoken, .tokens, .take, .attention, .upsample, .pad, .shuffle, .router, .moe:
+      false
+    }
+  }
+
+  /// One error per layer kind that ONNX export cannot write, at its first layer.
+  public static func unexportableLayers(_ graph: Graph) -> [Diagnostic] {
+    var seen: Set<OpKind> = []
+    var out: [Diagnostic] = []
+    for node in graph.layers where !exports(node.op) && seen.insert(node.op).inserted {
+      let count = graph.layers.count { $0.op == node.op }
+      let others = count > 1 ? " (and \(count - 1) more \(node.op.mnemonic.uppercased()) \(count == 2 ? "layer" : "layers"))" : ""
+      out.append(
+        .error(
+          .notExecutable,
+          "`netc export --to onnx` cannot express \(node.op.mnemonic.uppercased()) layers yet: `\(node.name)`\(others)",
+          at: node.headRange,
+          notes: [.init("ONNX export covers the CNN and MLP layers so far (docs/onnx.md lists them)")]))
+    }
+    return out
+  }
+}

@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""Verify `netc export --to onnx` against the onnx checker, ONNX shape inference and
+ONNX Runtime, on every spec given (default: the reference CNN specs below).
+
+For each spec: export with --seed 0, then
+  1. onnx.checker.check_model(full_check=True) must pass;
+  2. ONNX shape inference, on the model stripped of netc's value_info, must give every
+     dimension netc wrote; where ONNX has a fresh symbol (or none) and netc a name or a
+     number, the loss is listed in the report (a loss of a *number* fails);
+  3. ONNX Runtime's output on a random input must equal `netc run`'s (the same input,
+     channels last, through a .npy file) within 1e-5 relative to the output's largest
+     magnitude (max |ort - netc| / max |netc|).
+Exit 1 on any failure. Usage: verify_export.py NETC [SPEC ...] [--report FILE]
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+
+REFERENCE = [
+    "small-cnn", "lenet5", "mlp-mnist", "conv3x3-30x30x20", "sepconv3x3-30x30x20", "inception-block",
+    "run-checkerboard", "run-mlp3", "run-conv1d", "conv1d-sequence", "alexnet", "resnet18", "mobilenet_v1",
+    "mobilenet_v2", "mobilenet_v3_large", "efficientnet_b0",
+]
+TOLERANCE = 1e-5
+
+
+def dims(value_info):
+    out = []
+    for d in value_info.type.tensor_type.shape.dim:
+        out.append(d.dim_param if d.HasField("dim_param") else (d.dim_value if d.HasField("dim_value") else None))
+    return out
+
+
+def verify(netc, spec, work, report):
+    name = os.path.splitext(os.path.basename(spec))[0]
+    path = os.path.join(work, name + ".onnx")
+    r = subprocess.run([netc, "export", spec, "--to", "onnx", "-o", path, "--seed", "0"], capture_output=True, text=True)
+    if r.returncode != 0:
+        report.append(f"- `{name}`: not exported (exit {r.returncode}): {r.stderr.strip().splitlines()[0] if r.stderr else ''}")
+        return None  # a refusal is a diagnostic, not a wrong model
+    model = onnx.load(path)
+    problems = []
+    assert model.ir_version == 8 and model.opset_import[0].version == 17, "opset/IR version"
+    onnx.checker.check_model(model, full_check=True)
+
+    # Shape inference from scratch: netc's value_info removed.
+    netc_shapes = {v.name: dims(v) for v in list(model.graph.value_info) + list(model.graph.output)}
+    stripped = onnx.ModelProto()
+    stripped.CopyFrom(model)
+    del stripped.graph.value_info[:]
+    for o in stripped.graph.output:
+        o.type.tensor_type.ClearField("shape")
+    inferred = onnx.shape_inference.infer_shapes(stripped, check_type=True, strict_mode=True)
+    onnx_shapes = {v.name: dims(v) for v in list(inferred.graph.value_info) + list(inferred.graph.output)}
+    lost = []
+    for value, want in netc_shapes.items():
+        got = onnx_shapes.get(value)
+        if got is None or len(got) != len(want):
+            problems.append(f"shape inference gave {got} for `{value}`, netc {want}")
+            continue
+        for axis, (w, g) in enumerate(zip(want, got)):
+            if w == g:
+                continue
+            if isinstance(w, int):
+                problems.append(f"`{value}` axis {axis}: ONNX {g}, netc {w}")
+            else:
+                lost.append(f"`{value}` axis {axis}: netc `{w}`, ONNX `{g}`")
+    if lost:
+        report.append(f"- `{name}`: ONNX shape inference loses {len(lost)} symbolic extents netc keeps, e.g. " + "; ".join(lost[:3]))
+
+    # Numbers: the same input through ONNX Runtime and `netc run`.
+    shape_in = [d for d in dims(model.graph.input[0])[1:]]
+    rng = np.random.default_rng(0)
+    x_nchw = rng.standard_normal([1] + shape_in).astype(np.float32)
+    x_netc = np.moveaxis(x_nchw[0], 0, -1) if x_nchw.ndim > 2 else x_nchw[0]
+    x_path = os.path.join(work, name + ".input.npy")
+    np.save(x_path, np.ascontiguousarray(x_netc))
+    save = os.path.join(work, name + ".run")
+    r = subprocess.run([netc, "run", spec, "--input", x_path, "--seed", "0", "--save", save, "--format", "json"],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        problems.append(f"netc run failed: {r.stderr.strip()[:200]}")
+    else:
+        netc_out = np.load(os.path.join(save, "output.npy"))
+        session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+        y = session.run(None, {model.graph.input[0].name: x_nchw})[0][0]
+        y_netc_layout = np.moveaxis(y, 0, -1) if y.ndim > 1 else y
+        if y_netc_layout.shape != netc_out.shape:
+            problems.append(f"output shape ORT {y_netc_layout.shape} vs netc {netc_out.shape}")
+        else:
+            scale = float(np.max(np.abs(netc_out)))
+            err = float(np.max(np.abs(y_netc_layout - netc_out))) / max(scale, 1e-30)
+            status = "ok" if err <= TOLERANCE else "MISMATCH"
+            report.append(f"- `{name}`: {len(model.graph.node)} nodes, output {list(netc_out.shape)}, "
+                          f"max |netc| {scale:.3g}, ORT vs netc max relative error {err:.2e} ({status})")
+            if err > TOLERANCE:
+                problems.append(f"ORT differs from netc run by {err:.2e} relative")
+    for p in problems:
+        report.append(f"  - FAIL `{name}`: {p}")
+    return not problems
+
+
+def main():
+    args = sys.argv[1:]
+    report_path = None
+    if "--report" in args:
+        i = args.index("--report")
+        report_path = args[i + 1]
+        del args[i:i + 2]
+    netc = args[0]
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    specs = args[1:] or [os.path.join(root, "specs", s + ".yaml") for s in REFERENCE]
+    report = [f"# netc export --to onnx: verification (onnx {onnx.__version__}, onnxruntime {ort.__version__})", ""]
+    failed = 0
+    with tempfile.TemporaryDirectory() as work:
+        for spec in specs:
+            try:
+                ok = verify(netc, spec, work, report)
+            except Exception as e:  # the checker's and ORT's errors are failures, named
+                report.append(f"  - FAIL `{os.path.basename(spec)}`: {type(e).__name__}: {str(e)[:300]}")
+                ok = False
+            if ok is False:
+                failed += 1
+    text = "\n".join(report) + "\n"
+    print(text, end="")
+    if report_path:
+        with open(report_path, "w") as f:
+            f.write(text)
+    print(f"onnx: {len(specs) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -45,6 +45,12 @@ struct Analyze: ParsableCommand {
       valueName: "type"))
   var dtype: StorageType?
 
+  @Flag(
+    help:
+      "Report inference activation memory: per layer the bytes live while it runs; in total the sum without reuse, the live-bytes lower bound and the planned arena (at --dtype, fp32 by default)."
+  )
+  var memory = false
+
   @Flag(name: .customLong("print-ir"), help: "Print the IR with inferred shapes instead of the report.")
   var printIR = false
 
@@ -117,7 +123,7 @@ struct Analyze: ParsableCommand {
           Output.standard.write(GraphPrinter.print(spec.graph, shapes: analysis.shapes.nodes.map(\.shape)))
           continue
         }
-        reports.append(Report(analysis, maxDepth: depth, storage: dtype))
+        reports.append(Report(analysis, maxDepth: depth, storage: dtype, memory: memory))
       } catch let failure as Failure {
         worst = worst == .io ? .io : failure
       } catch let error as DiagnosticError {
@@ -179,7 +185,7 @@ struct Analyze: ParsableCommand {
     case .table: return reports.map(TableFormat.render).joined(separator: "\n")
     case .json: return reports.count == 1 ? JSONFormat.render(reports[0]) : JSONFormat.render(reports)
     case .markdown: return reports.map(MarkdownFormat.render).joined(separator: "\n")
-    case .csv: return CSVFormat.header + reports.map(CSVFormat.render).joined()
+    case .csv: return CSVFormat.header(memory: memory) + reports.map(CSVFormat.render).joined()
     }
   }
 }

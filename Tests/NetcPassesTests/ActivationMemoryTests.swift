@@ -78,7 +78,7 @@ import Testing
   @Test func plannerAgainstBruteForceOptimum() throws {
     var r = Random(state: 17)
     var atOptimum = 0, worst = 1.0
-    let cases = 300
+    let cases = 200
     for _ in 0..<cases {
       let tensors = Self.randomGraph(&r, nodes: 2 + r.next(6))
       let plan = try #require(OffsetPlanner.plan(tensors))

@@ -95,8 +95,9 @@ struct Analyze: ParsableCommand {
             continue
           }
           // Only the table and JSON have a place for expressions; the other outputs need numbers.
-          if compare || format == .markdown || format == .csv || batch != 1 {
-            let what = compare ? "--compare" : batch != 1 ? "--batch" : "--format \(format.rawValue)"
+          if compare || format == .markdown || format == .csv || batch != 1 || memory {
+            let what =
+              compare ? "--compare" : batch != 1 ? "--batch" : memory ? "--memory" : "--format \(format.rawValue)"
             Output.error.write(
               "netc: error: \(what) needs every var of `\(path)` bound: give \(free.map { "--set \($0)=N" }.joined(separator: " "))\n")
             worst = .io

@@ -27,7 +27,7 @@ enum TableFormat {
       table.append(cells)
     }
     let widths = (0..<columns).map { c in table.map { $0[c].count }.max() ?? 0 }
-    let rightAligned: Set<Int> = [3, 4, 5]
+    let rightAligned: Set<Int> = memory ? [3, 4, 5] : [3, 4]
     var out = header + "\n\n"
     for (i, row) in table.enumerated() {
       var line = ""
@@ -38,7 +38,7 @@ enum TableFormat {
         line += rightAligned.contains(c) ? pad + cell : (c == columns - 1 ? cell : cell + pad)
       }
       out += trimTrailing(line) + "\n"
-      if i == 0 { out += String(repeating: "─", count: widths.reduce(0, +) + 10) + "\n" }
+      if i == 0 { out += String(repeating: "─", count: widths.reduce(0, +) + 2 * columns - 2) + "\n" }
     }
     let t = report.totals
     out += String(repeating: "─", count: widths.reduce(0, +) + 2 * columns - 2) + "\n"

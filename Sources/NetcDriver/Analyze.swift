@@ -53,6 +53,12 @@ struct Analyze: ParsableCommand {
     help: ArgumentHelp("With --explain: only this layer, or the layers of this structure (repeatable).", valueName: "name"))
   var explainLayers: [String] = []
 
+  @Flag(
+    help:
+      "Report inference activation memory: per layer the bytes live while it runs; in total the sum without reuse, the live-bytes lower bound and the planned arena (at --dtype, fp32 by default)."
+  )
+  var memory = false
+
   @Flag(name: .customLong("print-ir"), help: "Print the IR with inferred shapes instead of the report.")
   var printIR = false
 
@@ -110,8 +116,9 @@ struct Analyze: ParsableCommand {
             continue
           }
           // Only the table and JSON have a place for expressions; the other outputs need numbers.
-          if compare || format == .markdown || format == .csv || batch != 1 {
-            let what = compare ? "--compare" : batch != 1 ? "--batch" : "--format \(format.rawValue)"
+          if compare || format == .markdown || format == .csv || batch != 1 || memory {
+            let what =
+              compare ? "--compare" : batch != 1 ? "--batch" : memory ? "--memory" : "--format \(format.rawValue)"
             Output.error.write(
               "netc: error: \(what) needs every var of `\(path)` bound: give \(free.map { "--set \($0)=N" }.joined(separator: " "))\n")
             worst = .io
@@ -153,7 +160,7 @@ struct Analyze: ParsableCommand {
           Output.standard.write(text.hasSuffix("\n") ? text : text + "\n")
           continue
         }
-        reports.append(Report(analysis, maxDepth: depth, storage: dtype))
+        reports.append(Report(analysis, maxDepth: depth, storage: dtype, memory: memory))
       } catch let failure as Failure {
         worst = worst == .io ? .io : failure
       } catch let error as DiagnosticError {
@@ -215,7 +222,7 @@ struct Analyze: ParsableCommand {
     case .table: return reports.map(TableFormat.render).joined(separator: "\n")
     case .json: return reports.count == 1 ? JSONFormat.render(reports[0]) : JSONFormat.render(reports)
     case .markdown: return reports.map(MarkdownFormat.render).joined(separator: "\n")
-    case .csv: return CSVFormat.header + reports.map(CSVFormat.render).joined()
+    case .csv: return CSVFormat.header(memory: memory) + reports.map(CSVFormat.render).joined()
     }
   }
 }

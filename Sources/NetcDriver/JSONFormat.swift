@@ -26,6 +26,7 @@ enum JSONFormat {
       w.raw(", \"output\": "); w.array(row.shape)
       w.raw(", "); costFields(row.cost, to: &w, active: report.hasActive)
       if let tied = row.tiedTo { w.raw(", \"tied_to\": "); w.string(tied) }
+      if report.memoryRequested { w.raw(", \"live_bytes\": "); if let l = row.live { w.int(l) } else { w.raw("null") } }
       w.raw("}")
     }
     if first { w.raw("],\n") } else { w.raw("\n"); w.raw(indent); w.raw("  ],\n") }
@@ -41,6 +42,7 @@ enum JSONFormat {
       if report.hasCache { w.raw(", \"kv_cache_bytes\": "); bytes(t.kvCache) }
     }
     w.raw("}")
+    if report.memoryRequested { activationMemory(report, to: &w, indent: indent) }
     if !report.conventions.isEmpty {
       w.raw(",\n"); w.raw(indent); w.raw("  \"conventions\": [")
       for (i, line) in report.conventions.enumerated() {
@@ -50,6 +52,32 @@ enum JSONFormat {
       w.raw("]")
     }
     w.raw("\n"); w.raw(indent); w.raw("}")
+  }
+
+  /// The planned inference activations: the three totals, then every buffer with its
+  /// offset and lifetime (steps are node positions, 0 the input).
+  static func activationMemory(_ report: Report, to w: inout JSONWriter, indent: StaticString) {
+    w.raw(",\n"); w.raw(indent); w.raw("  \"activation_memory\": ")
+    guard let m = report.activations else {
+      w.raw("null")
+      return
+    }
+    w.raw("{\"dtype\": "); w.string(m.storage.rawValue)
+    w.raw(", \"sum_bytes\": "); w.int(m.sum)
+    w.raw(", \"lower_bound_bytes\": "); w.int(m.lowerBound)
+    w.raw(", \"lower_bound_at\": "); w.string(report.nodeNames[m.lowerBoundStep])
+    w.raw(", \"planned_bytes\": "); w.int(m.peak)
+    w.raw(", \"planner\": \"greedy by size\", \"alignment\": "); w.int(m.alignment)
+    w.raw(", \"tensors\": [")
+    for (i, t) in m.tensors.enumerated() {
+      w.raw(i == 0 ? "\n" : ",\n")
+      w.raw(indent); w.raw("    {\"layer\": "); w.string(report.nodeNames[t.node])
+      w.raw(", \"bytes\": "); w.int(t.lifetime.size)
+      w.raw(", \"offset\": "); w.int(t.offset)
+      w.raw(", \"steps\": ["); w.int(t.lifetime.first); w.raw(", "); w.int(t.lifetime.last)
+      w.raw("], \"last_reader\": "); w.string(report.nodeNames[t.lifetime.last]); w.raw("}")
+    }
+    w.raw("\n"); w.raw(indent); w.raw("  ]}")
   }
 
   static func costFields(_ c: Cost, to w: inout JSONWriter, active: Bool = false) {

@@ -24,4 +24,17 @@ enum Memory {
     guard let b = bytes(elements, storage) else { return "more than 2^63 B" }
     return "\(NumberFormat.grouped(b)) B" + (b >= 1024 ? " (\(NumberFormat.bytes(b)))" : "") + " at \(storage.rawValue)"
   }
+
+  /// `248,879,616 B (237.35 MiB)`.
+  static func bytesText(_ b: Int) -> String {
+    "\(NumberFormat.grouped(b)) B" + (b >= 1024 ? " (\(NumberFormat.bytes(b)))" : "")
+  }
+
+  /// How far a planned arena is above the lower bound: `0.81% above the lower bound`.
+  static func gap(_ peak: Int, over bound: Int) -> String {
+    guard bound > 0, peak > bound else { return "at the lower bound" }
+    let hundredths = Int((Double(peak - bound) / Double(bound) * 10000).rounded())
+    let fraction = hundredths % 100
+    return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)% above the lower bound"
+  }
 }

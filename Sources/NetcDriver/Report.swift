@@ -19,6 +19,9 @@ struct ReportRow {
   var cost: Cost
   /// The layer whose weight this one shares (`tie`).
   var tiedTo: String?
+  /// The activation bytes live while it runs (a structure's: the most over its layers),
+  /// when the report has memory.
+  var live: Int?
 
   /// The last segment of the name, for indented display.
   var localName: String { name.split(separator: ".").last.map(String.init) ?? name }
@@ -45,8 +48,14 @@ struct Report {
   var storage: StorageType?
   /// Whether the spec has attention's KV cache.
   var hasCache: Bool
+  /// Whether `--memory` asked for activation memory.
+  var memoryRequested = false
+  /// The planned inference activations, nil when not asked for or when they overflow.
+  var activations: ActivationMemory?
+  /// Per node, its name (for the planned tensors), when the report has memory.
+  var nodeNames: [String] = []
 
-  init(_ analysis: Analysis, maxDepth: Int?, storage: StorageType? = nil) {
+  init(_ analysis: Analysis, maxDepth: Int?, storage: StorageType? = nil, memory: Bool = false) {
     let graph = analysis.graph
     let shapes = analysis.shapes
     let costs = analysis.costs
@@ -61,6 +70,13 @@ struct Report {
     self.storage = Memory.storage(graph, requested: storage)
     hasCache = Memory.hasCache(graph)
     rows = []
+    memoryRequested = memory
+    if memory {
+      activations = planActivationMemory(graph, shapes, batch: analysis.batch, storage: storage ?? .fp32)
+      nodeNames = graph.nodes.map(\.name)
+    }
+    let live = activations?.live
+    func peakLive(_ r: ClosedRange<Int>) -> Int? { live.map { l in r.map { l[$0] }.max() ?? 0 } }
 
     // Partial sums make every structure's total O(1); they cannot overflow, as every
     // cost is non-negative and the grand total did not.
@@ -92,7 +108,8 @@ struct Report {
         rows.append(
           ReportRow(
             name: group.name, op: group.kind.rawValue, depth: group.depth,
-            isGroup: true, isCollapsed: collapsed, shape: shapes[group.nodes.upperBound], cost: sum(group.nodes)))
+            isGroup: true, isCollapsed: collapsed, shape: shapes[group.nodes.upperBound], cost: sum(group.nodes),
+            live: peakLive(group.nodes)))
         if collapsed {
           skipTo = group.nodes.upperBound + 1
           break
@@ -108,7 +125,7 @@ struct Report {
           ReportRow(
             name: node.name, op: node.op.mnemonic, depth: node.depth,
             isGroup: false, isCollapsed: false, shape: shapes[id], cost: costs.nodes[id],
-            tiedTo: node.attributes.tiedTo.map { graph.nodes[$0].name }))
+            tiedTo: node.attributes.tiedTo.map { graph.nodes[$0].name }, live: live?[id]))
       }
       id += 1
     }

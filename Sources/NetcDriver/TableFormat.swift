@@ -3,34 +3,45 @@ enum TableFormat {
   static func render(_ report: Report) -> String {
     var header = "\(report.name): input \(shape(report.input))\(report.tokens ? " tokens" : ""), output \(shape(report.output))"
     if report.batch != 1 { header += ", batch \(report.batch) (MACs and activations are per batch)" }
-    var table: [[String]] = [["layer", "op", "output", "params", "MACs", "share of MACs"]]
+    let memory = report.memoryRequested
+    let columns = memory ? 7 : 6
+    var titles: [String] = ["layer", "op", "output", "params", "MACs"]
+    if memory { titles.append("live memory") }
+    titles.append("share of MACs")
+    var table: [[String]] = [titles]
     for row in report.rows {
       let indent = String(repeating: "  ", count: row.depth)
       let share =
         row.cost.macs > 0
         ? bar(row.cost.macs, of: report.totals.macs) + " " + NumberFormat.percent(row.cost.macs, of: report.totals.macs) : ""
-      table.append([
+      var cells: [String] = [
         indent + row.localName, row.op, shape(row.shape),
         row.tiedTo.map { "= \($0)" } ?? (row.cost.params == 0 ? "-" : NumberFormat.scaled(row.cost.params)),
-        row.cost.macs == 0 ? "-" : NumberFormat.scaled(row.cost.macs), share,
-      ])
+        row.cost.macs == 0 ? "-" : NumberFormat.scaled(row.cost.macs),
+      ]
+      if memory {
+        let live: String = row.live.map { NumberFormat.bytes($0) } ?? "-"
+        cells.append(live)
+      }
+      cells.append(share)
+      table.append(cells)
     }
-    let widths = (0..<6).map { c in table.map { $0[c].count }.max() ?? 0 }
-    let rightAligned: Set<Int> = [3, 4]
+    let widths = (0..<columns).map { c in table.map { $0[c].count }.max() ?? 0 }
+    let rightAligned: Set<Int> = memory ? [3, 4, 5] : [3, 4]
     var out = header + "\n\n"
     for (i, row) in table.enumerated() {
       var line = ""
-      for c in 0..<6 {
+      for c in 0..<columns {
         let cell = row[c]
         let pad = String(repeating: " ", count: widths[c] - cell.count)
         line += c == 0 ? "" : "  "
-        line += rightAligned.contains(c) ? pad + cell : (c == 5 ? cell : cell + pad)
+        line += rightAligned.contains(c) ? pad + cell : (c == columns - 1 ? cell : cell + pad)
       }
       out += trimTrailing(line) + "\n"
-      if i == 0 { out += String(repeating: "─", count: widths.reduce(0, +) + 10) + "\n" }
+      if i == 0 { out += String(repeating: "─", count: widths.reduce(0, +) + 2 * columns - 2) + "\n" }
     }
     let t = report.totals
-    out += String(repeating: "─", count: widths.reduce(0, +) + 10) + "\n"
+    out += String(repeating: "─", count: widths.reduce(0, +) + 2 * columns - 2) + "\n"
     let bytes = t.activations.multipliedReportingOverflow(by: 4)
     var labelled: [(String, String)] = [
       ("params", exactAndScaled(t.params)),
@@ -49,8 +60,26 @@ enum TableFormat {
         labelled.append(("KV cache", Memory.text(t.kvCache, storage) + (report.batch == 1 ? ", one sequence" : "")))
       }
     }
+    if memory {
+      if let m = report.activations {
+        let at = " at \(m.storage.rawValue)"
+        labelled.append(("activation memory, no reuse", Memory.bytesText(m.sum) + at))
+        labelled.append(
+          (
+            "activation memory, lower bound",
+            Memory.bytesText(m.lowerBound) + at + ", while '\(report.nodeNames[m.lowerBoundStep])' runs"
+          ))
+        labelled.append(
+          (
+            "activation memory, planned", Memory.bytesText(m.peak) + at + ", " + Memory.gap(m.peak, over: m.lowerBound)
+          ))
+      } else {
+        labelled.append(("activation memory", "more than 2^63 B"))
+      }
+    }
+    let labelWidth = memory ? 32 : report.hasActive ? 14 : 12
     for (label, value) in labelled {
-      out += "total " + label + String(repeating: " ", count: (report.hasActive ? 14 : 12) - label.count) + value + "\n"
+      out += "total " + label + String(repeating: " ", count: labelWidth - label.count) + value + "\n"
     }
     for line in report.conventions { out += "note: " + line + "\n" }
     return out
@@ -95,6 +124,15 @@ enum MarkdownFormat {
     out += "\n| total | |\n|---|---:|\n"
     out += "| params | \(NumberFormat.grouped(t.params)) |\n| buffers | \(NumberFormat.grouped(t.buffers)) |\n"
     out += "| MACs | \(NumberFormat.grouped(t.macs)) |\n| activations | \(NumberFormat.grouped(t.activations)) |\n"
+    if report.memoryRequested {
+      if let m = report.activations {
+        out += "| activation bytes, no reuse (\(m.storage.rawValue)) | \(NumberFormat.grouped(m.sum)) |\n"
+        out += "| activation bytes, lower bound | \(NumberFormat.grouped(m.lowerBound)) |\n"
+        out += "| activation bytes, planned | \(NumberFormat.grouped(m.peak)) |\n"
+      } else {
+        out += "| activation bytes | more than 2^63 |\n"
+      }
+    }
     return out
   }
 
@@ -112,6 +150,10 @@ enum MarkdownFormat {
 enum CSVFormat {
   static let header = "spec,name,op,depth,output,params,buffers,macs,activations\n"
 
+  /// The header, with `live_bytes` when the reports have memory (the total row's is the
+  /// planned arena).
+  static func header(memory: Bool) -> String { memory ? header.dropLast() + ",live_bytes\n" : header }
+
   static func render(_ report: Report) -> String {
     var out = ""
     for row in report.rows where row.isLeaf {
@@ -119,13 +161,13 @@ enum CSVFormat {
         [
           field(report.name), field(row.name), row.op, String(row.depth), TableFormat.shape(row.shape),
           String(row.cost.params), String(row.cost.buffers), String(row.cost.macs), String(row.cost.activations),
-        ].joined(separator: ",") + "\n"
+        ].joined(separator: ",") + (report.memoryRequested ? "," + (row.live.map(String.init) ?? "") : "") + "\n"
     }
     out +=
       [
         field(report.name), "total", "", "", TableFormat.shape(report.output), String(report.totals.params),
         String(report.totals.buffers), String(report.totals.macs), String(report.totals.activations),
-      ].joined(separator: ",") + "\n"
+      ].joined(separator: ",") + (report.memoryRequested ? "," + (report.activations.map { String($0.peak) } ?? "") : "") + "\n"
     return out
   }
 

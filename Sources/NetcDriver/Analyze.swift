@@ -105,10 +105,16 @@ struct Analyze: ParsableCommand {
         let free = spec.graph.vars.map(\.name).filter { !unused.contains($0) && values[$0] == nil }
         if !free.isEmpty {
           if explain {
-            Output.error.write(
-              "netc: error: --explain works in numbers: bind every var of `\(path)` with \(free.map { "--set \($0)=N" }.joined(separator: " "))\n"
-            )
-            worst = .io
+            if let name = unknownLayer(spec.graph) {
+              Output.error.write("netc: error: `\(path)` has no layer `\(name)`\n")
+              worst = .io
+              continue
+            }
+            let a = try analyzeSymbolic(spec.graph, bindings: values, free: free)
+            let text =
+              format == .json
+              ? ExplainFormat.symbolicJSON(a, selection: explainLayers) : ExplainFormat.symbolicTable(a, selection: explainLayers)
+            Output.standard.write(text.hasSuffix("\n") ? text : text + "\n")
             continue
           }
           if printIR {
@@ -146,10 +152,7 @@ struct Analyze: ParsableCommand {
           continue
         }
         if explain {
-          let unknown = explainLayers.filter { name in
-            !spec.graph.nodes.contains { $0.name == name || $0.name.hasPrefix(name + ".") }
-          }
-          if let name = unknown.first {
+          if let name = unknownLayer(spec.graph) {
             Output.error.write("netc: error: `\(path)` has no layer `\(name)`\n")
             worst = .io
             continue
@@ -177,6 +180,11 @@ struct Analyze: ParsableCommand {
     case .spec?: throw ExitCode(1)
     case nil: break
     }
+  }
+
+  /// The first name `--layer` gives that names no layer or structure of `graph`.
+  func unknownLayer(_ graph: Graph) -> String? {
+    explainLayers.first { name in !graph.nodes.contains { $0.name == name || $0.name.hasPrefix(name + ".") } }
   }
 
   /// Which figure of `path` `--batch` makes overflow, as a usage error's message.

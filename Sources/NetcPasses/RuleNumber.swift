@@ -4,8 +4,9 @@ import NetcIR
 /// compute in `Int`, every operation overflow-checked; the symbolic analysis computes in
 /// `SymExpr`, where an operation builds an expression and a check whose operands are not
 /// constants is left to the values the vars take. One rule over this protocol serves all
-/// three, so they cannot disagree.
-protocol RuleNumber: Hashable, Sendable, CustomStringConvertible {
+/// three, so they cannot disagree. Public because a layer's working (`--explain`) is
+/// written in either kind of number.
+public protocol RuleNumber: Hashable, Sendable, CustomStringConvertible {
   /// An integer constant.
   static func constant(_ value: Int) -> Self
   /// The sum, or nil on overflow.
@@ -22,37 +23,48 @@ protocol RuleNumber: Hashable, Sendable, CustomStringConvertible {
   var normalized: Self { get }
   /// Whether `same` padding's amounts can be computed (they need max(_, 0)).
   static var hasSamePadding: Bool { get }
+  /// The value as a factor of a product: `12`, `k`, `(⌊(205 - k)/3⌋ + 1)`.
+  var factorText: String { get }
 }
 
 extension Int: RuleNumber {
-  static func constant(_ value: Int) -> Int { value }
-  func plus(_ other: Int) -> Int? {
+  public static func constant(_ value: Int) -> Int { value }
+  public func plus(_ other: Int) -> Int? {
     let (r, o) = addingReportingOverflow(other)
     return o ? nil : r
   }
-  func minus(_ other: Int) -> Int? {
+  public func minus(_ other: Int) -> Int? {
     let (r, o) = subtractingReportingOverflow(other)
     return o ? nil : r
   }
-  func times(_ other: Int) -> Int? {
+  public func times(_ other: Int) -> Int? {
     let (r, o) = multipliedReportingOverflow(by: other)
     return o ? nil : r
   }
-  func floorDivided(by divisor: Int) -> Int? { SymExpr.floorDivide(self, divisor) }
-  var known: Int? { self }
-  var normalized: Int { self }
-  static var hasSamePadding: Bool { true }
+  public func floorDivided(by divisor: Int) -> Int? { SymExpr.floorDivide(self, divisor) }
+  public var known: Int? { self }
+  public var normalized: Int { self }
+  public static var hasSamePadding: Bool { true }
+  public var factorText: String { String(self) }
 }
 
 extension SymExpr: RuleNumber {
-  static func constant(_ value: Int) -> SymExpr { .const(value) }
-  func plus(_ other: SymExpr) -> SymExpr? { .add(self, other) }
-  func minus(_ other: SymExpr) -> SymExpr? { .sub(self, other) }
-  func times(_ other: SymExpr) -> SymExpr? { .mul(self, other) }
-  func floorDivided(by divisor: SymExpr) -> SymExpr? { .floorDiv(self, divisor) }
-  var known: Int? { constant }
-  var normalized: SymExpr { simplified }
-  static var hasSamePadding: Bool { false }
+  public static func constant(_ value: Int) -> SymExpr { .const(value) }
+  public func plus(_ other: SymExpr) -> SymExpr? { .add(self, other) }
+  public func minus(_ other: SymExpr) -> SymExpr? { .sub(self, other) }
+  public func times(_ other: SymExpr) -> SymExpr? { .mul(self, other) }
+  public func floorDivided(by divisor: SymExpr) -> SymExpr? { .floorDiv(self, divisor) }
+  public var known: Int? { constant }
+  public var normalized: SymExpr { simplified }
+  public static var hasSamePadding: Bool { false }
+  public var factorText: String {
+    let e = simplified
+    switch e {
+    case .const(let v) where v >= 0: return String(v)
+    case .variable(let name): return name
+    case .const, .add, .sub, .mul, .floorDiv, .mod, .neg: return "(\(e.pretty))"
+    }
+  }
 }
 
 extension Array where Element: RuleNumber {

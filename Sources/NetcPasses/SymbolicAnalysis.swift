@@ -24,6 +24,9 @@ public struct SymbolicAnalysis: Sendable {
   public var nodes: [SymbolicNode]
   /// The sums over all nodes (nil where a node's figure is unknown).
   public var totals: SymbolicNode
+  /// Per node, what the shape rule settled (nil where `nodes` has no shape): the working
+  /// of `--explain` is written from it.
+  var rules: [RuleShape<SymExpr>?]
 }
 
 /// Infers shapes and costs symbolically, with `bindings` substituted, every expression
@@ -102,5 +105,5 @@ public func analyzeSymbolic(_ graph: Graph, bindings: [String: Int], free: [Stri
   let totals = SymbolicNode(
     shape: nodes.last?.shape, params: total(\.params), buffers: total(\.buffers), macs: total(\.macs), activations: total(\.activations),
     activeParams: total(\.activeParams), activeMacs: total(\.activeMacs), kvCache: total(\.kvCache))
-  return SymbolicAnalysis(graph: graph, free: free, nodes: nodes, totals: totals)
+  return SymbolicAnalysis(graph: graph, free: free, nodes: nodes, totals: totals, rules: rules)
 }

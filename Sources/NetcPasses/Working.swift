@@ -16,10 +16,24 @@ public enum FactorRole: Hashable, Sendable {
   case other
 }
 
-/// One factor of a figure: its value, its symbol in the formula and what it is.
-public struct WorkingFactor: Hashable, Sendable {
+/// One factor of a figure in a layer's numbers.
+public typealias WorkingFactor = WorkingFactorOf<Int>
+/// A summand of a figure in a layer's numbers.
+public typealias WorkingTerm = WorkingTermOf<Int>
+/// A figure's working in a layer's numbers.
+public typealias Working = WorkingOf<Int>
+/// A layer's working in its numbers.
+public typealias LayerWorking = LayerWorkingOf<Int>
+/// An output extent's working in a layer's numbers.
+public typealias ExtentWorking = ExtentWorkingOf<Int>
+/// A layer's working with vars left free: the values are expressions in them.
+public typealias SymbolicLayerWorking = LayerWorkingOf<SymExpr>
+
+/// One factor of a figure: its value, its symbol in the formula and what it is. The value
+/// is a number, or an expression in the spec's free vars.
+public struct WorkingFactorOf<N: RuleNumber>: Hashable, Sendable {
   /// The value.
-  public var value: Int
+  public var value: N
   /// The symbol in the formula (`kh`, `Cin`, `Hout`).
   public var symbol: String
   /// The role, for naming mistakes.
@@ -32,7 +46,7 @@ public struct WorkingFactor: Hashable, Sendable {
   public var segment: String?
 
   /// Creates a factor.
-  public init(_ value: Int, _ symbol: String, _ role: FactorRole, _ meaning: String, text: String? = nil, segment: String? = nil) {
+  public init(_ value: N, _ symbol: String, _ role: FactorRole, _ meaning: String, text: String? = nil, segment: String? = nil) {
     self.value = value
     self.symbol = symbol
     self.role = role
@@ -43,70 +57,66 @@ public struct WorkingFactor: Hashable, Sendable {
 }
 
 /// A product of factors, one summand of a figure (`3*3*10*20` weights, `20` bias).
-public struct WorkingTerm: Hashable, Sendable {
+public struct WorkingTermOf<N: RuleNumber>: Hashable, Sendable {
   /// The factors; none is the constant 1.
-  public var factors: [WorkingFactor]
+  public var factors: [WorkingFactorOf<N>]
   /// What the term counts (`weights`, `bias`, `gamma and beta`).
   public var meaning: String
 
   /// Creates a term.
-  public init(_ factors: [WorkingFactor], _ meaning: String) {
+  public init(_ factors: [WorkingFactorOf<N>], _ meaning: String) {
     self.factors = factors
     self.meaning = meaning
   }
 
   /// The product, or nil on overflow.
-  public var value: Int? {
-    var p = 1
-    for f in factors {
-      let (r, o) = p.multipliedReportingOverflow(by: f.value)
-      if o { return nil }
-      p = r
-    }
-    return p
-  }
+  public var value: N? { factors.map(\.value).ruleProduct().value?.normalized }
 }
 
 /// How a figure of a layer is computed: a sum of products, with each factor named.
-public struct Working: Hashable, Sendable {
+public struct WorkingOf<N: RuleNumber>: Hashable, Sendable {
   /// The figure.
   public var figure: Figure
   /// The summands.
-  public var terms: [WorkingTerm]
+  public var terms: [WorkingTermOf<N>]
   /// A remark that belongs to the formula (`depthwise: each filter reads one channel`).
   public var remark: String?
 
   /// Creates a working.
-  public init(_ figure: Figure, _ terms: [WorkingTerm], remark: String? = nil) {
+  public init(_ figure: Figure, _ terms: [WorkingTermOf<N>], remark: String? = nil) {
     self.figure = figure
     self.terms = terms
     self.remark = remark
   }
 
   /// The sum of the terms, or nil on overflow.
-  public var value: Int? {
-    var s = 0
+  public var value: N? {
+    var s = N.constant(0)
     for t in terms {
-      guard let v = t.value else { return nil }
-      let (r, o) = s.addingReportingOverflow(v)
-      if o { return nil }
-      s = r
+      guard let v = t.value, let next = s.plus(v) else { return nil }
+      s = next
     }
-    return s
+    return s.normalized
   }
 
   /// The formula in symbols: `kh*kw*Cin*Cout + Cout`.
   public var formula: String { render { $0.symbol } }
 
   /// The formula in the layer's numbers: `3*3*10*20 + 20`.
-  public var arithmetic: String { render { $0.text.map { "(\($0))" } ?? String($0.value) } }
+  public var arithmetic: String { render { $0.text.map { "(\($0))" } ?? $0.value.factorText } }
 
-  private func render(_ factor: (WorkingFactor) -> String) -> String {
+  /// Each term in the layer's numbers with what it counts (`query projection`), for a sum
+  /// of several kinds of term.
+  public var labelledTerms: [(meaning: String, arithmetic: String, value: N?)] {
+    terms.map { ($0.meaning, WorkingOf(figure, [$0]).arithmetic, $0.value) }
+  }
+
+  private func render(_ factor: (WorkingFactorOf<N>) -> String) -> String {
     guard !terms.isEmpty else { return "0" }
     return terms.map { term in
       guard !term.factors.isEmpty else { return "1" }
       var parts: [String] = []
-      var run: [WorkingFactor] = []
+      var run: [WorkingFactorOf<N>] = []
       func flush() {
         guard let first = run.first else { return }
         let product = run.map(factor).joined(separator: "*")
@@ -128,7 +138,7 @@ public struct Working: Hashable, Sendable {
 }
 
 /// How a spatial output extent is computed: `floor((16 + 2*2 - 3) / 3) + 1 = 6`.
-public struct ExtentWorking: Hashable, Sendable {
+public struct ExtentWorkingOf<N: RuleNumber>: Hashable, Sendable {
   /// The axis's name (`height`).
   public var axis: String
   /// The formula in the layer's numbers, with its result.
@@ -136,20 +146,25 @@ public struct ExtentWorking: Hashable, Sendable {
   /// The formula in symbols.
   public var formula: String
   /// The extent.
-  public var value: Int
+  public var value: N
 }
 
 /// A layer's working: its output extents and each of its figures.
-public struct LayerWorking: Hashable, Sendable {
+public struct LayerWorkingOf<N: RuleNumber>: Hashable, Sendable {
   /// The node's id.
   public var node: Int
   /// The output extents of a windowed op, one per spatial axis.
-  public var extents: [ExtentWorking]
+  public var extents: [ExtentWorkingOf<N>]
   /// The figures the layer has (none for an activation).
-  public var figures: [Working]
+  public var figures: [WorkingOf<N>]
   /// Why it has none, in words (`an elementwise activation: no params, no MACs`).
   public var remark: String?
 
+  /// Creates a layer's working.
+  public init(node: Int, extents: [ExtentWorkingOf<N>], figures: [WorkingOf<N>], remark: String?) {
+    (self.node, self.extents, self.figures, self.remark) = (node, extents, figures, remark)
+  }
+
   /// The working of `figure`, if the layer has it.
-  public func working(_ figure: Figure) -> Working? { figures.first { $0.figure == figure } }
+  public func working(_ figure: Figure) -> WorkingOf<N>? { figures.first { $0.figure == figure } }
 }

@@ -14,6 +14,9 @@ struct AnalyzeCommandTests {
     (["analyze", "specs/resnet18.yaml", "--depth", "1"], "resnet18.depth1.table.txt"),
     (["analyze", "--explain", "specs/small-cnn.yaml"], "small-cnn.explain.txt"),
     (["analyze", "--explain", "--layer", "conv2", "--format", "json", "specs/small-cnn.yaml"], "small-cnn.explain-conv2.json"),
+    (["analyze", "--explain", "specs/solve-find-k.yaml"], "solve-find-k.explain.txt"),
+    (["analyze", "--explain", "--format", "json", "specs/solve-find-k.yaml"], "solve-find-k.explain.json"),
+    (["analyze", "--explain", "--layer", "h.1.residual1.body.attn", "specs/gpt2.yaml"], "gpt2-attn.explain.txt"),
     (["analyze", "specs/inception-block.yaml", "--batch", "8", "--format", "json"], "inception.batch8.json"),
     (["analyze", "--compare", "specs/conv3x3-30x30x20.yaml", "specs/sepconv3x3-30x30x20.yaml"], "conv-vs-sepconv.compare.txt"),
     (

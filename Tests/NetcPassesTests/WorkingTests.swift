@@ -1,4 +1,5 @@
 import Foundation
+import NetcDiagnostics
 import NetcFrontend
 import NetcIR
 import NetcPasses
@@ -62,6 +63,16 @@ struct WorkingTests {
     let dir = repositoryPath("specs")
     let files = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
     return files.filter { $0.hasSuffix(".yaml") && !$0.hasPrefix("solve-") }.sorted()
+  }()
+
+  /// Every spec of `specs/` that declares vars, the solver's included.
+  static let varSpecs: [String] = {
+    let dir = repositoryPath("specs")
+    let files = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+    return files.filter { file in
+      file.hasSuffix(".yaml")
+        && ((try? String(contentsOfFile: dir + "/" + file, encoding: .utf8))?.contains("\nvars:") ?? false)
+    }.sorted()
   }()
 
   @Test("every spec: each working's value is the figure analyze counts", arguments: specs)
@@ -147,5 +158,89 @@ struct MistakeTests {
   @Test func noKnownMistake() throws {
     // 8,064 = 84 * 96: no formula with one or two of the known mistakes gives it.
     #expect(try named(["CONV9-96 stride 3"], input: "205x205x10", .params, claimed: 8_064) == nil)
+  }
+}
+
+/// `--explain` with vars free: the same formulas, each value an expression that, at any
+/// binding `analyze` accepts, is the concrete working's value.
+struct SymbolicWorkingTests {
+  @Test func convWithAFreeKernel() throws {
+    let spec = try parseSpec(specText(input: "205x205x10", layers: ["CONV$k-96 stride 3"], extra: "vars:\n  k: 1..20\n"))
+    let a = try analyzeSymbolic(spec.graph, bindings: [:], free: ["k"])
+    let w = try #require(symbolicLayerWorking(a, node: 1))
+    // floor((205 + 2*0 - k) / 3) + 1 on both axes.
+    #expect(w.extents.first?.arithmetic == "floor((205 + 2*0 - k) / 3) + 1 = ⌊(205 - k)/3⌋ + 1")
+    let params = try #require(w.working(.params))
+    #expect(params.formula == "kh*kw*Cin*Cout + Cout")
+    #expect(params.arithmetic == "k*k*10*96 + 96")
+    // 10*96 = 960 per kernel cell, plus 96 biases; at k = 9: 960*81 + 96 = 77,856.
+    #expect(params.value?.pretty == "960·k² + 96")
+    #expect(try params.value?.evaluate(["k": 9]) == 77_856)
+    let macs = try #require(w.working(.macs))
+    #expect(macs.arithmetic == "(k*k*10) per output x (⌊(205 - k)/3⌋ + 1)*(⌊(205 - k)/3⌋ + 1) positions x 96 filters")
+    // 9*9*10 x 66*66 x 96 = 338,722,560 (the homework's figure).
+    #expect(try macs.value?.evaluate(["k": 9]) == 338_722_560)
+  }
+
+  @Test func attentionTermsLabelled() throws {
+    // GPT-2's attention at width 768, 12 heads: four 768*768 projections per position and
+    // 2*12*T*T*64 for QKᵀ and AV: 2,359,296·T + 1536·T².
+    let spec = try parseSpec(
+      specText(input: "$T x 768", layers: ["ATTN-12 causal"], extra: "vars:\n  T: 1..1024\n"))
+    let a = try analyzeSymbolic(spec.graph, bindings: [:], free: ["T"])
+    let macs = try #require(symbolicLayerWorking(a, node: 1)?.working(.macs))
+    #expect(
+      macs.labelledTerms.map(\.meaning) == [
+        "query projection", "key projection", "value projection", "QKᵀ and attention x V", "output projection",
+      ])
+    #expect(macs.labelledTerms[3].arithmetic == "2*12*T*T*64")
+    #expect(try macs.value?.evaluate(["T": 128]) == 2_359_296 * 128 + 1536 * 128 * 128)
+  }
+
+  @Test("every spec with vars: the symbolic working is the concrete one at random bindings", arguments: WorkingTests.varSpecs)
+  func agreesWithConcrete(file: String) throws {
+    let source = SourceFile(path: file, text: try String(contentsOfFile: repositoryPath("specs/\(file)"), encoding: .utf8))
+    var repeated: [String: Int] = [:]
+    for v in SpecLoader.repeatVars(source) {
+      if case .range(let r)? = v.domain { repeated[v.name] = r.lowerBound }
+      if case .list(let l)? = v.domain { repeated[v.name] = l.min() }
+    }
+    let graph = try SpecLoader.parse(source, repeatBindings: repeated).graph
+    let free = graph.vars.map(\.name).filter { repeated[$0] == nil }
+    let symbolic = try analyzeSymbolic(graph, bindings: repeated, free: free)
+    var rng = SeededGenerator(seed: UInt64(file.utf8.count))
+    var compared = 0
+    // The solver's solutions are bindings `analyze` accepts where random ones rarely are.
+    let solutions = try solve(graph, options: SolveOptions(fixed: repeated, list: 10))
+    var candidates = solutions.listed.map { Dictionary(uniqueKeysWithValues: zip(solutions.vars, $0)).merging(repeated) { a, _ in a } }
+    for _ in 0..<40 {
+      var bindings = repeated
+      for v in graph.vars where repeated[v.name] == nil {
+        switch v.domain {
+        case .range(let r)?: bindings[v.name] = Int.random(in: r.lowerBound...min(r.upperBound, r.lowerBound + 4096), using: &rng)
+        case .list(let l)?: bindings[v.name] = l.randomElement(using: &rng)!
+        case nil: bindings[v.name] = Int.random(in: 1...64, using: &rng)
+        }
+      }
+      candidates.append(bindings)
+    }
+    for bindings in candidates {
+      guard let concrete = try? analyze(graph, bindings: bindings) else { continue }
+      compared += 1
+      for node in graph.nodes {
+        guard let s = symbolicLayerWorking(symbolic, node: node.id) else { continue }
+        let c = layerWorking(concrete.graph, concrete.shapes, node: node.id)
+        #expect(s.figures.map(\.figure) == c.figures.map(\.figure), "\(file) \(node.name) at \(bindings)")
+        #expect(s.figures.map(\.formula) == c.figures.map(\.formula), "\(file) \(node.name)")
+        for (sf, cf) in zip(s.figures, c.figures) {
+          #expect(try sf.value?.evaluate(bindings) == cf.value, "\(file) \(node.name) \(sf.figure) at \(bindings)")
+        }
+        #expect(s.extents.map(\.formula) == c.extents.map(\.formula), "\(file) \(node.name)")
+        for (se, ce) in zip(s.extents, c.extents) {
+          #expect(try se.value.evaluate(bindings) == ce.value, "\(file) \(node.name) \(se.axis) at \(bindings)")
+        }
+      }
+    }
+    #expect(compared > 0, "no random binding of \(file) was accepted by analyze")
   }
 }

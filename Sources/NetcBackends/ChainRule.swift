@@ -76,12 +76,84 @@ public enum ChainRule {
           terms.append("dL/d\(xn)_\(i + 1) = \(p(g[i])) * \(v[x][i] > 0 ? 1 : 0) = \(s(dx[i]))")
         }
         lines.append("  " + terms.joined(separator: ", "))
+      case .relu6, .leakyrelu, .sigmoid, .tanh:
+        // Each element's derivative, from the input (relu6, leaky relu) or the output.
+        let slope = node.attributes.slope
+        let rule: String, factor: (Int) -> (text: String, value: Double)
+        if node.op == .relu6 {
+          rule = "[0 < \(xn)_i < 6]"
+          factor = { i in v[x][i] > 0 && v[x][i] < 6 ? ("1", 1) : ("0", 0) }
+        } else if node.op == .leakyrelu {
+          rule = "(1 if \(xn)_i > 0, else \(s(slope)))"
+          factor = { i in v[x][i] > 0 ? ("1", 1) : (s(slope), slope) }
+        } else if node.op == .sigmoid {
+          rule = "\(y)_i * (1 - \(y)_i)"
+          factor = { i in
+            let o = v[node.id][i]
+            return ("\(p(o))*(1 - \(p(o)))", o * (1 - o))
+          }
+        } else {
+          rule = "(1 - \(y)_i^2)"
+          factor = { i in
+            let o = v[node.id][i]
+            return ("(1 - \(p(o))^2)", 1 - o * o)
+          }
+        }
+        lines.append("\(y) (\(node.op.rawValue)): dL/d\(xn)_i = dL/d\(y)_i * \(rule)")
+        var terms: [String] = []
+        for i in 0..<dx.count {
+          let f = factor(i)
+          dx[i] = g[i] * f.value
+          terms.append("dL/d\(xn)_\(i + 1) = \(p(g[i])) * \(f.text) = \(s(dx[i]))")
+        }
+        lines.append("  " + terms.joined(separator: ", "))
+      case .bn:
+        // At inference BN is per channel y = gamma * (x - mean) / sqrt(var + eps) + beta.
+        guard let prm = parameters[node.id], let gamma = prm.gamma?.data, let mean = prm.mean?.data, let variance = prm.variance?.data
+        else { return .failure(Refusal(message: "`\(node.name)` has no BN parameters to write the chain rule with")) }
+        let c = gamma.count, eps = node.attributes.epsilon
+        let sd = (0..<c).map { (Double(variance[$0]) + eps).squareRoot() }
+        lines.append(
+          "\(y) (bn, inference): \(y)_i = gamma_c * (\(xn)_i - mean_c) / sqrt(var_c + eps) + beta_c, for the channel c of i (eps = \(s(eps)))"
+        )
+        var dgamma = Array(repeating: 0.0, count: c), dbeta = dgamma
+        var gammaParts = Array(repeating: [String](), count: c), betaParts = gammaParts
+        var terms: [String] = []
+        for i in 0..<dx.count {
+          let ch = i % c, xhat = (v[x][i] - Double(mean[ch])) / sd[ch]
+          dgamma[ch] += g[i] * xhat
+          dbeta[ch] += g[i]
+          gammaParts[ch].append("\(p(g[i]))*\(p(xhat))")
+          betaParts[ch].append(p(g[i]))
+          dx[i] = g[i] * Double(gamma[ch]) / sd[ch]
+          terms.append("dL/d\(xn)_\(i + 1) = \(p(g[i])) * \(p(Double(gamma[ch])))/\(s(sd[ch])) = \(s(dx[i]))")
+        }
+        lines.append(
+          "  dL/dgamma_c = sum_i dL/d\(y)_i * (\(xn)_i - mean_c)/sqrt(var_c + eps): "
+            + (0..<c).map { "dL/d\(y).gamma_\($0 + 1) = \(gammaParts[$0].joined(separator: " + ")) = \(s(dgamma[$0]))" }
+            .joined(separator: ", "))
+        lines.append(
+          "  dL/dbeta_c = sum_i dL/d\(y)_i: "
+            + (0..<c).map { "dL/d\(y).beta_\($0 + 1) = \(betaParts[$0].joined(separator: " + ")) = \(s(dbeta[$0]))" }
+            .joined(separator: ", "))
+        lines.append("  dL/d\(xn)_i = dL/d\(y)_i * gamma_c / sqrt(var_c + eps): " + terms.joined(separator: ", "))
+        out["\(node.name).gamma"] = dgamma
+        out["\(node.name).beta"] = dbeta
+      case .gap:
+        let positions = xs.dropLast().reduce(1, *), c = xs.last ?? 1
+        lines.append("\(y) (global average pool over \(positions) positions): dL/d\(xn)_(m,c) = dL/d\(y)_c / \(positions)")
+        var terms: [String] = []
+        for i in 0..<dx.count {
+          dx[i] = g[i % c] / Double(positions)
+        }
+        for ch in 0..<c { terms.append("channel \(ch + 1): each gets \(p(g[ch]))/\(positions) = \(s(g[ch] / Double(positions)))") }
+        lines.append("  " + terms.joined(separator: "; "))
       case .flatten, .identity, .dropout:
         // Flatten orders channels first, as PyTorch: dL/dx is dL/dy read back in that order.
         let order = node.op == .flatten ? flatten(Array(0..<dx.count), shape: xs) : Array(0..<dx.count)
         for (k, source) in order.enumerated() { dx[source] = g[k] }
         lines.append("\(y) (\(node.op.rawValue)): dL/d\(xn) = dL/d\(y), element by element")
-      case .maxpool, .conv:
+      case .maxpool, .avgpool, .conv:
         guard let window = shapes.nodes[node.id].window, node.op != .conv || shapes.nodes[node.id].groups == 1 else {
           return .failure(Refusal(message: "--explain writes the chain rule for convs with one group only; `\(node.name)` has more"))
         }
@@ -171,6 +243,31 @@ public enum ChainRule {
                     "dL/d\(xn)_\(label(q, c, channels: cin)) = \(parts[at].isEmpty ? "0" : parts[at].joined(separator: " + ")) = \(s(dx[at]))"
                 }
               }.joined(separator: "\n    "))
+        } else if node.op == .avgpool {
+          lines.append(
+            "\(y) (average pool): dL/d\(xn)_m = sum over the windows i that read \(xn)_m of dL/d\(y)_i / n_i, "
+              + "n_i the window's taps, padding counted (PyTorch's count_include_pad)")
+          var terms: [String] = []
+          for c in 0..<cin {
+            for o in outPositions {
+              // The divisor counts the taps inside the padded input, as the interpreter does.
+              var n = 1
+              for a in 0..<axes {
+                n *=
+                  (0..<k[a]).filter { t in
+                    let i = o[a] * window.stride[a] - window.padBegin[a] + t * window.dilation[a]
+                    return i >= -window.padBegin[a] && i < xs[a] + window.padEnd[a]
+                  }.count
+              }
+              let gi = g[index(o, c, ys)]
+              for j in offsets {
+                guard let q = source(o, j) else { continue }
+                dx[index(q, c, xs)] += gi / Double(n)
+              }
+              terms.append("window \(label(o, c, channels: cin)): each of its inputs gets \(p(gi))/\(n) = \(s(gi / Double(n)))")
+            }
+          }
+          lines.append("  " + terms.joined(separator: "; "))
         } else {
           lines.append("\(y) (max pool): dL/d\(xn)_m = dL/d\(y)_i for the m that holds window i's maximum (the first, on a tie), else 0")
           var terms: [String] = []
@@ -191,13 +288,14 @@ public enum ChainRule {
           }
           lines.append("  " + terms.joined(separator: "; "))
         }
-      case .input, .dwconv, .pwconv, .avgpool, .gap, .gmp, .bn, .relu6, .sigmoid, .tanh, .softmax, .gelu, .leakyrelu, .add, .concat,
+      case .input, .dwconv, .pwconv, .gmp, .softmax, .gelu, .add, .concat,
         .deconv, .linear, .layernorm, .rmsnorm, .silu, .hardswish, .hardsigmoid, .droppath, .layerscale, .embed, .posembed, .typeembed,
         .clstoken, .tokens, .take, .attention, .upsample, .pad, .shuffle, .mul, .router, .moe, .slice:
         return .failure(
           Refusal(
             message:
-              "--explain writes the chain rule for fc, conv, max pool, relu and flatten layers; `\(node.name)` is \(node.op.rawValue)"))
+              "--explain writes the chain rule for fc, conv, max and average pool, global average pool, bn, relu, relu6, leaky relu, sigmoid, tanh and flatten layers; `\(node.name)` is \(node.op.rawValue)"
+          ))
       }
       if x == 0 { out["input"] = dx } else { grads[x] = dx }
     }

@@ -25,6 +25,8 @@ import Testing
     for node in spec.graph.layers {
       if let w = g.layers[node.id]?.weight { expected["\(node.name).weight"] = w.data }
       if let b = g.layers[node.id]?.bias { expected["\(node.name).bias"] = b.data }
+      if let gamma = g.layers[node.id]?.gamma { expected["\(node.name).gamma"] = gamma.data }
+      if let beta = g.layers[node.id]?.beta { expected["\(node.name).beta"] = beta.data }
     }
     let result = try ChainRule.derive(spec.graph, shapes, parameters: params, values: values, lossText: "", outputGradient: dy).get()
     return (result.lines, result.gradients, expected)
@@ -55,6 +57,9 @@ import Testing
     "name: t\ninput: 6x1\nlayers: [CONV3-2 stride 2 pad 1, RELU, POOL-2 stride 1, FLATTEN, FC-3]",
     "name: t\ninput: 5x5x2\nlayers: [CONV3-2 pad 1, RELU, POOL-2, FLATTEN, FC-3]",
     "name: t\ninput: 6x6x1\nlayers: [CONV2-3 stride 2, RELU, FLATTEN, FC-3 bias false]",
+    "name: t\ninput: 5x5x2\nlayers: [CONV3-2 pad 1, BN, SIGMOID, AVGPOOL-2 stride 2 pad 1, FLATTEN, FC-3]",
+    "name: t\ninput: 6x6x1\nlayers: [CONV3-3, BN, TANH, AVGPOOL-3 stride 1, RELU6, GAP, FLATTEN, FC-3]",
+    "name: t\ninput: 4x4x2\nlayers: [CONV3-2 pad 1, LEAKYRELU slope 0.1, AVGPOOL-2, FLATTEN, FC-3]",
   ])
   func derivedGradientsAreTheInterpreters(text: String) throws {
     let shape = try inferShapes(SpecLoader.parse(SourceFile(path: "t.yaml", text: text)).graph, bindings: [:])[0]
@@ -68,8 +73,32 @@ import Testing
     }
   }
 
+  @Test func batchNormAndSigmoidAsWorkedByHand() throws {
+    // BN at inference with gamma 2, beta 1, mean 1, var 3, eps 1: sd = sqrt(3 + 1) = 2,
+    // y = 2 (x - 1)/2 + 1 = x; on x = (3, -1): y = (3, -1), then sigmoid and SSE to (0, 0).
+    // dL/dx_i = dL/dy_i * 2/2; dL/dgamma = sum dL/dy_i * (x_i - 1)/2 = dL/dy_1*1 + dL/dy_2*(-1).
+    let text = """
+      name: bn
+      input: 2x1
+      layers: [BN eps 1 name b, SIGMOID name s, FLATTEN name f]
+      weights:
+        b: { gamma: [2], beta: [1], mean: [1], var: [3] }
+      """
+    let r = try derive(text, input: [3, -1], target: [0, 0])
+    let s1 = 1 / (1 + exp(-3.0)), s2 = 1 / (1 + exp(1.0))
+    // SSE: dL/ds = 2 (s - 0); sigmoid: dL/db = dL/ds * s (1 - s).
+    let db = [2 * s1 * s1 * (1 - s1), 2 * s2 * s2 * (1 - s2)]
+    for (a, b) in zip(try #require(r.derived["input"]), db) { #expect(abs(a - b) < 1e-12) }
+    #expect(abs((r.derived["b.gamma"]?[0] ?? 0) - (db[0] - db[1])) < 1e-12)
+    #expect(abs((r.derived["b.beta"]?[0] ?? 0) - (db[0] + db[1])) < 1e-12)
+    #expect(r.lines.contains { $0.hasPrefix("s (sigmoid): dL/db_i = dL/ds_i * s_i * (1 - s_i)") })
+    for (key, value) in r.interpreter {
+      for (a, b) in zip(try #require(r.derived[key]), value) { #expect(abs(a - b) <= 1e-12 * max(1, abs(b)), "\(key)") }
+    }
+  }
+
   @Test func unsupportedLayersAndLargeNetworksAreRefused() throws {
-    let bn = "name: t\ninput: 4x4x1\nlayers: [CONV3-2, BN, FLATTEN, FC-3]"
+    let bn = "name: t\ninput: 4x4x1\nlayers: [CONV3-2, FLATTEN, FC-3, SOFTMAX]"
     let spec = try SpecLoader.parse(SourceFile(path: "t.yaml", text: bn))
     let shapes = try inferShapes(spec.graph, bindings: [:])
     let params: [LayerParameters<Double>?] = try WeightBinding.bind(spec.graph, shapes, sources: [], seed: 0)
@@ -77,9 +106,9 @@ import Testing
     let refused = ChainRule.derive(
       spec.graph, shapes, parameters: params, values: values, lossText: "", outputGradient: Tensor(shape: [3], repeating: 1))
     guard case .failure(let why) = refused else {
-      Issue.record("BN was written out")
+      Issue.record("softmax was written out")
       return
     }
-    #expect(why.message.hasSuffix("`bn1` is bn"))
+    #expect(why.message.hasSuffix("`softmax1` is softmax"))
   }
 }

@@ -79,6 +79,23 @@ struct GraphCommandTests {
     #expect(all.copies.isEmpty)
   }
 
+  @Test func gpt2DrawsNoFrameThatOnlyRepeatsAnother() throws {
+    let svg = try svg(["specs/gpt2.yaml"])
+    func frames(_ kind: String) -> Int { svg.components(separatedBy: "class=\"structure k-\(kind)\"").count - 1 }
+    // The repeat's first copy is drawn in the repeat's frame, and each residual's body (its
+    // only lane: the shortcut is the identity) in the residual's: one repeat, two residuals.
+    #expect(frames("repeat") == 1)
+    #expect(frames("residual") == 2)
+    #expect(frames("copy") == 0)
+    #expect(frames("body") == 0)
+    // wte, wpe, drop, ln_1, attn, resid_dropout, add, ln_2, c_fc, gelu1, c_proj, dropout1,
+    // add, ln_f, lm_head and the input: 16 boxes.
+    #expect(counts(svg)?.nodes == 16)
+    // With T free the bars show the shares at T = 1024: attn's MACs bar is drawn
+    // (1536·1024² + 2,359,296·1024 of 18,432·1024² + 123,532,032·1024, about 2.8%).
+    #expect(svg.contains("class=\"macs\""))
+  }
+
   @Test func depthFoldsStructuresIntoOneBox() throws {
     // At depth 0 each of ResNet-50's top-level structures is one box: stem 4, four repeats
     // and three blocks 7, tail 3, input 1 = 15 boxes in one chain of 14 edges.

@@ -123,6 +123,17 @@ private struct LayoutBuilder {
       }
       if !hidden[id] { append(.layer(id), to: stack.last) }
     }
+    // A residual whose only lane is its body draws the body's layers in its own frame:
+    // the body's frame would only repeat it.
+    for (g, group) in groups.enumerated() where group.kind == .residual {
+      let lanes = children[g].filter { Self.isLane($0, groups) }
+      if lanes.count == 1, case .group(let b) = lanes[0], groups[b].kind == .body, !isFolded(b), !isFolded(g) {
+        children[g] = children[g].flatMap { item -> [L.Item] in
+          if case .group(b) = item { return children[b] }
+          return [item]
+        }
+      }
+    }
     for (g, group) in groups.enumerated() where group.kind == .residual || group.kind == .parallel || group.kind == .moe {
       let merge = group.nodes.upperBound
       hasLane[g] = graph.nodes[merge].inputs.contains { resolve($0) < group.nodes.lowerBound }
@@ -151,10 +162,15 @@ private struct LayoutBuilder {
 
   func isFolded(_ g: Int) -> Bool { layout.groups[g].depth == depth }
 
-  /// The items of group `g` that are drawn: a repeat's first copy only, unless expanded.
+  /// The items of group `g` that are drawn: a repeat's first copy only, unless expanded,
+  /// and that copy's items in the repeat's frame (a frame for the copy would only say
+  /// what the repeat's "× N" says).
   func shown(_ g: Int) -> ArraySlice<L.Item> {
     let items = children[g]
-    if layout.groups[g].kind == Group.Kind.repeat && !expand { return items.prefix(1) }
+    if layout.groups[g].kind == Group.Kind.repeat && !expand {
+      if case .group(let c)? = items.first, layout.groups[c].kind == .copy, !isFolded(c) { return children[c][...] }
+      return items.prefix(1)
+    }
     return items[...]
   }
 

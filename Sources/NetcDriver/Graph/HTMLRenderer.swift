@@ -100,7 +100,7 @@ enum HTMLRenderer {
       _ rowID: String, _ box: Int, _ name: String, depth: Int, op: String, shape: String, _ p: GraphFigures.Figure,
       _ m: GraphFigures.Figure, group: Bool
     ) {
-      let share = m.value.flatMap { v in f.totalMacs.map { NumberFormat.percent(v, of: $0) } } ?? ""
+      let share = m.bar.flatMap { v in f.totalMacs.map { NumberFormat.percent(v, of: $0) } } ?? ""
       let pad = String(repeating: "&#160;&#160;", count: depth)
       let target = box >= 0 ? "<a href=\"#\(svg.elementID(box))\">\(GraphText.escape(name))</a>" : GraphText.escape(name)
       out += "<tr id=\"r\(rowID)\"\(group ? " class=\"group\"" : "")><td>\(pad)\(target)</td><td>\(GraphText.escape(op))</td>"

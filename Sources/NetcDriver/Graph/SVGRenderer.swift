@@ -101,8 +101,8 @@ struct SVGRenderer {
       : "\(figures.params[node.id].text) params · \(figures.macs[node.id].text) MACs"
     nodeBox(
       &out, i, box, classes: "node f-\(family.rawValue)", fill: family.fill, tip: tip, name: name,
-      op: node.id == 0 ? "" : node.op.mnemonic, numbers: numbers, params: figures.params[node.id].value,
-      macs: figures.macs[node.id].value)
+      op: node.id == 0 ? "" : node.op.mnemonic, numbers: numbers, params: figures.params[node.id].bar,
+      macs: figures.macs[node.id].bar)
   }
 
   func folded(_ out: inout String, _ i: Int, _ box: GraphLayout.Box, _ group: Group) {
@@ -112,7 +112,7 @@ struct SVGRenderer {
     let tip = "\(group.name): \(kind) of \(group.nodes.count) layers, output \(shape(of: i)), \(params.text) params, \(macs.text) MACs"
     nodeBox(
       &out, i, box, classes: "node folded", fill: "#ffffff", tip: tip, name: local, op: kind,
-      numbers: "\(params.text) params · \(macs.text) MACs", params: params.value, macs: macs.value)
+      numbers: "\(params.text) params · \(macs.text) MACs", params: params.bar, macs: macs.bar)
   }
 
   func nodeBox(

@@ -123,11 +123,14 @@ private struct LayoutBuilder {
       }
       if !hidden[id] { append(.layer(id), to: stack.last) }
     }
-    // A residual whose only lane is its body draws the body's layers in its own frame:
-    // the body's frame would only repeat it.
-    for (g, group) in groups.enumerated() where group.kind == .residual {
+    // A residual or parallel whose only drawn lane is its body or one branch (the other
+    // is the identity) draws that lane's layers in its own frame: the lane's frame would
+    // only repeat it and narrow the picture (U-Net nests one per level).
+    for (g, group) in groups.enumerated() where group.kind == .residual || group.kind == .parallel {
       let lanes = children[g].filter { Self.isLane($0, groups) }
-      if lanes.count == 1, case .group(let b) = lanes[0], groups[b].kind == .body, !isFolded(b), !isFolded(g) {
+      if lanes.count == 1, case .group(let b) = lanes[0], groups[b].kind == .body || groups[b].kind == .branch, !isFolded(b),
+        !isFolded(g)
+      {
         children[g] = children[g].flatMap { item -> [L.Item] in
           if case .group(b) = item { return children[b] }
           return [item]

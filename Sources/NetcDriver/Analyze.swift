@@ -98,6 +98,9 @@ struct Analyze: ParsableCommand {
     if train && mixedPrecision != nil && dtype != nil {
       throw ValidationError("--mixed-precision sets the training types: drop --dtype")
     }
+    if train && (format == .markdown || format == .csv) {
+      throw ValidationError("--train reports in the table and JSON, not --format \(format.rawValue)")
+    }
     if train && (explain || printIR || compare) {
       throw ValidationError("--train does not go with \(explain ? "--explain" : printIR ? "--print-ir" : "--compare")")
     }

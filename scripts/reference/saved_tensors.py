@@ -90,6 +90,19 @@ def saved(model, call):
     return sum(per_module.values()), per_module
 
 
+def step_macs(model, call):
+    """MACs of forward plus backward (FlopCounterMode's FLOPs / 2) of a training step: the
+    output summed and back-propagated; the input needs no gradient."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    model.train()
+    counter = FlopCounterMode(display=False)
+    with counter:
+        call().float().sum().backward()
+    model.zero_grad(set_to_none=True)
+    return counter.get_total_flops() // 2
+
+
 def image(h=224, w=224, c=3):
     return torch.randn(BATCH, c, h, w, generator=torch.Generator().manual_seed(0))
 
@@ -98,7 +111,9 @@ def cnn(net, make, hw=(224, 224, 3)):
     torch.manual_seed(0)
     model = make()
     x = image(*hw)
-    return saved(model, lambda: model(x)), {"batch": BATCH, "input": list(hw)}
+    result = saved(model, lambda: model(x))
+    x2 = x[:2].clone()
+    return result, {"batch": BATCH, "input": list(hw), "macs_batch": 2, "step_macs": step_macs(model, lambda: model(x2))}
 
 
 def gpt2():
@@ -107,7 +122,8 @@ def gpt2():
     torch.manual_seed(0)
     model = GPT2LMHeadModel(GPT2Config(attn_implementation="eager", attn_pdrop=0.0))
     ids = torch.zeros(1, SEQUENCE, dtype=torch.long)
-    return saved(model, lambda: model(input_ids=ids).logits), {"batch": 1, "T": SEQUENCE}
+    result = saved(model, lambda: model(input_ids=ids).logits)
+    return result, {"batch": 1, "T": SEQUENCE, "macs_batch": 1, "step_macs": step_macs(model, lambda: model(input_ids=ids).logits)}
 
 
 def bert_base():
@@ -116,8 +132,10 @@ def bert_base():
     torch.manual_seed(0)
     model = BertModel(BertConfig(attn_implementation="eager", attention_probs_dropout_prob=0.0))
     ids = torch.zeros(1, SEQUENCE, dtype=torch.long)
-    return saved(model, lambda: model(input_ids=ids, token_type_ids=torch.zeros_like(ids)).pooler_output), {
-        "batch": 1, "T": SEQUENCE}
+    def call():
+        return model(input_ids=ids, token_type_ids=torch.zeros_like(ids)).pooler_output
+
+    return saved(model, call), {"batch": 1, "T": SEQUENCE, "macs_batch": 1, "step_macs": step_macs(model, call)}
 
 
 NETWORKS = OrderedDict([

@@ -13,6 +13,7 @@ struct SavedTensorsTests {
       var batch: Int
       var T: Int?
       var saved_bytes: Int
+      var step_macs: Int?
       var modules: [String: Int]
     }
     var networks: [String: Network]
@@ -60,6 +61,14 @@ struct SavedTensorsTests {
   ///   pool2 indices          32·64·8·8·8    =  1,048,576
   ///   fc input (a view)      32·64·8·8·4    =    524,288
   ///   total                                 = 17,696,256
+  /// The small CNN's training step: conv1 3·3·3·32·32·32 = 884,736, conv2 3·3·32·64·16·16
+  /// = 4,718,592, fc 4096·10 = 40,960 MACs forward, each again for the weights' gradient
+  /// and all but conv1 for the input's; at batch 2, as FlopCounterMode counted it.
+  @Test func smallCNNStepMACs() throws {
+    let step = 3 * (884_736 + 4_718_592 + 40_960) - 884_736
+    #expect(2 * step == Self.fixture?.networks["small-cnn-bn"]?.step_macs)
+  }
+
   @Test func smallCNNWorkedByHand() throws {
     let a = try analyzeSpec(
       specText(

@@ -76,6 +76,16 @@ struct Analyze: ParsableCommand {
       valueName: "type"))
   var mixedPrecision: StorageType?
 
+  @Option(
+    help: ArgumentHelp(
+      "With --train: also print the largest batch whose training step fits in this many bytes (`16 GiB`, `24GB`).",
+      valueName: "bytes"),
+    transform: { text in
+      guard let n = parseByteCount(text), n > 0 else { throw ValidationError("--fit takes bytes such as `16 GiB`, not `\(text)`") }
+      return n
+    })
+  var fit: Int?
+
   @Flag(name: .customLong("print-ir"), help: "Print the IR with inferred shapes instead of the report.")
   var printIR = false
 
@@ -98,6 +108,7 @@ struct Analyze: ParsableCommand {
     if train && mixedPrecision != nil && dtype != nil {
       throw ValidationError("--mixed-precision sets the training types: drop --dtype")
     }
+    if fit != nil && !train { throw ValidationError("--fit finds the largest batch that trains: add --train") }
     if train && (format == .markdown || format == .csv) {
       throw ValidationError("--train reports in the table and JSON, not --format \(format.rawValue)")
     }
@@ -197,7 +208,7 @@ struct Analyze: ParsableCommand {
         reports.append(
           Report(
             analysis, maxDepth: depth, storage: dtype, memory: memory,
-            training: train ? (optimizer ?? .adamw, mixedPrecision) : nil))
+            training: train ? (optimizer ?? .adamw, mixedPrecision) : nil, fit: fit))
       } catch let failure as Failure {
         worst = worst == .io ? .io : failure
       } catch let error as DiagnosticError {

@@ -114,6 +114,10 @@ enum JSONFormat {
     w.raw(", \"master_copy_bytes\": "); w.int(t.masterCopy)
     w.raw(",\n"); w.raw(indent); w.raw("    \"saved_for_backward\": "); batchBytes(t.saved.total)
     w.raw(",\n"); w.raw(indent); w.raw("    \"step_bytes\": "); batchBytes(t.total)
+    if let fit = report.fit {
+      w.raw(", \"fit_bytes\": "); w.int(fit)
+      w.raw(", \"largest_batch\": "); if let b = t.largestBatch(within: fit) { w.int(b) } else { w.raw("null") }
+    }
     if let b = report.backward {
       w.raw(",\n"); w.raw(indent); w.raw("    \"backward_input_macs\": "); w.int(b.totalInput)
       w.raw(", \"backward_weight_macs\": "); w.int(b.totalWeights)

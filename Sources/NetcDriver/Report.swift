@@ -61,13 +61,16 @@ struct Report {
   var trainingRequest: (optimizer: Optimizer, mixed: StorageType?)?
   /// The memory of a training step, nil when not asked for or when it overflows.
   var training: TrainingMemory?
+  /// With `--fit`: the bytes a training step may take.
+  var fit: Int?
   /// The backward pass's MACs, with `--train`.
   var backward: BackwardCost?
 
   init(
     _ analysis: Analysis, maxDepth: Int?, storage: StorageType? = nil, memory: Bool = false,
-    training request: (optimizer: Optimizer, mixed: StorageType?)? = nil
+    training request: (optimizer: Optimizer, mixed: StorageType?)? = nil, fit: Int? = nil
   ) {
+    self.fit = fit
     let graph = analysis.graph
     let shapes = analysis.shapes
     let costs = analysis.costs
@@ -176,4 +179,13 @@ struct Report {
 /// The per-layer figures of `--train`.
 enum TrainingFigure {
   case saved, input, weights
+}
+
+extension TrainingMemory {
+  /// The largest batch whose step fits in `bytes` (the closed form a·B + c solved for B),
+  /// or 0 when not even one example fits; nil when the step does not grow with the batch.
+  func largestBatch(within bytes: Int) -> Int? {
+    guard total.perExample > 0 else { return nil }
+    return bytes < total.constant ? 0 : (bytes - total.constant) / total.perExample
+  }
 }

@@ -111,6 +111,10 @@ enum TableFormat {
     ]
     if request.mixed != nil { lines.append(("fp32 master copy", Memory.bytesText(t.masterCopy))) }
     lines.append(("training step memory", closed(t.total) + ", \(kind)"))
+    if let fit = report.fit {
+      let largest = t.largestBatch(within: fit).map { NumberFormat.grouped($0) } ?? "any (the step does not grow with it)"
+      lines.append(("largest batch within \(NumberFormat.bytes(fit))", largest))
+    }
     if let b = report.backward {
       lines.append(("backward MACs, input gradients", exactAndScaled(b.totalInput)))
       lines.append(("backward MACs, weight gradients", exactAndScaled(b.totalWeights)))

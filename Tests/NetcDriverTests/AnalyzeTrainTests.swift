@@ -33,8 +33,24 @@ struct AnalyzeTrainTests {
     #expect(table.contains("total training step memory            151,568 B (148.02 KiB) at batch 1 = 89,008·B + 62,560, fp32"))
   }
 
+  /// ResNet-50 with AdamW in 16 GiB: PyTorch saves 2,749,529,088 B at batch 32 =
+  /// 32 · 85,909,504 + 424,960 (BN statistics); AdamW at fp32 adds 16 · 25,557,032 params =
+  /// 408,912,512 B; floor((16 · 2^30 − 424,960 − 408,912,512) / 85,909,504) = 195.
+  @Test func largestBatchThatTrainsResNet50() throws {
+    let result = try NetcProcess.run(["analyze", "specs/resnet50.yaml", "--train", "--fit", "16 GiB", "--format", "json"])
+    #expect(result.status == 0, "\(result.stderr)")
+    let object = try #require(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+    let t = try #require(object["training"] as? [String: Any])
+    #expect((t["saved_for_backward"] as? [String: Any])?["per_example_bytes"] as? Int == 85_909_504)
+    #expect(t["largest_batch"] as? Int == (16 * (1 << 30) - 424_960 - 16 * 25_557_032) / 85_909_504)
+    #expect(t["largest_batch"] as? Int == 195)
+  }
+
   @Test func misuseIsAUsageError() throws {
-    for args in [["--optimizer", "adam"], ["--train", "--mixed-precision", "int8"], ["--train", "--format", "csv"]] {
+    for args in [
+      ["--optimizer", "adam"], ["--train", "--mixed-precision", "int8"], ["--train", "--format", "csv"], ["--fit", "1 GiB"],
+      ["--train", "--fit", "lots"],
+    ] {
       let result = try NetcProcess.run(["analyze", "specs/small-cnn.yaml"] + args)
       #expect(result.status == 2, "\(args)")
     }

@@ -59,6 +59,33 @@ struct Analyze: ParsableCommand {
   )
   var memory = false
 
+  @Flag(
+    help:
+      "Report training memory: what the forward pass saves for backward (as PyTorch's eager autograd keeps it), gradients, optimizer state and the step's total; and backward MACs."
+  )
+  var train = false
+
+  @Option(
+    help: ArgumentHelp("With --train: \(Optimizer.allCases.map(\.rawValue).joined(separator: ", ")) (default adamw).", valueName: "name"))
+  var optimizer: Optimizer?
+
+  @Option(
+    name: .customLong("mixed-precision"),
+    help: ArgumentHelp(
+      "With --train: fp16 or bf16 weights, gradients and activations, with an fp32 master copy and fp32 optimizer state.",
+      valueName: "type"))
+  var mixedPrecision: StorageType?
+
+  @Option(
+    help: ArgumentHelp(
+      "With --train: also print the largest batch whose training step fits in this many bytes (`16 GiB`, `24GB`).",
+      valueName: "bytes"),
+    transform: { text in
+      guard let n = parseByteCount(text), n > 0 else { throw ValidationError("--fit takes bytes such as `16 GiB`, not `\(text)`") }
+      return n
+    })
+  var fit: Int?
+
   @Flag(name: .customLong("print-ir"), help: "Print the IR with inferred shapes instead of the report.")
   var printIR = false
 
@@ -72,6 +99,22 @@ struct Analyze: ParsableCommand {
       throw ValidationError("--print-ir prints the IR as text: it has no --format \(format.rawValue)")
     }
     if printIR && compare { throw ValidationError("--print-ir and --compare do not go together") }
+    if (optimizer != nil || mixedPrecision != nil) && !train {
+      throw ValidationError("\(optimizer != nil ? "--optimizer" : "--mixed-precision") is a training setting: add --train")
+    }
+    if let m = mixedPrecision, m != .fp16 && m != .bf16 {
+      throw ValidationError("--mixed-precision takes fp16 or bf16, not \(m.rawValue)")
+    }
+    if train && mixedPrecision != nil && dtype != nil {
+      throw ValidationError("--mixed-precision sets the training types: drop --dtype")
+    }
+    if fit != nil && !train { throw ValidationError("--fit finds the largest batch that trains: add --train") }
+    if train && (format == .markdown || format == .csv) {
+      throw ValidationError("--train reports in the table and JSON, not --format \(format.rawValue)")
+    }
+    if train && (explain || printIR || compare) {
+      throw ValidationError("--train does not go with \(explain ? "--explain" : printIR ? "--print-ir" : "--compare")")
+    }
     if !explainLayers.isEmpty && !explain { throw ValidationError("--layer picks the layers --explain shows: add --explain") }
     if explain {
       if printIR || compare { throw ValidationError("--explain does not go with \(printIR ? "--print-ir" : "--compare")") }
@@ -122,9 +165,11 @@ struct Analyze: ParsableCommand {
             continue
           }
           // Only the table and JSON have a place for expressions; the other outputs need numbers.
-          if compare || format == .markdown || format == .csv || batch != 1 || memory {
+          if compare || format == .markdown || format == .csv || batch != 1 || memory || train {
             let what =
-              compare ? "--compare" : batch != 1 ? "--batch" : memory ? "--memory" : "--format \(format.rawValue)"
+              compare
+              ? "--compare"
+              : batch != 1 ? "--batch" : memory ? "--memory" : train ? "--train" : "--format \(format.rawValue)"
             Output.error.write(
               "netc: error: \(what) needs every var of `\(path)` bound: give \(free.map { "--set \($0)=N" }.joined(separator: " "))\n")
             worst = .io
@@ -163,7 +208,10 @@ struct Analyze: ParsableCommand {
           Output.standard.write(text.hasSuffix("\n") ? text : text + "\n")
           continue
         }
-        reports.append(Report(analysis, maxDepth: depth, storage: dtype, memory: memory))
+        reports.append(
+          Report(
+            analysis, maxDepth: depth, storage: dtype, memory: memory,
+            training: train ? (optimizer ?? .adamw, mixedPrecision) : nil, fit: fit))
       } catch let failure as Failure {
         worst = worst == .io ? .io : failure
       } catch let error as DiagnosticError {
@@ -236,3 +284,4 @@ struct Analyze: ParsableCommand {
 }
 
 extension StorageType: ExpressibleByArgument {}
+extension Optimizer: ExpressibleByArgument {}

@@ -27,6 +27,15 @@ enum JSONFormat {
       w.raw(", "); costFields(row.cost, to: &w, active: report.hasActive)
       if let tied = row.tiedTo { w.raw(", \"tied_to\": "); w.string(tied) }
       if report.memoryRequested { w.raw(", \"live_bytes\": "); if let l = row.live { w.int(l) } else { w.raw("null") } }
+      if report.trainingRequest != nil {
+        for (key, value): (StaticString, Int?) in [
+          ("\"saved_bytes\"", row.saved), ("\"backward_input_macs\"", row.backwardInput),
+          ("\"backward_weight_macs\"", row.backwardWeights),
+        ] {
+          w.raw(", "); w.raw(key); w.raw(": ")
+          if let value { w.int(value) } else { w.raw("null") }
+        }
+      }
       w.raw("}")
     }
     if first { w.raw("],\n") } else { w.raw("\n"); w.raw(indent); w.raw("  ],\n") }
@@ -43,6 +52,7 @@ enum JSONFormat {
     }
     w.raw("}")
     if report.memoryRequested { activationMemory(report, to: &w, indent: indent) }
+    if report.trainingRequest != nil { trainingMemory(report, to: &w, indent: indent) }
     if !report.conventions.isEmpty {
       w.raw(",\n"); w.raw(indent); w.raw("  \"conventions\": [")
       for (i, line) in report.conventions.enumerated() {
@@ -78,6 +88,50 @@ enum JSONFormat {
       w.raw("], \"last_reader\": "); w.string(report.nodeNames[t.lifetime.last]); w.raw("}")
     }
     w.raw("\n"); w.raw(indent); w.raw("  ]}")
+  }
+
+  /// The `--train` totals: the step's memory in parts (each with its closed form in the
+  /// batch where it grows with it), every saved storage, and the backward MACs.
+  static func trainingMemory(_ report: Report, to w: inout JSONWriter, indent: StaticString) {
+    w.raw(",\n"); w.raw(indent); w.raw("  \"training\": ")
+    guard let t = report.training, let request = report.trainingRequest else {
+      w.raw("null")
+      return
+    }
+    func batchBytes(_ b: BatchBytes) {
+      w.raw("{\"bytes\": ")
+      if let n = b.at(batch: report.batch) { w.int(n) } else { w.raw("null") }
+      w.raw(", \"per_example_bytes\": "); w.int(b.perExample)
+      w.raw(", \"constant_bytes\": "); w.int(b.constant); w.raw("}")
+    }
+    w.raw("{\"optimizer\": "); w.string(t.optimizer.rawValue)
+    w.raw(", \"mixed_precision\": "); if let m = request.mixed { w.string(m.rawValue) } else { w.raw("null") }
+    w.raw(", \"dtype\": "); w.string(t.storage.rawValue)
+    w.raw(", \"batch\": "); w.int(report.batch)
+    w.raw(", \"weight_bytes\": "); w.int(t.weights)
+    w.raw(", \"gradient_bytes\": "); w.int(t.gradients)
+    w.raw(", \"optimizer_state_bytes\": "); w.int(t.optimizerState)
+    w.raw(", \"master_copy_bytes\": "); w.int(t.masterCopy)
+    w.raw(",\n"); w.raw(indent); w.raw("    \"saved_for_backward\": "); batchBytes(t.saved.total)
+    w.raw(",\n"); w.raw(indent); w.raw("    \"step_bytes\": "); batchBytes(t.total)
+    if let fit = report.fit {
+      w.raw(", \"fit_bytes\": "); w.int(fit)
+      w.raw(", \"largest_batch\": "); if let b = t.largestBatch(within: fit) { w.int(b) } else { w.raw("null") }
+    }
+    if let b = report.backward {
+      w.raw(",\n"); w.raw(indent); w.raw("    \"backward_input_macs\": "); w.int(b.totalInput)
+      w.raw(", \"backward_weight_macs\": "); w.int(b.totalWeights)
+      w.raw(", \"step_macs\": "); w.int(b.step)
+    }
+    w.raw(",\n"); w.raw(indent); w.raw("    \"saved\": [")
+    for (i, e) in t.saved.entries.enumerated() {
+      w.raw(i == 0 ? "\n" : ",\n")
+      w.raw(indent); w.raw("      {\"layer\": "); w.string(report.nodeNames[e.node])
+      w.raw(", \"tensor\": "); w.string(e.what)
+      w.raw(", \"per_example_bytes\": "); w.int(e.bytes.perExample)
+      w.raw(", \"constant_bytes\": "); w.int(e.bytes.constant); w.raw("}")
+    }
+    w.raw("\n"); w.raw(indent); w.raw("    ]}")
   }
 
   static func costFields(_ c: Cost, to w: inout JSONWriter, active: Bool = false) {

@@ -22,6 +22,9 @@ struct ReportRow {
   /// The activation bytes live while it runs (a structure's: the most over its layers),
   /// when the report has memory.
   var live: Int?
+  /// With `--train`: the bytes it is first to save for backward (at the report's batch),
+  /// and the backward MACs of its input's and its weights' gradients.
+  var saved: Int?, backwardInput: Int?, backwardWeights: Int?
 
   /// The last segment of the name, for indented display.
   var localName: String { name.split(separator: ".").last.map(String.init) ?? name }
@@ -54,8 +57,20 @@ struct Report {
   var activations: ActivationMemory?
   /// Per node, its name (for the planned tensors), when the report has memory.
   var nodeNames: [String] = []
+  /// What `--train` asked for: the optimizer and the mixed-precision half type.
+  var trainingRequest: (optimizer: Optimizer, mixed: StorageType?)?
+  /// The memory of a training step, nil when not asked for or when it overflows.
+  var training: TrainingMemory?
+  /// With `--fit`: the bytes a training step may take.
+  var fit: Int?
+  /// The backward pass's MACs, with `--train`.
+  var backward: BackwardCost?
 
-  init(_ analysis: Analysis, maxDepth: Int?, storage: StorageType? = nil, memory: Bool = false) {
+  init(
+    _ analysis: Analysis, maxDepth: Int?, storage: StorageType? = nil, memory: Bool = false,
+    training request: (optimizer: Optimizer, mixed: StorageType?)? = nil, fit: Int? = nil
+  ) {
+    self.fit = fit
     let graph = analysis.graph
     let shapes = analysis.shapes
     let costs = analysis.costs
@@ -75,7 +90,33 @@ struct Report {
       activations = planActivationMemory(graph, shapes, batch: analysis.batch, storage: storage ?? .fp32)
       nodeNames = graph.nodes.map(\.name)
     }
+    if let request {
+      trainingRequest = request
+      training = trainingMemory(
+        graph, shapes, params: costs.total.params, optimizer: request.optimizer, storage: storage ?? .fp32,
+        mixedPrecision: request.mixed)
+      backward = backwardCost(graph, shapes, costs, batch: analysis.batch)
+      nodeNames = graph.nodes.map(\.name)
+    }
     let live = activations?.live
+    let savedBytes = training.map { t in t.saved.nodes.map { $0.at(batch: analysis.batch) ?? Int.max } }
+    let backward = self.backward
+    // A structure's training figures: its layers' summed (saturating: they are shown, not checked).
+    func trainingSum(_ r: ClosedRange<Int>, _ figure: TrainingFigure) -> Int? {
+      let values: [Int]?
+      switch figure {
+      case .saved: values = savedBytes
+      case .input: values = backward?.input
+      case .weights: values = backward?.weights
+      }
+      guard let values else { return nil }
+      var total = 0
+      for i in r {
+        let (s, o) = total.addingReportingOverflow(values[i])
+        total = o ? Int.max : s
+      }
+      return total
+    }
     func peakLive(_ r: ClosedRange<Int>) -> Int? { live.map { l in r.map { l[$0] }.max() ?? 0 } }
 
     // Partial sums make every structure's total O(1); they cannot overflow, as every
@@ -109,7 +150,8 @@ struct Report {
           ReportRow(
             name: group.name, op: group.kind.rawValue, depth: group.depth,
             isGroup: true, isCollapsed: collapsed, shape: shapes[group.nodes.upperBound], cost: sum(group.nodes),
-            live: peakLive(group.nodes)))
+            live: peakLive(group.nodes), saved: trainingSum(group.nodes, .saved),
+            backwardInput: trainingSum(group.nodes, .input), backwardWeights: trainingSum(group.nodes, .weights)))
         if collapsed {
           skipTo = group.nodes.upperBound + 1
           break
@@ -125,9 +167,25 @@ struct Report {
           ReportRow(
             name: node.name, op: node.op.mnemonic, depth: node.depth,
             isGroup: false, isCollapsed: false, shape: shapes[id], cost: costs.nodes[id],
-            tiedTo: node.attributes.tiedTo.map { graph.nodes[$0].name }, live: live?[id]))
+            tiedTo: node.attributes.tiedTo.map { graph.nodes[$0].name }, live: live?[id],
+            saved: trainingSum(id...id, .saved), backwardInput: trainingSum(id...id, .input),
+            backwardWeights: trainingSum(id...id, .weights)))
       }
       id += 1
     }
+  }
+}
+
+/// The per-layer figures of `--train`.
+enum TrainingFigure {
+  case saved, input, weights
+}
+
+extension TrainingMemory {
+  /// The largest batch whose step fits in `bytes` (the closed form a·B + c solved for B),
+  /// or 0 when not even one example fits; nil when the step does not grow with the batch.
+  func largestBatch(within bytes: Int) -> Int? {
+    guard total.perExample > 0 else { return nil }
+    return bytes < total.constant ? 0 : (bytes - total.constant) / total.perExample
   }
 }

@@ -1,3 +1,5 @@
+import NetcPasses
+
 /// The terminal report: a per-layer table and the totals.
 enum TableFormat {
   static func render(_ report: Report) -> String {
@@ -77,12 +79,48 @@ enum TableFormat {
         labelled.append(("activation memory", "more than 2^63 B"))
       }
     }
-    let labelWidth = memory ? 32 : report.hasActive ? 14 : 12
+    if report.trainingRequest != nil { labelled += trainingLines(report) }
+    let labelWidth = memory || report.trainingRequest != nil ? 32 : report.hasActive ? 14 : 12
     for (label, value) in labelled {
       out += "total " + label + String(repeating: " ", count: labelWidth - label.count) + value + "\n"
     }
     for line in report.conventions { out += "note: " + line + "\n" }
     return out
+  }
+
+  /// The `--train` totals: saved for backward, gradients, optimizer state, master copy,
+  /// the step's memory (with its closed form in the batch B), and the backward MACs.
+  static func trainingLines(_ report: Report) -> [(String, String)] {
+    guard let t = report.training, let request = report.trainingRequest else {
+      return [("training memory", "more than 2^63 B")]
+    }
+    let batch = report.batch
+    func closed(_ b: BatchBytes) -> String {
+      guard let n = b.at(batch: batch) else { return "more than 2^63 B" }
+      let form =
+        b.perExample == 0
+        ? "" : " = \(NumberFormat.grouped(b.perExample))·B" + (b.constant == 0 ? "" : " + \(NumberFormat.grouped(b.constant))")
+      return Memory.bytesText(n) + " at batch \(batch)" + form
+    }
+    let kind = request.mixed.map { "\($0.rawValue) mixed precision" } ?? t.storage.rawValue
+    var lines: [(String, String)] = [
+      ("saved for backward", closed(t.saved.total) + " at \(t.storage.rawValue)"),
+      ("weights (training)", Memory.bytesText(t.weights) + " at \(request.mixed?.rawValue ?? t.storage.rawValue)"),
+      ("gradients", Memory.bytesText(t.gradients)),
+      ("optimizer state (\(t.optimizer.rawValue))", Memory.bytesText(t.optimizerState)),
+    ]
+    if request.mixed != nil { lines.append(("fp32 master copy", Memory.bytesText(t.masterCopy))) }
+    lines.append(("training step memory", closed(t.total) + ", \(kind)"))
+    if let fit = report.fit {
+      let largest = t.largestBatch(within: fit).map { NumberFormat.grouped($0) } ?? "any (the step does not grow with it)"
+      lines.append(("largest batch within \(NumberFormat.bytes(fit))", largest))
+    }
+    if let b = report.backward {
+      lines.append(("backward MACs, input gradients", exactAndScaled(b.totalInput)))
+      lines.append(("backward MACs, weight gradients", exactAndScaled(b.totalWeights)))
+      lines.append(("training step MACs", exactAndScaled(b.step) + " (forward + backward)"))
+    }
+    return lines
   }
 
   static func shape(_ s: [Int]) -> String { s.map(String.init).joined(separator: "x") }

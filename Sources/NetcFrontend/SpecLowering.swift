@@ -513,3 +513,10 @@ final class SpecLowering {
 extension String {
   var replacingUnderscores: String { String(filter { $0 != "_" }) }
 }
+
+/// Bytes written as a budget writes them (`16 GiB`, `24GB`, `512 MiB`), for command-line
+/// options; nil when the text is not such a figure.
+public func parseByteCount(_ text: String) -> Int? {
+  let range = SourceRange(file: "", start: SourceLocation(line: 1, column: 1), length: 0)
+  return try? SpecLowering.byteCount(text, at: range)
+}

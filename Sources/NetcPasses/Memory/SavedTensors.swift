@@ -1,0 +1,275 @@
+import NetcIR
+
+/// Bytes as a closed form in the batch: `perExample · B + constant`. Saved activations
+/// grow with the batch; BatchNorm's statistics, position ids and the weights do not.
+public struct BatchBytes: Hashable, Sendable {
+  /// Bytes per example.
+  public var perExample: Int
+  /// Bytes whatever the batch.
+  public var constant: Int
+
+  /// Creates a figure.
+  public init(perExample: Int = 0, constant: Int = 0) {
+    self.perExample = perExample
+    self.constant = constant
+  }
+
+  /// The sum, or nil on overflow.
+  public func adding(_ other: BatchBytes) -> BatchBytes? {
+    let (a, o1) = perExample.addingReportingOverflow(other.perExample)
+    let (c, o2) = constant.addingReportingOverflow(other.constant)
+    return o1 || o2 ? nil : BatchBytes(perExample: a, constant: c)
+  }
+
+  /// The bytes at `batch`, or nil on overflow.
+  public func at(batch: Int) -> Int? {
+    let (a, o1) = perExample.multipliedReportingOverflow(by: batch)
+    let (s, o2) = a.addingReportingOverflow(constant)
+    return o1 || o2 ? nil : s
+  }
+}
+
+/// What PyTorch's autograd keeps for backward in a training-mode eager forward pass, op by
+/// op, as `torch.autograd.graph.saved_tensors_hooks` sees it; each storage once (a view,
+/// or a value two ops keep, counts at its first saver), parameters left out (they are the
+/// weights), everything else in: the input batch, BatchNorm's batch and running
+/// statistics, max-pool indices, dropout's noise. `scripts/reference/saved_tensors.py`
+/// counts the same bytes in PyTorch.
+public struct SavedTensors: Sendable {
+  /// One storage kept for backward.
+  public struct Entry: Hashable, Sendable {
+    /// The layer that keeps it first.
+    public var node: Int
+    /// What it is: `input`, `output`, `indices (int64)`, `batch statistics` ...
+    public var what: String
+    /// Its bytes.
+    public var bytes: BatchBytes
+  }
+
+  /// Every storage, in the order the forward pass first saves it.
+  public var entries: [Entry]
+  /// Per node, the bytes of the storages it is the first to save.
+  public var nodes: [BatchBytes]
+  /// All of them.
+  public var total: BatchBytes
+  /// The activations' element type.
+  public var storage: StorageType
+}
+
+/// Bytes per element of BatchNorm's and LayerNorm's statistics: fp32 whatever the
+/// activations' type (PyTorch computes them in fp32 under autocast too).
+let statisticsBytes = 4
+/// Bytes per element of indices (max-pool's, token and position ids): int64.
+let indexBytes = 8
+
+/// What `graph` saves for backward with activations in `storage`. Nil on overflow.
+public func savedForBackward(_ graph: Graph, _ shapes: Shapes, storage: StorageType) -> SavedTensors? {
+  var plan = SavedTensorPlan(graph: graph, shapes: shapes, storage: storage)
+  return plan.run()
+}
+
+/// The walk over the graph behind `savedForBackward`.
+private struct SavedTensorPlan {
+  let graph: Graph
+  let shapes: Shapes
+  let storage: StorageType
+  /// Per node, the node whose storage holds its value (a view's source).
+  var root: [Int] = []
+  /// The storages saved already, by root node.
+  var saved: Set<Int> = []
+  var entries: [SavedTensors.Entry] = []
+  var overflow = false
+
+  init(graph: Graph, shapes: Shapes, storage: StorageType) {
+    self.graph = graph
+    self.shapes = shapes
+    self.storage = storage
+  }
+
+  /// Elements of node `id`'s value for one example.
+  func elements(_ id: Int) -> Int? {
+    var n = 1
+    for e in shapes[id] {
+      let (p, o) = n.multipliedReportingOverflow(by: e)
+      if o { return nil }
+      n = p
+    }
+    return n
+  }
+
+  /// Bytes per element of node `id`'s value: int64 token ids, else the activations' type.
+  func elementBytes(_ id: Int) -> Int { shapes.nodes[id].tokens ? indexBytes : storage.bytes }
+
+  /// Whether `node` returns a view of its input in a training-mode forward pass.
+  func isView(_ node: Node) -> Bool {
+    if shapes.nodes[node.id].elided { return true }
+    switch node.op {
+    case .identity, .flatten, .tokens, .take, .slice: return true
+    case .dropout, .droppath: return node.attributes.dropProbability == 0
+    case .input, .conv, .dwconv, .pwconv, .deconv, .maxpool, .avgpool, .gap, .gmp, .fc, .linear, .bn, .layernorm, .rmsnorm,
+      .relu, .relu6, .sigmoid, .tanh, .softmax, .gelu, .silu, .hardswish, .hardsigmoid, .leakyrelu, .layerscale, .embed,
+      .posembed, .typeembed, .clstoken, .attention, .upsample, .pad, .shuffle, .add, .concat, .mul, .router, .moe:
+      return false
+    }
+  }
+
+  /// Saves node `id`'s value (its storage) for `saver`, unless saved already.
+  mutating func keep(_ id: Int, for saver: Int, _ what: String) {
+    let r = root[id]
+    guard !saved.contains(r) else { return }
+    saved.insert(r)
+    guard let n = elements(r) else { return overflow = true }
+    let (b, o) = n.multipliedReportingOverflow(by: elementBytes(r))
+    if o { return overflow = true }
+    entries.append(.init(node: saver, what: what, bytes: BatchBytes(perExample: b)))
+  }
+
+  /// Saves a fresh storage of `elements` elements of `bytes` bytes each, per example or not.
+  mutating func fresh(for saver: Int, _ what: String, elements: Int?, bytes: Int, perExample: Bool = true) {
+    guard let elements else { return overflow = true }
+    let (b, o) = elements.multipliedReportingOverflow(by: bytes)
+    if o { return overflow = true }
+    entries.append(.init(node: saver, what: what, bytes: perExample ? BatchBytes(perExample: b) : BatchBytes(constant: b)))
+  }
+
+  mutating func run() -> SavedTensors? {
+    root = Array(0..<graph.nodes.count)
+    for node in graph.nodes where node.id > 0 && isView(node) {
+      if let source = node.inputs.first { root[node.id] = root[source] }
+    }
+    for node in graph.nodes where node.id > 0 && !isView(node) { save(node) }
+    if overflow { return nil }
+    var nodes = Array(repeating: BatchBytes(), count: graph.nodes.count)
+    var total = BatchBytes()
+    for e in entries {
+      guard let n = nodes[e.node].adding(e.bytes), let t = total.adding(e.bytes) else { return nil }
+      nodes[e.node] = n
+      total = t
+    }
+    return SavedTensors(entries: entries, nodes: nodes, total: total, storage: storage)
+  }
+
+  /// What one op keeps, as PyTorch's derivative formulas (`derivatives.yaml`) and the
+  /// reference implementations (torchvision, Hugging Face) save it.
+  mutating func save(_ node: Node) {
+    let id = node.id
+    let input = node.inputs.first ?? 0
+    switch node.op {
+    case .input, .identity, .flatten, .tokens, .take, .slice:
+      break
+    case .conv, .dwconv, .pwconv, .deconv, .fc, .linear, .router:
+      // The input, for the weight's gradient (the weight, for the input's, is a parameter).
+      keep(input, for: id, "input")
+    case .bn:
+      // native_batch_norm's input, its batch mean and inverse deviation, and the running
+      // mean and variance it hands to backward: 4 x C fp32 values, whatever the batch.
+      keep(input, for: id, "input")
+      fresh(
+        for: id, "batch and running statistics (4 x C, fp32)", elements: (shapes[id].last ?? 0) * 4, bytes: statisticsBytes,
+        perExample: false)
+    case .layernorm:
+      // native_layer_norm's input and its mean and 1/σ per position (fp32).
+      keep(input, for: id, "input")
+      fresh(for: id, "mean and rstd per position (fp32)", elements: rows(input).map { 2 * $0 }, bytes: statisticsBytes)
+    case .rmsnorm:
+      // Hugging Face's Llama RMSNorm: x, 1/rms per position, and the normalized x (for γ's gradient).
+      keep(input, for: id, "input")
+      fresh(for: id, "rstd per position (fp32)", elements: rows(input), bytes: statisticsBytes)
+      fresh(for: id, "normalized input", elements: elements(id), bytes: storage.bytes)
+    case .relu, .sigmoid, .tanh, .softmax:
+      // Their backward reads the result.
+      keep(id, for: id, "output")
+    case .relu6:
+      // hardtanh's backward reads its input (in place too: torchvision's ReLU6(inplace=True)).
+      keep(input, for: id, "input")
+    case .gelu:
+      keep(input, for: id, "input")
+      if node.attributes.tanhApproximation {
+        // Hugging Face's gelu_new (GPT-2's), written in Python: pow keeps x, tanh its result
+        // t, and 0.5·x · (1 + t) both factors: three more tensors of x's size.
+        fresh(for: id, "tanh, 0.5·x and 1 + tanh (gelu_new)", elements: elements(id).map { 3 * $0 }, bytes: storage.bytes)
+      }
+    case .silu, .hardswish, .hardsigmoid, .leakyrelu:
+      // Their backward reads the input (in place, autograd keeps a copy of it instead).
+      keep(input, for: id, "input")
+    case .dropout:
+      // The CPU kernel multiplies by a noise tensor of the input's type and keeps it.
+      fresh(for: id, "dropout noise", elements: elements(id), bytes: storage.bytes)
+    case .droppath:
+      // torchvision's StochasticDepth: one noise value per example.
+      fresh(for: id, "drop-path noise (one per example)", elements: 1, bytes: storage.bytes)
+    case .maxpool:
+      keep(input, for: id, "input")
+      fresh(for: id, "indices (int64)", elements: elements(id), bytes: indexBytes)
+    case .gmp:
+      keep(input, for: id, "input")
+      fresh(for: id, "indices (int64)", elements: elements(id), bytes: indexBytes)
+    case .avgpool:
+      keep(input, for: id, "input")
+    case .gap, .upsample, .pad, .shuffle, .add, .concat, .clstoken:
+      // Their backward needs shapes only (a global average pool to 1 x 1 runs as a mean).
+      break
+    case .layerscale:
+      // γ · x keeps x for γ's gradient.
+      keep(input, for: id, "input")
+    case .mul:
+      for i in node.inputs { keep(i, for: id, "factor") }
+    case .embed, .typeembed:
+      // embedding_backward reads the ids (int64).
+      if node.op == .embed {
+        keep(input, for: id, "token ids (int64)")
+      } else {
+        fresh(for: id, "token-type ids (int64)", elements: shapes[id].first, bytes: indexBytes)
+      }
+    case .posembed:
+      // In a network of token ids a learned table is an embedding looked up with position
+      // ids, one row of T for the whole batch (Hugging Face's); on features it is a
+      // parameter added (torchvision's ViT), and a sinusoidal table is no parameter: neither
+      // keeps anything.
+      if !node.attributes.sinusoidal && graph.tokenInput {
+        fresh(for: id, "position ids (int64)", elements: shapes[id].first, bytes: indexBytes, perExample: false)
+      }
+    case .attention:
+      saveAttention(node)
+    case .moe:
+      for i in node.inputs { keep(i, for: id, "expert output") }
+    }
+  }
+
+  /// Positions of node `id`'s value: its elements over its last extent.
+  func rows(_ id: Int) -> Int? {
+    guard let n = elements(id), let c = shapes[id].last, c > 0 else { return nil }
+    return n / c
+  }
+
+  /// Eager attention as Hugging Face writes it (GPT-2's and BERT's `eager`): the
+  /// projections' input, the queries, keys and values, the softmax's T x S probabilities
+  /// per head (kept by both products), the heads merged for the output projection; causal
+  /// masking keeps one more T x S tensor per head. A fused kernel (SDPA, torchvision's
+  /// MultiheadAttention) keeps the output and a log-sum-exp per row instead of the
+  /// probabilities: not what is counted here.
+  mutating func saveAttention(_ node: Node) {
+    let id = node.id
+    let r = shapes.nodes[id]
+    keep(node.inputs.first ?? 0, for: id, "input")
+    if let memory = node.inputs.dropFirst().first { keep(memory, for: id, "keys' and values' input") }
+    let t = shapes[id].first ?? 0
+    func product(_ factors: [Int]) -> Int? {
+      var n = 1
+      for f in factors {
+        let (p, o) = n.multipliedReportingOverflow(by: f)
+        if o { return nil }
+        n = p
+      }
+      return n
+    }
+    let queries = product([t, r.heads, r.headDim])
+    let keysValues = product([2, r.memoryLength, r.kvHeads, r.headDim])
+    guard let q = queries, let kv = keysValues else { return overflow = true }
+    fresh(for: id, "queries, keys and values", elements: q.addingReportingOverflow(kv).overflow ? nil : q + kv, bytes: storage.bytes)
+    fresh(
+      for: id, node.attributes.causal ? "masked scores and probabilities (H x T x S each)" : "probabilities (H x T x S)",
+      elements: product([node.attributes.causal ? 2 : 1, r.heads, t, r.memoryLength]), bytes: storage.bytes)
+    fresh(for: id, "merged heads (the output projection's input)", elements: queries, bytes: storage.bytes)
+  }
+}

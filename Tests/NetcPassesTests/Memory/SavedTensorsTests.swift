@@ -1,0 +1,105 @@
+import Foundation
+import NetcFrontend
+import NetcIR
+import NetcPasses
+import NetcTestSupport
+import Testing
+
+/// What netc says PyTorch saves for backward, against PyTorch itself
+/// (scripts/reference/saved_tensors.py, saved_tensors_hooks) and against arithmetic.
+struct SavedTensorsTests {
+  struct Fixture: Decodable {
+    struct Network: Decodable {
+      var batch: Int
+      var T: Int?
+      var saved_bytes: Int
+      var step_macs: Int?
+      var modules: [String: Int]
+    }
+    var networks: [String: Network]
+  }
+
+  static let fixture: Fixture? = {
+    let path = repositoryPath("Tests/NetcPassesTests/Fixtures/saved_tensors.json")
+    guard let data = try? Data(contentsOf: URL(fileURLWithPath: path)) else { return nil }
+    return try? JSONDecoder().decode(Fixture.self, from: data)
+  }()
+
+  /// The networks netc matches to the byte.
+  static let exact = [
+    "alexnet", "vgg16", "resnet18", "resnet50", "mobilenet_v2", "mobilenet_v3_large", "efficientnet_b0", "gpt2",
+  ]
+
+  static func saved(_ network: String, batch: Int, T: Int?) throws -> Int? {
+    let spec = try SpecLoader.load(path: repositoryPath("specs/\(network).yaml"))
+    let a = try analyze(spec.graph, bindings: T.map { ["T": $0] } ?? [:])
+    return savedForBackward(a.graph, a.shapes, storage: .fp32)?.total.at(batch: batch)
+  }
+
+  @Test func fixtureIsThere() throws {
+    let f = try #require(Self.fixture)
+    #expect(f.networks.count >= 12)
+    #expect(f.networks["small-cnn-bn"]?.saved_bytes == 17_696_256)
+  }
+
+  @Test(arguments: exact)
+  func matchesPyTorchToTheByte(network: String) throws {
+    let n = try #require(Self.fixture?.networks[network])
+    #expect(try Self.saved(network, batch: n.batch, T: n.T) == n.saved_bytes)
+  }
+
+  /// The CNN at batch 32, worked by hand (4 bytes a value, 8 an index):
+  ///   conv1 input            32·3·32·32·4   =    393,216
+  ///   bn1 input              32·32·32·32·4  =  4,194,304
+  ///   bn1 statistics         4·32·4         =        512
+  ///   relu1 output           32·32·32·32·4  =  4,194,304  (pool1's input too: once)
+  ///   pool1 indices          32·32·16·16·8  =  2,097,152
+  ///   conv2 input            32·32·16·16·4  =  1,048,576
+  ///   bn2 input              32·64·16·16·4  =  2,097,152
+  ///   bn2 statistics         4·64·4         =      1,024
+  ///   relu2 output           32·64·16·16·4  =  2,097,152
+  ///   pool2 indices          32·64·8·8·8    =  1,048,576
+  ///   fc input (a view)      32·64·8·8·4    =    524,288
+  ///   total                                 = 17,696,256
+  /// The small CNN's training step: conv1 3·3·3·32·32·32 = 884,736, conv2 3·3·32·64·16·16
+  /// = 4,718,592, fc 4096·10 = 40,960 MACs forward, each again for the weights' gradient
+  /// and all but conv1 for the input's; at batch 2, as FlopCounterMode counted it.
+  @Test func smallCNNStepMACs() throws {
+    let step = 3 * (884_736 + 4_718_592 + 40_960) - 884_736
+    #expect(2 * step == Self.fixture?.networks["small-cnn-bn"]?.step_macs)
+  }
+
+  @Test func smallCNNWorkedByHand() throws {
+    let a = try analyzeSpec(
+      specText(
+        input: "32x32x3",
+        layers: ["CONV3-32 pad 1", "BN", "RELU", "POOL2", "CONV3-64 pad 1", "BN", "RELU", "POOL2", "FLATTEN", "FC-10"]))
+    let s = try #require(savedForBackward(a.graph, a.shapes, storage: .fp32))
+    #expect(s.total.at(batch: 32) == 17_696_256)
+    #expect(
+      s.total
+        == BatchBytes(
+          perExample: (3 * 1024 + 2 * 32 * 1024 + 32 * 256 * 2 + 32 * 256 + 2 * 64 * 256 + 64 * 64 * 2 + 64 * 64) * 4,
+          constant: (4 * 32 + 4 * 64) * 4))
+    #expect(s.total.at(batch: 32) == Self.fixture?.networks["small-cnn-bn"]?.saved_bytes)
+  }
+
+  /// Where netc's per-op rules and the reference implementations part, each by the bytes
+  /// one op explains (netc minus PyTorch):
+  /// - BERT: Hugging Face slices its position ids from a buffer of all 512 positions, so
+  ///   embedding_backward keeps (512 - 128) x 8 = 3,072 bytes more than the 128 ids netc counts;
+  /// - ConvNeXt-T: torchvision's first block has drop-path probability 0 (the rate grows
+  ///   linearly from 0 to 0.1), which keeps no noise; the spec's DROPPATH keeps 32 x 4 = 128 B;
+  /// - ViT-B/16: torchvision's MultiheadAttention runs fused SDPA, which keeps a log-sum-exp
+  ///   per row instead of eager attention's probabilities: per layer 12 x 197 x 197 x 32 x 4
+  ///   = 59,610,624 B against 32 x 12 x 197 x 4 = 302,592 B, over 12 layers 711,696,384 B.
+  @Test(
+    arguments: [
+      ("bert_base", -(512 - 128) * 8), ("convnext_tiny", 32 * 4), ("vit_b_16", 12 * (12 * 197 * 197 * 32 * 4 - 32 * 12 * 197 * 4)),
+    ] as [(String, Int)])
+  func knownDifferences(network: String, difference: Int) throws {
+    let n = try #require(Self.fixture?.networks[network])
+    let ours = try #require(try Self.saved(network, batch: n.batch, T: n.T))
+    #expect(ours - n.saved_bytes == difference)
+  }
+}

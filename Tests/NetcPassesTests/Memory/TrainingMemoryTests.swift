@@ -1,0 +1,43 @@
+import NetcIR
+import NetcPasses
+import NetcTestSupport
+import Testing
+
+/// Gradients, optimizer state and the step's total against arithmetic, on the CNN:
+/// params = (3·3·3·32 + 32) + 2·32 + (3·3·32·64 + 64) + 2·64 + (4096·10 + 10) = 60,554.
+struct TrainingMemoryTests {
+  static let layers = ["CONV3-32 pad 1", "BN", "RELU", "POOL2", "CONV3-64 pad 1", "BN", "RELU", "POOL2", "FLATTEN", "FC-10"]
+  static let params = 60_554
+
+  static func memory(_ optimizer: Optimizer, mixed: StorageType? = nil) throws -> TrainingMemory {
+    let a = try analyzeSpec(specText(input: "32x32x3", layers: layers))
+    #expect(a.costs.total.params == params)
+    return try #require(
+      trainingMemory(a.graph, a.shapes, params: a.costs.total.params, optimizer: optimizer, storage: .fp32, mixedPrecision: mixed))
+  }
+
+  /// SGD keeps no state, momentum one copy, Adam and AdamW two (4 bytes each at fp32).
+  @Test(arguments: [(Optimizer.sgd, 0), (.momentum, 1), (.adam, 2), (.adamw, 2)])
+  func optimizerStates(optimizer: Optimizer, copies: Int) throws {
+    let m = try Self.memory(optimizer)
+    #expect(m.weights == 4 * Self.params)
+    #expect(m.gradients == 4 * Self.params)
+    #expect(m.optimizerState == 4 * copies * Self.params)
+    #expect(m.masterCopy == 0)
+    #expect(m.total.at(batch: 32) == 17_696_256 + (8 + 4 * copies) * Self.params)
+  }
+
+  /// Mixed-precision Adam: 2 + 2 + 4 + 4 + 4 = 16 bytes a parameter (the ZeRO paper, §3.1);
+  /// activations at 2 bytes, indices still 8 and BN's statistics still 4.
+  @Test func mixedPrecisionAdam() throws {
+    let m = try Self.memory(.adam, mixed: .fp16)
+    #expect(m.weights + m.gradients + m.masterCopy + m.optimizerState == 16 * Self.params)
+    // Per example the values of the hand-worked count at 2 bytes: conv1's input 3,072, bn1's
+    // input and relu1's output 32,768 each, conv2's input 8,192, bn2's input and relu2's
+    // output 16,384 each, fc's input 4,096 (113,664); the pools' indices at 8 (16·16·32 +
+    // 8·8·64 = 12,288).
+    let values = 3_072 + 2 * 32_768 + 8_192 + 2 * 16_384 + 4_096
+    #expect(values == 113_664)
+    #expect(m.saved.total == BatchBytes(perExample: values * 2 + 12_288 * 8, constant: (4 * 32 + 4 * 64) * 4))
+  }
+}

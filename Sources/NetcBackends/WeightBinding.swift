@@ -1,5 +1,4 @@
 import NetcDiagnostics
-import NetcFrontend
 import NetcIR
 import NetcPasses
 
@@ -7,9 +6,9 @@ import NetcPasses
 /// then each `--weights` source in order. A later source replaces an earlier one tensor
 /// by tensor; tensors no source gives are initialised deterministically.
 public enum WeightSource: Sendable {
-  /// A `weights:`-style mapping (layer name -> {weight, bias, gamma, beta, mean, var});
-  /// string values are `.npy` paths relative to the directory of `file`.
-  case mapping(YAMLNode, file: String)
+  /// A `weights:`-style mapping (layer name -> {weight, bias, gamma, beta, mean, var}),
+  /// lowered by the frontend; string values are `.npy` paths relative to the directory of `file`.
+  case mapping(WeightsDecl, file: String)
   /// A directory of `LAYER.KIND.npy` files (`conv1.weight.npy`, `bn1.var.npy`).
   case directory(String)
 }
@@ -87,28 +86,30 @@ public enum WeightBinding {
 
     for source in sources {
       switch source {
-      case .mapping(let root, let file):
-        guard let pairs = root.mapping else {
+      case .mapping(let weights, let file):
+        guard let layers = weights.layers else {
           problems.append(
-            .error(.wrongType, "weights must be a mapping from layer names to their tensors, got \(root.kindDescription)", at: root.range))
+            .error(
+              .wrongType, "weights must be a mapping from layer names to their tensors, got \(weights.written.kind)",
+              at: weights.written.range))
           continue
         }
-        for pair in pairs {
-          let name = pair.key.scalar ?? ""
+        for layer in layers {
+          let name = layer.name
           guard let id = byName[name], !expected(id).isEmpty else {
-            problems.append(unknownLayer(name, at: pair.key.range, file: nil))
+            problems.append(unknownLayer(name, at: layer.nameRange, file: nil))
             continue
           }
-          guard let entries = pair.value.mapping else {
+          guard let entries = layer.tensors else {
             let keys = expected(id).map(\.0.rawValue).joined(separator: ", ")
             problems.append(
               .error(
-                .wrongType, "the weights of `\(name)` must be a mapping with \(keys), got \(pair.value.kindDescription)",
-                at: pair.value.range))
+                .wrongType, "the weights of `\(name)` must be a mapping with \(keys), got \(layer.written.kind)",
+                at: layer.written.range))
             continue
           }
           for entry in entries {
-            let key = entry.key.scalar ?? ""
+            let key = entry.key
             guard let kind = ParameterKind(rawValue: key) else {
               let keys = expected(id).map(\.0.rawValue)
               var notes: [Diagnostic.Note] = []
@@ -116,23 +117,23 @@ public enum WeightBinding {
               problems.append(
                 .error(
                   .unknownKey, "unknown weight `\(key)` for `\(name)`; it takes \(keys.map { "`\($0)`" }.joined(separator: ", "))",
-                  at: entry.key.range, notes: notes))
+                  at: entry.keyRange, notes: notes))
               continue
             }
-            let value = entry.value
-            if let path = value.scalar, TensorLiteral.number(value) == nil {
+            switch entry.value {
+            case .file(let path):
               let full = FileIO.resolve(path, relativeTo: file)
               do {
-                accept(try NpyFile.read(full), id: id, kind: kind, at: value.range, origin: " (from `\(full)`)")
+                accept(try NpyFile.read(full), id: id, kind: kind, at: entry.range, origin: " (from `\(full)`)")
               } catch {
-                problems.append(.error(.weightFile, error.message, at: value.range))
+                problems.append(.error(.weightFile, error.message, at: entry.range))
               }
-              continue
-            }
-            do {
-              accept(try TensorLiteral.read(value), id: id, kind: kind, at: value.range, origin: "")
-            } catch {
-              problems.append(contentsOf: error.diagnostics)
+            case .literal(let literal):
+              do {
+                accept(try Tensor(literal), id: id, kind: kind, at: entry.range, origin: "")
+              } catch {
+                problems.append(contentsOf: error.diagnostics)
+              }
             }
           }
         }

@@ -3,6 +3,7 @@ import NetcIR
 /// The shapes of an op's parameter tensors, in PyTorch's layouts, written once for every
 /// kind of number: conv `[Cout][Cin/groups][k...]`, fc `[out][in]`, BN `[C]` each. Which
 /// tensors exist is the op's `definition.parameters`; an elided projection has none.
+@_specialize(where N == Int)
 func ruleParameterShapes<N: RuleNumber>(_ op: OpKind, bias: Bool, _ r: RuleShape<N>) -> [(ParameterKind, [N])] {
   if r.elided || r.noParameters { return [] }
   var out: [(ParameterKind, [N])] = []

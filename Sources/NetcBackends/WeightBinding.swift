@@ -76,7 +76,7 @@ public enum WeightBinding {
         problems.append(
           .error(
             .weightShape,
-            "`\(node.name).\(kind.rawValue)` is \(describe(t.shape)), expected \(describe(shape)) \(layout(node.op, kind, rank: shape.count))\(origin)",
+            "`\(node.name).\(kind.rawValue)` is \(describe(t.shape)), expected \(describe(shape)) \(parameterLayout(node.op, kind, rank: shape.count))\(origin)",
             at: range,
             notes: [.init("`\(node.name)` is defined here", at: node.headRange)]))
         return
@@ -200,19 +200,6 @@ public enum WeightBinding {
   }
 
   static func describe(_ shape: [Int]) -> String { shape.isEmpty ? "a scalar" : shape.map(String.init).joined(separator: "x") }
-
-  /// The layout the expected shape follows, for messages.
-  static func layout(_ op: OpKind, _ kind: ParameterKind, rank: Int) -> String {
-    switch (op, kind) {
-    case (.fc, .weight): return "([out][in])"
-    case (_, .weight):
-      let k = ["[k]", "[kh][kw]", "[kd][kh][kw]"][max(0, min(2, rank - 3))]
-      return "([Cout][Cin/groups]\(k))"
-    case (_, .bias), (_, .gamma), (_, .beta), (_, .mean), (_, .variance): return "([C])"
-    case (_, .wq), (_, .wk), (_, .wv), (_, .wo): return "([out][in])"
-    case (_, .bq), (_, .bk), (_, .bv), (_, .bo): return "([out])"
-    }
-  }
 }
 
 /// SplitMix64 (Steele, Lea and Flood 2014): a tiny, well-mixed 64-bit generator whose

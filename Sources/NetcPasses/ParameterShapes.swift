@@ -46,6 +46,32 @@ func ruleParameterShapes<N: RuleNumber>(_ op: OpKind, bias: Bool, _ r: RuleShape
   return out
 }
 
+/// The layout a parameter's expected shape follows, for messages: PyTorch's, as the
+/// shape rule above writes it (`([Cout][Cin/groups][kh][kw])`, `([out][in])`).
+public func parameterLayout(_ op: OpKind, _ kind: ParameterKind, rank: Int) -> String {
+  let taps = ["[k]", "[kh][kw]", "[kd][kh][kw]"][max(0, min(2, rank - 3))]
+  switch kind {
+  case .bias, .gamma, .beta, .mean, .variance: return "([C])"
+  case .wq, .wk, .wv, .wo: return "([out][in])"
+  case .bq, .bk, .bv, .bo: return "([out])"
+  case .weight:
+    switch op {
+    case .conv, .dwconv, .pwconv: return "([Cout][Cin/groups]\(taps))"
+    case .deconv: return "([Cin][Cout/groups]\(taps))"
+    case .fc, .linear, .router: return "([out][in])"
+    case .embed: return "([vocab][width])"
+    case .posembed: return "([positions][width])"
+    case .typeembed: return "([types][width])"
+    case .clstoken: return "([C])"
+    // No weight: binding refuses the tensor before it asks for a layout.
+    case .input, .maxpool, .avgpool, .gap, .gmp, .flatten, .bn, .layernorm, .rmsnorm, .layerscale, .relu, .relu6, .sigmoid,
+      .tanh, .softmax, .gelu, .silu, .hardswish, .hardsigmoid, .identity, .leakyrelu, .dropout, .droppath, .tokens, .take,
+      .attention, .upsample, .pad, .shuffle, .slice, .add, .concat, .mul, .moe:
+      return ""
+    }
+  }
+}
+
 /// The parameters a node has, with their expected shapes (empty for nodes with none).
 public func parameterShapes(_ node: Node, _ resolved: ResolvedNode) -> [(ParameterKind, [Int])] {
   ruleParameterShapes(node.op, bias: node.attributes.bias, RuleShape(resolved))

@@ -29,7 +29,7 @@ let package = Package(
     .target(name: "NetcPasses", dependencies: ["NetcDiagnostics", "NetcIR"]),
     .target(
       name: "NetcBackends",
-      dependencies: ["CNetcKernels", "NetcDiagnostics", "NetcIR", "NetcFrontend", "NetcPasses"]
+      dependencies: ["CNetcKernels", "NetcDiagnostics", "NetcIR", "NetcPasses"]
     ),
     // The ONNX backend: the only target that links swift-protobuf. Generated/ holds
     // onnx.pb.swift, generated once and committed (see Generated/README.md).

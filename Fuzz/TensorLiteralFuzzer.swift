@@ -1,9 +1,12 @@
 import NetcBackends
 import NetcDiagnostics
+import NetcFrontend
+import NetcIR
 
 /// libFuzzer's entry point: one input as a JSON/YAML tensor file (`--input x.json`),
-/// through the reader `netc run` uses (YAML with its tensor-file limits, then the literal's
-/// shape and numbers), at both precisions; the diagnostics are rendered against the source,
+/// through the two steps `netc run` takes for one (`TensorLiteralReader`: YAML with its
+/// tensor-file limits, then the literal's shape and numbers; `Tensor(literal)`: the
+/// precision), at both precisions; the diagnostics are rendered against the source,
 /// which walks every range. Any diagnostic is fine; a crash, a trap, a hang or unbounded
 /// memory is a finding.
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -13,14 +16,14 @@ public func fuzzTensorLiteral(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int
   guard bytes.first != 0x93 else { return 0 }
   var sources: [SourceFile] = []
   do {
-    let t = try TensorArgument.decode(bytes, path: "fuzz.json", what: "--input", sources: &sources, as: Float.self)
+    let t = try Tensor<Float>(TensorLiteralReader.read(bytes, path: "fuzz.json", what: "--input", sources: &sources))
     precondition(t.data.count == t.shape.reduce(1, *), "shape \(t.shape) but \(t.data.count) elements")
   } catch {
     _ = DiagnosticRenderer(sources: sources).render(error.diagnostics)
   }
   sources = []
   do {
-    let t = try TensorArgument.decode(bytes, path: "fuzz.yaml", what: "--input", sources: &sources, as: Double.self)
+    let t = try Tensor<Double>(TensorLiteralReader.read(bytes, path: "fuzz.yaml", what: "--input", sources: &sources))
     precondition(t.data.count == t.shape.reduce(1, *), "shape \(t.shape) but \(t.data.count) elements")
   } catch {
     _ = DiagnosticRenderer(sources: sources).render(error.diagnostics)

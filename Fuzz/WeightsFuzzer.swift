@@ -42,7 +42,7 @@ public func fuzzWeights(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     bytes: mapping.map { $0 == UInt8(ascii: "/") ? UInt8(ascii: "_") : $0 }, path: dir + "/weights.yaml")
   {
     texts.append(source)
-    if let root = try? YAMLReader.read(source) { sources.insert(.mapping(root, file: source.path), at: 0) }
+    if let root = try? YAMLReader.read(source) { sources.insert(.mapping(WeightsDecl(root), file: source.path), at: 0) }
   }
   bind(target, sources, Float.self, texts)
   bind(target, sources, Double.self, texts)

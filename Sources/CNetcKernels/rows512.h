@@ -15,7 +15,7 @@
 
 // The panel streams from L2 (or, for the first row block, from memory) while the rows
 // stay in L1, and the hardware prefetchers fell behind: the load of the panel was a fifth
-// of the kernel's samples. 24 steps (3 KB) ahead measured best of 8, 16, 24, 32. The direct
+// of the kernel's samples. 24 steps (3 KB) ahead was the best distance tried. The direct
 // conv's panels (a 3x3 conv's: 576 or 1152 steps) stream alike (measurements: docs/run.md).
 #define PANEL_AHEAD 24
 #define PREFETCH_PANEL(panel, l)                                                                \

@@ -110,4 +110,8 @@ enum FileIO {
 public enum FileSystem {
   /// Creates directory `path` (and its parents) unless it exists.
   public static func makeDirectory(_ path: String) throws(FileError) { try FileIO.makeDirectory(path) }
+  /// Whether anything exists at `path`.
+  public static func exists(_ path: String) -> Bool { FileIO.exists(path) }
+  /// The bytes of the regular file at `path` (see `FileIO.read` for what is refused).
+  public static func read(_ path: String) throws(FileError) -> [UInt8] { try FileIO.read(path) }
 }

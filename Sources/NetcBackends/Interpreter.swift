@@ -82,8 +82,8 @@ public struct Interpreter<T: TensorScalar>: Sendable {
 
   // The public entry points hand a concrete Interpreter<Float> or <Double> to the generic
   // implementation: inside this module the optimizer then specialises every kernel, which
-  // it cannot do for a generic call from another module (unspecialised, witness-table
-  // arithmetic measured 19x slower on ResNet-50).
+  // it cannot do for a generic call from another module (unspecialised, every scalar
+  // operation goes through a witness table).
 
   /// Every node's output for `input` (whose shape must be the graph's input shape).
   public func forward(_ input: Tensor<T>) -> [Tensor<T>] {

@@ -1,5 +1,4 @@
 import NetcDiagnostics
-import NetcFrontend
 import NetcIR
 import NetcPasses
 
@@ -7,9 +6,9 @@ import NetcPasses
 /// then each `--weights` source in order. A later source replaces an earlier one tensor
 /// by tensor; tensors no source gives are initialised deterministically.
 public enum WeightSource: Sendable {
-  /// A `weights:`-style mapping (layer name -> {weight, bias, gamma, beta, mean, var});
-  /// string values are `.npy` paths relative to the directory of `file`.
-  case mapping(YAMLNode, file: String)
+  /// A `weights:`-style mapping (layer name -> {weight, bias, gamma, beta, mean, var}),
+  /// lowered by the frontend; string values are `.npy` paths relative to the directory of `file`.
+  case mapping(WeightsDecl, file: String)
   /// A directory of `LAYER.KIND.npy` files (`conv1.weight.npy`, `bn1.var.npy`).
   case directory(String)
 }
@@ -77,7 +76,7 @@ public enum WeightBinding {
         problems.append(
           .error(
             .weightShape,
-            "`\(node.name).\(kind.rawValue)` is \(describe(t.shape)), expected \(describe(shape)) \(layout(node.op, kind, rank: shape.count))\(origin)",
+            "`\(node.name).\(kind.rawValue)` is \(describe(t.shape)), expected \(describe(shape)) \(parameterLayout(node.op, kind, rank: shape.count))\(origin)",
             at: range,
             notes: [.init("`\(node.name)` is defined here", at: node.headRange)]))
         return
@@ -87,28 +86,30 @@ public enum WeightBinding {
 
     for source in sources {
       switch source {
-      case .mapping(let root, let file):
-        guard let pairs = root.mapping else {
+      case .mapping(let weights, let file):
+        guard let layers = weights.layers else {
           problems.append(
-            .error(.wrongType, "weights must be a mapping from layer names to their tensors, got \(root.kindDescription)", at: root.range))
+            .error(
+              .wrongType, "weights must be a mapping from layer names to their tensors, got \(weights.written.kind)",
+              at: weights.written.range))
           continue
         }
-        for pair in pairs {
-          let name = pair.key.scalar ?? ""
+        for layer in layers {
+          let name = layer.name
           guard let id = byName[name], !expected(id).isEmpty else {
-            problems.append(unknownLayer(name, at: pair.key.range, file: nil))
+            problems.append(unknownLayer(name, at: layer.nameRange, file: nil))
             continue
           }
-          guard let entries = pair.value.mapping else {
+          guard let entries = layer.tensors else {
             let keys = expected(id).map(\.0.rawValue).joined(separator: ", ")
             problems.append(
               .error(
-                .wrongType, "the weights of `\(name)` must be a mapping with \(keys), got \(pair.value.kindDescription)",
-                at: pair.value.range))
+                .wrongType, "the weights of `\(name)` must be a mapping with \(keys), got \(layer.written.kind)",
+                at: layer.written.range))
             continue
           }
           for entry in entries {
-            let key = entry.key.scalar ?? ""
+            let key = entry.key
             guard let kind = ParameterKind(rawValue: key) else {
               let keys = expected(id).map(\.0.rawValue)
               var notes: [Diagnostic.Note] = []
@@ -116,23 +117,23 @@ public enum WeightBinding {
               problems.append(
                 .error(
                   .unknownKey, "unknown weight `\(key)` for `\(name)`; it takes \(keys.map { "`\($0)`" }.joined(separator: ", "))",
-                  at: entry.key.range, notes: notes))
+                  at: entry.keyRange, notes: notes))
               continue
             }
-            let value = entry.value
-            if let path = value.scalar, TensorLiteral.number(value) == nil {
+            switch entry.value {
+            case .file(let path):
               let full = FileIO.resolve(path, relativeTo: file)
               do {
-                accept(try NpyFile.read(full), id: id, kind: kind, at: value.range, origin: " (from `\(full)`)")
+                accept(try NpyFile.read(full), id: id, kind: kind, at: entry.range, origin: " (from `\(full)`)")
               } catch {
-                problems.append(.error(.weightFile, error.message, at: value.range))
+                problems.append(.error(.weightFile, error.message, at: entry.range))
               }
-              continue
-            }
-            do {
-              accept(try TensorLiteral.read(value), id: id, kind: kind, at: value.range, origin: "")
-            } catch {
-              problems.append(contentsOf: error.diagnostics)
+            case .literal(let literal):
+              do {
+                accept(try Tensor(literal), id: id, kind: kind, at: entry.range, origin: "")
+              } catch {
+                problems.append(contentsOf: error.diagnostics)
+              }
             }
           }
         }
@@ -199,19 +200,6 @@ public enum WeightBinding {
   }
 
   static func describe(_ shape: [Int]) -> String { shape.isEmpty ? "a scalar" : shape.map(String.init).joined(separator: "x") }
-
-  /// The layout the expected shape follows, for messages.
-  static func layout(_ op: OpKind, _ kind: ParameterKind, rank: Int) -> String {
-    switch (op, kind) {
-    case (.fc, .weight): return "([out][in])"
-    case (_, .weight):
-      let k = ["[k]", "[kh][kw]", "[kd][kh][kw]"][max(0, min(2, rank - 3))]
-      return "([Cout][Cin/groups]\(k))"
-    case (_, .bias), (_, .gamma), (_, .beta), (_, .mean), (_, .variance): return "([C])"
-    case (_, .wq), (_, .wk), (_, .wv), (_, .wo): return "([out][in])"
-    case (_, .bq), (_, .bk), (_, .bv), (_, .bo): return "([out])"
-    }
-  }
 }
 
 /// SplitMix64 (Steele, Lea and Flood 2014): a tiny, well-mixed 64-bit generator whose

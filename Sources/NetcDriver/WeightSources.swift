@@ -53,7 +53,7 @@ func weightSources(of spec: Spec, at specPath: String, extra paths: [String], in
       let file = try SpecFileLoader.load(path: path, maxBytes: 1 << 28)
       inputs.sources.append(file)
       if let root = try YAMLReader.read(file, limits: YAMLLimits(maxExpandedNodes: 64_000_000)) {
-        sources.append(.mapping(root, file: path))
+        sources.append(.mapping(WeightsDecl(root), file: path))
       }
     } catch {
       inputs.report(error.diagnostics)

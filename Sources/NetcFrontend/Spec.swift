@@ -7,8 +7,8 @@ public struct Spec: Sendable {
   public var graph: Graph
   /// The file it came from, for diagnostics.
   public var source: SourceFile
-  /// The `weights:` mapping, left for `run` and `emit` to read.
-  public var weights: YAMLNode?
+  /// The `weights:` mapping, lowered for `run` and `emit` to bind (and check) against shapes.
+  public var weights: WeightsDecl?
   /// Vars declared under `vars:` that nothing uses, and blocks nobody instantiates.
   public var unusedVars: [VarDecl]
   /// Blocks defined and never used, with where they were defined.

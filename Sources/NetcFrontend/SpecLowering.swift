@@ -244,7 +244,7 @@ final class SpecLowering {
     graph.budgetPrecision = budgetPrecision
     graph.expectedTotals = expectedTotals
     return Spec(
-      graph: graph, source: source, weights: entries["weights"]?.value,
+      graph: graph, source: source, weights: entries["weights"].map { WeightsDecl($0.value) },
       unusedVars: declared.compactMap { vars[$0] }.filter { !usedVars.contains($0.name) },
       unusedBlocks: blocks.values.filter { !usedBlocks.contains($0.name) }
         .sorted { $0.range.start < $1.range.start }.map { ($0.name, $0.range) },

@@ -53,7 +53,6 @@ extension Search {
   /// The values var `vi` may take at `node` with the current bindings.
   func candidates(_ vi: Int, node: Node, x: [Int]?) -> Candidates {
     let v = plan.vars[vi]
-    let p = plan.nodes[node.id]
     if v.role == .count, let f = v.fixedBy, let want = f.evaluate(env) {
       var value = want
       if node.op == .dwconv {
@@ -70,6 +69,8 @@ extension Search {
       }
     }
     guard let x, x.count >= 2 || [VarRole.count, .input, .other].contains(v.role) else { return .list([]) }
+    // Read after the declared domain, which most vars have: the node's plan is many arrays.
+    let p = plan.nodes[node.id]
     let axes = x.count - 1
     func axesOf(_ exprs: [SlotExpr]) -> [Int] {
       if exprs.count == 1 { return exprs[0].bareSlot == v.slot ? Array(0..<axes) : [] }

@@ -25,6 +25,7 @@ struct RuleCost<N: RuleNumber> {
 /// - everything else (embeddings, norms, activations, pooling, merges) none.
 /// An expert's figures count every expert in the totals and the routed ones in the active
 /// figures. The failure is the operation that overflowed (`a * b`).
+@_specialize(where N == Int)
 func costRule<N: RuleNumber>(_ op: OpKind, bias: Bool, _ r: RuleShape<N>) -> Result<RuleCost<N>, RuleOverflow> {
   var cost = RuleCost<N>()
   if op == .input || r.elided { return .success(cost) }

@@ -3,6 +3,7 @@ import NetcIR
 /// The shapes of an op's parameter tensors, in PyTorch's layouts, written once for every
 /// kind of number: conv `[Cout][Cin/groups][k...]`, fc `[out][in]`, BN `[C]` each. Which
 /// tensors exist is the op's `definition.parameters`; an elided projection has none.
+@_specialize(where N == Int)
 func ruleParameterShapes<N: RuleNumber>(_ op: OpKind, bias: Bool, _ r: RuleShape<N>) -> [(ParameterKind, [N])] {
   if r.elided || r.noParameters { return [] }
   var out: [(ParameterKind, [N])] = []
@@ -43,6 +44,32 @@ func ruleParameterShapes<N: RuleNumber>(_ op: OpKind, bias: Bool, _ r: RuleShape
     }
   }
   return out
+}
+
+/// The layout a parameter's expected shape follows, for messages: PyTorch's, as the
+/// shape rule above writes it (`([Cout][Cin/groups][kh][kw])`, `([out][in])`).
+public func parameterLayout(_ op: OpKind, _ kind: ParameterKind, rank: Int) -> String {
+  let taps = ["[k]", "[kh][kw]", "[kd][kh][kw]"][max(0, min(2, rank - 3))]
+  switch kind {
+  case .bias, .gamma, .beta, .mean, .variance: return "([C])"
+  case .wq, .wk, .wv, .wo: return "([out][in])"
+  case .bq, .bk, .bv, .bo: return "([out])"
+  case .weight:
+    switch op {
+    case .conv, .dwconv, .pwconv: return "([Cout][Cin/groups]\(taps))"
+    case .deconv: return "([Cin][Cout/groups]\(taps))"
+    case .fc, .linear, .router: return "([out][in])"
+    case .embed: return "([vocab][width])"
+    case .posembed: return "([positions][width])"
+    case .typeembed: return "([types][width])"
+    case .clstoken: return "([C])"
+    // No weight: binding refuses the tensor before it asks for a layout.
+    case .input, .maxpool, .avgpool, .gap, .gmp, .flatten, .bn, .layernorm, .rmsnorm, .layerscale, .relu, .relu6, .sigmoid,
+      .tanh, .softmax, .gelu, .silu, .hardswish, .hardsigmoid, .identity, .leakyrelu, .dropout, .droppath, .tokens, .take,
+      .attention, .upsample, .pad, .shuffle, .slice, .add, .concat, .mul, .moe:
+      return ""
+    }
+  }
 }
 
 /// The parameters a node has, with their expected shapes (empty for nodes with none).

@@ -166,9 +166,15 @@ struct Search {
         return nil
       }
     }
-    for vi in p.derived + (last ? plan.outputDerived : []) where !inDomain(vi, env[plan.vars[vi].slot]) {
+    for vi in p.derived where !inDomain(vi, env[plan.vars[vi].slot]) {
       info.stage = max(info.stage, .expect)
       return nil
+    }
+    if last {
+      for vi in plan.outputDerived where !inDomain(vi, env[plan.vars[vi].slot]) {
+        info.stage = max(info.stage, .expect)
+        return nil
+      }
     }
     for ci in p.conditions {
       let c = plan.conditions[ci]

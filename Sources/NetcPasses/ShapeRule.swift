@@ -133,6 +133,7 @@ enum ShapeFailure<N: RuleNumber>: Error {
 /// The shape rule of every op, written once: `input` the input shapes, `attributes` the
 /// node's values, `target` the shape `shortcut: auto` must match, `inputElided` whether the
 /// first input is an elided projection. `inputShape` is the network's input for `.input`.
+@_specialize(where N == Int)
 func shapeRule<N: RuleNumber>(
   _ op: OpKind, _ a: RuleAttributes<N>, inputs: [[N]], inputShape: [N], target: [N]?, inputElided: Bool,
   inputTokens: Bool = false, tokenInput: Bool = false
@@ -150,6 +151,7 @@ func shapeRule<N: RuleNumber>(
   return .success(r)
 }
 
+@_specialize(where N == Int)
 private func baseShapeRule<N: RuleNumber>(
   _ op: OpKind, _ a: RuleAttributes<N>, inputs: [[N]], inputShape: [N], target: [N]?, inputElided: Bool,
   inputTokens: Bool, tokenInput: Bool
@@ -321,14 +323,16 @@ private func baseShapeRule<N: RuleNumber>(
   }
 }
 
-/// One value for every axis, or one per axis; nil for the wrong count.
-private func perAxis<N>(_ values: [N], _ axes: Int, default d: [N]) -> [N]? {
-  if values.isEmpty { return d }
+/// One value for every axis, or one per axis; nil for the wrong count. The default is
+/// built only when used: the solver's inner loop gives every value.
+private func perAxis<N>(_ values: [N], _ axes: Int, default d: @autoclosure () -> [N]) -> [N]? {
+  if values.isEmpty { return d() }
   if values.count == 1 { return Array(repeating: values[0], count: axes) }
   return values.count == axes ? values : nil
 }
 
 /// Convolutions and pools: the window along every spatial axis, then the channels.
+@_specialize(where N == Int)
 private func windowRule<N: RuleNumber>(_ op: OpKind, _ a: RuleAttributes<N>, _ x: [N]) -> Result<RuleShape<N>, ShapeFailure<N>> {
   let axes = x.count - 1
   let cin = x[axes]
@@ -413,7 +417,8 @@ private func windowRule<N: RuleNumber>(_ op: OpKind, _ a: RuleAttributes<N>, _ x
     .posembed, .typeembed, .clstoken, .tokens, .take, .attention, .upsample, .pad, .shuffle, .mul, .router, .moe, .slice:
     preconditionFailure("\(op) is not windowed")
   }
-  r.shape = spatial + [r.outChannels]
+  spatial.append(r.outChannels)
+  r.shape = spatial
   return .success(r)
 }
 
@@ -421,6 +426,7 @@ private func windowRule<N: RuleNumber>(_ op: OpKind, _ a: RuleAttributes<N>, _ x
 /// exists (ceil rounding of symbolic extents):
 /// `out = floor_or_ceil((in + pad_begin + pad_end - dilation*(k-1) - 1) / stride) + 1`,
 /// and with ceil a last window starting past the input and its begin padding dropped.
+@_specialize(where N == Int)
 func windowOutputExtent<N: RuleNumber>(_ input: N, _ w: RuleWindow<N>, axis i: Int) -> N? {
   guard let pb = w.padBegin?[i], let pe = w.padEnd?[i] else { return nil }
   if w.rounding == .ceil {
@@ -439,6 +445,7 @@ func windowOutputExtent<N: RuleNumber>(_ input: N, _ w: RuleWindow<N>, axis i: I
 
 /// The projection of `shortcut: auto`: identity when the shapes match, else a 1x1 conv
 /// with the stride that maps the input's extents onto the target's.
+@_specialize(where N == Int)
 private func projectionRule<N: RuleNumber>(_ x: [N], _ target: [N]?) -> Result<RuleShape<N>, ShapeFailure<N>> {
   guard let t = target else { return .failure(.missingTarget) }
   if x == t { return .success(RuleShape(shape: x, elided: true)) }
@@ -458,6 +465,7 @@ private func projectionRule<N: RuleNumber>(_ x: [N], _ target: [N]?) -> Result<R
 }
 
 /// `same` padding along one axis for integers, nil on overflow.
+@_specialize(where N == Int)
 private func samePadding<N: RuleNumber>(_ input: N, _ kernel: N, _ stride: N, _ dilation: N) -> (begin: N, end: N)? {
   guard let x = input.known, let k = kernel.known, let s = stride.known, let d = dilation.known,
     let pads = NetcPasses.samePadding(input: x, kernel: k, stride: s, dilation: d)
@@ -466,6 +474,7 @@ private func samePadding<N: RuleNumber>(_ input: N, _ kernel: N, _ stride: N, _ 
 }
 
 /// NumPy's broadcast of two shapes, aligned at the end: each extent equal, or one of them 1.
+@_specialize(where N == Int)
 private func broadcast<N: RuleNumber>(_ a: [N], _ b: [N]) -> [N]? {
   let rank = max(a.count, b.count)
   var out: [N] = []
@@ -486,6 +495,7 @@ private func broadcast<N: RuleNumber>(_ a: [N], _ b: [N]) -> [N]? {
 
 /// Multi-head attention on `x` = `[T, d]`, keys and values from `inputs[1]` with `cross`:
 /// `heads` query heads of `dim` (default d / heads), `kv` key/value heads dividing them.
+@_specialize(where N == Int)
 private func attentionRule<N: RuleNumber>(_ a: RuleAttributes<N>, _ inputs: [[N]]) -> Result<RuleShape<N>, ShapeFailure<N>> {
   let x = inputs[0]
   let memory = inputs.count > 1 ? inputs[1] : x
@@ -515,6 +525,7 @@ private func attentionRule<N: RuleNumber>(_ a: RuleAttributes<N>, _ inputs: [[N]
 /// A transposed conv along every spatial axis:
 /// `out = (in-1)*stride - pad_begin - pad_end + dilation*(k-1) + outpad + 1`, PyTorch's
 /// `ConvTranspose`; `outpad` below the stride or the dilation.
+@_specialize(where N == Int)
 private func deconvRule<N: RuleNumber>(_ a: RuleAttributes<N>, _ x: [N]) -> Result<RuleShape<N>, ShapeFailure<N>> {
   let axes = x.count - 1
   let cin = x[axes]

@@ -24,8 +24,11 @@ extension SolverPlan {
       }
     }
     // A window value without a value is a structural failure; a count or groups, invalid.
-    guard let kernel = evaluate(p.kernel, env), let stride = evaluate(p.stride, env), let dilation = evaluate(p.dilation, env),
-      let padBegin = evaluate(p.padBegin, env), let padEnd = evaluate(p.padEnd, env)
+    // One value for every spatial axis is written out here, as the rule would repeat it.
+    let axes = (inputs.first?.shape.count ?? 0) - 1
+    guard let kernel = evaluate(p.kernel, env, axes: axes), let stride = evaluate(p.stride, env, axes: axes),
+      let dilation = evaluate(p.dilation, env, axes: axes), let padBegin = evaluate(p.padBegin, env, axes: axes),
+      let padEnd = evaluate(p.padEnd, env, axes: axes)
     else { return .failure(.structure) }
     (a.kernel, a.stride, a.dilation, a.same, a.padBegin, a.padEnd) = (kernel, stride, dilation, p.same, padBegin, padEnd)
     if let g = p.groups {
@@ -66,6 +69,16 @@ extension SolverPlan {
       case .groupsMismatch: return .failure(.groups)
       }
     }
+  }
+
+  /// The values of slot expressions; nil when one has none. With `axes` of at least 1, a
+  /// single value is repeated for each axis.
+  private func evaluate(_ values: [SlotExpr], _ env: [Int], axes: Int) -> [Int]? {
+    if values.count == 1 && axes >= 1 {
+      guard let n = values[0].evaluate(env) else { return nil }
+      return Array(repeating: n, count: axes)
+    }
+    return evaluate(values, env)
   }
 
   /// The values of slot expressions; nil when one has none.

@@ -29,7 +29,7 @@ struct TorchFixture {
   subscript(key: String) -> YAMLNode? { root.mapping?.first { $0.key.scalar == key }?.value }
 
   func tensor<T: TensorScalar>(_ node: YAMLNode?, as: T.Type = T.self) throws -> Tensor<T> {
-    try TensorLiteral.read(node!)
+    try Tensor(TensorLiteral(node!))
   }
 }
 
@@ -38,7 +38,7 @@ func runFixture<T: TensorScalar>(_ f: TorchFixture, as: T.Type) throws -> (outpu
   let spec = try SpecLoader.parse(SourceFile(path: "\(f.name).yaml", text: f["spec"]!.scalar!))
   let shapes = try inferShapes(spec.graph, bindings: [:])
   let params: [LayerParameters<T>?] = try WeightBinding.bind(
-    spec.graph, shapes, sources: [.mapping(f["weights"]!, file: "fixture.json")], seed: 0)
+    spec.graph, shapes, sources: [.mapping(WeightsDecl(f["weights"]!), file: "fixture.json")], seed: 0)
   let interpreter = Interpreter(graph: spec.graph, shapes: shapes, parameters: params, threads: 2)
   let x: Tensor<T> = try f.tensor(f["input"])
   let values = interpreter.forward(x)
@@ -107,7 +107,7 @@ func expectClose<T: TensorScalar>(_ actual: Tensor<T>, _ expected: Tensor<Double
     let spec = try SpecLoader.parse(SourceFile(path: "\(f.name).yaml", text: f["spec"]!.scalar!))
     let shapes = try inferShapes(spec.graph, bindings: [:])
     let params: [LayerParameters<T>?] = try WeightBinding.bind(
-      spec.graph, shapes, sources: [.mapping(f["weights"]!, file: "fixture.json")], seed: 0)
+      spec.graph, shapes, sources: [.mapping(WeightsDecl(f["weights"]!), file: "fixture.json")], seed: 0)
     let interpreter = Interpreter(graph: spec.graph, shapes: shapes, parameters: params, threads: 2)
     return interpreter.output(try f.tensor(f["input"]))
   }

@@ -38,6 +38,21 @@ import Testing
     #expect(d.first?.range?.start == SourceLocation(line: 5, column: 16))
   }
 
+  /// PyTorch's layouts: `nn.Linear.weight` is (out_features, in_features),
+  /// `nn.Embedding.weight` (num_embeddings, embedding_dim), `nn.ConvTranspose2d.weight`
+  /// (in_channels, out_channels/groups, kH, kW).
+  @Test func wrongShapeNamesTheLayoutOfEachKindOfWeight() {
+    let tokens = diagnostics(
+      "name: n\ninput: 3 tokens\nlayers: [EMBED-4 vocab 10 name e, LINEAR-2 name l]\nweights:\n  e: { weight: [1] }\n  l: { weight: [1] }\n"
+    )
+    #expect(
+      tokens.map(\.message) == [
+        "`e.weight` is 1, expected 10x4 ([vocab][width])", "`l.weight` is 1, expected 2x4 ([out][in])",
+      ])
+    let deconv = diagnostics("name: n\ninput: 4x4x3\nlayers: [DECONV2-5 stride 2 name d]\nweights:\n  d: { weight: [1] }\n")
+    #expect(deconv.map(\.message) == ["`d.weight` is 1, expected 3x5x2x2 ([Cin][Cout/groups][kh][kw])"])
+  }
+
   @Test func unknownLayerSuggestsTheClosest() {
     let d = diagnostics("name: n\ninput: 4\nlayers: [FC-2 name dense]\nweights:\n  dens: { weight: 1 }\n")
     #expect(d.first?.code == .unknownWeight)

@@ -110,4 +110,11 @@ enum FileIO {
 public enum FileSystem {
   /// Creates directory `path` (and its parents) unless it exists.
   public static func makeDirectory(_ path: String) throws(FileError) { try FileIO.makeDirectory(path) }
+
+  /// The bytes of the regular file at `path`, refusing files over `maxBytes` and anything
+  /// that is not a regular file.
+  public static func read(_ path: String, maxBytes: Int) throws(FileError) -> [UInt8] { try FileIO.read(path, maxBytes: maxBytes) }
+
+  /// Writes `bytes` to `path`, replacing it.
+  public static func write(_ bytes: [UInt8], to path: String) throws(FileError) { try FileIO.write(bytes, to: path) }
 }

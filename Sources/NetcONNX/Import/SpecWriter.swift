@@ -1,0 +1,108 @@
+import NetcBackends
+import NetcIR
+
+/// Writes recognized layers as a spec in netc's shorthand, with the names netc will give
+/// them (for the weight files): a layer's name from its module path when the exporter
+/// recorded one, left out where it equals netc's default name.
+struct SpecWriter {
+  let layers: [ImportedLayer]
+  var lines: [String] = []
+  var weights: [(name: String, tensor: Tensor<Float>)] = []
+  /// Whether convs default to no bias (`defaults: conv: { bias: false }`).
+  let convBiasDefault: Bool
+
+  /// One naming scope: the names taken, the counts per mnemonic, the full prefix of its
+  /// names and the module path that its layers' paths are relative to.
+  struct Scope {
+    var taken: Set<String> = []
+    var counters: [String: Int] = [:]
+    var prefix: String
+    var module: String?
+  }
+
+  init(layers: [ImportedLayer]) {
+    self.layers = layers
+    let convs = layers.filter { $0.op == .conv || $0.op == .dwconv }
+    convBiasDefault = convs.filter { $0.bias == true }.count * 2 >= convs.count
+  }
+
+  /// The whole spec.
+  mutating func write(_ items: [SpecItem], name: String, header: [String]) -> String {
+    lines = header.map { "# " + $0 }
+    lines.append("netspec: 1")
+    lines.append("name: \(name)")
+    lines.append("input: \(Self.shape(layers[0].shape))")
+    if !convBiasDefault { lines.append("defaults:\n  conv: { bias: false }") }
+    lines.append("layers:")
+    var scope = Scope(prefix: "")
+    write(items, indent: "  ", scope: &scope)
+    return lines.joined(separator: "\n") + "\n"
+  }
+
+  /// netc's `HxWxC` of ONNX's `[C, H, W]`; a vector stays `F`.
+  static func shape(_ s: [Int]) -> String {
+    s.count == 1 ? "\(s[0])" : (s.dropFirst() + [s[0]]).map(String.init).joined(separator: "x")
+  }
+
+  mutating func write(_ items: [SpecItem], indent: String, scope: inout Scope) {
+    for item in items {
+      switch item {
+      case .layer(let i):
+        let l = layers[i]
+        let (name, written) = claim(l.modulePath, mnemonic: l.op.mnemonic, scope: &scope)
+        var words = [l.head] + l.options
+        if let b = l.bias {
+          let byDefault = l.op == .fc ? true : convBiasDefault
+          if b != byDefault { words.append("bias \(b)") }
+        }
+        if written { words.append("name \(name)") }
+        lines.append(indent + "- " + words.joined(separator: " "))
+        for (kind, t) in l.parameters { weights.append((scope.prefix + name + "." + kind.rawValue, t)) }
+      case .residual(let merge, let body, let shortcut):
+        let (name, written) = claim(layers[merge].modulePath, mnemonic: "residual", scope: &scope)
+        lines.append(indent + "- residual:")
+        if written { lines.append(indent + "    name: \(name)") }
+        lines.append(indent + "    body:")
+        var inner = Scope(prefix: scope.prefix + name + ".body.", module: layers[merge].modulePath ?? scope.module)
+        write(body, indent: indent + "      ", scope: &inner)
+        if !shortcut.isEmpty {
+          lines.append(indent + "    shortcut:")
+          var sc = Scope(prefix: scope.prefix + name + ".shortcut.", module: layers[merge].modulePath ?? scope.module)
+          write(shortcut, indent: indent + "      ", scope: &sc)
+        }
+      case .parallel(let merge, let branches):
+        let (name, written) = claim(layers[merge].modulePath, mnemonic: "parallel", scope: &scope)
+        lines.append(indent + "- parallel:")
+        if written { lines.append(indent + "    name: \(name)") }
+        lines.append(indent + "    merge: \(layers[merge].op == .concat ? "concat" : layers[merge].op == .mul ? "mul" : "add")")
+        lines.append(indent + "    branches:")
+        for (k, branch) in branches.enumerated() {
+          if branch.isEmpty {
+            lines.append(indent + "      - []")
+            continue
+          }
+          lines.append(indent + "      -")
+          var inner = Scope(prefix: scope.prefix + name + ".branch\(k + 1).", module: layers[merge].modulePath ?? scope.module)
+          write(branch, indent: indent + "        ", scope: &inner)
+        }
+      }
+    }
+  }
+
+  /// The name a layer or structure gets in `scope`, and whether the spec must write it
+  /// (it is not the default name netc would give it there).
+  func claim(_ modulePath: String?, mnemonic: String, scope: inout Scope) -> (String, Bool) {
+    let count = (scope.counters[mnemonic] ?? 0) + 1
+    scope.counters[mnemonic] = count
+    let fallback = DefaultName.make(mnemonic, count: count)
+    var name = modulePath.map { ModulePath.localName($0, in: scope.module) } ?? ""
+    if name.isEmpty || name == "body" || name == "shortcut" { name = fallback }
+    if scope.taken.contains(name) {
+      var k = 2
+      while scope.taken.contains("\(name)_\(k)") { k += 1 }
+      name = "\(name)_\(k)"
+    }
+    scope.taken.insert(name)
+    return (name, name != fallback)
+  }
+}

@@ -1,8 +1,8 @@
 /// The dotted path of the PyTorch module (or other source) an ONNX node came from, as
 /// the exporters record it: the weight's name (`layer1.0.conv1.weight`), the dynamo
 /// exporter's `namespace` metadata (`: ResNet/layer1: Sequential/layer1.0: BasicBlock/...`),
-/// the TorchScript exporter's scoped node name (`/layer1/layer1.0/conv1/Conv`), or the
-/// node's own name from other tools.
+/// the TorchScript exporter's scoped node name (`/layer1/layer1.0/conv1/Conv`; any name
+/// with a `/` is read as a scope and its op), or the node's own name from other tools.
 enum ModulePath {
   static func of(_ node: Onnx_NodeProto, weight: String?) -> String? {
     if let w = weight, w.hasSuffix(".weight"), !w.contains("::"), !w.contains("/") {
@@ -17,7 +17,7 @@ enum ModulePath {
       if segments.count == 2 { return nil }
     }
     let name = node.name
-    if name.hasPrefix("/") {
+    if name.contains("/") {
       let parts = name.split(separator: "/").map(String.init)
       return parts.count > 1 ? join(Array(parts.dropLast())) : nil
     }

@@ -97,6 +97,9 @@ struct SpecWriter {
     let fallback = DefaultName.make(mnemonic, count: count)
     var name = modulePath.map { ModulePath.localName($0, in: scope.module) } ?? ""
     if name.isEmpty || name == "body" || name == "shortcut" { name = fallback }
+    // A layer of a structure's module outside it (a functional ReLU after a block's sum)
+    // is that module's layer of its kind.
+    if scope.taken.contains(name) && !scope.taken.contains("\(name)_\(mnemonic)") { name = "\(name)_\(mnemonic)" }
     if scope.taken.contains(name) {
       var k = 2
       while scope.taken.contains("\(name)_\(k)") { k += 1 }

@@ -2,7 +2,7 @@
 """Verify `netc import` on torchvision CNNs as torch.onnx.export writes them.
 
 Each model (random weights, BN statistics randomized so that folding matters) is exported
-in several ways: the TorchScript exporter (dynamo=False) with BN folded into the convs
+in several ways (biases randomized too: the dynamo exporter drops a zero bias): the TorchScript exporter (dynamo=False) with BN folded into the convs
 (its default constant folding) or kept (do_constant_folding=False), and the dynamo
 exporter (dynamo=True, its default optimizations fold BN; weights in model.onnx.data),
 at several opsets. Then
@@ -55,6 +55,10 @@ def build(name):
                 m.running_var.copy_(torch.rand(m.num_features, generator=g) + 0.5)
                 m.weight.copy_(torch.rand(m.num_features, generator=g) + 0.5)
                 m.bias.copy_(torch.randn(m.num_features, generator=g) * 0.1)
+        # torchvision zeroes some biases, and the dynamo exporter drops a zero bias.
+        if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear)) and m.bias is not None:
+            with torch.no_grad():
+                m.bias.copy_(torch.randn(m.bias.shape, generator=g) * 0.1)
     return model
 
 

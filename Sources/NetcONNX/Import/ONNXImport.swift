@@ -17,7 +17,17 @@ public enum ONNXImport {
   /// The spec of the model at `path`. Errors are NS001 (unreadable), NS601 (no valid
   /// model) and NS602 (a node or graph netc cannot express).
   public static func read(_ path: String) throws(DiagnosticError) -> ImportedSpec {
-    let file = try ONNXModelFile(path: path)
+    try spec(of: ONNXModelFile(path: path))
+  }
+
+  /// The spec of a model given as bytes, as if read from `path` (external data paths are
+  /// relative to its folder).
+  public static func read(bytes: [UInt8], path: String) throws(DiagnosticError) -> ImportedSpec {
+    try spec(of: ONNXModelFile(bytes: bytes, path: path))
+  }
+
+  static func spec(of file: ONNXModelFile) throws(DiagnosticError) -> ImportedSpec {
+    let path = file.path
     var recognizer = ONNXLayerRecognizer(file: file)
     try recognizer.recognize()
     var structure = SeriesParallel(recognizer.layers, path: path)

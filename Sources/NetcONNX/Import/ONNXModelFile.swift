@@ -27,11 +27,16 @@ struct ONNXModelFile {
 
   /// Reads and decodes the model at `path`.
   init(path: String) throws(DiagnosticError) {
-    self.path = path
     let bytes: [UInt8]
     do { bytes = try FileSystem.read(path, maxBytes: Self.maxModelBytes) } catch {
       throw DiagnosticError([.error(.io, error.message, at: nil)])
     }
+    try self.init(bytes: bytes, path: path)
+  }
+
+  /// Decodes `bytes` as the model at `path` (its folder holds the external data).
+  init(bytes: [UInt8], path: String) throws(DiagnosticError) {
+    self.path = path
     var options = BinaryDecodingOptions()
     options.messageDepthLimit = Self.maxDepth
     do {

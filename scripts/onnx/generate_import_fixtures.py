@@ -67,6 +67,18 @@ class TinyResidual(nn.Module):
         return self.fc(torch.flatten(self.gap(self.block2(self.block1(self.stem(x)))), 1))
 
 
+class TinyRepeat(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 4, 3, padding=1)
+        self.layer1 = nn.Sequential(Block(4, 4, 1), Block(4, 4, 1), Block(4, 4, 1))
+        self.gap = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.gap(self.layer1(self.stem(x))), 1))
+
+
 class TinyConcat(nn.Module):
     def __init__(self):
         super().__init__()
@@ -126,7 +138,8 @@ def main():
     x = rng.standard_normal((1, 3, 8, 8)).astype(np.float32)
     xt = torch.from_numpy(x)
     for name, model, folding in [("cnn_bn_kept", TinyCNN(), False), ("cnn_bn_folded", TinyCNN(), True),
-                                 ("residual", TinyResidual(), True), ("concat", TinyConcat(), True)]:
+                                 ("residual", TinyResidual(), True), ("concat", TinyConcat(), True),
+                                 ("repeat", TinyRepeat(), True)]:
         model = seeded(model)
         path = os.path.join(OUT, name + ".onnx")
         with warnings.catch_warnings():

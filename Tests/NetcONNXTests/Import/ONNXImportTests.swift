@@ -104,6 +104,15 @@ import Testing
     #expect(lines.filter { $0.hasSuffix("- residual:") }.count == 2)
   }
 
+  @Test func identicalBlocksBecomeARepeat() throws {
+    // layer1 of three identical blocks, each a residual and the ReLU after its sum.
+    let lines = body(try check("repeat"))
+    #expect(lines.contains("  - repeat: 3"))
+    #expect(lines.contains("    name: layer1"))
+    #expect(lines.contains("      - residual:"))
+    #expect(lines.filter { $0.hasSuffix("- residual:") }.count == 1)
+  }
+
   @Test func concatBranchesAndSiLU() throws {
     let text = try check("concat")
     let lines = body(text)

@@ -37,8 +37,16 @@ public enum ONNXImport {
     var header = ["Imported by `netc import` from \(fileName(path)) (ONNX opset \(recognizer.opset)"]
     if !model.producerName.isEmpty { header[0] += ", written by \(model.producerName) \(model.producerVersion)" }
     header[0] += ")."
+    header = header.map(printable)
     let text = writer.write(items, name: specName(model.graph.name, path: path), header: header)
     return ImportedSpec(text: text, weights: writer.weights, layerCount: recognizer.layers.count - 1, opset: recognizer.opset)
+  }
+
+  /// `text` with everything but printable ASCII as `?`, at most 200 characters: the
+  /// producer's name and the file's go into a YAML comment, which takes no control
+  /// characters (and a newline would end it).
+  static func printable(_ text: String) -> String {
+    String(String.UnicodeScalarView(text.unicodeScalars.prefix(200).map { $0.value >= 0x20 && $0.value < 0x7F ? $0 : "?" }))
   }
 
   static func fileName(_ path: String) -> String {

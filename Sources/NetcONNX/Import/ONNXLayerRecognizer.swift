@@ -120,6 +120,7 @@ struct ONNXLayerRecognizer {
   // MARK: - One node
 
   mutating func recognize(_ n: Onnx_NodeProto) throws(DiagnosticError) {
+    guard n.output.count >= 1, !n.output[0].isEmpty else { throw unsupported(node: "has no output") }
     let a = ONNXAttributes(n)
     switch n.opType {
     case "Constant":
@@ -142,6 +143,9 @@ struct ONNXLayerRecognizer {
       try activation(.hardsigmoid, "HARDSIGMOID")
     case "LeakyRelu":
       let alpha = a.float("alpha") ?? 0.01
+      guard alpha.isFinite, abs(alpha) <= 1e6 else {
+        throw unsupported(node: "has alpha \(alpha); netc's slope is a number from -1e6 to 1e6")
+      }
       try activation(.leakyrelu, "LEAKYRELU", options: alpha == 0.01 ? [] : ["slope \(alpha)"])
     case "Clip":
       try clip(a)
@@ -267,7 +271,7 @@ struct ONNXLayerRecognizer {
     let inShape = layers[x].shape, r = inShape.count - 1
     guard w.shape.count == r + 2 else { throw unsupported(node: "has a weight of shape \(w.shape) for a rank-\(r + 2) input") }
     let groups = a.int("group") ?? 1, cout = w.shape[0], cin = inShape[0]
-    guard groups >= 1, w.shape[1] * groups == cin, cout % groups == 0, cout >= 1 else {
+    guard groups >= 1, groups <= cin, w.shape[1] * groups == cin, cout % groups == 0, cout >= 1 else {
       throw unsupported(node: "has \(groups) groups and weight \(w.shape) on \(cin) channels, which do not fit")
     }
     let kernel = Array(w.shape.dropFirst(2))
@@ -299,6 +303,7 @@ struct ONNXLayerRecognizer {
       p.append((kind, Tensor(shape: [c], data: t.floats)))
     }
     let eps = a.float("epsilon") ?? 1e-5
+    guard eps > 0, eps <= 1 else { throw unsupported(node: "has epsilon \(eps); netc's eps is above 0 and at most 1") }
     let id = add(.bn, "BN", [x], layers[x].shape, options: eps == Float(1e-5) ? [] : ["eps \(eps)"], weight: node.input[1])
     layers[id].parameters = p
   }

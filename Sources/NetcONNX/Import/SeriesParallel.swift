@@ -32,15 +32,25 @@ struct SeriesParallel {
 
   /// The items from the input (layer 0) to `output`.
   mutating func items(to output: Int) throws(DiagnosticError) -> [SpecItem] {
-    try sequence(from: 0, to: end(output))
+    try sequence(from: 0, to: output, depth: 0)
   }
 
-  private func end(_ output: Int) -> Int { output }
+  /// How deep structures may nest (netc's own limit for specs).
+  static let maxDepth = 100
 
   /// The items after `start` up to and including `end`; empty when they are the same.
-  mutating func sequence(from start: Int, to end: Int) throws(DiagnosticError) -> [SpecItem] {
+  mutating func sequence(from start: Int, to end: Int, depth: Int) throws(DiagnosticError) -> [SpecItem] {
     if start == end { return [] }
+    guard depth <= Self.maxDepth else {
+      throw DiagnosticError([
+        .error(
+          .onnxUnsupported,
+          "`\(path)`: the graph nests branches deeper than \(Self.maxDepth) structures, at node `\(layers[end].nodeName.prefix(80))`",
+          at: nil)
+      ])
+    }
     let region = self.region(from: start, to: end)
+    var ipdom: [Int: Int]?
     var items: [SpecItem] = []
     var cur = start
     while cur != end {
@@ -52,10 +62,12 @@ struct SeriesParallel {
         cur = next[0]
         continue
       }
-      let join = postDominator(of: cur, in: region, end: end)
+      // One post-dominator tree serves every fork of this sequence.
+      if ipdom == nil { ipdom = postDominators(in: region, from: start, to: end) }
+      let join = ipdom![cur] ?? end
       guard layers[join].isMerge else { throw tangled(cur) }
       var branches: [[SpecItem]] = []
-      for x in layers[join].inputs { branches.append(try sequence(from: cur, to: x)) }
+      for x in layers[join].inputs { branches.append(try sequence(from: cur, to: x, depth: depth + 1)) }
       try place(join)
       if layers[join].op == .add && branches.count == 2 {
         let longer = count(branches[0]) >= count(branches[1]) ? 0 : 1
@@ -96,9 +108,10 @@ struct SeriesParallel {
     return seen
   }
 
-  /// The nearest layer every path from `start` to `end` passes through (layers are in
-  /// topological order, so a post-dominator has the larger index).
-  func postDominator(of start: Int, in region: Set<Int>, end: Int) -> Int {
+  /// For `start` and each layer of `region`, the nearest layer after it that every path from it to
+  /// `end` passes through (layers are in topological order, so a post-dominator has the
+  /// larger index: Cooper, Harvey and Kennedy's intersection on a DAG).
+  func postDominators(in region: Set<Int>, from start: Int, to end: Int) -> [Int: Int] {
     var ipdom: [Int: Int] = [end: end]
     func meet(_ a: Int, _ b: Int) -> Int {
       var (a, b) = (a, b)
@@ -112,7 +125,8 @@ struct SeriesParallel {
       ipdom[n] = next.dropFirst().reduce(next.first ?? end) { meet($0, $1) }
     }
     let next = readers[start].filter { region.contains($0) }
-    return next.dropFirst().reduce(next.first ?? end) { meet($0, $1) }
+    ipdom[start] = next.dropFirst().reduce(next.first ?? end) { meet($0, $1) }
+    return ipdom
   }
 
   func tangled(_ i: Int) -> DiagnosticError {

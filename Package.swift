@@ -77,7 +77,8 @@ let package = Package(
       dependencies: [
         "NetcONNX", "NetcDriver", "NetcBackends", "NetcFrontend", "NetcPasses", "NetcTestSupport",
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-      ]
+      ],
+      exclude: ["Fixtures"]
     ),
     .testTarget(
       name: "NetcDriverTests",

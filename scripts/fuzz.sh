@@ -12,6 +12,8 @@
 #                                             to a small CNN and a small transformer
 #   solver    Fuzz/SolverFuzzer.swift         a spec with vars: solve and the symbolic analysis,
 #                                             each within a time budget
+#   onnx      Fuzz/ONNXFuzzer.swift           an ONNX model: ONNXImport (protobuf, external data,
+#                                             recognition, structures); what it writes must analyze
 #
 # With no TARGET, every target, one after the other. Per target, new inputs go to
 # $FUZZ_WORK/TARGET/corpus (default .build/fuzz), crashes to $FUZZ_WORK/TARGET/artifacts,
@@ -21,7 +23,7 @@
 # instrumented, so coverage guides through the Swift side only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-all=(frontend npy literal weights solver)
+all=(frontend npy literal weights solver onnx)
 seconds=60
 if [ $# -gt 0 ] && [[ "$1" =~ ^[0-9]+$ ]]; then
   seconds="$1"
@@ -61,7 +63,7 @@ module() {
 }
 needs_backends=0
 for t in "${targets[@]}"; do
-  case "$t" in npy | literal | weights) needs_backends=1 ;; esac
+  case "$t" in npy | literal | weights | onnx) needs_backends=1 ;; esac
 done
 echo "fuzz.sh: building ${targets[*]} in $build" >&2
 # Every Swift file of a target, in any folder, as SwiftPM compiles it (a file in a new
@@ -88,6 +90,15 @@ if [ "$needs_backends" = 1 ]; then
   target_module NetcBackends
   backends=("$build"/NetcBackends.o "$build"/CNetcKernels/*.o -ldl)
 fi
+onnx=()
+if [[ " ${targets[*]} " == *" onnx "* ]]; then
+  # swift-protobuf from SwiftPM's checkout (`swift build` fetches it), then NetcONNX.
+  [ -d .build/checkouts/swift-protobuf ] || step swift package resolve
+  mapfile -t protobuf < <(find .build/checkouts/swift-protobuf/Sources/SwiftProtobuf -name '*.swift' | sort)
+  module SwiftProtobuf "${protobuf[@]}"
+  target_module NetcONNX
+  onnx=("$build"/SwiftProtobuf.o "$build"/NetcONNX.o)
+fi
 source_of() {
   case "$1" in
     frontend) echo Fuzz/FrontendFuzzer.swift ;;
@@ -95,10 +106,15 @@ source_of() {
     literal) echo Fuzz/TensorLiteralFuzzer.swift ;;
     weights) echo Fuzz/WeightsFuzzer.swift ;;
     solver) echo Fuzz/SolverFuzzer.swift ;;
+    onnx) echo Fuzz/ONNXFuzzer.swift ;;
   esac
 }
 for t in "${targets[@]}"; do
-  case "$t" in npy | literal | weights) linked=("${base[@]}" "${backends[@]}") ;; *) linked=("${base[@]}") ;; esac
+  case "$t" in
+    npy | literal | weights) linked=("${base[@]}" "${backends[@]}") ;;
+    onnx) linked=("${base[@]}" "${backends[@]}" "${onnx[@]}") ;;
+    *) linked=("${base[@]}") ;;
+  esac
   step swiftc "${flags[@]}" -module-name "${t^}Fuzzer" "$(source_of "$t")" "${linked[@]}" -lyaml -o "$build/$t-fuzzer"
 done
 

@@ -114,4 +114,11 @@ public enum FileSystem {
   public static func exists(_ path: String) -> Bool { FileIO.exists(path) }
   /// The bytes of the regular file at `path` (see `FileIO.read` for what is refused).
   public static func read(_ path: String) throws(FileError) -> [UInt8] { try FileIO.read(path) }
+
+  /// The bytes of the regular file at `path`, refusing files over `maxBytes` and anything
+  /// that is not a regular file.
+  public static func read(_ path: String, maxBytes: Int) throws(FileError) -> [UInt8] { try FileIO.read(path, maxBytes: maxBytes) }
+
+  /// Writes `bytes` to `path`, replacing it.
+  public static func write(_ bytes: [UInt8], to path: String) throws(FileError) { try FileIO.write(bytes, to: path) }
 }

@@ -59,6 +59,10 @@ public enum DiagnosticCode: String, Sendable, CaseIterable, Codable {
   case shadowedName = "NS506"
   case channelsFirstInput = "NS507"
 
+  // ONNX import (6xx)
+  case onnxModel = "NS601"
+  case onnxUnsupported = "NS602"
+
   /// One line on what this kind of diagnostic means.
   public var summary: String {
     switch self {
@@ -108,6 +112,8 @@ public enum DiagnosticCode: String, Sendable, CaseIterable, Codable {
     case .unusedBlock: "a block that nothing uses"
     case .shadowedName: "a layer name that shadows another"
     case .channelsFirstInput: "an input that reads like PyTorch's C x H x W where netc reads H x W x C"
+    case .onnxModel: "a file that is no ONNX model netc can read (truncated, corrupt, over a limit, external data outside its folder)"
+    case .onnxUnsupported: "an ONNX node, attribute or graph shape that netc cannot import"
     }
   }
 }

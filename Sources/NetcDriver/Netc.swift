@@ -13,7 +13,9 @@ public struct Netc: ParsableCommand {
     commandName: "netc",
     abstract: "Shapes, costs, solutions and kernels from declarative network specs.",
     version: "0.1.0",
-    subcommands: [Analyze.self, Solve.self, Run.self, Emit.self, Export.self, Bench.self, Check.self, GraphCommand.self, Schema.self]
+    subcommands: [
+      Analyze.self, Solve.self, Run.self, Emit.self, Export.self, Import.self, Bench.self, Check.self, GraphCommand.self, Schema.self,
+    ]
   )
 
   public init() {}

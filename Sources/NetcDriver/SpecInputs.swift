@@ -1,6 +1,7 @@
 import NetcDiagnostics
 import NetcFrontend
 import NetcIR
+import NetcONNX
 
 /// What went wrong reading specs: decides the exit code. One rule for every command:
 /// a file that cannot be read at all (missing, a directory, no permission: NS001) is an
@@ -18,10 +19,15 @@ struct SpecInputs {
 
   /// Reads and lowers the spec at `path`, its repeat counts' vars from `bindings`; prints
   /// diagnostics and throws on failure.
+  /// An `.onnx` path is imported first (`netc import`), its spec read as written.
   mutating func load(_ path: String, bindings: [String: Int] = [:]) throws(Failure) -> Spec {
     let source: SourceFile
     do {
-      source = try SpecFileLoader.load(path: path)
+      if path.hasSuffix(".onnx") {
+        source = SourceFile(path: path + " (imported)", text: try ONNXImport.read(path).text)
+      } else {
+        source = try SpecFileLoader.load(path: path)
+      }
     } catch {
       report(error.diagnostics)
       throw error.diagnostics.contains { $0.code == .io } ? .io : .spec

@@ -1,0 +1,26 @@
+import NetcDiagnostics
+import NetcFrontend
+import NetcONNX
+import NetcPasses
+
+/// libFuzzer's entry point: one input as the bytes of an ONNX model, imported as
+/// `netc import` does (external data is looked up beside `/tmp/netc-onnx-fuzz/m.onnx`,
+/// where there is none). Any error is fine; a crash, a trap, a hang or memory beyond a
+/// bound is a finding, and so is an imported spec that netc itself rejects: what the
+/// importer writes must lower and pass shape inference.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzONNX(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+  let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
+  let imported: ImportedSpec
+  do { imported = try ONNXImport.read(bytes: bytes, path: "/tmp/netc-onnx-fuzz/m.onnx") } catch {
+    _ = DiagnosticRenderer().render(error.diagnostics)
+    return 0
+  }
+  do {
+    let spec = try SpecLoader.parse(SourceFile(path: "imported.yaml", text: imported.text))
+    _ = try analyze(spec.graph)
+  } catch {
+    preconditionFailure("the imported spec does not analyze: \(error)\n\(imported.text)")
+  }
+  return 0
+}

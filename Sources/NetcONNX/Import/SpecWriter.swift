@@ -1,0 +1,191 @@
+import NetcBackends
+import NetcIR
+
+/// Writes recognized layers as a spec in netc's shorthand, with the names netc will give
+/// them (for the weight files): a layer's name from its module path when the exporter
+/// recorded one, left out where it equals netc's default name.
+struct SpecWriter {
+  let layers: [ImportedLayer]
+  var lines: [String] = []
+  var weights: [(name: String, tensor: Tensor<Float>)] = []
+  /// Whether convs default to no bias (`defaults: conv: { bias: false }`).
+  let convBiasDefault: Bool
+
+  /// One naming scope: the names taken, the counts per mnemonic, the full prefix of its
+  /// names and the module path that its layers' paths are relative to.
+  struct Scope {
+    var taken: Set<String> = []
+    var counters: [String: Int] = [:]
+    var prefix: String
+    var module: String?
+    /// Inside a repeat every copy has the same names: netc's defaults, not the graph's.
+    var anonymous = false
+  }
+
+  init(layers: [ImportedLayer]) {
+    self.layers = layers
+    let convs = layers.filter { $0.op == .conv || $0.op == .dwconv }
+    convBiasDefault = convs.filter { $0.bias == true }.count * 2 >= convs.count
+  }
+
+  /// The whole spec.
+  mutating func write(_ items: [SpecItem], name: String, header: [String]) -> String {
+    lines = header.map { "# " + $0 }
+    lines.append("netspec: 1")
+    lines.append("name: \(name)")
+    lines.append("input: \(Self.shape(layers[0].shape))")
+    if !convBiasDefault { lines.append("defaults:\n  conv: { bias: false }") }
+    lines.append("layers:")
+    var scope = Scope(prefix: "")
+    write(items, indent: "  ", scope: &scope)
+    return lines.joined(separator: "\n") + "\n"
+  }
+
+  /// netc's `HxWxC` of ONNX's `[C, H, W]`; a vector stays `F`.
+  static func shape(_ s: [Int]) -> String {
+    s.count == 1 ? "\(s[0])" : (s.dropFirst() + [s[0]]).map(String.init).joined(separator: "x")
+  }
+
+  mutating func write(_ items: [SpecItem], indent: String, scope: inout Scope) {
+    var i = 0
+    while i < items.count {
+      if let (period, count) = run(in: items, at: i) {
+        repeatBlock(Array(items[i..<(i + period * count)]), period: period, count: count, indent: indent, scope: &scope)
+        i += period * count
+        continue
+      }
+      write(items[i], indent: indent, scope: &scope)
+      i += 1
+    }
+  }
+
+  /// The longest run of identical chunks (up to 8 items each) from `start`: its period
+  /// and count, when there are at least two.
+  func run(in items: [SpecItem], at start: Int) -> (Int, Int)? {
+    var best: (Int, Int)?
+    let signatures = items[start...].prefix(2_000).map(signature)
+    for period in 1...max(1, min(8, signatures.count / 2)) where signatures.count >= 2 * period {
+      var count = 1
+      while (count + 1) * period <= signatures.count,
+        Array(signatures[(count * period)..<((count + 1) * period)]) == Array(signatures[0..<period])
+      {
+        count += 1
+      }
+      if count >= 2 && period * count > (best.map { $0.0 * $0.1 } ?? 0) { best = (period, count) }
+    }
+    return best
+  }
+
+  /// An item's text without its names: equal for the copies of a block.
+  func signature(_ item: SpecItem) -> String {
+    switch item {
+    case .layer(let i):
+      let l = layers[i]
+      return ([l.head] + l.options + [l.bias.map { "bias \($0)" } ?? ""]).joined(separator: " ")
+    case .residual(_, let body, let shortcut):
+      return "residual(" + body.map(signature).joined(separator: ";") + "|" + shortcut.map(signature).joined(separator: ";") + ")"
+    case .parallel(let merge, let branches):
+      return "parallel \(layers[merge].op)(" + branches.map { $0.map(signature).joined(separator: ";") }.joined(separator: "|") + ")"
+    }
+  }
+
+  /// The module path an item came from: its layer's, or its merge's.
+  func modulePath(_ item: SpecItem) -> String? {
+    switch item {
+    case .layer(let i): layers[i].modulePath
+    case .residual(let m, _, _), .parallel(let m, _): layers[m].modulePath
+    }
+  }
+
+  /// `count` copies of `period` items as one `repeat`, named after the module path the
+  /// copies share (`layer1` of `layer1.0` and `layer1.1`); the copies' weights under
+  /// `NAME.k.`, their layers named as netc names them.
+  mutating func repeatBlock(_ items: [SpecItem], period: Int, count: Int, indent: String, scope: inout Scope) {
+    let paths = stride(from: 0, to: items.count, by: period).map { modulePath(items[$0])?.split(separator: ".").map(String.init) ?? [] }
+    var common = paths[0]
+    for p in paths.dropFirst() {
+      var k = 0
+      while k < min(common.count, p.count) && common[k] == p[k] { k += 1 }
+      common = Array(common.prefix(k))
+    }
+    let shared = common.isEmpty || paths.contains(where: { $0.count == common.count }) ? nil : common.joined(separator: ".")
+    let (name, written) = claim(shared, mnemonic: "repeat", scope: &scope)
+    lines.append(indent + "- repeat: \(count)")
+    if written { lines.append(indent + "  name: \(name)") }
+    lines.append(indent + "  layers:")
+    var firstCopyEnd = lines.count
+    for copy in 0..<count {
+      var inner = Scope(prefix: scope.prefix + name + ".\(copy + 1).", module: nil, anonymous: true)
+      for item in items[(copy * period)..<((copy + 1) * period)] { write(item, indent: indent + "    ", scope: &inner) }
+      // Every copy's weights, the first copy's text.
+      if copy == 0 { firstCopyEnd = lines.count }
+      lines.removeLast(lines.count - firstCopyEnd)
+    }
+  }
+
+  mutating func write(_ item: SpecItem, indent: String, scope: inout Scope) {
+    switch item {
+    case .layer(let i):
+      let l = layers[i]
+      let (name, written) = claim(l.modulePath, mnemonic: l.op.mnemonic, scope: &scope)
+      var words = [l.head] + l.options
+      if let b = l.bias {
+        let byDefault = l.op == .fc ? true : convBiasDefault
+        if b != byDefault { words.append("bias \(b)") }
+      }
+      if written { words.append("name \(name)") }
+      lines.append(indent + "- " + words.joined(separator: " "))
+      for (kind, t) in l.parameters { weights.append((scope.prefix + name + "." + kind.rawValue, t)) }
+    case .residual(let merge, let body, let shortcut):
+      let (name, written) = claim(layers[merge].modulePath, mnemonic: "residual", scope: &scope)
+      lines.append(indent + "- residual:")
+      if written { lines.append(indent + "    name: \(name)") }
+      lines.append(indent + "    body:")
+      var inner = Scope(
+        prefix: scope.prefix + name + ".body.", module: layers[merge].modulePath ?? scope.module, anonymous: scope.anonymous)
+      write(body, indent: indent + "      ", scope: &inner)
+      if !shortcut.isEmpty {
+        lines.append(indent + "    shortcut:")
+        var sc = Scope(
+          prefix: scope.prefix + name + ".shortcut.", module: layers[merge].modulePath ?? scope.module, anonymous: scope.anonymous)
+        write(shortcut, indent: indent + "      ", scope: &sc)
+      }
+    case .parallel(let merge, let branches):
+      let (name, written) = claim(layers[merge].modulePath, mnemonic: "parallel", scope: &scope)
+      lines.append(indent + "- parallel:")
+      if written { lines.append(indent + "    name: \(name)") }
+      lines.append(indent + "    merge: \(layers[merge].op == .concat ? "concat" : layers[merge].op == .mul ? "mul" : "add")")
+      lines.append(indent + "    branches:")
+      for (k, branch) in branches.enumerated() {
+        if branch.isEmpty {
+          lines.append(indent + "      - []")
+          continue
+        }
+        lines.append(indent + "      -")
+        var inner = Scope(
+          prefix: scope.prefix + name + ".branch\(k + 1).", module: layers[merge].modulePath ?? scope.module, anonymous: scope.anonymous)
+        write(branch, indent: indent + "        ", scope: &inner)
+      }
+    }
+  }
+
+  /// The name a layer or structure gets in `scope`, and whether the spec must write it
+  /// (it is not the default name netc would give it there).
+  func claim(_ modulePath: String?, mnemonic: String, scope: inout Scope) -> (String, Bool) {
+    let count = (scope.counters[mnemonic] ?? 0) + 1
+    scope.counters[mnemonic] = count
+    let fallback = DefaultName.make(mnemonic, count: count)
+    var name = scope.anonymous ? "" : modulePath.map { ModulePath.localName($0, in: scope.module) } ?? ""
+    if name.isEmpty || name == "body" || name == "shortcut" { name = fallback }
+    // A layer of a structure's module outside it (a functional ReLU after a block's sum)
+    // is that module's layer of its kind.
+    if scope.taken.contains(name) && !scope.taken.contains("\(name)_\(mnemonic)") { name = "\(name)_\(mnemonic)" }
+    if scope.taken.contains(name) {
+      var k = 2
+      while scope.taken.contains("\(name)_\(k)") { k += 1 }
+      name = "\(name)_\(k)"
+    }
+    scope.taken.insert(name)
+    return (name, name != fallback)
+  }
+}

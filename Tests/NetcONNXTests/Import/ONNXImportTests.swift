@@ -1,0 +1,165 @@
+import Foundation
+import NetcBackends
+import NetcDiagnostics
+import NetcFrontend
+import NetcIR
+import NetcONNX
+import NetcPasses
+import NetcTestSupport
+import Testing
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Imports the models of Fixtures/import (written by scripts/onnx/generate_import_fixtures.py
+/// with torch.onnx.export and onnx.helper) and checks the spec's figures against PyTorch's
+/// and its output on the written weights against ONNX Runtime's, both stored by the script.
+@Suite struct ONNXImportTests {
+  static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("Fixtures/import").path
+
+  struct Expected: Decodable {
+    var params: Int
+    var buffers: Int
+    var macs: Int
+    var input: [Float]
+    var input_shape: [Int]
+    var output: [Float]
+    var output_shape: [Int]
+  }
+
+  static func expected(_ name: String) throws -> Expected {
+    let data = try Data(contentsOf: URL(fileURLWithPath: folder + "/expected.json"))
+    return try #require(try JSONDecoder().decode([String: Expected].self, from: data)[name])
+  }
+
+  /// A fresh directory under the system's temporary folder.
+  static func temporaryDirectory() -> String {
+    var template = Array("/tmp/netc-import-XXXXXX".utf8CString)
+    return template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+  }
+
+  /// Imports `name`.onnx, checks analyze's totals and runs it on weights written as
+  /// `netc import --weights-out` writes them (.npy files read back by WeightBinding).
+  func check(_ name: String) throws -> String {
+    let imported = try ONNXImport.read(Self.folder + "/\(name).onnx")
+    let want = try Self.expected(name)
+    let spec = try SpecLoader.parse(SourceFile(path: "\(name).yaml", text: imported.text))
+    let analysis = try analyze(spec.graph)
+    #expect(analysis.costs.total.params == want.params, "\(imported.text)")
+    #expect(analysis.costs.total.buffers == want.buffers)
+    #expect(analysis.costs.total.macs == want.macs)
+
+    let dir = Self.temporaryDirectory()
+    defer { _ = try? FileManager.default.removeItem(atPath: dir) }
+    for (n, t) in imported.weights { try FileSystem.write(NpyFile.encode(t), to: "\(dir)/\(n).npy") }
+    let params: [LayerParameters<Float>?] = try WeightBinding.bind(spec.graph, analysis.shapes, sources: [.directory(dir)], seed: 0)
+    let interpreter = Interpreter(graph: spec.graph, shapes: analysis.shapes, parameters: params, threads: 1)
+    // ONNX's NCHW input and output in netc's channels-last order.
+    let x = Self.channelsLast(want.input, shape: Array(want.input_shape.dropFirst()))
+    let y = interpreter.output(x)
+    let reference = Self.channelsLast(want.output, shape: Array(want.output_shape.dropFirst()))
+    #expect(y.shape == reference.shape)
+    let scale = reference.data.map(abs).max() ?? 1
+    let err = zip(y.data, reference.data).map { abs($0 - $1) }.max() ?? 0
+    #expect(err <= 1e-5 * scale, "\(name): max |netc - ORT| = \(err), scale \(scale)")
+    return imported.text
+  }
+
+  static func channelsLast(_ v: [Float], shape: [Int]) -> Tensor<Float> {
+    guard shape.count > 1 else { return Tensor(shape: shape, data: v) }
+    let c = shape[0], n = v.count / c
+    var out = [Float](repeating: 0, count: v.count)
+    for ch in 0..<c { for i in 0..<n { out[i * c + ch] = v[ch * n + i] } }
+    return Tensor(shape: Array(shape.dropFirst()) + [c], data: out)
+  }
+
+  func body(_ text: String) -> [String] { text.split(separator: "\n").map(String.init).filter { !$0.hasPrefix("#") } }
+
+  @Test func cnnWithBatchNormKept() throws {
+    let text = try check("cnn_bn_kept")
+    #expect(
+      body(text) == [
+        "netspec: 1", "name: cnn_bn_kept", "input: 8x8x3", "defaults:", "  conv: { bias: false }", "layers:", "  - CONV3-4 pad 1",
+        "  - BN", "  - RELU name relu", "  - POOL2 name pool", "  - FLATTEN", "  - FC-5 name fc",
+      ])
+  }
+
+  @Test func cnnWithBatchNormFolded() throws {
+    // Folded into the conv: its bias is BN's shift, and the BN is gone.
+    let text = try check("cnn_bn_folded")
+    #expect(body(text).contains("  - CONV3-4 pad 1"))
+    #expect(!text.contains("BN"))
+  }
+
+  @Test func residualBlocks() throws {
+    let text = try check("residual")
+    let lines = body(text)
+    #expect(lines.contains("      name: block1"))
+    #expect(lines.contains("      shortcut:"))
+    #expect(lines.contains("        - CONV1-8 stride 2 name downsample_0"))
+    // The functional ReLU after block1's sum: block1's layer, outside its residual.
+    #expect(lines.contains("  - RELU name block1_relu"))
+    #expect(lines.filter { $0.hasSuffix("- residual:") }.count == 2)
+  }
+
+  @Test func identicalBlocksBecomeARepeat() throws {
+    // layer1 of three identical blocks, each a residual and the ReLU after its sum.
+    let lines = body(try check("repeat"))
+    #expect(lines.contains("  - repeat: 3"))
+    #expect(lines.contains("    name: layer1"))
+    #expect(lines.contains("      - residual:"))
+    #expect(lines.filter { $0.hasSuffix("- residual:") }.count == 1)
+  }
+
+  @Test func concatBranchesAndSiLU() throws {
+    let text = try check("concat")
+    let lines = body(text)
+    #expect(lines.contains("      merge: concat"))
+    #expect(lines.contains("          - AVGPOOL3 stride 1 pad 1 name b3"))
+    #expect(lines.contains("  - DWCONV3 pad 1 name dw"))
+    #expect(lines.contains("  - SILU"))  // y * sigmoid(y)
+  }
+
+  @Test func matMulAddWithExternalData() throws {
+    let text = try check("mlp_external")
+    #expect(body(text).contains("  - FC-4 name dense1"))
+  }
+
+  /// Each broken model is an error with its code and words, never a crash.
+  @Test(arguments: [
+    ("unknown_op", DiagnosticCode.onnxUnsupported, "node `odd` has op type `LRN`, which netc does not import"),
+    ("truncated", .onnxModel, "is not a readable ONNX model (truncated)"),
+    ("huge_length", .onnxModel, "is not a readable ONNX model"),
+    ("deep_nesting", .onnxModel, "nested deeper than 64 messages"),
+    ("escaping_data", .onnxModel, "points its external data at `../escaping_data.bin`, which is not a file inside the model's folder"),
+    ("absolute_data", .onnxModel, "points its external data at `/etc/passwd`"),
+    ("no_such_model", .io, "no such file or directory"),
+  ])
+  func brokenModels(name: String, code: DiagnosticCode, words: String) throws {
+    let error = #expect(throws: DiagnosticError.self) { try ONNXImport.read(Self.folder + "/\(name).onnx") }
+    let d = try #require(error?.diagnostics.first)
+    #expect(d.code == code)
+    #expect(d.message.contains(words), "\(d.message)")
+  }
+
+  @Test func unknownOpNamesWhatNetcImports() throws {
+    let error = #expect(throws: DiagnosticError.self) { try ONNXImport.read(Self.folder + "/unknown_op.onnx") }
+    let note = try #require(error?.diagnostics.first?.notes.first?.message)
+    #expect(note.hasPrefix("netc imports Add, AveragePool, BatchNormalization"))
+  }
+
+  /// A symlink inside the model's folder that leads out of it is refused too.
+  @Test func symlinkedExternalDataOutsideTheFolder() throws {
+    let dir = Self.temporaryDirectory()
+    defer { _ = try? FileManager.default.removeItem(atPath: dir) }
+    try FileManager.default.copyItem(atPath: Self.folder + "/mlp_external.onnx", toPath: dir + "/m.onnx")
+    let outside = Self.temporaryDirectory()
+    defer { _ = try? FileManager.default.removeItem(atPath: outside) }
+    try FileManager.default.copyItem(atPath: Self.folder + "/mlp_external.onnx.data", toPath: outside + "/real.data")
+    try FileManager.default.createSymbolicLink(atPath: dir + "/mlp_external.onnx.data", withDestinationPath: outside + "/real.data")
+    let error = #expect(throws: DiagnosticError.self) { try ONNXImport.read(dir + "/m.onnx") }
+    #expect(error?.diagnostics.first?.message.contains("leads outside the model's folder") == true)
+  }
+}

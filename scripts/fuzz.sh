@@ -55,10 +55,13 @@ step() {
     exit 2
   }
 }
+# Extra flags for the next module: swift-protobuf uses `package` access, which needs its
+# package name, as SwiftPM gives it.
+module_flags=()
 module() {
   local name="$1"
   shift
-  step swiftc "${flags[@]}" -module-name "$name" -emit-module -emit-module-path "$build/$name.swiftmodule" \
+  step swiftc "${flags[@]}" "${module_flags[@]}" -module-name "$name" -emit-module -emit-module-path "$build/$name.swiftmodule" \
     -c "$@" -wmo -o "$build/$name.o"
 }
 needs_backends=0
@@ -95,7 +98,9 @@ if [[ " ${targets[*]} " == *" onnx "* ]]; then
   # swift-protobuf from SwiftPM's checkout (`swift build` fetches it), then NetcONNX.
   [ -d .build/checkouts/swift-protobuf ] || step swift package resolve
   mapfile -t protobuf < <(find .build/checkouts/swift-protobuf/Sources/SwiftProtobuf -name '*.swift' | sort)
+  module_flags=(-package-name SwiftProtobuf)
   module SwiftProtobuf "${protobuf[@]}"
+  module_flags=()
   target_module NetcONNX
   onnx=("$build"/SwiftProtobuf.o "$build"/NetcONNX.o)
 fi

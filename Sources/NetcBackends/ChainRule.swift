@@ -248,17 +248,11 @@ public enum ChainRule {
             "\(y) (average pool): dL/d\(xn)_m = sum over the windows i that read \(xn)_m of dL/d\(y)_i / n_i, "
               + "n_i the window's taps, padding counted (PyTorch's count_include_pad)")
           var terms: [String] = []
+          // The interpreter's divisor: the taps inside the padded input.
+          let geometry = ConvGeometry(inShape: xs, outShape: ys, window: window, inChannels: cin, outChannels: cin, groups: cin)
           for c in 0..<cin {
-            for o in outPositions {
-              // The divisor counts the taps inside the padded input, as the interpreter does.
-              var n = 1
-              for a in 0..<axes {
-                n *=
-                  (0..<k[a]).filter { t in
-                    let i = o[a] * window.stride[a] - window.padBegin[a] + t * window.dilation[a]
-                    return i >= -window.padBegin[a] && i < xs[a] + window.padEnd[a]
-                  }.count
-              }
+            for (position, o) in outPositions.enumerated() {
+              let n = geometry.paddedTapCount(position)
               let gi = g[index(o, c, ys)]
               for j in offsets {
                 guard let q = source(o, j) else { continue }

@@ -59,13 +59,12 @@ enum ExplainFormat {
     if selection.isEmpty {
       lines.append("")
       for figure in [Figure.params, .macs] {
-        let parts = g.nodes.compactMap { node -> SymExpr? in
-          let v = figure == .params ? analysis.nodes[node.id].params : analysis.nodes[node.id].macs
-          return v?.constant == 0 ? nil : v
-        }
+        let figures = analysis.nodes.map { figure == .params ? $0.params : $0.macs }
+        let parts = figures.compactMap { $0 }.filter { $0.constant != 0 }
         let total = figure == .params ? analysis.totals.params : analysis.totals.macs
+        // A layer without an expression leaves the total unknown: no sum to write out.
         let sum =
-          parts.count > 1 && parts.count <= 12 && !parts.contains(where: { $0 == nil })
+          parts.count > 1 && parts.count <= 12 && !figures.contains(where: { $0 == nil })
           ? parts.map { SymbolicFormat.grouped($0.factorText) }.joined(separator: " + ") + " = " : ""
         lines.append("total \(figure.title) = \(sum)\(SymbolicFormat.text(total))")
       }
@@ -130,12 +129,10 @@ enum ExplainFormat {
     j.raw(", \"layers\": [")
     for (i, node) in selected(g, selection).enumerated() {
       j.raw(i == 0 ? "\n  " : ",\n  ")
-      layerJSON(&j, node, layerWorking(g, shapes, node: node.id)) { j, v in
-        if let v { j.array(v) } else { j.raw("null") }
+      layerJSON(&j, node, layerWorking(g, shapes, node: node.id)) { j in
+        j.array(shapes.nodes[node.id].shape)
       } value: { j, v in
         j.int(v ?? 0)
-      } shape: {
-        shapes.nodes[node.id].shape
       }
     }
     j.raw("\n]}")
@@ -164,8 +161,8 @@ enum ExplainFormat {
       let w =
         symbolicLayerWorking(analysis, node: node.id)
         ?? LayerWorkingOf(node: node.id, extents: [], figures: [], remark: unknownRemark(analysis, node))
-      layerJSON(&j, node, w) { j, shape in
-        guard let shape else { return j.raw("null") }
+      layerJSON(&j, node, w) { j in
+        guard let shape = analysis.nodes[node.id].shape else { return j.raw("null") }
         j.raw("[")
         for (k, e) in shape.enumerated() {
           if k > 0 { j.raw(", ") }
@@ -174,8 +171,6 @@ enum ExplainFormat {
         j.raw("]")
       } value: { j, v in
         write(&j, v)
-      } shape: {
-        analysis.nodes[node.id].shape
       }
     }
     j.raw("\n]}")
@@ -184,9 +179,9 @@ enum ExplainFormat {
 
   /// One layer's object: name, op, line, output, extents and figures (with their terms
   /// when a figure sums three or more kinds), and the remark.
-  static func layerJSON<N: RuleNumber, S>(
-    _ j: inout JSONWriter, _ node: Node, _ w: LayerWorkingOf<N>, writeShape: (inout JSONWriter, S?) -> Void,
-    value: (inout JSONWriter, N?) -> Void, shape: () -> S?
+  static func layerJSON<N: RuleNumber>(
+    _ j: inout JSONWriter, _ node: Node, _ w: LayerWorkingOf<N>, output: (inout JSONWriter) -> Void,
+    value: (inout JSONWriter, N?) -> Void
   ) {
     j.raw("{\"name\": ")
     j.string(node.name)
@@ -195,7 +190,7 @@ enum ExplainFormat {
     j.raw(", \"line\": ")
     j.int(node.range.start.line)
     j.raw(", \"output\": ")
-    writeShape(&j, shape())
+    output(&j)
     j.raw(", \"extents\": [")
     for (k, e) in w.extents.enumerated() {
       j.raw(k == 0 ? "{\"axis\": " : ", {\"axis\": ")

@@ -28,7 +28,7 @@ struct GraphFigures {
     var text: String
     /// The expression, where vars are free.
     var expr: SymExpr? = nil
-    /// The value its bar shows: the value, or the expression at `barPoint`.
+    /// The value its bar shows: the value where known, else the expression at `barPoint`.
     var bar: Int?
   }
 
@@ -56,7 +56,9 @@ struct GraphFigures {
     }
     let at = point.count == analysis.free.count ? point : nil
     func evaluated(_ e: SymExpr?) -> Int? { at.flatMap { try? e?.evaluate($0) } }
-    func figure(_ e: SymExpr?) -> Figure { Figure(value: e?.constant, text: SymbolicFormat.text(e), expr: e, bar: evaluated(e)) }
+    func figure(_ e: SymExpr?) -> Figure {
+      Figure(value: e?.constant, text: SymbolicFormat.text(e), expr: e, bar: e?.constant ?? evaluated(e))
+    }
     shape = analysis.nodes.map { SymbolicFormat.shape($0.shape) }
     params = analysis.nodes.map { figure($0.params) }
     macs = analysis.nodes.map { figure($0.macs) }
@@ -91,7 +93,7 @@ struct GraphFigures {
       guard !o else { return Figure(value: nil, text: "more than 2^63", bar: nil) }
       total = s
     }
-    return Figure(value: total, text: NumberFormat.scaled(total), bar: barSum(figures, ids))
+    return Figure(value: total, text: NumberFormat.scaled(total), bar: total)
   }
 
   /// The sum of the bars' values, nil where one is unknown or the sum overflows.

@@ -10,14 +10,17 @@ public struct Interpreter<T: TensorScalar>: Sendable {
   public let graph: Graph
   public let shapes: Shapes
   /// Each node's parameters (nil for nodes without any), indexed by node id.
-  public let parameters: [LayerParameters<T>?]
+  public internal(set) var parameters: [LayerParameters<T>?]
   /// Worker threads for the kernels.
   public var threads: Int
   let geometry: [ConvGeometry?]
-  let packed: [PackedConv<T>?]
+  var packed: [PackedConv<T>?]
   /// The fused steps of `output`, and the buffers it reuses across calls.
   let plan: InferencePlan<T>
   let workspaces = WorkspaceCache<T>()
+  /// Per expert of the graph's mixtures, the interpreter that runs that expert's layers
+  /// (`expertViews`); empty without mixtures.
+  var experts: [Interpreter<T>] = []
 
   /// Prepares the graph for execution: resolves window geometry and packs conv weights once.
   /// Projections of `shortcut: auto` run as what they resolved to (`resolveShortcuts`).
@@ -44,7 +47,7 @@ public struct Interpreter<T: TensorScalar>: Sendable {
       .clstoken, .tokens, .take, .upsample, .pad, .shuffle, .mul, .slice, .attention, .deconv:
       true
     case .router, .moe:
-      false
+      true
     }
   }
 
@@ -69,7 +72,8 @@ public struct Interpreter<T: TensorScalar>: Sendable {
           inShape: shapes[input], outShape: r.shape, window: window,
           inChannels: r.inChannels, outChannels: r.outChannels, groups: r.groups)
       geometry.append(g)
-      if node.op.isConvolution || node.op == .deconv, let w = parameters[node.id]?.weight {
+      // An expert's convs are packed per expert, in its view.
+      if node.op.isConvolution || node.op == .deconv, shapes.nodes[node.id].experts == 1, let w = parameters[node.id]?.weight {
         packed.append(PackedConv(weight: w.data, geometry: g))
       } else {
         packed.append(nil)
@@ -78,6 +82,7 @@ public struct Interpreter<T: TensorScalar>: Sendable {
     self.geometry = geometry
     self.packed = packed
     plan = InferencePlan(graph: graph, shapes: shapes, parameters: parameters, geometry: geometry, packed: packed)
+    experts = expertViews()
   }
 
   // The public entry points hand a concrete Interpreter<Float> or <Double> to the generic
@@ -129,21 +134,35 @@ public struct Interpreter<T: TensorScalar>: Sendable {
     return backwardImpl(values, outputGradient: outputGradient)
   }
 
-  func forwardImpl(_ input: Tensor<T>) -> [Tensor<T>] {
+  func forwardImpl(_ input: Tensor<T>, _ stepSeconds: UnsafeMutablePointer<Double>? = nil) -> [Tensor<T>] {
     var values: [Tensor<T>] = []
     values.reserveCapacity(graph.nodes.count)
+    // Timed by the step that evaluates each node (`output` of a graph with mixtures).
+    var stepOf: [Int: Int] = [:]
+    if stepSeconds != nil { for (s, step) in plan.steps.enumerated() { stepOf[step.node] = s } }
     for node in graph.nodes {
       if node.op == .input {
         values.append(input)
         continue
       }
-      values.append(Tensor(shape: shapes[node.id], data: evaluate(node, node.inputs.map { values[$0] })))
+      let start = stepSeconds == nil ? 0 : monotonicSeconds()
+      let e = expertCount(node.id)
+      if e > 1 {
+        var data: [T] = []
+        for k in 0..<e { data += experts[k].evaluate(node, node.inputs.map { expertPart(values[$0], of: $0, k) }) }
+        values.append(Tensor(shape: [e] + shapes[node.id], data: data))
+      } else {
+        values.append(Tensor(shape: shapes[node.id], data: evaluate(node, node.inputs.map { values[$0] })))
+      }
+      if let stepSeconds, let s = stepOf[node.id] { stepSeconds[s] += monotonicSeconds() - start }
     }
     return values
   }
 
   func outputImpl(_ input: Tensor<T>, _ stepSeconds: UnsafeMutablePointer<Double>?) -> Tensor<T> {
-    input.data.withUnsafeBufferPointer { outputImpl(input: $0, stepSeconds) }
+    // A mixture's experts hold every expert's value at once: the unfused pass keeps them.
+    if !experts.isEmpty { return forwardImpl(input, stepSeconds)[graph.outputID] }
+    return input.data.withUnsafeBufferPointer { outputImpl(input: $0, stepSeconds) }
   }
 
   /// `outputImpl` on the input's own storage: the steps only read their inputs, so the
@@ -235,8 +254,10 @@ public struct Interpreter<T: TensorScalar>: Sendable {
     switch node.op {
     case .input, .identity, .dropout:
       return x
-    case .router, .moe:
-      preconditionFailure("\(node.op) reached the interpreter, which `Interpreter.executes` refuses")
+    case .router:
+      return LastAxisLinear.forward(x, p!.weight!.data, bias: nil, in: r.inChannels, out: r.outChannels)
+    case .moe:
+      return mixtureForward(node, inputs)
     case .deconv:
       return TransposedConv.forward(x, geometry[node.id]!, packed[node.id]!, bias: p?.bias?.data)
     case .attention:
@@ -352,16 +373,35 @@ public struct Interpreter<T: TensorScalar>: Sendable {
     var grads: [[T]?] = Array(repeating: nil, count: graph.nodes.count)
     grads[graph.outputID] = outputGradient.data
     var result = Gradients<T>(input: Tensor(shape: shapes[0]), layers: Array(repeating: nil, count: graph.nodes.count))
+    /// Adds `dx` into node i's gradient at `offset` (an expert's part), of `count` in all.
+    func accumulate(_ i: Int, _ dx: [T], at offset: Int = 0, of count: Int) {
+      if grads[i] == nil && offset == 0 && dx.count == count {
+        grads[i] = dx
+        return
+      }
+      var existing = grads[i] ?? [T](repeating: 0, count: count)
+      for j in 0..<dx.count { existing[offset + j] += dx[j] }
+      grads[i] = existing
+    }
+    // Per expert, every value as that expert's layers see it.
+    let expertValues = experts.indices.map { k in values.indices.map { expertPart(values[$0], of: $0, k) } }
     for node in graph.layers.reversed() {
       guard let dy = grads[node.id] else { continue }
-      let inputGrads = backward(node, values, dy, into: &result)
-      for (i, dx) in zip(node.inputs, inputGrads) {
-        if var existing = grads[i] {
-          for j in 0..<existing.count { existing[j] += dx[j] }
-          grads[i] = existing
-        } else {
-          grads[i] = dx
+      let e = expertCount(node.id)
+      if e > 1 {
+        let n = dy.count / e
+        var mine: [LayerParameters<T>?] = []
+        for k in 0..<e {
+          let inputGrads = experts[k].backward(node, expertValues[k], Array(dy[(k * n)..<(k * n + n)]), into: &result)
+          mine.append(result.layers[node.id])
+          for (i, dx) in zip(node.inputs, inputGrads) {
+            let ei = expertCount(i)
+            accumulate(i, dx, at: ei > 1 ? k * dx.count : 0, of: ei > 1 ? ei * dx.count : dx.count)
+          }
         }
+        result.layers[node.id] = stackedExperts(mine)
+      } else {
+        for (i, dx) in zip(node.inputs, backward(node, values, dy, into: &result)) { accumulate(i, dx, of: dx.count) }
       }
       grads[node.id] = nil
     }
@@ -377,8 +417,13 @@ public struct Interpreter<T: TensorScalar>: Sendable {
     switch node.op {
     case .input, .identity, .dropout:
       return [dy]
-    case .router, .moe:
-      preconditionFailure("\(node.op) reached the interpreter, which `Interpreter.executes` refuses")
+    case .router:
+      let w = parameters[node.id]!.weight!
+      let (dx, dw, _) = LastAxisLinear.backward(x, w.data, dy, in: r.inChannels, out: r.outChannels)
+      result.layers[node.id] = parameterGradients([.weight: Tensor(shape: w.shape, data: dw)])
+      return [dx]
+    case .moe:
+      return mixtureBackward(node, values, dy)
     case .deconv:
       let p = parameters[node.id]!
       let (dx, dw, db) = TransposedConv.backward(x, dy, geometry[node.id]!, packed[node.id]!, hasBias: p.bias != nil, threads: threads)

@@ -33,8 +33,8 @@ public func unexecutableLayers(_ graph: Graph, by backend: Backend) -> [Diagnost
         notes: [
           .init(
             backend == .run
-              ? "`netc analyze`, `check` and `solve` handle every layer; `run` does not execute mixtures of experts yet"
-              : "`netc analyze`, `check` and `solve` handle every layer; `emit` covers the CNN and MLP layers so far, `run` the rest but mixtures of experts"
+              ? "`netc analyze`, `check` and `solve` handle every layer"
+              : "`netc analyze`, `check` and `solve` handle every layer; `emit` covers the CNN and MLP layers so far, `run` every layer"
           )
         ]))
   }

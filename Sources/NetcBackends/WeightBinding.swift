@@ -73,10 +73,14 @@ public enum WeightBinding {
         return
       }
       guard t.shape == shape else {
+        // An expert's tensors hold every expert's, on a leading axis.
+        let experts = shapes.nodes[id].experts
+        var layout = parameterLayout(node.op, kind, rank: shape.count - (experts > 1 ? 1 : 0))
+        if experts > 1 && layout.hasPrefix("(") { layout = "([experts]" + layout.dropFirst() }
         problems.append(
           .error(
             .weightShape,
-            "`\(node.name).\(kind.rawValue)` is \(describe(t.shape)), expected \(describe(shape)) \(parameterLayout(node.op, kind, rank: shape.count))\(origin)",
+            "`\(node.name).\(kind.rawValue)` is \(describe(t.shape)), expected \(describe(shape)) \(layout)\(origin)",
             at: range,
             notes: [.init("`\(node.name)` is defined here", at: node.headRange)]))
         return

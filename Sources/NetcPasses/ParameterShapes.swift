@@ -72,9 +72,12 @@ public func parameterLayout(_ op: OpKind, _ kind: ParameterKind, rank: Int) -> S
   }
 }
 
-/// The parameters a node has, with their expected shapes (empty for nodes with none).
+/// The parameters a node has, with their expected shapes (empty for nodes with none). In
+/// a mixture's expert, each tensor holds every expert's, on a leading axis of experts
+/// (`[E][out][in]`, as transformers' `MixtralExperts` stores them).
 public func parameterShapes(_ node: Node, _ resolved: ResolvedNode) -> [(ParameterKind, [Int])] {
-  ruleParameterShapes(node.op, bias: node.attributes.bias, RuleShape(resolved))
+  let shapes = ruleParameterShapes(node.op, bias: node.attributes.bias, RuleShape(resolved))
+  return resolved.experts > 1 ? shapes.map { ($0.0, [resolved.experts] + $0.1) } : shapes
 }
 
 extension RuleShape where N == Int {

@@ -104,6 +104,9 @@ import Testing
     "input: 5x8\nlayers: [ATTN-4 kv 2 causal rope, LN, ATTN-2 dim 3 bias false]",
     "input: 6x4\nlayers: [LINEAR-5 name m, AVGPOOL-2, ATTN-2 kv 1 dim 2 cross m]",
     "input: 5 tokens\nlayers: [EMBED-4 vocab 7 name e, LN, LINEAR-7 bias false tie e]",
+    // Two mixtures of different sizes; the second's experts normalise and mix positions
+    // (a conv over the sequence), so every expert runs on the whole input.
+    "input: 6x4\nlayers: [{moe: {experts: 3, top: 2, layers: [LINEAR-5, SILU, LINEAR-4]}}, RMSNORM, {moe: {experts: 2, top: 1, layers: [LN, CONV3-4 pad 1]}}]",
   ]
 
   @Test(arguments: modernSpecs.indices)
@@ -117,7 +120,7 @@ import Testing
     for i in params.indices {
       for kind in [ParameterKind.gamma, .beta] where params[i]?[kind] != nil {
         let n = params[i]![kind]!.count
-        params[i]![kind] = Tensor(shape: [n], data: (0..<n).map { _ in kind == .gamma ? rng.uniform(0.5, 1.5) : rng.uniform(-0.3, 0.3) })
+        params[i]![kind]!.data = (0..<n).map { _ in kind == .gamma ? rng.uniform(0.5, 1.5) : rng.uniform(-0.3, 0.3) }
       }
     }
     let inShape = shapes[0], tokens = spec.graph.tokenInput

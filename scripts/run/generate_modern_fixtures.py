@@ -373,5 +373,65 @@ def _(x, p):
     return F.interpolate(y, size=(7, 5), mode="nearest")
 
 
+MOE_SPEC = """input: 5x8
+layers:
+  - moe:
+      name: moe
+      experts: 4
+      top: 2
+      layers:
+        - parallel:
+            name: swiglu
+            merge: mul
+            branches: [[LINEAR-12 nobias name w1, SILU], [LINEAR-12 nobias name w3]]
+        - LINEAR-8 nobias name w2
+"""
+
+
+# Its own generator: drawing from the shared one at definition time would change every
+# earlier case's input (the inputs are drawn after all the cases' weights).
+MOE_GEN = torch.Generator().manual_seed(20261203)
+
+
+def moe_rand(*shape, scale=1.0):
+    return torch.randn(*shape, generator=MOE_GEN) * scale
+
+
+@case("mixtral_moe", MOE_SPEC, (5, 8), {
+    "moe.router": {"weight": moe_rand(4, 8)},
+    "moe.expert.swiglu.branch1.w1": {"weight": moe_rand(4, 12, 8, scale=0.5)},
+    "moe.expert.swiglu.branch2.w3": {"weight": moe_rand(4, 12, 8, scale=0.5)},
+    "moe.expert.w2": {"weight": moe_rand(4, 8, 12, scale=0.5)}})
+def _(x, p):
+    # transformers' MixtralSparseMoeBlock: its router's softmax over the experts, top 2,
+    # renormalised, and its experts' fused [E][2*12][8] gate/up and [E][8][12] down weights
+    # (netc's w1 and w3 stacked, as the gate comes first in `chunk(2)`).
+    from transformers import MixtralConfig
+    from transformers.models.mixtral import modeling_mixtral as mixtral
+    config = MixtralConfig(hidden_size=8, intermediate_size=12, num_local_experts=4, num_experts_per_tok=2,
+                           router_jitter_noise=0.0, hidden_act="silu")
+    block = mixtral.MixtralSparseMoeBlock(config).double().eval()
+
+    def router_forward(self, hidden_states):
+        # MixtralTopKRouter's own lines, but its softmax stays in the input's precision
+        # (transformers computes it in float32 whatever the dtype, which caps a float64
+        # reference at 1e-7).
+        hidden_states = hidden_states.reshape(-1, self.hidden_dim)
+        router_logits = F.linear(hidden_states, self.weight)
+        router_probs = torch.nn.functional.softmax(router_logits, dim=-1)
+        router_top_value, router_indices = torch.topk(router_probs, self.top_k, dim=-1)
+        router_top_value = router_top_value / router_top_value.sum(dim=-1, keepdim=True)
+        return router_logits, router_top_value, router_indices
+
+    block.gate.forward = router_forward.__get__(block.gate)
+    state = {
+        "gate.weight": p["moe.router"]["weight"],
+        "experts.gate_up_proj": torch.cat(
+            [p["moe.expert.swiglu.branch1.w1"]["weight"], p["moe.expert.swiglu.branch2.w3"]["weight"]], dim=1),
+        "experts.down_proj": p["moe.expert.w2"]["weight"],
+    }
+    return unseq(torch.func.functional_call(block, state, (seq(x),)))
+
+
 if __name__ == "__main__":
     base.main()

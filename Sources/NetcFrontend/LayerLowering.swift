@@ -79,6 +79,7 @@ extension SpecLowering {
         attrs.index = v
       case .causal: attrs.causal = try boolean(entry)
       case .rope: attrs.rotary = try boolean(entry)
+      case .theta: attrs.ropeTheta = try real(entry, in: 1...1e12)
       case .tie:
         let target = try reference(entry, scope: scope)
         guard nodes[target].op.definition.parameters.contains(where: { $0.kind == .weight }), nodes[target].op != .router else {
@@ -139,6 +140,9 @@ extension SpecLowering {
     let upper = decl.op.name.uppercased()
     func fail(_ message: String, at range: SourceRange, notes: [Diagnostic.Note] = []) -> DiagnosticError {
       DiagnosticError([.error(.invalidValue, message, at: range, notes: notes)])
+    }
+    if let theta = decl.option("theta"), !attrs.rotary {
+      throw fail("`theta` is the base of rotary embeddings: add `rope`", at: theta.keyRange)
     }
     switch decl.op.op {
     case .posembed?:

@@ -72,6 +72,8 @@ public struct Attributes: Hashable, Sendable {
   public var causal = false
   /// Attention with rotary position embedding.
   public var rotary = false
+  /// The rotary base (`theta`).
+  public var ropeTheta = 10000.0
   /// Upsampling's interpolation.
   public var upsampleMode: UpsampleMode = .nearest
   /// `take`'s token and `slice`'s part.

@@ -271,7 +271,7 @@ extension OpKind {
         summary: "multi-head attention",
         spelling: LayerSpelling(
           name: "attn", aliases: ["attention", "mha"], op: .attention, count: .required, countName: "heads",
-          countSummary: "Query heads.", options: [.kv, .dim, .bias, .causal, .rope, .cross],
+          countSummary: "Query heads.", options: [.kv, .dim, .bias, .causal, .rope, .theta, .cross],
           meaning:
             "multi-head attention on `LxC` with its four projections: `ATTN-12`, `kv 8` grouped-query, `dim 128`, `causal`, `rope`, `cross L`"
         ),

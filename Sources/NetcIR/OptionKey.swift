@@ -1,7 +1,7 @@
 /// An option a layer may take besides its kernel and count, as the spec writes its key.
 public enum OptionKey: String, CaseIterable, Hashable, Sendable {
   case stride, pad, dilation, groups, bias, round, eps, slope, p
-  case outpad, approx, vocab, tie, kind, index, kv, dim, causal, rope, cross, size, mode
+  case outpad, approx, vocab, tie, kind, index, kv, dim, causal, rope, theta, cross, size, mode
 
   /// What kind of value the option takes, for the parser's messages, the schema and the docs.
   public enum ValueKind: Sendable, Equatable {
@@ -38,6 +38,7 @@ public enum OptionKey: String, CaseIterable, Hashable, Sendable {
     case .eps: .real(Double.leastNonzeroMagnitude...1)
     case .slope: .real(-1e6...1e6)
     case .p: .real(0...1)
+    case .theta: .real(1...1e12)
     case .tie, .cross: .layerName
     }
   }
@@ -66,6 +67,8 @@ public enum OptionKey: String, CaseIterable, Hashable, Sendable {
     case .dim: "Width of one head (default: the model width / heads)."
     case .causal: "Causal mask (no effect on counts: the full T x T products are computed)."
     case .rope: "Rotary position embedding on queries and keys (no parameters)."
+    case .theta:
+      "Rotary base: position p turns channel pair i by p * theta^(-2i/D) (default 10000; Llama 3: 500000, Mixtral: 1000000); needs `rope`."
     case .cross: "Cross-attention: keys and values from this earlier layer's output (an encoder's)."
     case .size: "Output extents of each spatial axis, instead of a scale."
     case .mode: "Upsampling: `nearest` (the default) or `bilinear`."

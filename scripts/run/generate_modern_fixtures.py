@@ -191,7 +191,7 @@ def rope_cos_sin(length, dim, theta=10000.0):
     return emb.cos()[None], emb.sin()[None]
 
 
-def attention(x, m, p, heads, kv, dim, causal=False, rope=False):
+def attention(x, m, p, heads, kv, dim, causal=False, rope=False, theta=10000.0):
     """(1, T, C) queries, (1, S, C') memory -> (1, T, C), with PyTorch's own SDPA kernel."""
     from transformers.models.llama.modeling_llama import apply_rotary_pos_emb
     t, s_len = x.shape[1], m.shape[1]
@@ -199,9 +199,9 @@ def attention(x, m, p, heads, kv, dim, causal=False, rope=False):
     k = F.linear(m, p["wk"], p.get("bk")).view(1, s_len, kv, dim).transpose(1, 2)
     v = F.linear(m, p["wv"], p.get("bv")).view(1, s_len, kv, dim).transpose(1, 2)
     if rope:
-        cos, sin = rope_cos_sin(t, dim)
+        cos, sin = rope_cos_sin(t, dim, theta)
         q, _ = apply_rotary_pos_emb(q, q, cos, sin)
-        cos, sin = rope_cos_sin(s_len, dim)
+        cos, sin = rope_cos_sin(s_len, dim, theta)
         _, k = apply_rotary_pos_emb(k, k, cos, sin)
     o = F.scaled_dot_product_attention(q, k, v, is_causal=causal, enable_gqa=kv != heads)
     return F.linear(o.transpose(1, 2).reshape(1, t, heads * dim), p["wo"], p.get("bo"))
@@ -431,6 +431,16 @@ def _(x, p):
         "experts.down_proj": p["moe.expert.w2"]["weight"],
     }
     return unseq(torch.func.functional_call(block, state, (seq(x),)))
+
+
+
+# Llama 3's rotary base (rope_theta 500000) over a longer sequence, where the base matters.
+@case("attention_rope_theta", "input: 12x8\nlayers: [ATTN-2 kv 1 causal rope theta 500000 bias false name a]", (12, 8),
+      {"a": {"wq": moe_rand(8, 8, scale=0.5), "wk": moe_rand(4, 8, scale=0.5), "wv": moe_rand(4, 8, scale=0.5),
+             "wo": moe_rand(8, 8, scale=0.5)}})
+def _(x, p):
+    y = seq(x)
+    return unseq(attention(y, y, p["a"], 2, 1, 4, causal=True, rope=True, theta=500000.0))
 
 
 if __name__ == "__main__":

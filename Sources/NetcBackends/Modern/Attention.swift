@@ -11,7 +11,7 @@ import NetcIR
 struct Attention<T: TensorScalar> {
   var length: Int, memoryLength: Int, width: Int, memoryWidth: Int
   var heads: Int, kvHeads: Int, dim: Int
-  var causal: Bool, rotary: Bool
+  var causal: Bool, rotary: Bool, theta: Double
   /// The projections, `[out][in]`, and their biases (nil with `bias false`).
   var wq: [T], wk: [T], wv: [T], wo: [T]
   var bq: [T]?, bk: [T]?, bv: [T]?, bo: [T]?
@@ -29,8 +29,8 @@ struct Attention<T: TensorScalar> {
     var k = LastAxisLinear.forward(m, wk, bias: bk, in: memoryWidth, out: kw)
     let v = LastAxisLinear.forward(m, wv, bias: bv, in: memoryWidth, out: kw)
     if rotary {
-      RotaryEmbedding.rotate(&q, length: length, heads: heads, dim: dim, inverse: false)
-      RotaryEmbedding.rotate(&k, length: memoryLength, heads: kvHeads, dim: dim, inverse: false)
+      RotaryEmbedding.rotate(&q, length: length, heads: heads, dim: dim, theta: theta, inverse: false)
+      RotaryEmbedding.rotate(&k, length: memoryLength, heads: kvHeads, dim: dim, theta: theta, inverse: false)
     }
     var o = [T](repeating: 0, count: length * qw)
     var p = [T](repeating: 0, count: length * memoryLength)
@@ -137,8 +137,8 @@ struct Attention<T: TensorScalar> {
       }
     }
     if rotary {
-      RotaryEmbedding.rotate(&dq, length: length, heads: heads, dim: dim, inverse: true)
-      RotaryEmbedding.rotate(&dk, length: memoryLength, heads: kvHeads, dim: dim, inverse: true)
+      RotaryEmbedding.rotate(&dq, length: length, heads: heads, dim: dim, theta: theta, inverse: true)
+      RotaryEmbedding.rotate(&dk, length: memoryLength, heads: kvHeads, dim: dim, theta: theta, inverse: true)
     }
     var (dx, dwq, dbq) = LastAxisLinear.backward(x, wq, dq, in: width, out: qw)
     let (dmk, dwk, dbk) = LastAxisLinear.backward(m, wk, dk, in: memoryWidth, out: kw)

@@ -3,15 +3,13 @@
 #endif
 
 /// Rotary position embedding (Su et al. 2021) in Hugging Face Llama's convention
-/// (`rotate_half`, `rope_theta` 10000): within each head, channel d < D/2 pairs with
+/// (`rotate_half`, `rope_theta` the layer's `theta`, 10000 by default): within each head, channel d < D/2 pairs with
 /// d + D/2 and the pair turns by position * theta^(-2d/D). The angles are computed in
 /// Double, as the frequencies' rounding would otherwise differ between fp32 and fp64.
 enum RotaryEmbedding {
-  static let theta = 10000.0
-
   /// Rotates `x` (`length x heads*dim`, position-major) in place; `inverse` turns back,
   /// which is the rotation's transpose and so carries gradients.
-  static func rotate<T: TensorScalar>(_ x: inout [T], length: Int, heads: Int, dim: Int, inverse: Bool) {
+  static func rotate<T: TensorScalar>(_ x: inout [T], length: Int, heads: Int, dim: Int, theta: Double, inverse: Bool) {
     let half = dim / 2, width = heads * dim
     for position in 0..<length {
       for i in 0..<half {

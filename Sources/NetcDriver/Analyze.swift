@@ -278,7 +278,9 @@ struct Analyze: ParsableCommand {
     case .table: return reports.map(TableFormat.render).joined(separator: "\n")
     case .json: return reports.count == 1 ? JSONFormat.render(reports[0]) : JSONFormat.render(reports)
     case .markdown: return reports.map(MarkdownFormat.render).joined(separator: "\n")
-    case .csv: return CSVFormat.header(memory: memory) + reports.map(CSVFormat.render).joined()
+    case .csv:
+      let columns = CSVFormat.Columns(reports, memory: memory)
+      return columns.header + reports.map { CSVFormat.render($0, columns) }.joined()
     }
   }
 }

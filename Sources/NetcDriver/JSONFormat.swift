@@ -170,18 +170,55 @@ enum JSONFormat {
 
 /// Totals of several specs side by side, with ratios to the first.
 enum ComparisonFormat {
+  /// One compared figure: its label, its JSON and CSV key, and its value in a report (nil
+  /// when it does not fit in 63 bits).
+  struct Metric {
+    var label: String, key: String
+    var value: (Report) -> Int?
+  }
+
+  /// The four counts; the active ones when a spec has a mixture of experts; the weights'
+  /// and the KV cache's bytes when a spec reports memory (attention, or `--dtype`), all at
+  /// the one storage type of the command.
+  static func metrics(_ reports: [Report]) -> [Metric] {
+    var out: [Metric] = [
+      .init(label: "params", key: "params") { $0.totals.params },
+      .init(label: "buffers", key: "buffers") { $0.totals.buffers },
+      .init(label: "MACs", key: "macs") { $0.totals.macs },
+      .init(label: "activations", key: "activations") { $0.totals.activations },
+    ]
+    if reports.contains(where: \.hasActive) {
+      out.insert(.init(label: "active params", key: "active_params") { $0.totals.activeParams }, at: 1)
+      out.insert(.init(label: "active MACs", key: "active_macs") { $0.totals.activeMacs }, at: 4)
+    }
+    if let storage = reports.compactMap(\.storage).first {
+      out.append(
+        .init(label: "weight bytes (\(storage.rawValue))", key: "weight_bytes") { r in
+          let (w, o) = r.totals.params.addingReportingOverflow(r.totals.buffers)
+          return o ? nil : Memory.bytes(w, storage)
+        })
+      if reports.contains(where: \.hasCache) {
+        out.append(.init(label: "KV cache bytes (\(storage.rawValue))", key: "kv_cache_bytes") { Memory.bytes($0.totals.kvCache, storage) })
+      }
+    }
+    return out
+  }
+
+  static func grouped(_ v: Int?) -> String { v.map(NumberFormat.grouped) ?? "more than 2^63" }
+
+  static func ratio(_ v: Int?, over base: Int?) -> String {
+    guard let v, let base else { return "-" }
+    return NumberFormat.ratio(v, over: base)
+  }
+
   static func table(_ reports: [Report]) -> String {
-    let base = reports[0].totals
     var rows: [[String]] = [[""] + reports.map(\.name)]
     rows.append(["input"] + reports.map { TableFormat.shape($0.input) })
     rows.append(["output"] + reports.map { TableFormat.shape($0.output) })
-    let metrics: [(String, (Cost) -> Int)] = [
-      ("params", \.params), ("buffers", \.buffers), ("MACs", \.macs), ("activations", \.activations),
-    ]
-    for (label, get) in metrics {
-      rows.append([label] + reports.map { NumberFormat.grouped(get($0.totals)) })
+    for m in metrics(reports) {
+      rows.append([m.label] + reports.map { grouped(m.value($0)) })
       if reports.count > 1 {
-        rows.append(["  vs \(reports[0].name)"] + reports.map { NumberFormat.ratio(get($0.totals), over: get(base)) })
+        rows.append(["  vs \(reports[0].name)"] + reports.map { ratio(m.value($0), over: m.value(reports[0])) })
       }
     }
     let columns = rows[0].count
@@ -197,45 +234,48 @@ enum ComparisonFormat {
   }
 
   static func json(_ reports: [Report]) -> String {
-    let base = reports[0].totals
-    func ratio(_ a: Int, _ b: Int) -> String { b == 0 ? "null" : String(Double(a) / Double(b)) }
+    let all = metrics(reports)
+    let extra = all.filter { !["params", "buffers", "macs", "activations"].contains($0.key) }
+    func number(_ v: Int?) -> String { v.map(String.init) ?? "null" }
+    func ratio(_ a: Int?, _ b: Int?) -> String {
+      guard let a, let b, b != 0 else { return "null" }
+      return String(Double(a) / Double(b))
+    }
+    let storage = reports.compactMap(\.storage).first
     let items = reports.map { r in
       "  {\"name\": \(JSONFormat.string(r.name)), \"input\": \(JSONFormat.array(r.input)), \"output\": \(JSONFormat.array(r.output)), "
         + (r.batch != 1 ? "\"batch\": \(r.batch), " : "")
-        + "\"totals\": {\(JSONFormat.costFields(r.totals))}, \"ratios\": {\"params\": \(ratio(r.totals.params, base.params)), "
-        + "\"buffers\": \(ratio(r.totals.buffers, base.buffers)), \"macs\": \(ratio(r.totals.macs, base.macs)), \"activations\": \(ratio(r.totals.activations, base.activations))}}"
+        + "\"totals\": {\(JSONFormat.costFields(r.totals))"
+        + extra.map { ", \"\($0.key)\": \(number($0.value(r)))" }.joined()
+        + (storage.map { ", \"dtype\": \"\($0.rawValue)\"" } ?? "") + "}, \"ratios\": {"
+        + all.map { "\"\($0.key)\": \(ratio($0.value(r), $0.value(reports[0])))" }.joined(separator: ", ") + "}}"
     }
     return "[\n" + items.joined(separator: ",\n") + "\n]"
   }
 
   static func markdown(_ reports: [Report]) -> String {
-    let base = reports[0].totals
     var out = reports[0].batch != 1 ? "Batch \(reports[0].batch).\n\n" : ""
     out +=
       "| | " + reports.map { MarkdownFormat.escape($0.name) }.joined(separator: " | ") + " |\n|---|"
       + String(repeating: "---:|", count: reports.count) + "\n"
     out += "| input | " + reports.map { TableFormat.shape($0.input) }.joined(separator: " | ") + " |\n"
     out += "| output | " + reports.map { TableFormat.shape($0.output) }.joined(separator: " | ") + " |\n"
-    let metrics: [(String, (Cost) -> Int)] = [
-      ("params", \.params), ("buffers", \.buffers), ("MACs", \.macs), ("activations", \.activations),
-    ]
-    for (label, get) in metrics {
+    for m in metrics(reports) {
       out +=
-        "| \(label) | "
-        + reports.map { "\(NumberFormat.grouped(get($0.totals))) (\(NumberFormat.ratio(get($0.totals), over: get(base))))" }.joined(
-          separator: " | ") + " |\n"
+        "| \(m.label) | "
+        + reports.map { "\(grouped(m.value($0))) (\(ratio(m.value($0), over: m.value(reports[0]))))" }.joined(separator: " | ")
+        + " |\n"
     }
     return out
   }
 
   static func csv(_ reports: [Report]) -> String {
-    var out = "spec,input,output,params,buffers,macs,activations\n"
+    let all = metrics(reports)
+    var out = "spec,input,output," + all.map(\.key).joined(separator: ",") + "\n"
     for r in reports {
       out +=
-        [
-          CSVFormat.field(r.name), TableFormat.shape(r.input), TableFormat.shape(r.output), String(r.totals.params),
-          String(r.totals.buffers), String(r.totals.macs), String(r.totals.activations),
-        ].joined(separator: ",") + "\n"
+        ([CSVFormat.field(r.name), TableFormat.shape(r.input), TableFormat.shape(r.output)]
+        + all.map { $0.value(r).map(String.init) ?? "" }).joined(separator: ",") + "\n"
     }
     return out
   }

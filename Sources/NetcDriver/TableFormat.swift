@@ -1,3 +1,4 @@
+import NetcIR
 import NetcPasses
 
 /// The terminal report: a per-layer table and the totals.
@@ -162,6 +163,14 @@ enum MarkdownFormat {
     out += "\n| total | |\n|---|---:|\n"
     out += "| params | \(NumberFormat.grouped(t.params)) |\n| buffers | \(NumberFormat.grouped(t.buffers)) |\n"
     out += "| MACs | \(NumberFormat.grouped(t.macs)) |\n| activations | \(NumberFormat.grouped(t.activations)) |\n"
+    if report.hasActive {
+      out += "| active params | \(NumberFormat.grouped(t.activeParams)) |\n| active MACs | \(NumberFormat.grouped(t.activeMacs)) |\n"
+    }
+    if let storage = report.storage {
+      let (w, o) = t.params.addingReportingOverflow(t.buffers)
+      out += "| weights | \(o ? "more than 2^63 B" : Memory.text(w, storage)) |\n"
+      if report.hasCache { out += "| KV cache | \(Memory.text(t.kvCache, storage))\(report.batch == 1 ? ", one sequence" : "") |\n" }
+    }
     if report.memoryRequested {
       if let m = report.activations {
         out += "| activation bytes, no reuse (\(m.storage.rawValue)) | \(NumberFormat.grouped(m.sum)) |\n"
@@ -188,24 +197,56 @@ enum MarkdownFormat {
 enum CSVFormat {
   static let header = "spec,name,op,depth,output,params,buffers,macs,activations\n"
 
-  /// The header, with `live_bytes` when the reports have memory (the total row's is the
-  /// planned arena).
-  static func header(memory: Bool) -> String { memory ? header.dropLast() + ",live_bytes\n" : header }
+  /// The columns after the four counts, the same for every report of one command:
+  /// `active_params,active_macs` when a spec has a mixture of experts, `weight_bytes` and
+  /// `kv_cache_bytes` (at the command's storage type) when a spec reports memory, and
+  /// `live_bytes` with `--memory` (the total row's is the planned arena).
+  struct Columns {
+    var active: Bool, storage: StorageType?, cache: Bool, memory: Bool
 
-  static func render(_ report: Report) -> String {
+    init(_ reports: [Report], memory: Bool) {
+      active = reports.contains(where: \.hasActive)
+      storage = reports.compactMap(\.storage).first
+      cache = storage != nil && reports.contains(where: \.hasCache)
+      self.memory = memory
+    }
+
+    var header: String {
+      var keys: [String] = []
+      if active { keys += ["active_params", "active_macs"] }
+      if storage != nil { keys.append("weight_bytes") }
+      if cache { keys.append("kv_cache_bytes") }
+      if memory { keys.append("live_bytes") }
+      return CSVFormat.header.dropLast() + keys.map { "," + $0 }.joined() + "\n"
+    }
+
+    func fields(_ c: Cost, live: Int?) -> String {
+      var out: [String] = []
+      if active { out += [String(c.activeParams), String(c.activeMacs)] }
+      if let storage {
+        let (w, o) = c.params.addingReportingOverflow(c.buffers)
+        out.append(o ? "" : Memory.bytes(w, storage).map(String.init) ?? "")
+        if cache { out.append(Memory.bytes(c.kvCache, storage).map(String.init) ?? "") }
+      }
+      if memory { out.append(live.map(String.init) ?? "") }
+      return out.map { "," + $0 }.joined()
+    }
+  }
+
+  static func render(_ report: Report, _ columns: Columns) -> String {
     var out = ""
     for row in report.rows where row.isLeaf {
       out +=
         [
           field(report.name), field(row.name), row.op, String(row.depth), TableFormat.shape(row.shape),
           String(row.cost.params), String(row.cost.buffers), String(row.cost.macs), String(row.cost.activations),
-        ].joined(separator: ",") + (report.memoryRequested ? "," + (row.live.map(String.init) ?? "") : "") + "\n"
+        ].joined(separator: ",") + columns.fields(row.cost, live: row.live) + "\n"
     }
     out +=
       [
         field(report.name), "total", "", "", TableFormat.shape(report.output), String(report.totals.params),
         String(report.totals.buffers), String(report.totals.macs), String(report.totals.activations),
-      ].joined(separator: ",") + (report.memoryRequested ? "," + (report.activations.map { String($0.peak) } ?? "") : "") + "\n"
+      ].joined(separator: ",") + columns.fields(report.totals, live: report.activations?.peak) + "\n"
     return out
   }
 

@@ -40,6 +40,47 @@ struct AnalyzeCommandTests {
     #expect((object["layers"] as? [Any])?.isEmpty == false)
   }
 
+  /// A mixture's active figures and the memory figures reach every format of one report
+  /// and of a comparison. Mixtral-8x7B: 46,702,792,704 params, 12,879,925,248 active
+  /// (mistral.ai's 46.7B / 12.9B; the spec's reference test checks both against
+  /// transformers); fp32 weights 4 B per parameter; KV cache 2 · 32 layers · 8 kv heads ·
+  /// 128 · T · 4 B = 262,144 · T B.
+  @Test func activeAndMemoryFiguresInEveryFormat() throws {
+    let mixtral = "specs/mixtral_8x7b.yaml", llama = "specs/llama3_8b.yaml"
+    let weights = 46_702_792_704 * 4, cache = 262_144 * 16
+    let csv = try NetcProcess.run(["analyze", mixtral, "--set", "T=16", "--format", "csv"]).stdout
+    #expect(
+      csv.hasPrefix(
+        "spec,name,op,depth,output,params,buffers,macs,activations,active_params,active_macs,weight_bytes,kv_cache_bytes\n"))
+    let total = csv.split(separator: "\n").last!.split(separator: ",", omittingEmptySubsequences: false)
+    #expect(total[5] == "46702792704" && total[9] == "12879925248")
+    #expect(total[11] == "\(weights)" && total[12] == "\(cache)")
+    let markdown = try NetcProcess.run(["analyze", mixtral, "--set", "T=16", "--format", "markdown"]).stdout
+    #expect(markdown.contains("| active params | 12,879,925,248 |"))
+    #expect(markdown.contains("| KV cache | 4,194,304 B (4.00 MiB) at fp32, one sequence |"))
+
+    let compare = ["analyze", "--compare", mixtral, llama, "--set", "T=16"]
+    let table = try NetcProcess.run(compare).stdout
+    // Llama-3-8B: 8,030,261,248 params (its spec's reference), all of them active.
+    #expect(table.contains("active params           12,879,925,248    8,030,261,248"))
+    #expect(table.contains("weight bytes (fp32)    186,811,170,816   32,121,044,992"))
+    #expect(table.contains("KV cache bytes (fp32)        4,194,304        4,194,304"))
+    let json = try NetcProcess.run(compare + ["--format", "json"]).stdout
+    let items = try #require(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]])
+    let totals = try #require(items.map { $0["totals"] as? [String: Any] } as? [[String: Any]])
+    #expect(totals[0]["active_params"] as? Int == 12_879_925_248 && totals[1]["active_params"] as? Int == 8_030_261_248)
+    #expect(totals[0]["weight_bytes"] as? Int == weights && totals[1]["kv_cache_bytes"] as? Int == cache)
+    #expect(totals[0]["dtype"] as? String == "fp32")
+    let ratios = try #require(items[1]["ratios"] as? [String: Any])
+    let ratio = try #require(ratios["active_params"] as? Double)
+    #expect(abs(ratio - 8_030_261_248 / 12_879_925_248.0) < 1e-12)
+    let comparedCSV = try NetcProcess.run(compare + ["--format", "csv"]).stdout
+    #expect(
+      comparedCSV.hasPrefix("spec,input,output,params,active_params,buffers,macs,active_macs,activations,weight_bytes,kv_cache_bytes\n"))
+    let comparedMarkdown = try NetcProcess.run(compare + ["--format", "markdown"]).stdout
+    #expect(comparedMarkdown.contains("| active params | 12,879,925,248 (1.000x) | 8,030,261,248 (0.623x) |"))
+  }
+
   @Test func batchScalesMACsAndActivationsNotParams() throws {
     let one = try NetcProcess.run(["analyze", "specs/small-cnn.yaml", "--format", "csv"]).stdout
     let four = try NetcProcess.run(["analyze", "specs/small-cnn.yaml", "--format", "csv", "--batch", "4"]).stdout

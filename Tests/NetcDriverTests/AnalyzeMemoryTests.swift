@@ -28,9 +28,10 @@ struct AnalyzeMemoryTests {
     let markdown = try NetcProcess.run(["analyze", "specs/small-cnn.yaml", "--memory", "--format", "markdown"]).stdout
     #expect(markdown.contains("| activation bytes, lower bound | 81,920 |"))
     let csv = try NetcProcess.run(["analyze", "specs/small-cnn.yaml", "--memory", "--format", "csv", "--dtype", "fp16"]).stdout
-    #expect(csv.hasPrefix("spec,name,op,depth,output,params,buffers,macs,activations,live_bytes\n"))
-    // fp16: conv1's step holds the input and its output, (3072 + 10240) · 2 bytes.
-    #expect(csv.contains(",26624\n"))
+    #expect(csv.hasPrefix("spec,name,op,depth,output,params,buffers,macs,activations,weight_bytes,live_bytes\n"))
+    // fp16: conv1 (CONV3-10 on 3 channels) weighs (3·3·3·10 + 10) · 2 = 560 bytes; its step
+    // holds the input and its output, (3072 + 10240) · 2 bytes.
+    #expect(csv.contains(",560,26624\n"))
   }
 
   @Test func freeVarsAreRefused() throws {

@@ -19,8 +19,9 @@ public struct TensorLifetime: Hashable, Sendable {
 /// Offsets for tensors in one arena, so that tensors whose lifetimes do not overlap share
 /// memory: greedy by size (Pisarchyk & Lee, arXiv:2001.03288): the largest tensor first,
 /// each into the smallest gap between the tensors already placed that it overlaps in
-/// time, or above them all (and two more orders, the best of three kept). `analyze`, `emit`'s arena and `run`'s workspace all use it,
-/// so the figure reported is the memory the backends allocate.
+/// time, or above them all (and two more orders, the best of three kept). `analyze` and
+/// `emit`'s arena use it; `run`'s workspace is a pool of buffers reused best fit, and
+/// `run --memory` sets its footprint beside this planner's arena for the same buffers.
 public enum OffsetPlanner {
   /// Each tensor's offset and the arena's size; sizes are rounded up to `alignment`, so
   /// every offset is a multiple of it. Nil when the rounded sizes' sum overflows.

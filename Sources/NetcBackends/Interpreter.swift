@@ -116,6 +116,15 @@ public struct Interpreter<T: TensorScalar>: Sendable {
     return outputImpl(input, stepSeconds)
   }
 
+  /// `output` in a fresh workspace that records what it takes: the buffers' sizes and
+  /// lifetimes, the elements it allocated and the most it lent at once.
+  public func outputMeasuringWorkspace(_ input: Tensor<T>) -> (output: Tensor<T>, usage: WorkspaceUsage) {
+    let workspace = Workspace<T>()
+    workspace.usage = WorkspaceUsage()
+    let y = input.data.withUnsafeBufferPointer { outputImpl(input: $0, nil, workspace: workspace) }
+    return (y, workspace.usage!)
+  }
+
   /// The steps of `output` in order: per step the node it evaluates and the nodes fused
   /// into it (a folded BN, a residual ADD, an activation).
   public var steps: [(node: Int, fused: [Int])] { plan.steps.map { ($0.node, $0.fused) } }
@@ -167,9 +176,11 @@ public struct Interpreter<T: TensorScalar>: Sendable {
 
   /// `outputImpl` on the input's own storage: the steps only read their inputs, so the
   /// input is not copied into the workspace (a 224x224x3 image: 0.6 MB per pass).
-  func outputImpl(input: UnsafeBufferPointer<T>, _ stepSeconds: UnsafeMutablePointer<Double>?) -> Tensor<T> {
-    let workspace = workspaces.checkOut()
-    defer { workspaces.checkIn(workspace) }
+  func outputImpl(input: UnsafeBufferPointer<T>, _ stepSeconds: UnsafeMutablePointer<Double>?, workspace given: Workspace<T>? = nil)
+    -> Tensor<T>
+  {
+    let workspace = given ?? workspaces.checkOut()
+    defer { if given == nil { workspaces.checkIn(workspace) } }
     // Values live in workspace buffers; identity-like nodes share their input's buffer,
     // so buffers are reference counted.
     var buffers: [UnsafeMutableBufferPointer<T>] = [], users: [Int] = []
@@ -190,6 +201,7 @@ public struct Interpreter<T: TensorScalar>: Sendable {
     users.append(1)
     slot[0] = 0
     for (s, step) in plan.steps.enumerated() {
+      workspace.clock = s + 1
       let start = stepSeconds == nil ? 0 : monotonicSeconds()
       defer { if let stepSeconds { stepSeconds[s] += monotonicSeconds() - start } }
       let node = graph.nodes[step.node]

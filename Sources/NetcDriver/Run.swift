@@ -88,6 +88,12 @@ struct Run: ParsableCommand {
   @Flag(help: "Time each step of the output pass too (over --repeat-count passes, 10 by default); print a table on standard error.")
   var profile = false
 
+  @Flag(
+    help:
+      "Report the workspace: the activation buffers the output pass allocated, beside the arena the offset planner lays out for the same buffers and `analyze --memory`'s figure."
+  )
+  var memory = false
+
   /// Passes timed: --repeat-count, or 10 for --profile alone.
   var timedPasses: Int { repeatCount > 0 ? repeatCount : profile ? 10 : 0 }
 
@@ -95,6 +101,10 @@ struct Run: ParsableCommand {
     if (target == nil) != (loss == nil) { throw ValidationError("--target and --loss go together") }
     if grad && loss == nil {
       throw ValidationError("--grad needs a loss: add --target T --loss \(Loss.allCases.map(\.rawValue).joined(separator: "|"))")
+    }
+    if memory && (grad || trace) {
+      throw ValidationError(
+        "--memory measures the output pass, which --\(grad ? "grad" : "trace") does not run (it keeps every activation)")
     }
   }
 
@@ -180,8 +190,19 @@ struct Run: ParsableCommand {
     if timedPasses > 0 { timeForward(interpreter, x, costs: analysis.costs) }
     // Every activation only when something reads them; the output alone runs the fused pass.
     let activations = grad || trace ? interpreter.forward(x) : []
-    let y = activations.isEmpty ? interpreter.output(x) : activations[graph.outputID]
+    var usage: WorkspaceUsage?
+    let y: Tensor<T>
+    if memory {
+      (y, usage) = interpreter.outputMeasuringWorkspace(x)
+    } else {
+      y = activations.isEmpty ? interpreter.output(x) : activations[graph.outputID]
+    }
     var result = RunResult(output: y)
+    if let usage {
+      let bytes = MemoryLayout<T>.size
+      result.workspace = WorkspaceReport(
+        usage, elementBytes: bytes, analyzed: bytes == 4 ? planActivationMemory(graph, shapes, batch: 1, storage: .fp32) : nil)
+    }
     var derivation: [String] = []
     if let loss, let lossTarget {
       switch loss.evaluate(y, target: lossTarget) {

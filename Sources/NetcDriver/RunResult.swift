@@ -1,4 +1,5 @@
 import NetcBackends
+import NetcPasses
 
 /// What `run` reports, in order: the output, the loss, gradients and the trace.
 struct RunResult<T: TensorScalar> {
@@ -6,6 +7,8 @@ struct RunResult<T: TensorScalar> {
   var loss: (name: String, value: T)?
   var gradients: [(String, Tensor<T>)] = []
   var trace: [(String, Tensor<T>)] = []
+  /// With `--memory`: what the output pass's workspace took.
+  var workspace: WorkspaceReport?
 
   init(output: Tensor<T>) { self.output = output }
 
@@ -18,6 +21,7 @@ struct RunResult<T: TensorScalar> {
     }
     if !gradients.isEmpty { fields.append("  \"gradients\": " + object(gradients)) }
     if !trace.isEmpty { fields.append("  \"trace\": " + object(trace)) }
+    if let workspace { fields.append("  \"workspace\": " + workspace.json) }
     return "{\n" + fields.joined(separator: ",\n") + "\n}\n"
   }
 
@@ -45,6 +49,7 @@ struct RunResult<T: TensorScalar> {
       out += "\ntrace:\n"
       for (name, t) in trace { out += block(name, t, level: 1) }
     }
+    if let workspace { out += "\n" + workspace.text }
     return out
   }
 
@@ -95,6 +100,50 @@ struct RunResult<T: TensorScalar> {
       out += "]"
     }
     emit(0, 0, t.count)
+    return out
+  }
+}
+
+/// `run --memory`: the bytes the output pass's workspace allocated (a pool of separate
+/// buffers, best fit, kept for the next call), the most it lent at once, the arena the
+/// offset planner lays out for the same requests and lifetimes, and `analyze --memory`'s
+/// planned arena (every layer's value its own buffer, the input included, no fusion).
+struct WorkspaceReport {
+  var allocatedBytes: Int, buffers: Int, requests: Int, peakLentBytes: Int
+  /// The planner's arena for the pass's own requests, and its lower bound.
+  var plannedBytes: Int?, lowerBoundBytes: Int?
+  /// `analyze --memory`'s planned arena at fp32, nil for f64.
+  var analyzedBytes: Int?
+
+  init(_ usage: WorkspaceUsage, elementBytes: Int, analyzed: ActivationMemory?) {
+    allocatedBytes = usage.allocatedElements * elementBytes
+    buffers = usage.allocations
+    requests = usage.requests.count
+    peakLentBytes = usage.peakLentElements * elementBytes
+    let lifetimes = usage.requests.map { TensorLifetime(size: $0.size * elementBytes, first: $0.first, last: $0.last) }
+    plannedBytes = OffsetPlanner.plan(lifetimes, alignment: activationAlignment)?.peak
+    lowerBoundBytes = OffsetPlanner.lowerBound(lifetimes)?.bytes
+    analyzedBytes = analyzed?.peak
+  }
+
+  var json: String {
+    func n(_ v: Int?) -> String { v.map(String.init) ?? "null" }
+    return
+      "{\"allocated_bytes\": \(allocatedBytes), \"buffers\": \(buffers), \"requests\": \(requests), \"peak_lent_bytes\": \(peakLentBytes), "
+      + "\"planned_bytes\": \(n(plannedBytes)), \"lower_bound_bytes\": \(n(lowerBoundBytes)), \"analyze_planned_bytes\": \(n(analyzedBytes))}"
+  }
+
+  var text: String {
+    var out = "workspace (the output pass's activations; the input is read in place):\n"
+    out += "  measured: \(Memory.bytesText(allocatedBytes)) allocated in \(buffers) buffers for \(requests) values, "
+    out += "at most \(Memory.bytesText(peakLentBytes)) lent at once\n"
+    if let plannedBytes, let lowerBoundBytes {
+      out +=
+        "  planned:  \(Memory.bytesText(plannedBytes)) by the offset planner for the same values (lower bound \(Memory.bytesText(lowerBoundBytes)))\n"
+    }
+    if let analyzedBytes {
+      out += "  analyze --memory: \(Memory.bytesText(analyzedBytes)) (every layer its own buffer, the input included, nothing fused)\n"
+    }
     return out
   }
 }

@@ -80,8 +80,18 @@ struct Solve: ParsableCommand {
     switch format {
     case .json: text = SolveFormatting.json(solutions, listed: !count)
     case .table:
-      text = SolveFormatting.table(
-        solutions, name: loaded.graph.name, listed: !count, maxGiven: max != nil, analyze: { try? analyze(graph, bindings: $0) })
+      if let r = solutions.interval, let v = solutions.vars.first, graph.budgetBatch?.expr == .variable(v) {
+        // Every batch has the same shapes and per-example figures: the rows would repeat;
+        // the budget's figures at the largest batch say how close it comes instead.
+        var bindings = values
+        bindings[v] = r.upperBound
+        text =
+          SolveFormatting.table(solutions, name: graph.name, listed: false, maxGiven: false, analyze: { _ in nil })
+          + SolveFormatting.budgetLines(graph, bindings: bindings)
+      } else {
+        text = SolveFormatting.table(
+          solutions, name: loaded.graph.name, listed: !count, maxGiven: max != nil, analyze: { try? analyze(graph, bindings: $0) })
+      }
     }
     if let failure = solutions.failure { inputs.report([failure]) }
     if !text.isEmpty { Output.standard.write(text.hasSuffix("\n") ? text : text + "\n") }
@@ -182,6 +192,19 @@ enum SolveFormatting {
       }
       out += line + "\n"
       if i == 0 { out += String(repeating: "─", count: widths.reduce(0, +) + 2 * (widths.count - 1)) + "\n" }
+    }
+    return out
+  }
+
+  /// `at B = 195: training 16,ddd B (15.6 GiB), budget <= 17,179,869,184 B`: each limit's
+  /// figure at the largest batch.
+  static func budgetLines(_ graph: Graph, bindings: [String: Int]) -> String {
+    guard let (batch, figures) = budgetFigures(graph, bindings: bindings) else { return "" }
+    var out = ""
+    for (limit, value) in figures {
+      let figure = value.map { limit.metric.isBytes ? Memory.bytesText($0) : NumberFormat.grouped($0) } ?? "more than 2^63"
+      let bound = limit.metric.isBytes ? Memory.bytesText(limit.bound) : NumberFormat.grouped(limit.bound)
+      out += "at batch \(batch): \(limit.metric.rawValue) \(figure), budget \(limit.relation.rawValue) \(bound)\n"
     }
     return out
   }

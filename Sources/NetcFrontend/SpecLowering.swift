@@ -52,6 +52,11 @@ final class SpecLowering {
   var tokenInput = false
   /// The storage type of byte budgets.
   var budgetPrecision = StorageType.fp32
+  /// The settings of memory budgets: a `training` budget's optimizer and mixed precision,
+  /// and the batch.
+  var budgetOptimizer = Optimizer.adamw
+  var budgetMixedPrecision: StorageType?
+  var budgetBatch: SymValue?
   var blocks: [String: BlockDef] = [:]
   var vars: [String: VarDecl] = [:]
   var usedVars: Set<String> = []
@@ -242,6 +247,9 @@ final class SpecLowering {
       outputExpect: outputExpect, budget: budget, file: file)
     graph.tokenInput = tokenInput
     graph.budgetPrecision = budgetPrecision
+    graph.budgetOptimizer = budgetOptimizer
+    graph.budgetMixedPrecision = budgetMixedPrecision
+    graph.budgetBatch = budgetBatch
     graph.expectedTotals = expectedTotals
     return Spec(
       graph: graph, source: source, weights: entries["weights"].map { WeightsDecl($0.value) },
@@ -408,7 +416,13 @@ final class SpecLowering {
       throw DiagnosticError([.error(.wrongType, "`budget` must be a mapping such as `params: \"<= 5M\"`", at: node.range)])
     }
     var limits: [BudgetLimit] = []
+    var settings: [(key: String, range: SourceRange)] = []
     for pair in pairs {
+      if let key = pair.key.scalar, Self.budgetSettings.contains(key), key != "precision" {
+        try lowerBudgetSetting(key, pair.value)
+        settings.append((key, pair.key.range))
+        continue
+      }
       if pair.key.scalar == "precision" {
         guard let text = pair.value.scalar?.lowercased(), let p = StorageType(rawValue: text) else {
           throw DiagnosticError([
@@ -427,7 +441,7 @@ final class SpecLowering {
             .unknownKey, "unknown budget `\(pair.key.scalar ?? "?")`", at: pair.key.range,
             notes: [
               .init(
-                "budgets are \(BudgetLimit.Metric.allCases.map { "`\($0.rawValue)`" }.joined(separator: ", ")), and `precision` for the byte ones"
+                "budgets are \(BudgetLimit.Metric.allCases.map { "`\($0.rawValue)`" }.joined(separator: ", ")); the byte ones take `precision`, `batch`, and for `training` `optimizer` and `mixed_precision`"
               )
             ])
         ])
@@ -444,7 +458,58 @@ final class SpecLowering {
       let bound = metric.isBytes ? try Self.byteCount(text, at: pair.value.range) : try Self.scaledNumber(text, at: pair.value.range)
       limits.append(BudgetLimit(metric: metric, relation: relation, bound: bound, range: pair.value.range))
     }
+    // A setting nothing reads would be silently ignored: say which budget it needs.
+    for (key, range) in settings {
+      let readers: [BudgetLimit.Metric] = key == "batch" ? BudgetLimit.Metric.allCases.filter(\.growsWithBatch) : [.training]
+      guard !limits.contains(where: { readers.contains($0.metric) }) else { continue }
+      throw DiagnosticError([
+        .error(
+          .invalidValue,
+          "`\(key)` sets how \(readers.map { "`\($0.rawValue)`" }.joined(separator: ", ")) \(readers.count == 1 ? "is" : "are") counted, and this budget has none",
+          at: range,
+          notes: [
+            .init(
+              key == "batch"
+                ? "add a limit such as `training: \"<= 16 GiB\"`" : "add a limit such as `training: \"<= 16 GiB\"`, or remove `\(key)`")
+          ])
+      ])
+    }
     return limits
+  }
+
+  /// The keys of `budget:` that are settings, not limits.
+  static let budgetSettings = ["precision", "optimizer", "mixed_precision", "batch"]
+
+  /// `optimizer: adamw`, `mixed_precision: bf16`, `batch: 32` or `batch: $B`.
+  private func lowerBudgetSetting(_ key: String, _ value: YAMLNode) throws(DiagnosticError) {
+    guard let text = value.scalar?.trimmingSpaces else {
+      throw DiagnosticError([.error(.wrongType, "`\(key)` is a single value, found \(value.kindDescription)", at: value.range)])
+    }
+    switch key {
+    case "optimizer":
+      guard let o = Optimizer(rawValue: text.lowercased()) else {
+        let names = Optimizer.allCases.map(\.rawValue)
+        throw DiagnosticError([
+          .error(
+            .invalidValue, "unknown optimizer `\(text)`", at: value.range,
+            notes: (closestMatch(to: text.lowercased(), in: names).map { [Diagnostic.Note("did you mean `\($0)`?", at: value.range)] } ?? [])
+              + [.init("optimizers are \(names.map { "`\($0)`" }.joined(separator: ", "))")])
+        ])
+      }
+      budgetOptimizer = o
+    case "mixed_precision":
+      guard let p = StorageType(rawValue: text.lowercased()), p == .fp16 || p == .bf16 else {
+        throw DiagnosticError([.error(.invalidValue, "`mixed_precision` is `fp16` or `bf16`, found `\(text)`", at: value.range)])
+      }
+      budgetMixedPrecision = p
+    default:
+      let topScope = Scope(prefix: "", depth: 0, bindings: [:], blockChain: [])
+      let v = try intValue(ValueItem(text: text, range: contentRange(of: value)), scope: topScope, what: "the budget's batch")
+      if let c = v.expr.constant, c < 1 {
+        throw DiagnosticError([.error(.invalidValue, "the budget's batch must be at least 1, got \(c)", at: v.range)])
+      }
+      budgetBatch = v
+    }
   }
 
   /// `24 GiB`, `16GB`, `512 MiB`, `1.5 GB`, `100000`: bytes with a binary (KiB, MiB, GiB,
@@ -461,7 +526,15 @@ final class SpecLowering {
       text = String(text.dropLast(unit.count)).trimmingSpaces
       break
     }
-    if scale == 1 { return try scaledNumber(text, at: range) }
+    if scale == 1 {
+      do { return try scaledNumber(text, at: range) } catch {
+        // `16 GiG` read as a count gave "expected an integer, found `16 Gi`": say what a byte figure is.
+        guard error.diagnostics.first?.code == .invalidValue else { throw error }
+        throw DiagnosticError([
+          .error(.invalidValue, "expected bytes such as `16 GiB`, `24GB` or `100000`, found `\(raw.trimmingSpaces)`", at: range)
+        ])
+      }
+    }
     // The number in thousandths, so `1.5 GiB` stays exact.
     let milli = try scaledNumber(text + "K", at: range)
     let (product, overflow) = milli.multipliedReportingOverflow(by: scale)

@@ -71,12 +71,34 @@ public struct BudgetLimit: Hashable, Sendable {
     case kvCache = "kv_cache"
     /// Inference memory for weights and the KV cache: `weights` + `kv_cache`.
     case memory
+    /// The arena netc's offset planner lays out for the inference activations.
+    case activationMemory = "activation_memory"
+    /// The memory of one training step: weights, gradients, optimizer state, master copy
+    /// and what the forward pass saves for backward.
+    case training
 
     /// Whether the metric counts bytes (and its limit may carry a unit: `24 GiB`).
     public var isBytes: Bool {
       switch self {
       case .params, .buffers, .macs, .activations: false
-      case .weights, .kvCache, .memory: true
+      case .weights, .kvCache, .memory, .activationMemory, .training: true
+      }
+    }
+
+    /// Whether the metric is a sum over the layers, which the solver adds up as it goes;
+    /// the others are figures of the whole network (lifetimes, storages saved once).
+    public var isLayerSum: Bool {
+      switch self {
+      case .params, .buffers, .macs, .activations, .weights, .kvCache, .memory: true
+      case .activationMemory, .training: false
+      }
+    }
+
+    /// Whether the metric grows with the budget's `batch`.
+    public var growsWithBatch: Bool {
+      switch self {
+      case .params, .buffers, .macs, .activations, .weights: false
+      case .kvCache, .memory, .activationMemory, .training: true
       }
     }
   }
@@ -125,6 +147,12 @@ public struct Graph: Hashable, Sendable {
   public var expectedTotals: [FigureExpectation] = []
   /// The storage type byte budgets count in (`budget: {precision: bf16}`; fp32 by default).
   public var budgetPrecision: StorageType = .fp32
+  /// The optimizer of a `training` budget (`budget: {optimizer: sgd}`; AdamW by default).
+  public var budgetOptimizer: Optimizer = .adamw
+  /// The half type of a mixed-precision `training` budget, or nil to train in `budgetPrecision`.
+  public var budgetMixedPrecision: StorageType?
+  /// The batch the memory budgets count at (`budget: {batch: $B}`), or nil for one example.
+  public var budgetBatch: SymValue?
   /// Where the spec's file is.
   public var file: String
 

@@ -68,7 +68,7 @@ private func evaluate(_ graph: Graph, bindings: [String: Int]) -> (
   guard let shapes else { return (nil, problems) }
   do {
     let costs = try countCosts(graph, shapes)
-    return (shapes, problems + checkBudget(graph, costs) + checkFigures(graph, shapes, costs))
+    return (shapes, problems + checkBudget(graph, shapes, costs, bindings: bindings) + checkFigures(graph, shapes, costs))
   } catch {
     return (shapes, problems + error.diagnostics)
   }

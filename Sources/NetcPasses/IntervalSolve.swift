@@ -29,7 +29,7 @@ func solveInterval(_ graph: Graph, options: SolveOptions) -> Solutions? {
     if allValues(node).contains(where: { $0.expr.variables.contains(v) }) || node.attributes.shortcutTarget != nil { return nil }
     if node.expect?.mentions(v) == true { return nil }
   }
-  if graph.outputExpect?.mentions(v) == true { return nil }
+  if graph.outputExpect?.mentions(v) == true || graph.budgetBatch?.expr.variables.contains(v) == true { return nil }
   var range = domain
   for c in graph.conditions {
     // Only bounds of the var against constants, which narrow the interval.
@@ -69,7 +69,7 @@ func solveInterval(_ graph: Graph, options: SolveOptions) -> Solutions? {
     let (shapes, problems) = inferShapesReporting(graph, bindings: bindings)
     guard let shapes, problems.isEmpty else { return (false, false) }
     guard let costs = try? countCosts(graph, shapes) else { return (true, false) }
-    return (true, checkBudget(graph, costs).isEmpty)
+    return (true, checkBudget(graph, shapes, costs, bindings: bindings).isEmpty)
   }
   /// The first `x` in `lo...hi` where `holds` turns true (it is false, then true), or nil.
   func firstTrue(_ lo: Int, _ hi: Int, _ holds: (Int) -> Bool) -> Int? {
@@ -118,7 +118,9 @@ private func empty(_ graph: Graph, _ v: String, _ options: SolveOptions, _ range
   var problems: [Diagnostic] = []
   let (shapes, shapeProblems) = inferShapesReporting(graph, bindings: bindings)
   problems = shapeProblems
-  if problems.isEmpty, let shapes, let costs = try? countCosts(graph, shapes) { problems = checkBudget(graph, costs) }
+  if problems.isEmpty, let shapes, let costs = try? countCosts(graph, shapes) {
+    problems = checkBudget(graph, shapes, costs, bindings: bindings)
+  }
   let decl = graph.vars.first { $0.name == v }
   var failure = Diagnostic.error(
     .noSolution, "no value of `\(v)` in \(range.lowerBound)..\(range.upperBound) satisfies the constraints", at: decl?.range)
@@ -129,7 +131,7 @@ private func empty(_ graph: Graph, _ v: String, _ options: SolveOptions, _ range
 }
 
 /// `range` cut by `var relation bound`; nil when nothing is left.
-private func narrowed(_ range: ClosedRange<Int>, _ relation: Condition.Relation, _ bound: Int) -> ClosedRange<Int>? {
+func narrowed(_ range: ClosedRange<Int>, _ relation: Condition.Relation, _ bound: Int) -> ClosedRange<Int>? {
   var lo = range.lowerBound, hi = range.upperBound
   switch relation {
   case .le: hi = min(hi, bound)

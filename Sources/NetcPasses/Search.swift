@@ -12,6 +12,8 @@ struct Search {
   var env: [Int]
   /// See `SolveOptions.progress`.
   var progress: (@Sendable (Int, Int, Int) -> Void)?
+  /// The batch the memory budgets count at (the budget's `batch`, bound before the search).
+  var budgetBatch = 1
   var total = BigCount.zero
   var failure: FailureInfo?
   var tried = 0
@@ -195,7 +197,7 @@ struct Search {
         return nil
       }
       for (m, metric) in metrics.enumerated() {
-        guard let add = budgetValue(metric, cost, precision: graph.budgetPrecision) else { return nil }
+        guard let add = budgetValue(metric, cost, precision: graph.budgetPrecision, batch: budgetBatch) else { return nil }
         let (s, o) = newCosts[m].addingReportingOverflow(add)
         guard !o else { return nil }
         newCosts[m] = s

@@ -66,10 +66,13 @@ let detailLimit = 50_000
 public func solve(_ graph: Graph, options: SolveOptions = SolveOptions()) throws(DiagnosticError) -> Solutions {
   try verify(graph)
   try checkBindings(graph, options.fixed)
+  if let fast = try solveBatch(graph, options: options) { return fast }
   if let fast = solveInterval(graph, options: options) { return fast }
+  let batch = try searchBatch(graph, fixed: options.fixed)
   let plan = try SolverPlan(graph, fixed: options.fixed, keepAll: false)
   var search = Search(graph: graph, plan: plan, limit: options.limit, edgeLimit: options.list > 0 ? options.edgeLimit : nil)
   search.progress = options.progress
+  search.budgetBatch = batch
   try search.run()
   let names = plan.order.map { plan.vars[$0].name }
   var result = Solutions(vars: names, fixed: options.fixed, count: search.total, listed: [], failure: nil)
@@ -81,10 +84,34 @@ public func solve(_ graph: Graph, options: SolveOptions = SolveOptions()) throws
     result.failure = search.failure.map { plan.describe($0, graph: graph) }
     if let keepPlan = try? SolverPlan(graph, fixed: options.fixed, keepAll: true) {
       var again = Search(graph: graph, plan: keepPlan, limit: min(options.limit, detailLimit), edgeLimit: nil)
+      again.budgetBatch = batch
       if (try? again.run()) != nil, let f = again.failure { result.failure = keepPlan.describe(f, graph: graph) }
     }
     return result
   }
   if options.list > 0 { result.listed = search.list(max: options.list) }
   return result
+}
+
+/// The budget's batch for the layer-by-layer search, which sums budgets over the layers:
+/// it must be known before the search starts, and the whole network's figures
+/// (`activation_memory`, `training`) have no per-layer sum, so they are solved only by the
+/// bisections (the batch or one length of the input free).
+func searchBatch(_ graph: Graph, fixed: [String: Int]) throws(DiagnosticError) -> Int {
+  if let whole = graph.budget.first(where: { !$0.metric.isLayerSum }) {
+    let free = graph.vars.filter { fixed[$0.name] == nil }.map { "`\($0.name)`" }
+    throw DiagnosticError([
+      .error(
+        .unboundVar,
+        "a `\(whole.metric.rawValue)` budget is solved with one free var, the budget's `batch` or a length of the input; \(free.joined(separator: ", ")) \(free.count == 1 ? "is" : "are") free here",
+        at: whole.range,
+        notes: [.init("give the others values with `--set` (a length var must appear only in the input shape)")])
+    ])
+  }
+  switch budgetBatch(graph, fixed) {
+  case .success(let b): return b
+  case .failure(var d):
+    d.notes.append(.init("a free batch is solved alone: give the other vars values with `--set`"))
+    throw DiagnosticError([d])
+  }
 }

@@ -153,3 +153,32 @@ import Testing
     #expect(m.sum == (8 + 16 + 4) * 4)
   }
 }
+
+/// The planner on every reference network in `specs/`: within 5% of the live-bytes lower
+/// bound (the goal the design sets), transformers at T = 128.
+@Suite struct PlannerReferenceTests {
+  static let networks = [
+    "alexnet", "bert_base", "convnext_tiny", "efficientnet_b0", "gpt2", "inception-block", "lenet5", "llama3_8b", "mixtral_8x7b",
+    "mlp-mnist", "mobilenet_v1", "mobilenet_v2", "mobilenet_v3_large", "resnet18", "resnet50", "small-cnn", "unet", "vgg16",
+    "vit_b_16",
+  ]
+
+  @Test(arguments: networks)
+  func plannedArenaWithinFivePercentOfTheLowerBound(_ network: String) throws {
+    let graph = try SpecLoader.load(path: repositoryPath("specs/\(network).yaml")).graph
+    let bindings = graph.vars.contains { $0.name == "T" } ? ["T": 128] : [:]
+    let a = try analyze(graph, bindings: bindings)
+    let m = try #require(planActivationMemory(graph, a.shapes, batch: 1, storage: .fp32))
+    #expect(m.peak * 100 <= m.lowerBound * 105, "\(network): planned \(m.peak), lower bound \(m.lowerBound)")
+  }
+
+  @Test func convNeXtTinyIsAtItsLowerBound() throws {
+    let graph = try SpecLoader.load(path: repositoryPath("specs/convnext_tiny.yaml")).graph
+    let a = try analyze(graph)
+    let m = try #require(planActivationMemory(graph, a.shapes, batch: 1, storage: .fp32))
+    // Stage 1's blocks hold 9 values of 56·56·96·4 = 1,204,224 bytes while GELU runs: the
+    // residual, the pointwise conv's and GELU's 4C outputs. Greedy by size alone needed 10.
+    #expect(m.lowerBound == 9 * 1_204_224)
+    #expect(m.peak == m.lowerBound)
+  }
+}

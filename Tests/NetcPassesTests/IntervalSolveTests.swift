@@ -16,7 +16,7 @@ import Testing
     guard case .range(let r)? = g.vars.first?.domain else { return [] }
     return r.filter { t in
       guard let a = try? analyze(g, bindings: ["T": t]) else { return false }
-      return checkBudget(g, a.costs).isEmpty
+      return checkBudget(g, a.shapes, a.costs, bindings: ["T": t]).isEmpty
     }
   }
 

@@ -29,6 +29,22 @@ import Testing
     #expect(budgetValue(.weights, a.costs.total, precision: .bf16) == 8_030_261_248 * 2)
   }
 
+  @Test func theBudgetsBatchMultipliesTheCacheNotTheWeights() throws {
+    var g = try Self.spec("gpt2")
+    g.budget = [
+      BudgetLimit(metric: .kvCache, relation: .le, bound: 1 << 40, range: g.nodes[0].range),
+      BudgetLimit(metric: .weights, relation: .le, bound: 1 << 40, range: g.nodes[0].range),
+    ]
+    g.budgetPrecision = .fp16
+    g.budgetBatch = .const(4, at: g.nodes[0].range)
+    let (batch, figures) = try #require(budgetFigures(g, bindings: ["T": 128]))
+    #expect(batch == 4)
+    // 36,864 · T · B bytes at fp16: 36,864 · 128 · 4.
+    #expect(figures[0].value == 18_874_368)
+    // GPT-2 small's 124,439,808 parameters (transformers' count, tied head once), 2 bytes each.
+    #expect(figures[1].value == 124_439_808 * 2)
+  }
+
   @Test func longestLlama3ContextBesideItsWeightsIn24GiB() throws {
     let s = try solve(try Self.spec("solve-llama3-context"), options: SolveOptions(list: 0))
     let expected = (24 << 30 - 8_030_261_248 * 2) / 131_072
@@ -51,7 +67,8 @@ import Testing
     let g = try SpecLoader.parse(
       SourceFile(path: "t.yaml", text: "name: t\ninput: 4\nbudget: {weights: \"<= 10 B\", precision: bf16}\nlayers: [FC-2]\n")
     ).graph
-    let problems = checkBudget(g, try countCosts(g, try inferShapes(g, bindings: [:])))
+    let shapes = try inferShapes(g, bindings: [:])
+    let problems = checkBudget(g, shapes, try countCosts(g, shapes))
     // FC-2 on 4: 4·2 + 2 = 10 params, 20 bytes at bf16.
     #expect(problems.map(\.message) == ["the network has 20 bytes of weights at bf16, outside its budget of <= 10 bytes"])
   }

@@ -344,13 +344,34 @@ public enum SpecSchema {
             "activations": .obj(["$ref": "#/$defs/limit", "description": "Elements of every layer's output."]),
             "weights": .obj(["$ref": "#/$defs/byteLimit", "description": "Bytes of the parameters and buffers at `precision`."]),
             "kv_cache": .obj([
-              "$ref": "#/$defs/byteLimit", "description": "Bytes of attention's key/value cache for one sequence at `precision`.",
+              "$ref": "#/$defs/byteLimit",
+              "description": "Bytes of attention's key/value cache at `precision`, per sequence times `batch`.",
             ]),
             "memory": .obj(["$ref": "#/$defs/byteLimit", "description": "Bytes of the weights and the KV cache at `precision`."]),
+            "activation_memory": .obj([
+              "$ref": "#/$defs/byteLimit",
+              "description": "Bytes of the inference activation arena netc's offset planner lays out, at `precision` and `batch`.",
+            ]),
+            "training": .obj([
+              "$ref": "#/$defs/byteLimit",
+              "description":
+                "Bytes of one training step (weights, gradients, optimizer state, master copy, saved for backward) at `batch`.",
+            ]),
             "precision": .obj([
               "enum": .array(StorageType.allCases.map { .string($0.rawValue) }),
               "description": "The storage type byte budgets count in (default fp32).",
             ]),
+            "optimizer": .obj([
+              "enum": .array(Optimizer.allCases.map { .string($0.rawValue) }),
+              "description": "The optimizer whose state `training` counts (default adamw).",
+            ]),
+            "mixed_precision": .obj([
+              "enum": ["fp16", "bf16"],
+              "description":
+                "`training` in mixed precision: half-precision weights, gradients and activations, fp32 master copy and state.",
+            ]),
+            "batch": integerOrExpr(
+              "The batch the memory budgets count at (default 1); a var (`$B`) lets `netc solve` find the largest.", minimum: 1),
           ]),
         ]),
         "blocks": .obj([

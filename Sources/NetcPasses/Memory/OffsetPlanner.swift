@@ -19,8 +19,10 @@ public struct TensorLifetime: Hashable, Sendable {
 /// Offsets for tensors in one arena, so that tensors whose lifetimes do not overlap share
 /// memory: greedy by size (Pisarchyk & Lee, arXiv:2001.03288): the largest tensor first,
 /// each into the smallest gap between the tensors already placed that it overlaps in
-/// time, or above them all (and two more orders, the best of three kept). `analyze`, `emit`'s arena and `run`'s workspace all use it,
-/// so the figure reported is the memory the backends allocate.
+/// time, or above them all (and two more orders, the best of three kept, then repair
+/// rounds that put the tensors above the lower bound first). `analyze` and
+/// `emit`'s arena use it; `run`'s workspace is a pool of buffers reused best fit, and
+/// `run --memory` sets its footprint beside this planner's arena for the same buffers.
 public enum OffsetPlanner {
   /// Each tensor's offset and the arena's size; sizes are rounded up to `alignment`, so
   /// every offset is a multiple of it. Nil when the rounded sizes' sum overflows.
@@ -49,12 +51,32 @@ public enum OffsetPlanner {
       tensors.indices.sorted { (tensors[$0].first, sizes[$1], $0) < (tensors[$1].first, sizes[$0], $1) },
     ]
     var best: (offsets: [Int], peak: Int)?
+    var bestOrder: [Int] = []
     for order in orders {
       let p = place(tensors, sizes, order)
-      if best == nil || p.peak < best!.peak { best = p }
+      if best == nil || p.peak < best!.peak { (best, bestOrder) = (p, order) }
     }
-    return best ?? ([], 0)
+    guard var found = best else { return ([], 0) }
+    // Repair: the tensors placed above the lower bound go first in the next round, so the
+    // others fit around them. Greedy by size stacks every ConvNeXt block's two 4C values
+    // at the same offsets, and consecutive residual values then cannot both fit beside
+    // them (10C for 9C live); one round with those values first alternates the ends.
+    let rounded = zip(tensors, sizes).map { TensorLifetime(size: $1, first: $0.first, last: $0.last) }
+    guard let bound = lowerBound(rounded)?.bytes else { return found }
+    var order = bestOrder
+    var placed = found
+    for _ in 0..<repairRounds where found.peak > bound {
+      let high = order.filter { placed.offsets[$0] + sizes[$0] > bound }
+      let isHigh = Set(high)
+      order = high + order.filter { !isHigh.contains($0) }
+      placed = place(tensors, sizes, order)
+      if placed.peak < found.peak { found = placed }
+    }
+    return found
   }
+
+  /// The most repair rounds `plan` runs after the greedy orders.
+  static let repairRounds = 8
 
   /// Places tensors in `order`, each into the smallest gap between the placed tensors it
   /// overlaps in time that holds it, or above them all.

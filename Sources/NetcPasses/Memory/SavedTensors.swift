@@ -79,6 +79,8 @@ private struct SavedTensorPlan {
   var saved: Set<Int> = []
   var entries: [SavedTensors.Entry] = []
   var overflow = false
+  /// The rotary tables saved already, by length and head width.
+  var rotaryTables: Set<[Int]> = []
 
   init(graph: Graph, shapes: Shapes, storage: StorageType) {
     self.graph = graph
@@ -263,13 +265,22 @@ private struct SavedTensorPlan {
       }
       return n
     }
+    // With `rope`, Hugging Face's Llama eager attention: keys and values repeated to every
+    // query head (`repeat_kv`), the causal mask added (nothing kept for it), and the
+    // rotation's cos and sin tables (T x D each, one for the whole batch and every layer).
+    let rotary = node.attributes.rotary
     let queries = product([t, r.heads, r.headDim])
-    let keysValues = product([2, r.memoryLength, r.kvHeads, r.headDim])
+    let keysValues = product([2, r.memoryLength, rotary ? r.heads : r.kvHeads, r.headDim])
     guard let q = queries, let kv = keysValues else { return overflow = true }
     fresh(for: id, "queries, keys and values", elements: q.addingReportingOverflow(kv).overflow ? nil : q + kv, bytes: storage.bytes)
+    let masked = node.attributes.causal && !rotary
     fresh(
-      for: id, node.attributes.causal ? "masked scores and probabilities (H x T x S each)" : "probabilities (H x T x S)",
-      elements: product([node.attributes.causal ? 2 : 1, r.heads, t, r.memoryLength]), bytes: storage.bytes)
+      for: id, masked ? "masked scores and probabilities (H x T x S each)" : "probabilities (H x T x S)",
+      elements: product([masked ? 2 : 1, r.heads, t, r.memoryLength]), bytes: storage.bytes)
     fresh(for: id, "merged heads (the output projection's input)", elements: queries, bytes: storage.bytes)
+    // The model computes the tables once and hands them to every layer: one storage.
+    if rotary, rotaryTables.insert([t, r.headDim]).inserted {
+      fresh(for: id, "rotary cos and sin (T x D each)", elements: product([2, t, r.headDim]), bytes: storage.bytes, perExample: false)
+    }
   }
 }

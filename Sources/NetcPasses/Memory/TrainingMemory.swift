@@ -1,20 +1,5 @@
 import NetcIR
 
-/// The optimizers whose state `analyze --train` counts.
-public enum Optimizer: String, CaseIterable, Hashable, Sendable {
-  case sgd, momentum, adam, adamw
-
-  /// Copies of the parameters the optimizer keeps: SGD none, momentum its velocity, Adam
-  /// and AdamW the first and second moments.
-  public var states: Int {
-    switch self {
-    case .sgd: 0
-    case .momentum: 1
-    case .adam, .adamw: 2
-    }
-  }
-}
-
 /// The memory of one training step, each storage counted once: the weights, their
 /// gradients, the optimizer's state, under mixed precision the fp32 master copy, and what
 /// the forward pass saves for backward. Under mixed precision (Micikevicius et al. 2018,

@@ -103,3 +103,36 @@ struct SavedTensorsTests {
     #expect(ours - n.saved_bytes == difference)
   }
 }
+
+/// scripts/reference/llama_saved.py: transformers' LlamaModel, one decoder layer (hidden 64,
+/// 4 heads, 2 key/value heads, MLP 128), T = 16: PyTorch saves 88,384 bytes. RMSNorm keeps
+/// its input, rstd and the normalized input (4,096 + 64 + 4,096 each); attention with rope
+/// its input, queries and the keys and values repeated to 4 heads (3 x 4,096), the
+/// probabilities (4 x 16 x 16 x 4 = 4,096), the merged heads and the cos and sin tables
+/// (2 x 16 x 16 x 4 = 2,048, once); the SwiGLU MLP four 16 x 128 tensors and its input.
+@Suite struct LlamaSavedTensorsTests {
+  @Test func aSmallLlamaToTheByte() throws {
+    struct Fixture: Decodable { var bytes: Int }
+    let data = try Data(contentsOf: URL(fileURLWithPath: repositoryPath("Tests/NetcPassesTests/Fixtures/llama_saved.json")))
+    let expected = try JSONDecoder().decode(Fixture.self, from: data).bytes
+    #expect(expected == 88_384)
+    let a = try analyzeSpec(
+      """
+      name: llama-small
+      input: 16 tokens
+      layers:
+        - EMBED-64 vocab 1000
+        - residual: {body: [RMSNORM, ATTN-4 kv 2 nobias causal rope]}
+        - residual:
+            body:
+              - RMSNORM
+              - parallel: {merge: mul, branches: [[LINEAR-128 nobias, SILU], [LINEAR-128 nobias]]}
+              - LINEAR-64 nobias
+        - RMSNORM
+      """)
+    let saved = try #require(savedForBackward(a.graph, a.shapes, storage: .fp32))
+    #expect(saved.total.at(batch: 1) == expected)
+    // The tables do not grow with the batch.
+    #expect(saved.total.constant == 2_048)
+  }
+}

@@ -1,3 +1,4 @@
+import Foundation
 import NetcIR
 import NetcPasses
 import NetcTestSupport
@@ -39,5 +40,26 @@ struct TrainingMemoryTests {
     let values = 3_072 + 2 * 32_768 + 8_192 + 2 * 16_384 + 4_096
     #expect(values == 113_664)
     #expect(m.saved.total == BatchBytes(perExample: values * 2 + 12_288 * 8, constant: (4 * 32 + 4 * 64) * 4))
+  }
+
+  /// scripts/reference/autocast_saved.py: under bf16 autocast PyTorch saves netc's bf16
+  /// figure (activations in bf16, pool indices int64, BN statistics fp32) plus the bf16 copy
+  /// of each conv and linear weight it casts per forward pass: (3·3·3·32 + 3·3·32·64 +
+  /// 4096·10) · 2 bytes = 60,256 · 2 = 120,512. netc's mixed-precision model holds half
+  /// weights as the weights instead (ZeRO's accounting), so it does not add those copies.
+  @Test func bf16AutocastSavesNetcsFigurePlusTheCastWeights() throws {
+    struct Fixture: Decodable {
+      struct Network: Decodable {
+        var fp32: Int
+        var bf16_autocast: Int
+      }
+      var small_cnn_batch_32: Network
+    }
+    let data = try Data(contentsOf: URL(fileURLWithPath: repositoryPath("Tests/NetcPassesTests/Fixtures/autocast_saved.json")))
+    let f = try JSONDecoder().decode(Fixture.self, from: data).small_cnn_batch_32
+    #expect(f.fp32 == 17_696_256)
+    let m = try Self.memory(.adamw, mixed: .bf16)
+    let saved = try #require(m.saved.total.at(batch: 32))
+    #expect(saved + 2 * (3 * 3 * 3 * 32 + 3 * 3 * 32 * 64 + 4096 * 10) == f.bf16_autocast)
   }
 }

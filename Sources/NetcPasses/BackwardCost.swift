@@ -6,7 +6,8 @@ import NetcIR
 /// the input); attention its projections' MACs for each, and twice its two products
 /// (QKᵀ and attention x V) for the gradients of both factors. A layer reading the network's
 /// input computes no input gradient (nothing needs it), as autograd skips it. Every other
-/// op costs none, as in the forward count.
+/// op costs none, as in the forward count. A mixture's experts count the experts each token
+/// is routed to (the active MACs), forward and backward: a training step runs no others.
 public struct BackwardCost: Sendable {
   /// Per node, the MACs of its input's gradient and of its weights'.
   public var input: [Int], weights: [Int]
@@ -27,7 +28,8 @@ public func backwardCost(_ graph: Graph, _ shapes: Shapes, _ costs: Costs, batch
   var totals = (input: 0, weights: 0)
   for node in graph.nodes where node.id > 0 {
     let id = node.id
-    let macs = costs.nodes[id].macs
+    // A mixture's experts run for the tokens routed to them, in training as at inference.
+    let macs = costs.nodes[id].activeMacs
     let fromInput = node.inputs.allSatisfy { needsNoGradient[$0] }
     // A parameter-free op on values that need no gradient makes another (token ids, a
     // view or pad of the input); a weighted one's output needs it.
@@ -59,7 +61,7 @@ public func backwardCost(_ graph: Graph, _ shapes: Shapes, _ costs: Costs, batch
     totals = (a, b)
   }
   let (back, o1) = totals.input.addingReportingOverflow(totals.weights)
-  let (step, o2) = back.addingReportingOverflow(costs.total.macs)
+  let (step, o2) = back.addingReportingOverflow(costs.total.activeMacs)
   if o1 || o2 { return nil }
   return BackwardCost(input: input, weights: weights, totalInput: totals.input, totalWeights: totals.weights, step: step)
 }

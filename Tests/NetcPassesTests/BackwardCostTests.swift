@@ -32,6 +32,18 @@ struct BackwardCostTests {
     #expect(b.input[1] == 0)
   }
 
+  /// A mixture of 4 experts, 2 per token, on 4x8: the router costs 4·(8·4) = 128 MACs, one
+  /// expert's LINEAR-8 4·(8·8) = 256, so the routed experts 512 (all four: 1,024). Both read
+  /// the input: no input gradient; the weights' gradients cost 128 + 512.
+  @Test func mixtureCountsTheRoutedExperts() throws {
+    let a = try analyzeSpec(specText(input: "4x8", layers: ["{moe: {experts: 4, top: 2, layers: [LINEAR-8]}}"]))
+    #expect(a.costs.total.macs == 128 + 1_024)
+    let b = try #require(backwardCost(a.graph, a.shapes, a.costs, batch: 1))
+    #expect(b.totalInput == 0)
+    #expect(b.totalWeights == 128 + 512)
+    #expect(b.step == 2 * (128 + 512))
+  }
+
   /// A training step's MACs against FlopCounterMode (FLOPs / 2) on a forward and backward
   /// pass in PyTorch (scripts/reference/saved_tensors.py). MobileNet v2 is checked below:
   /// FlopCounterMode miscounts its grouped convs.

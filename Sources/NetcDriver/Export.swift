@@ -34,7 +34,10 @@ struct Export: ParsableCommand {
   @Option(help: "The format: onnx, or pytorch (a torch.nn.Module as Python source; see docs/spec-language.md).")
   var to: ExportFormat = .onnx
 
-  @Option(name: .shortAndLong, help: ArgumentHelp("The file to write (default: NAME.onnx).", valueName: "path"))
+  @Option(
+    name: .shortAndLong,
+    help: ArgumentHelp(
+      "The file to write (default: NAME.onnx, or NAME.py with --to pytorch; - for standard output with --to pytorch).", valueName: "path"))
   var output: String?
 
   @OptionGroup var weightOptions: WeightOptions

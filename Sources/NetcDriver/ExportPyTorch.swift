@@ -27,6 +27,7 @@ extension Export {
       throw ExitCode(1)
     }
     let path = output ?? PyTorchExport.moduleFileName(spec.graph.name)
+    if path == "-" { return Output.standard.write(source) }
     guard writeAll(Array(source.utf8), to: path) else {
       Output.error.write("netc: error: cannot write `\(path)`: \(String(cString: strerror(errno)))\n")
       throw ExitCode(2)

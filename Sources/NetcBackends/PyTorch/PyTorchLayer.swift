@@ -139,10 +139,8 @@ struct TorchLayerWriter {
       let dims = spatial == 1 ? "1" : PythonNames.tuple(Array(1...spatial))
       return TorchLayer(expression: "\(x[0]).\(mean ? "mean" : "amax")(dim=\(dims), keepdim=True)")
     case .fc, .linear:
-      var layer = module(
+      return module(
         "nn.Linear(" + args(["\(r.inChannels)", "\(r.outChannels)"], [("bias", node.attributes.bias ? nil : "False")]) + ")")
-      if let owner = node.attributes.tiedTo { layer.setup.append("# weight: shared with `\(graph.nodes[owner].name)` (tie)") }
-      return layer
     case .flatten:
       return TorchLayer(expression: inShape.count > 1 ? "torch.flatten(\(x[0]), 1)" : x[0])
     case .bn:
@@ -180,10 +178,8 @@ struct TorchLayerWriter {
       let view = out == .channelsFirst ? ".view(-1\(String(repeating: ", 1", count: r.shape.count - 1)))" : ""
       return TorchLayer(setup: ["self.\(a) = nn.Parameter(torch.ones(\(c)))"], expression: "\(x[0]) * self.\(a)\(view)")
     case .embed:
-      var layer = TorchLayer(
+      return TorchLayer(
         setup: ["self.\(a) = nn.Embedding(\(r.inChannels), \(r.outChannels))"], expression: "self.\(a)(\(x[0]))")
-      if let owner = node.attributes.tiedTo { layer.setup.append("# weight: shared with `\(graph.nodes[owner].name)` (tie)") }
-      return layer
     case .posembed:
       if r.noParameters {
         return TorchLayer(

@@ -108,7 +108,7 @@ struct PyTorchModuleWriter {
 
   /// Writes the class of `tree` (and those of its structures) and returns its name;
   /// `path` is where its instance sits in the network's module.
-  mutating func writeClass(_ tree: StructureTree, path: [String], name preferred: String, doc: String) throws(DiagnosticError)
+  mutating func writeClass(_ tree: StructureTree, path: [String], names preferred: [String], doc: String) throws(DiagnosticError)
     -> String
   {
     var list: [Unit] = []
@@ -133,6 +133,7 @@ struct PyTorchModuleWriter {
     for (i, u) in list.enumerated() { for v in u.inputs { lastUse[v] = i } }
     lastUse[output] = list.count
     var names: [Int: String] = [:]
+    var madeIn: [Int: String] = [:]
     var live: Set<String> = []
     var parameters: [String] = []
     for (k, v) in inputs.enumerated() {
@@ -156,10 +157,14 @@ struct PyTorchModuleWriter {
     var returned = false
     for (i, u) in list.enumerated() {
       for v in Set(u.inputs) where lastUse[v] == i { live.remove(names[v]!) }
-      let dying = u.inputs.first { lastUse[$0] == i && !live.contains(names[$0]!) }
+      // A part's chain keeps its own name: it takes over a dying input's only within the part.
+      let dying = u.inputs.first { v in
+        lastUse[v] == i && !live.contains(names[v]!) && (u.part == nil || madeIn[v] == u.part?.name)
+      }
       func target(_ base: String) -> String {
         let n = dying.map { names[$0]! } ?? fresh(base)
         names[u.output] = n
+        madeIn[u.output] = u.part?.name
         live.insert(n)
         return n
       }
@@ -177,19 +182,19 @@ struct PyTorchModuleWriter {
           body.append("return \(code.expression)")
           returned = true
         } else {
-          body.append("\(target(partName ?? (i == 0 && !live.contains("x") ? "x" : a))) = \(code.expression)")
+          body.append("\(target(partName ?? (live.contains("x") ? "h" : "x"))) = \(code.expression)")
         }
       case .structure(let child):
         let a = claim(attribute(child.group!.name, in: tree))
         let inner = classTree(child)
-        let cls = try writeClass(inner, path: path + [a], name: className(for: inner), doc: docString(inner))
+        let cls = try writeClass(inner, path: path + [a], names: classNames(for: inner), doc: docString(inner))
         setup.append("self.\(a) = \(cls)()")
         let call = "self.\(a)(\(args.joined(separator: ", ")))"
         if u.output == output && i == list.count - 1 {
           body.append("return \(call)")
           returned = true
         } else {
-          body.append("\(target(partName ?? a)) = \(call)")
+          body.append("\(target(partName ?? (live.contains("x") ? "h" : "x"))) = \(call)")
         }
       case .loop(let repeatTree):
         let a = claim(attribute(repeatTree.group!.name, in: tree))
@@ -198,7 +203,7 @@ struct PyTorchModuleWriter {
         for (k, copy) in repeatTree.children.enumerated() {
           let inner = classTree(copy)
           copyClasses.append(
-            try writeClass(inner, path: path + [a, String(k)], name: className(for: inner), doc: docString(inner)))
+            try writeClass(inner, path: path + [a, String(k)], names: classNames(for: inner), doc: docString(inner)))
           extras.append(Array(externals(copy.range).dropFirst()))
         }
         if Set(copyClasses).count == 1 {
@@ -207,7 +212,7 @@ struct PyTorchModuleWriter {
           setup.append("self.\(a) = nn.ModuleList([\(copyClasses.map { "\($0)()" }.joined(separator: ", "))])")
         }
         let input = names[u.inputs[0]]!
-        let v = target(partName ?? a)
+        let v = target(partName ?? (live.contains("x") ? "h" : "x"))
         if v != input { body.append("\(v) = \(input)") }
         if Set(extras).count == 1 {
           let more = extras[0].map { ", " + names[$0]! }.joined()
@@ -228,9 +233,9 @@ struct PyTorchModuleWriter {
     text += "\n    def forward(self, \(parameters.joined(separator: ", "))):\n"
     text += body.map { "        \($0)\n" }.joined()
     if let known = classNames[text] { return known }
-    var name = preferred, k = 2
+    var name = preferred.first { !usedClassNames.contains($0) } ?? preferred[0], k = 2
     while usedClassNames.contains(name) {
-      name = "\(preferred)\(k)"
+      name = preferred.last! + (preferred.last!.last!.isNumber ? "_" : "") + String(k)
       k += 1
     }
     usedClassNames.insert(name)
@@ -239,11 +244,13 @@ struct PyTorchModuleWriter {
     return name
   }
 
-  /// A structure's class name from its path (`h.1.residual1` is `HResidual1`); a copy of a
-  /// repeat is its `Block`.
-  func className(for tree: StructureTree) -> String {
-    guard let g = tree.group else { return PythonNames.className(graph.name) }
-    return PythonNames.className(g.name) + (g.kind == .copy ? "Block" : "")
+  /// A structure's class names to try, best first: its own name (`enc2` is `Enc2`; a
+  /// repeat's copy is the repeat's `Block`), then with its path in front (`LayersAttention`).
+  func classNames(for tree: StructureTree) -> [String] {
+    guard let g = tree.group else { return [PythonNames.className(graph.name)] }
+    let parts = g.name.split(separator: ".").filter { !$0.allSatisfy(\.isNumber) }.map(String.init)
+    let suffix = g.kind == .copy ? "Block" : ""
+    return (1...max(1, parts.count)).map { k in PythonNames.className(parts.suffix(k).joined(separator: ".")) + suffix }
   }
 
   /// A structure's docstring, the same for every instance written alike.

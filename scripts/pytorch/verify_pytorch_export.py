@@ -15,7 +15,8 @@ For each spec:
 A spec the export refuses must be refused with exit 1 and a message (MoE). Specs too large
 to hold twice in this machine's memory have their parameters counted on the meta device
 and are not run.
-Exit 1 on any failure. Usage: verify_pytorch_export.py NETC [SPEC ...]
+Exit 1 on any failure. Usage: verify_pytorch_export.py NETC [SPEC ...]; NETC_RUN=PATH runs
+`netc run` with another build (a release one: the debug build's runs take minutes).
 """
 import importlib.util
 import json
@@ -124,7 +125,7 @@ def verify(netc, spec, work, rows):
         xp = os.path.join(work, f"{name}.input{k}.npy")
         np.save(xp, x)
         out = os.path.join(work, f"{name}.out{k}")
-        r = subprocess.run([netc, "run", spec, "--input", xp, "--weights", weights, "--save", out] + sets,
+        r = subprocess.run([os.environ.get("NETC_RUN", netc), "run", spec, "--input", xp, "--weights", weights, "--save", out] + sets,
                            capture_output=True, text=True)
         if r.returncode != 0:
             rows.append((name, f"{netc_params:,}", f"{torch_params:,}", "-", f"FAIL: netc run exit {r.returncode}: {r.stderr.strip()[:200]}"))

@@ -22,7 +22,7 @@ public enum PyTorchExport {
     out += layoutText(graph, shapes, layouts)
     out += "\"\"\"\n"
     out += "import os\n\nimport numpy as np\nimport torch\n"
-    if writer.helpers.contains(.functional) || !writer.classes.allSatisfy({ !$0.contains("F.") }) {
+    if writer.helpers.contains(.functional) || writer.records.contains(where: { $0.forward.contains { $0.contains("F.") } }) {
       out += "import torch.nn.functional as F\n"
     }
     out += "from torch import nn\n"
@@ -30,7 +30,10 @@ public enum PyTorchExport {
       if let text = PyTorchPrelude.source(helper) { out += "\n\n" + text + "\n" }
     }
     // The network's own class is last; its docstring and tied weights are its own.
-    var classes = writer.classes
+    var templates = ClassTemplates()
+    for record in writer.records { templates.add(record) }
+    templates.decide()
+    var classes = templates.sources()
     var main = classes.removeLast()
     let description = graph.description.map { "\n\n    " + $0.split(separator: "\n").joined(separator: "\n    ") } ?? ""
     main = main.replacing(

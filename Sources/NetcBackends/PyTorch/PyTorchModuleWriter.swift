@@ -10,8 +10,8 @@ struct PyTorchModuleWriter {
   let shapes: Shapes
   let layouts: [TorchLayout]
   let layers: TorchLayerWriter
-  /// Class sources in dependency order, and the name each distinct source got.
-  private(set) var classes: [String] = []
+  /// Classes in dependency order, and the name each distinct source got.
+  private(set) var records: [ClassRecord] = []
   private var classNames: [String: String] = [:]
   private var usedClassNames: Set<String> = []
   /// Per node, its path of attributes from the network's module (`h`, `0`, `attn`).
@@ -227,11 +227,8 @@ struct PyTorchModuleWriter {
     }
     if !returned { body.append("return \(names[output] ?? "x")") }
 
-    var text = "class \u{0}(nn.Module):\n    \"\"\"\(doc)\"\"\"\n\n"
-    text += "    def __init__(self):\n        super().__init__()\n"
-    text += setup.map { "        \($0)\n" }.joined()
-    text += "\n    def forward(self, \(parameters.joined(separator: ", "))):\n"
-    text += body.map { "        \($0)\n" }.joined()
+    var text = "\(doc)\n" + setup.joined(separator: "\n") + "\n" + parameters.joined(separator: ", ") + "\n"
+    text += body.joined(separator: "\n")
     if let known = classNames[text] { return known }
     var name = preferred.first { !usedClassNames.contains($0) } ?? preferred[0], k = 2
     while usedClassNames.contains(name) {
@@ -240,7 +237,8 @@ struct PyTorchModuleWriter {
     }
     usedClassNames.insert(name)
     classNames[text] = name
-    classes.append(text.replacing("\u{0}", with: name))
+    let forward = ["def forward(self, \(parameters.joined(separator: ", "))):"] + body.map { "    " + $0 }
+    records.append(ClassRecord(name: name, doc: doc, setup: setup, forward: forward))
     return name
   }
 

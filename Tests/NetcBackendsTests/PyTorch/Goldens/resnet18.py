@@ -13,16 +13,16 @@ import torch
 from torch import nn
 
 
-class Residual1(nn.Module):
+class Residual(nn.Module):
     """A residual: its layers' output plus the input (or the shortcut's)."""
 
-    def __init__(self):
+    def __init__(self, in_channels):
         super().__init__()
-        self.conv1 = nn.Conv2d(64, 64, 3, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(64)
+        self.conv1 = nn.Conv2d(in_channels, in_channels, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(in_channels)
         self.relu1 = nn.ReLU()
-        self.conv2 = nn.Conv2d(64, 64, 3, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(64)
+        self.conv2 = nn.Conv2d(in_channels, in_channels, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(in_channels)
 
     def forward(self, x):
         body = self.conv1(x)
@@ -33,12 +33,12 @@ class Residual1(nn.Module):
         return body + x
 
 
-class Basic1(nn.Module):
+class Basic(nn.Module):
     """A block of the spec."""
 
-    def __init__(self):
+    def __init__(self, in_channels):
         super().__init__()
-        self.residual1 = Residual1()
+        self.residual1 = Residual(in_channels)
         self.relu1 = nn.ReLU()
 
     def forward(self, x):
@@ -46,18 +46,18 @@ class Basic1(nn.Module):
         return self.relu1(x)
 
 
-class Basic1Residual1(nn.Module):
+class Basic1Residual(nn.Module):
     """A residual: its layers' output plus the input (or the shortcut's)."""
 
-    def __init__(self):
+    def __init__(self, in_channels, out_channels):
         super().__init__()
-        self.conv1 = nn.Conv2d(64, 128, 3, stride=2, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(128)
+        self.conv1 = nn.Conv2d(in_channels, out_channels, 3, stride=2, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(out_channels)
         self.relu1 = nn.ReLU()
-        self.conv2 = nn.Conv2d(128, 128, 3, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(128)
-        self.shortcut_conv1 = nn.Conv2d(64, 128, 1, stride=2, bias=False)
-        self.shortcut_bn1 = nn.BatchNorm2d(128)
+        self.conv2 = nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(out_channels)
+        self.shortcut_conv1 = nn.Conv2d(in_channels, out_channels, 1, stride=2, bias=False)
+        self.shortcut_bn1 = nn.BatchNorm2d(out_channels)
 
     def forward(self, x):
         body = self.conv1(x)
@@ -73,182 +73,9 @@ class Basic1Residual1(nn.Module):
 class Basic1_2(nn.Module):
     """A block of the spec."""
 
-    def __init__(self):
+    def __init__(self, in_channels, out_channels):
         super().__init__()
-        self.residual1 = Basic1Residual1()
-        self.relu1 = nn.ReLU()
-
-    def forward(self, x):
-        x = self.residual1(x)
-        return self.relu1(x)
-
-
-class Basic2Residual1(nn.Module):
-    """A residual: its layers' output plus the input (or the shortcut's)."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(128, 128, 3, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(128)
-        self.relu1 = nn.ReLU()
-        self.conv2 = nn.Conv2d(128, 128, 3, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(128)
-
-    def forward(self, x):
-        body = self.conv1(x)
-        body = self.bn1(body)
-        body = self.relu1(body)
-        body = self.conv2(body)
-        body = self.bn2(body)
-        return body + x
-
-
-class Basic2(nn.Module):
-    """A block of the spec."""
-
-    def __init__(self):
-        super().__init__()
-        self.residual1 = Basic2Residual1()
-        self.relu1 = nn.ReLU()
-
-    def forward(self, x):
-        x = self.residual1(x)
-        return self.relu1(x)
-
-
-class Basic3Residual1(nn.Module):
-    """A residual: its layers' output plus the input (or the shortcut's)."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(128, 256, 3, stride=2, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(256)
-        self.relu1 = nn.ReLU()
-        self.conv2 = nn.Conv2d(256, 256, 3, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(256)
-        self.shortcut_conv1 = nn.Conv2d(128, 256, 1, stride=2, bias=False)
-        self.shortcut_bn1 = nn.BatchNorm2d(256)
-
-    def forward(self, x):
-        body = self.conv1(x)
-        body = self.bn1(body)
-        body = self.relu1(body)
-        body = self.conv2(body)
-        body = self.bn2(body)
-        shortcut = self.shortcut_conv1(x)
-        shortcut = self.shortcut_bn1(shortcut)
-        return body + shortcut
-
-
-class Basic3(nn.Module):
-    """A block of the spec."""
-
-    def __init__(self):
-        super().__init__()
-        self.residual1 = Basic3Residual1()
-        self.relu1 = nn.ReLU()
-
-    def forward(self, x):
-        x = self.residual1(x)
-        return self.relu1(x)
-
-
-class Basic4Residual1(nn.Module):
-    """A residual: its layers' output plus the input (or the shortcut's)."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(256, 256, 3, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(256)
-        self.relu1 = nn.ReLU()
-        self.conv2 = nn.Conv2d(256, 256, 3, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(256)
-
-    def forward(self, x):
-        body = self.conv1(x)
-        body = self.bn1(body)
-        body = self.relu1(body)
-        body = self.conv2(body)
-        body = self.bn2(body)
-        return body + x
-
-
-class Basic4(nn.Module):
-    """A block of the spec."""
-
-    def __init__(self):
-        super().__init__()
-        self.residual1 = Basic4Residual1()
-        self.relu1 = nn.ReLU()
-
-    def forward(self, x):
-        x = self.residual1(x)
-        return self.relu1(x)
-
-
-class Basic5Residual1(nn.Module):
-    """A residual: its layers' output plus the input (or the shortcut's)."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(256, 512, 3, stride=2, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(512)
-        self.relu1 = nn.ReLU()
-        self.conv2 = nn.Conv2d(512, 512, 3, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(512)
-        self.shortcut_conv1 = nn.Conv2d(256, 512, 1, stride=2, bias=False)
-        self.shortcut_bn1 = nn.BatchNorm2d(512)
-
-    def forward(self, x):
-        body = self.conv1(x)
-        body = self.bn1(body)
-        body = self.relu1(body)
-        body = self.conv2(body)
-        body = self.bn2(body)
-        shortcut = self.shortcut_conv1(x)
-        shortcut = self.shortcut_bn1(shortcut)
-        return body + shortcut
-
-
-class Basic5(nn.Module):
-    """A block of the spec."""
-
-    def __init__(self):
-        super().__init__()
-        self.residual1 = Basic5Residual1()
-        self.relu1 = nn.ReLU()
-
-    def forward(self, x):
-        x = self.residual1(x)
-        return self.relu1(x)
-
-
-class Basic6Residual1(nn.Module):
-    """A residual: its layers' output plus the input (or the shortcut's)."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(512, 512, 3, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(512)
-        self.relu1 = nn.ReLU()
-        self.conv2 = nn.Conv2d(512, 512, 3, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(512)
-
-    def forward(self, x):
-        body = self.conv1(x)
-        body = self.bn1(body)
-        body = self.relu1(body)
-        body = self.conv2(body)
-        body = self.bn2(body)
-        return body + x
-
-
-class Basic6(nn.Module):
-    """A block of the spec."""
-
-    def __init__(self):
-        super().__init__()
-        self.residual1 = Basic6Residual1()
+        self.residual1 = Basic1Residual(in_channels, out_channels)
         self.relu1 = nn.ReLU()
 
     def forward(self, x):
@@ -267,13 +94,13 @@ class Resnet18(nn.Module):
         self.bn1 = nn.BatchNorm2d(64)
         self.relu = nn.ReLU()
         self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
-        self.repeat1 = nn.ModuleList([Basic1() for _ in range(2)])
-        self.basic1 = Basic1_2()
-        self.basic2 = Basic2()
-        self.basic3 = Basic3()
-        self.basic4 = Basic4()
-        self.basic5 = Basic5()
-        self.basic6 = Basic6()
+        self.repeat1 = nn.ModuleList([Basic(64) for _ in range(2)])
+        self.basic1 = Basic1_2(64, 128)
+        self.basic2 = Basic(128)
+        self.basic3 = Basic1_2(128, 256)
+        self.basic4 = Basic(256)
+        self.basic5 = Basic1_2(256, 512)
+        self.basic6 = Basic(512)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Linear(512, 1000)
 

@@ -13,82 +13,14 @@ import torch
 from torch import nn
 
 
-class Enc1(nn.Module):
+class Enc(nn.Module):
     """A block of the spec."""
 
-    def __init__(self):
+    def __init__(self, in_channels, out_channels):
         super().__init__()
-        self.conv1 = nn.Conv2d(1, 64, 3, padding=1)
+        self.conv1 = nn.Conv2d(in_channels, out_channels, 3, padding=1)
         self.relu1 = nn.ReLU()
-        self.conv2 = nn.Conv2d(64, 64, 3, padding=1)
-        self.relu2 = nn.ReLU()
-
-    def forward(self, x):
-        x = self.conv1(x)
-        x = self.relu1(x)
-        x = self.conv2(x)
-        return self.relu2(x)
-
-
-class Enc2(nn.Module):
-    """A block of the spec."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(64, 128, 3, padding=1)
-        self.relu1 = nn.ReLU()
-        self.conv2 = nn.Conv2d(128, 128, 3, padding=1)
-        self.relu2 = nn.ReLU()
-
-    def forward(self, x):
-        x = self.conv1(x)
-        x = self.relu1(x)
-        x = self.conv2(x)
-        return self.relu2(x)
-
-
-class Enc3(nn.Module):
-    """A block of the spec."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(128, 256, 3, padding=1)
-        self.relu1 = nn.ReLU()
-        self.conv2 = nn.Conv2d(256, 256, 3, padding=1)
-        self.relu2 = nn.ReLU()
-
-    def forward(self, x):
-        x = self.conv1(x)
-        x = self.relu1(x)
-        x = self.conv2(x)
-        return self.relu2(x)
-
-
-class Enc4(nn.Module):
-    """A block of the spec."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(256, 512, 3, padding=1)
-        self.relu1 = nn.ReLU()
-        self.conv2 = nn.Conv2d(512, 512, 3, padding=1)
-        self.relu2 = nn.ReLU()
-
-    def forward(self, x):
-        x = self.conv1(x)
-        x = self.relu1(x)
-        x = self.conv2(x)
-        return self.relu2(x)
-
-
-class Bottom(nn.Module):
-    """A block of the spec."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(512, 1024, 3, padding=1)
-        self.relu1 = nn.ReLU()
-        self.conv2 = nn.Conv2d(1024, 1024, 3, padding=1)
+        self.conv2 = nn.Conv2d(out_channels, out_channels, 3, padding=1)
         self.relu2 = nn.ReLU()
 
     def forward(self, x):
@@ -104,7 +36,7 @@ class Bottom1(nn.Module):
     def __init__(self):
         super().__init__()
         self.down4 = nn.MaxPool2d(2)
-        self.bottom = Bottom()
+        self.bottom = Enc(512, 1024)
         self.up4 = nn.ConvTranspose2d(1024, 512, 2, stride=2)
 
     def forward(self, x):
@@ -125,32 +57,15 @@ class Skip4(nn.Module):
         return torch.cat([x, branch2], dim=1)
 
 
-class Dec4(nn.Module):
-    """A block of the spec."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1024, 512, 3, padding=1)
-        self.relu1 = nn.ReLU()
-        self.conv2 = nn.Conv2d(512, 512, 3, padding=1)
-        self.relu2 = nn.ReLU()
-
-    def forward(self, x):
-        x = self.conv1(x)
-        x = self.relu1(x)
-        x = self.conv2(x)
-        return self.relu2(x)
-
-
 class Level31(nn.Module):
     """A block of the spec."""
 
     def __init__(self):
         super().__init__()
         self.down3 = nn.MaxPool2d(2)
-        self.enc4 = Enc4()
+        self.enc4 = Enc(256, 512)
         self.skip4 = Skip4()
-        self.dec4 = Dec4()
+        self.dec4 = Enc(1024, 512)
         self.up3 = nn.ConvTranspose2d(512, 256, 2, stride=2)
 
     def forward(self, x):
@@ -173,32 +88,15 @@ class Skip3(nn.Module):
         return torch.cat([x, branch2], dim=1)
 
 
-class Dec3(nn.Module):
-    """A block of the spec."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(512, 256, 3, padding=1)
-        self.relu1 = nn.ReLU()
-        self.conv2 = nn.Conv2d(256, 256, 3, padding=1)
-        self.relu2 = nn.ReLU()
-
-    def forward(self, x):
-        x = self.conv1(x)
-        x = self.relu1(x)
-        x = self.conv2(x)
-        return self.relu2(x)
-
-
 class Level21(nn.Module):
     """A block of the spec."""
 
     def __init__(self):
         super().__init__()
         self.down2 = nn.MaxPool2d(2)
-        self.enc3 = Enc3()
+        self.enc3 = Enc(128, 256)
         self.skip3 = Skip3()
-        self.dec3 = Dec3()
+        self.dec3 = Enc(512, 256)
         self.up2 = nn.ConvTranspose2d(256, 128, 2, stride=2)
 
     def forward(self, x):
@@ -221,32 +119,15 @@ class Skip2(nn.Module):
         return torch.cat([x, branch2], dim=1)
 
 
-class Dec2(nn.Module):
-    """A block of the spec."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(256, 128, 3, padding=1)
-        self.relu1 = nn.ReLU()
-        self.conv2 = nn.Conv2d(128, 128, 3, padding=1)
-        self.relu2 = nn.ReLU()
-
-    def forward(self, x):
-        x = self.conv1(x)
-        x = self.relu1(x)
-        x = self.conv2(x)
-        return self.relu2(x)
-
-
 class Level11(nn.Module):
     """A block of the spec."""
 
     def __init__(self):
         super().__init__()
         self.down1 = nn.MaxPool2d(2)
-        self.enc2 = Enc2()
+        self.enc2 = Enc(64, 128)
         self.skip2 = Skip2()
-        self.dec2 = Dec2()
+        self.dec2 = Enc(256, 128)
         self.up1 = nn.ConvTranspose2d(128, 64, 2, stride=2)
 
     def forward(self, x):
@@ -269,23 +150,6 @@ class Skip1(nn.Module):
         return torch.cat([x, branch2], dim=1)
 
 
-class Dec1(nn.Module):
-    """A block of the spec."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(128, 64, 3, padding=1)
-        self.relu1 = nn.ReLU()
-        self.conv2 = nn.Conv2d(64, 64, 3, padding=1)
-        self.relu2 = nn.ReLU()
-
-    def forward(self, x):
-        x = self.conv1(x)
-        x = self.relu1(x)
-        x = self.conv2(x)
-        return self.relu2(x)
-
-
 class Unet(nn.Module):
     """`unet`: input [N, 1, 512, 512], output [N, 2, 512, 512].
 
@@ -293,9 +157,9 @@ class Unet(nn.Module):
 
     def __init__(self):
         super().__init__()
-        self.enc1 = Enc1()
+        self.enc1 = Enc(1, 64)
         self.skip1 = Skip1()
-        self.dec1 = Dec1()
+        self.dec1 = Enc(128, 64)
         self.out = nn.Conv2d(64, 2, 1)
 
     def forward(self, x):

@@ -70,6 +70,7 @@ let package = Package(
     .testTarget(
       name: "NetcBackendsTests",
       dependencies: ["CNetcKernels", "NetcBackends", "NetcFrontend", "NetcPasses", "NetcTestSupport"],
+      exclude: ["PyTorch/Goldens"],
       resources: [.copy("Fixtures")]
     ),
     .testTarget(

@@ -11,7 +11,7 @@ import NetcPasses
 
 /// Formats `export` writes.
 enum ExportFormat: String, ExpressibleByArgument, CaseIterable {
-  case onnx
+  case onnx, pytorch
 }
 
 /// `netc export`: the network with its weights in another framework's format.
@@ -31,10 +31,13 @@ struct Export: ParsableCommand {
   @Argument(help: "The spec file (YAML).")
   var spec: String
 
-  @Option(help: "The format: onnx.")
+  @Option(help: "The format: onnx, or pytorch (a torch.nn.Module as Python source; see docs/spec-language.md).")
   var to: ExportFormat = .onnx
 
-  @Option(name: .shortAndLong, help: ArgumentHelp("The file to write (default: NAME.onnx).", valueName: "path"))
+  @Option(
+    name: .shortAndLong,
+    help: ArgumentHelp(
+      "The file to write (default: NAME.onnx, or NAME.py with --to pytorch; - for standard output with --to pytorch).", valueName: "path"))
   var output: String?
 
   @OptionGroup var weightOptions: WeightOptions
@@ -42,6 +45,7 @@ struct Export: ParsableCommand {
   @OptionGroup var bindingOptions: BindingOptions
 
   func run() throws {
+    if to == .pytorch { return try exportPyTorch() }
     let bound = try BoundSpec(
       path: spec, bindings: bindingOptions.bindings, weights: weightOptions.weights, seed: weightOptions.seed, backends: [])
     let graph = bound.spec.graph

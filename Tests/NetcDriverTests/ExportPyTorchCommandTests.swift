@@ -1,0 +1,42 @@
+import Foundation
+import NetcTestSupport
+import Testing
+
+/// `netc export --to pytorch`: the file it writes, its report line and its errors. What
+/// the module computes is checked in PyTorch by scripts/pytorch/verify_pytorch_export.py.
+@Suite struct ExportPyTorchCommandTests {
+  func temporary(_ name: String) -> String { NSTemporaryDirectory() + "netc-pytorch-\(UUID().uuidString)-\(name)" }
+
+  @Test func writesTheModule() throws {
+    let path = temporary("small_cnn.py")
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let r = try NetcProcess.run(["export", "specs/small-cnn.yaml", "--to", "pytorch", "-o", path])
+    #expect(r.status == 0, "\(r.stderr)")
+    // 8 layers; conv1, conv2 and fc1 each a weight and a bias: 6 tensors.
+    #expect(r.stdout == "wrote \(path): PyTorch module `SmallCnn` (1 class, 8 layers, 6 weight tensors for load_netc_weights)\n")
+    let text = try String(contentsOfFile: path, encoding: .utf8)
+    #expect(text.contains("class SmallCnn(nn.Module):"))
+    #expect(text.contains("def load_netc_weights(model, directory, strict=True):"))
+  }
+
+  @Test func anUnboundVarIsNamed() throws {
+    let r = try NetcProcess.run(["export", "specs/gpt2.yaml", "--to", "pytorch", "-o", temporary("gpt2.py")])
+    #expect(r.status == 1)
+    #expect(r.stderr.contains("specs/gpt2.yaml:9:8: error[NS305]: `T` has no value here"), "\(r.stderr)")
+    #expect(r.stderr.contains("bind it with `--set T=N`"), "\(r.stderr)")
+  }
+
+  @Test func aMixtureOfExpertsIsRefusedAtItsLayer() throws {
+    let path = temporary("mixtral.py")
+    let r = try NetcProcess.run(["export", "specs/mixtral_8x7b.yaml", "--to", "pytorch", "--set", "T=4", "-o", path])
+    #expect(r.status == 1)
+    #expect(r.stderr.contains("error[NS405]: `netc export --to pytorch` cannot write a mixture of experts yet: `"), "\(r.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: path))
+  }
+
+  @Test func anUnwritableFileIsAnIOError() throws {
+    let r = try NetcProcess.run(["export", "specs/small-cnn.yaml", "--to", "pytorch", "-o", "/nonexistent-dir/x.py"])
+    #expect(r.status == 2)
+    #expect(r.stderr.contains("netc: error: cannot write `/nonexistent-dir/x.py`"), "\(r.stderr)")
+  }
+}

@@ -209,6 +209,7 @@ struct TorchLayerWriter {
         ("head_dim", r.headDim * r.heads == r.inChannels ? nil : "\(r.headDim)"),
         ("bias", node.attributes.bias ? nil : "False"), ("causal", node.attributes.causal ? "True" : nil),
         ("rope", node.attributes.rotary ? "True" : nil),
+        ("rope_theta", node.attributes.rotary && node.attributes.ropeTheta != 10000 ? "\(node.attributes.ropeTheta)" : nil),
       ]
       if node.inputs.count > 1 { keywords.append(("memory_width", "\(r.memoryChannels)")) }
       var helpers: Set<TorchHelper> = [.attention, .functional]

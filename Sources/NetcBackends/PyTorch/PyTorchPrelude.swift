@@ -6,13 +6,13 @@ enum PyTorchPrelude {
     case .functional: nil
     case .rotary:
       """
-      def rotate(x):
+      def rotate(x, theta=10000.0):
           \"\"\"Rotary position embedding of [N, heads, L, D] as netc's `rope` (Hugging Face
-          Llama's rotate_half, theta 10000): channel d < D/2 pairs with d + D/2 and the pair
+          Llama's rotate_half, base theta): channel d < D/2 pairs with d + D/2 and the pair
           turns by position * theta^(-2d/D); the angles in float64.\"\"\"
           length, dim = x.shape[-2], x.shape[-1]
           half = dim // 2
-          frequency = 10000.0 ** (-torch.arange(half, dtype=torch.float64) * 2 / dim)
+          frequency = theta ** (-torch.arange(half, dtype=torch.float64) * 2 / dim)
           angle = torch.arange(length, dtype=torch.float64)[:, None] * frequency[None, :]
           cos, sin = angle.cos().to(x.dtype), angle.sin().to(x.dtype)
           x1, x2 = x[..., :half], x[..., half:]
@@ -25,13 +25,15 @@ enum PyTorchPrelude {
           heads shared by groups of query heads, scores q k^T / sqrt(head_dim), an optional
           causal mask (key j <= query i), keys and values from `memory` with `cross`.\"\"\"
 
-          def __init__(self, width, heads, kv_heads=None, head_dim=None, bias=True, causal=False, rope=False, memory_width=None):
+          def __init__(self, width, heads, kv_heads=None, head_dim=None, bias=True, causal=False, rope=False, rope_theta=10000.0,
+                       memory_width=None):
               super().__init__()
               self.heads = heads
               self.kv_heads = kv_heads or heads
               self.head_dim = head_dim or width // heads
               self.causal = causal
               self.rope = rope
+              self.rope_theta = rope_theta
               memory_width = memory_width or width
               self.q_proj = nn.Linear(width, heads * self.head_dim, bias=bias)
               self.k_proj = nn.Linear(memory_width, self.kv_heads * self.head_dim, bias=bias)
@@ -45,7 +47,7 @@ enum PyTorchPrelude {
               k = self.k_proj(memory).view(n, s, self.kv_heads, self.head_dim).transpose(1, 2)
               v = self.v_proj(memory).view(n, s, self.kv_heads, self.head_dim).transpose(1, 2)
               if self.rope:
-                  q, k = rotate(q), rotate(k)
+                  q, k = rotate(q, self.rope_theta), rotate(k, self.rope_theta)
               k = k.repeat_interleave(self.heads // self.kv_heads, dim=1)
               v = v.repeat_interleave(self.heads // self.kv_heads, dim=1)
               y = F.scaled_dot_product_attention(q, k, v, is_causal=self.causal)

@@ -19,13 +19,15 @@ class Attention(nn.Module):
     heads shared by groups of query heads, scores q k^T / sqrt(head_dim), an optional
     causal mask (key j <= query i), keys and values from `memory` with `cross`."""
 
-    def __init__(self, width, heads, kv_heads=None, head_dim=None, bias=True, causal=False, rope=False, memory_width=None):
+    def __init__(self, width, heads, kv_heads=None, head_dim=None, bias=True, causal=False, rope=False, rope_theta=10000.0,
+                 memory_width=None):
         super().__init__()
         self.heads = heads
         self.kv_heads = kv_heads or heads
         self.head_dim = head_dim or width // heads
         self.causal = causal
         self.rope = rope
+        self.rope_theta = rope_theta
         memory_width = memory_width or width
         self.q_proj = nn.Linear(width, heads * self.head_dim, bias=bias)
         self.k_proj = nn.Linear(memory_width, self.kv_heads * self.head_dim, bias=bias)
@@ -39,7 +41,7 @@ class Attention(nn.Module):
         k = self.k_proj(memory).view(n, s, self.kv_heads, self.head_dim).transpose(1, 2)
         v = self.v_proj(memory).view(n, s, self.kv_heads, self.head_dim).transpose(1, 2)
         if self.rope:
-            q, k = rotate(q), rotate(k)
+            q, k = rotate(q, self.rope_theta), rotate(k, self.rope_theta)
         k = k.repeat_interleave(self.heads // self.kv_heads, dim=1)
         v = v.repeat_interleave(self.heads // self.kv_heads, dim=1)
         y = F.scaled_dot_product_attention(q, k, v, is_causal=self.causal)

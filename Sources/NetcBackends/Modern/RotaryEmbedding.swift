@@ -6,8 +6,8 @@
 /// (`rotate_half`, `rope_theta` 10000): within each head, channel d < D/2 pairs with
 /// d + D/2 and the pair turns by position * theta^(-2d/D). The angles are computed in
 /// Double, as the frequencies' rounding would otherwise differ between fp32 and fp64.
-enum RotaryEmbedding {
-  static let theta = 10000.0
+public enum RotaryEmbedding {
+  public static let theta = 10000.0
 
   /// Rotates `x` (`length x heads*dim`, position-major) in place; `inverse` turns back,
   /// which is the rotation's transpose and so carries gradients.

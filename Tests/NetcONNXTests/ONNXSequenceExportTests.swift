@@ -74,6 +74,17 @@ import Testing
     #expect(m.metadataProps.contains { $0.key == "netc.layout.output" && $0.value == "channels last" })
   }
 
+  /// The nodes of a pre-LN block with grouped-query, causal, rotary attention, one per
+  /// line: `op name: inputs -> output`. Pins how the subgraph reads, not its numbers.
+  @Test func attentionBlockGraphGolden() throws {
+    let m = try export(
+      specText(
+        input: "4 tokens",
+        layers: ["EMBED-8 vocab 7 name wte", "residual:\n      body: [RMSNORM name norm, ATTN-2 kv 1 causal rope nobias name attn]"]))
+    let lines = m.graph.node.map { n in "\(n.opType) \(n.name): \(n.input.joined(separator: ", ")) -> \(n.output.joined(separator: ", "))" }
+    assertGolden(lines.joined(separator: "\n") + "\n", named: "attention-block.nodes.txt")
+  }
+
   @Test func tiedHeadReadsTheEmbeddingTable() throws {
     let m = try export(
       specText(

@@ -237,7 +237,7 @@ struct ONNXGraphBuilder {
     case .layerscale:
       // γ of [C] broadcast over the axes that follow the channels.
       let g = parameters[node.id]!.gamma!
-      let trailing = [Int](repeating: 1, count: inRank + 1 - 1 - channelAxis)
+      let trailing = [Int](repeating: 1, count: inRank - channelAxis)
       add("Mul", node, [inputs[0], tensor("\(node.name).gamma", Tensor(shape: g.shape + trailing, data: g.data))], out)
     case .embed:
       let table = weight(node, .weight)

@@ -4,7 +4,8 @@ ONNX Runtime, on every spec given (default: the reference CNN specs below).
 
 For each spec: export with --seed 0, then
   1. onnx.checker.check_model(full_check=True) must pass;
-  2. ONNX shape inference, on the model stripped of netc's value_info, must give every
+  2. ONNX shape inference (with its data propagation, which follows Shape through Concat
+     into Expand and Reshape), on the model stripped of netc's value_info, must give every
      dimension netc wrote; where ONNX has a fresh symbol (or none) and netc a name or a
      number, the loss is listed in the report (a loss of a *number* fails);
   3. ONNX Runtime's output on a random input must equal `netc run`'s (the same input,
@@ -65,7 +66,7 @@ def verify(netc, spec, work, report):
     del stripped.graph.value_info[:]
     for o in stripped.graph.output:
         o.type.tensor_type.ClearField("shape")
-    inferred = onnx.shape_inference.infer_shapes(stripped, check_type=True, strict_mode=True)
+    inferred = onnx.shape_inference.infer_shapes(stripped, check_type=True, strict_mode=True, data_prop=True)
     onnx_shapes = {v.name: dims(v) for v in list(inferred.graph.value_info) + list(inferred.graph.output)}
     lost = []
     for value, want in netc_shapes.items():

@@ -19,12 +19,14 @@ struct Export: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Write a spec with its weights as an ONNX model.",
     discussion: """
-      The model uses opset 17 (IR version 8), NCHW tensors with a symbolic batch `N` in \
-      front (netc's HxWxC is [N, C, H, W], a vector F is [N, F]), and the weights as \
-      initializers named LAYER.KIND. Weights come from the spec, --weights and --seed, as \
-      for `run`. A var of the input's spatial extents becomes a named symbolic dimension; \
-      the extents that follow from it are named by their expressions, and every name is \
-      listed in the model's metadata_props (`netc.dim.*`). See docs/onnx.md.
+      The model uses opset 17 (IR version 8). Convs, pools and BN read NCHW tensors (netc's \
+      HxWxC is [N, C, H, W], a vector F is [N, F]); sequence layers read [N, T, C]; token ids \
+      are an int64 [N, T] input; `N` is a symbolic batch. The weights are initializers named \
+      LAYER.KIND; they come from the spec, --weights and --seed, as for `run`. A var of the \
+      input's extents stays a named symbolic dimension (a --set value only binds the \
+      weights' shapes); the extents that follow from it are named by their expressions, and \
+      every name is listed in the model's metadata_props (`netc.dim.*`), with the input's and output's \
+      layouts (`netc.layout.*`). See docs/onnx.md.
       """
   )
 

@@ -65,28 +65,34 @@ public enum ONNXExport {
     switch op {
     case .input, .conv, .dwconv, .pwconv, .maxpool, .avgpool, .gap, .gmp, .fc, .flatten, .bn, .relu, .relu6, .sigmoid, .tanh,
       .softmax, .gelu, .silu, .hardswish, .hardsigmoid, .identity, .leakyrelu, .dropout, .droppath, .add, .concat, .mul, .slice,
-      .deconv, .linear, .layernorm, .layerscale:
+      .deconv, .linear, .layernorm, .layerscale, .rmsnorm, .embed, .posembed, .typeembed, .clstoken, .tokens, .take, .attention,
+      .upsample, .pad, .shuffle:
       true
-    // Sequence ops need a layout of their own ([N, L, C]) and attention its subgraph; the
-    // rest have no ONNX writer yet.
-    case .rmsnorm, .embed, .posembed, .typeembed, .clstoken, .tokens, .take, .attention, .upsample, .pad, .shuffle, .router, .moe:
+    case .router, .moe:
       false
     }
   }
 
-  /// One error per layer kind that ONNX export cannot write, at its first layer.
+  /// One error per layer kind that ONNX export cannot write, at its first layer; a
+  /// mixture's router and experts are one kind.
   public static func unexportableLayers(_ graph: Graph) -> [Diagnostic] {
     var seen: Set<OpKind> = []
     var out: [Diagnostic] = []
-    for node in graph.layers where !exports(node.op) && seen.insert(node.op).inserted {
-      let count = graph.layers.count { $0.op == node.op }
-      let others = count > 1 ? " (and \(count - 1) more \(node.op.mnemonic.uppercased()) \(count == 2 ? "layer" : "layers"))" : ""
+    func kind(_ op: OpKind) -> OpKind { op == .router ? .moe : op }
+    for node in graph.layers where !exports(node.op) && seen.insert(kind(node.op)).inserted {
+      let count = graph.layers.count { kind($0.op) == kind(node.op) }
+      let others = count > 1 ? " (and \(count - 1) more \(count == 2 ? "layer" : "layers"))" : ""
+      let what = kind(node.op) == .moe ? "a mixture of experts (ROUTER, MOE)" : "\(node.op.mnemonic.uppercased()) layers"
       out.append(
         .error(
           .notExecutable,
-          "`netc export --to onnx` cannot express \(node.op.mnemonic.uppercased()) layers yet: `\(node.name)`\(others)",
+          "`netc export --to onnx` cannot express \(what) yet: `\(node.name)`\(others)",
           at: node.headRange,
-          notes: [.init("ONNX export covers the CNN and MLP layers so far (docs/onnx.md lists them)")]))
+          notes: [
+            .init(
+              "a mixture routes each token to its top-k experts, which the export does not write yet (`netc run` executes it); every other layer exports (docs/onnx.md)"
+            )
+          ]))
     }
     return out
   }

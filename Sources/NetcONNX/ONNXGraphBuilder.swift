@@ -4,9 +4,8 @@ import NetcDiagnostics
 import NetcIR
 import NetcPasses
 
-/// Writes the nodes of one graph. netc's tensors are channels last without a batch
-/// (`HxWxC`, a vector `F`); ONNX's here are `[N, C, H, W]` and `[N, F]`, so channel axes
-/// map to axis 1 and spatial axes follow it.
+/// Writes the nodes of one graph: each layer as its ONNX op or a small subgraph of them,
+/// its tensors in the layout its op reads (`ONNXLayout`).
 struct ONNXGraphBuilder {
   let graph: Graph
   let shapes: Shapes
@@ -16,8 +15,14 @@ struct ONNXGraphBuilder {
   var initializers: [Onnx_TensorProto] = []
   /// `netc.*` entries of the model's metadata_props, in a fixed order.
   var metadata: [(String, String)] = []
-  private var names: [String] = []
+  var names: [String] = []
   private var dimNames: [String] = []
+  /// Each node's output layout, by id.
+  var layouts: [ONNXLayout] = []
+  /// A tensor's Transpose into the other layout, once made.
+  private var transposed: [Int: String] = [:]
+  /// The initializer of a tie owner's weight, and whether it is stored `[in][out]`.
+  var stored: [Int: (name: String, transposed: Bool)] = [:]
 
   init(graph: Graph, shapes: Shapes, parameters: [LayerParameters<Float>?], symbolic: SymbolicAnalysis?) {
     // Backends run what `shortcut: auto` resolved to, never an elided projection.
@@ -28,19 +33,34 @@ struct ONNXGraphBuilder {
 
   mutating func build() throws(DiagnosticError) -> Onnx_GraphProto {
     names = graph.nodes.map { $0.op == .input ? "input" : $0.name }
-    metadata.append(("netc.layout", "NCHW: netc's HxWxC is [N, C, H, W], a vector F is [N, F]"))
+    layouts = [inputLayout()]
+    metadata.append(("netc.layout", "NCHW: netc's HxWxC is [N, C, H, W], a vector F is [N, F]; sequences TxC are [N, T, C]"))
     metadata.append(("netc.dim.\(ONNXVersion.batch)", "batch"))
-    for node in graph.layers { try emit(node) }
+    for node in graph.layers {
+      let wanted = ONNXLayout.wanted(by: node.op) ?? layouts[node.inputs[0]]
+      layouts.append(ONNXLayout.written(by: node.op, reading: wanted))
+      try emit(node, reading: wanted)
+    }
     var g = Onnx_GraphProto()
     g.name = graph.name
     g.node = nodes
     g.initializer = initializers
     g.input = [valueInfo(0)]
+    if graph.tokenInput { g.input[0].type.tensorType.elemType = Int32(Onnx_TensorProto.DataType.int64.rawValue) }
     g.output = [valueInfo(graph.outputID)]
     g.valueInfo = graph.layers.filter { $0.id != graph.outputID }.map { valueInfo($0.id) }
     if let d = graph.description { g.docString = d }
+    metadata.append(("netc.layout.input", layouts[0] == .channelsFirst ? "channels first" : "channels last"))
+    metadata.append(("netc.layout.output", layouts[graph.outputID] == .channelsFirst ? "channels first" : "channels last"))
     for name in dimNames { metadata.append(("netc.dim.\(name)", name)) }
     return g
+  }
+
+  /// Token ids, and an input whose first reader wants a sequence, come channels last.
+  func inputLayout() -> ONNXLayout {
+    if graph.tokenInput { return .channelsLast }
+    let first = graph.layers.first { $0.inputs.contains(0) }
+    return first.flatMap { ONNXLayout.wanted(by: $0.op) } ?? .channelsFirst
   }
 
   /// The tensor type of node `id`'s output, with the batch and each extent netc knows only
@@ -61,16 +81,8 @@ struct ONNXGraphBuilder {
     }
     var batch = Onnx_TensorShapeProto.Dimension()
     batch.dimParam = ONNXVersion.batch
-    var dims = [batch]
-    let r = concrete.count
-    if r == 1 {
-      dims.append(dim(0))
-    } else if r > 1 {
-      dims.append(dim(r - 1))
-      for a in 0..<(r - 1) { dims.append(dim(a)) }
-    }
     var shape = Onnx_TensorShapeProto()
-    shape.dim = dims
+    shape.dim = [batch] + layouts[id].order(Array(concrete.indices)).map(dim)
     var tensor = Onnx_TypeProto.Tensor()
     tensor.elemType = Int32(Onnx_TensorProto.DataType.float.rawValue)
     tensor.shape = shape
@@ -82,11 +94,23 @@ struct ONNXGraphBuilder {
     return info
   }
 
-  mutating func emit(_ node: Node) throws(DiagnosticError) {
+  /// Node `id`'s output in `layout`: the tensor itself, or its Transpose (one per tensor).
+  mutating func value(_ id: Int, _ layout: ONNXLayout) -> String {
+    let rank = shapes[id].count
+    if layouts[id] == layout || rank <= 1 { return names[id] }
+    if let t = transposed[id] { return t }
+    let t = "\(names[id])/\(layout == .channelsFirst ? "nchw" : "nhwc")"
+    step("Transpose", [names[id]], t, [.ints("perm", layouts[id].perm(to: layout, rank: rank))])
+    transposed[id] = t
+    return t
+  }
+
+  mutating func emit(_ node: Node, reading layout: ONNXLayout) throws(DiagnosticError) {
     let r = shapes.nodes[node.id]
-    let inputs = node.inputs.map { names[$0] }
+    let inputs = node.inputs.map { value($0, layout) }
     let out = names[node.id]
     let inRank = shapes[node.inputs[0]].count
+    let channelAxis = layout.channelAxis(rank: max(inRank, 1))
     switch node.op {
     case .input:
       return
@@ -126,6 +150,7 @@ struct ONNXGraphBuilder {
       if let b = parameters[node.id]?.bias { args.append(tensor("\(node.name).bias", b)) }
       // The weight is [out][in], as PyTorch's.
       add("Gemm", node, args, out, [.int("transB", 1)])
+      stored[node.id] = (args[1], transposed: false)
     case .flatten:
       // netc flattens channel-major, which is Flatten(axis=1) of NCHW.
       add(inRank > 1 ? "Flatten" : "Identity", node, inputs, out, inRank > 1 ? [.int("axis", 1)] : [])
@@ -145,8 +170,7 @@ struct ONNXGraphBuilder {
     case .leakyrelu:
       add("LeakyRelu", node, inputs, out, [.float("alpha", node.attributes.slope)])
     case .softmax:
-      // Over netc's last axis: the channels, axis 1 here.
-      add("Softmax", node, inputs, out, [.int("axis", 1)])
+      add("Softmax", node, inputs, out, [.int("axis", channelAxis)])
     case .hardswish:
       add("HardSwish", node, inputs, out)
     case .hardsigmoid:
@@ -162,31 +186,18 @@ struct ONNXGraphBuilder {
     case .add:
       add(inputs.count == 2 ? "Add" : "Sum", node, inputs, out)
     case .concat:
-      add("Concat", node, inputs, out, [.int("axis", 1)])
+      add("Concat", node, inputs, out, [.int("axis", channelAxis)])
     case .mul:
-      // ONNX broadcasts from the last axis of [N, C, H, W]; netc from channels. Equal
-      // ranks broadcast the same in both (1x1xC against HxWxC is [N,C,1,1] on [N,C,H,W]).
-      let ranks = Set(node.inputs.map { shapes[$0].count })
-      guard ranks.count == 1 else {
-        throw DiagnosticError([
-          .error(
-            .notExecutable,
-            "`netc export --to onnx` cannot express MUL of tensors of different ranks yet: `\(node.name)` (\(node.inputs.map { formatShape(shapes[$0]) }.joined(separator: " * ")))",
-            at: node.headRange)
-        ])
-      }
-      var acc = inputs[0]
-      for (k, other) in inputs.dropFirst().enumerated() {
-        let target = k == inputs.count - 2 ? out : "\(node.name)/mul\(k)"
-        add("Mul", node, [acc, other], target, name: target)
-        acc = target
-      }
+      mul(node, layout, out)
     case .slice:
       let c = shapes[node.inputs[0]].last!, parts = node.attributes.count?.expr.constant ?? 1, w = c / parts
       let start = node.attributes.index * w
       add(
         "Slice", node,
-        [inputs[0], ints("\(node.name).starts", [start]), ints("\(node.name).ends", [start + w]), ints("\(node.name).axes", [1])],
+        [
+          inputs[0], ints("\(node.name).starts", [start]), ints("\(node.name).ends", [start + w]),
+          ints("\(node.name).axes", [channelAxis]),
+        ],
         out)
     case .deconv:
       // ONNX's output_padding is what netc's extents add past the transposed window.
@@ -204,44 +215,56 @@ struct ONNXGraphBuilder {
           .ints("dilations", w.dilation), .int("group", r.groups), .ints("output_padding", outputPadding),
         ])
     case .linear:
-      let p = parameters[node.id]
-      guard node.attributes.tiedTo == nil, let wt = p?.weight else { throw refusal(node, "a LINEAR that shares a weight (`tie`)") }
-      var args = [inputs[0]]
-      if inRank == 1 {
-        args.append(tensor("\(node.name).weight", wt))
-        if let b = p?.bias { args.append(tensor("\(node.name).bias", b)) }
-        add("Gemm", node, args, out, [.int("transB", 1)])
-      } else {
-        // Over channels, which are axis 1 here: a 1x1 conv, its weight [out][in][1...].
-        let ones = [Int](repeating: 1, count: inRank - 1)
-        args.append(tensor("\(node.name).weight", Tensor(shape: wt.shape + ones, data: wt.data)))
-        if let b = p?.bias { args.append(tensor("\(node.name).bias", b)) }
-        add("Conv", node, args, out, [.ints("kernel_shape", ones)])
-      }
+      try linear(node, inputs[0], layout, out)
     case .layernorm:
-      // LayerNormalization normalises trailing axes; the channels are axis 1 here, so a
-      // spatial tensor is moved channels last and back.
       let p = parameters[node.id]!
-      var args = ["", tensor("\(node.name).gamma", p.gamma!)]
+      var args = [inputs[0], tensor("\(node.name).gamma", p.gamma!)]
       if let b = p.beta { args.append(tensor("\(node.name).beta", b)) }
       let eps = Attribute.float("epsilon", node.attributes.epsilon)
-      if inRank == 1 {
-        args[0] = inputs[0]
+      if inRank == 1 || layout == .channelsLast {
         add("LayerNormalization", node, args, out, [.int("axis", -1), eps])
       } else {
+        // LayerNormalization normalises trailing axes: channels first is moved channels
+        // last and back.
         let last = [0] + Array(2...inRank) + [1], back = [0, inRank] + Array(1..<inRank)
-        add("Transpose", node, [inputs[0]], "\(node.name)/nhwc", [.ints("perm", last)], name: "\(node.name)/nhwc")
+        step("Transpose", [inputs[0]], "\(node.name)/nhwc", [.ints("perm", last)])
         args[0] = "\(node.name)/nhwc"
-        add("LayerNormalization", node, args, "\(node.name)/norm", [.int("axis", -1), eps], name: "\(node.name)/norm")
+        step("LayerNormalization", args, "\(node.name)/norm", [.int("axis", -1), eps])
         add("Transpose", node, ["\(node.name)/norm"], out, [.ints("perm", back)])
       }
+    case .rmsnorm:
+      rmsNorm(node, inputs[0], channelAxis: channelAxis, rank: inRank, out)
     case .layerscale:
-      // γ of [C] broadcast over the spatial axes that follow the channels here.
+      // γ of [C] broadcast over the axes that follow the channels.
       let g = parameters[node.id]!.gamma!
-      let trailing = [Int](repeating: 1, count: max(0, inRank - 1))
+      let trailing = [Int](repeating: 1, count: inRank - channelAxis)
       add("Mul", node, [inputs[0], tensor("\(node.name).gamma", Tensor(shape: g.shape + trailing, data: g.data))], out)
-    case .rmsnorm, .embed, .posembed, .typeembed, .clstoken, .tokens, .take, .attention,
-      .upsample, .pad, .shuffle, .router, .moe:
+    case .embed:
+      let table = weight(node, .weight)
+      stored[node.id] = (table, transposed: false)
+      add("Gather", node, [table, inputs[0]], out, [.int("axis", 0)])
+    case .posembed:
+      positionEmbedding(node, inputs[0], out)
+    case .typeembed:
+      // Every token is of type 0 (the run takes no type ids): row 0 is added.
+      let table = weight(node, .weight)
+      step("Gather", [table, intScalar("\(node.name).type", 0)], "\(node.name)/row", [.int("axis", 0)])
+      add("Add", node, [inputs[0], "\(node.name)/row"], out)
+    case .clstoken:
+      classToken(node, inputs[0], out)
+    case .tokens:
+      tokens(node, node.inputs[0], out)
+    case .take:
+      add("Gather", node, [inputs[0], intScalar("\(node.name).index", node.attributes.index)], out, [.int("axis", 1)])
+    case .attention:
+      try attention(node, inputs, out)
+    case .upsample:
+      upsample(node, inputs[0], out)
+    case .pad:
+      pad(node, inputs[0], out)
+    case .shuffle:
+      shuffle(node, inputs[0], channelAxis: channelAxis, out)
+    case .router, .moe:
       throw DiagnosticError(ONNXExport.unexportableLayers(graph))
     }
   }
@@ -251,7 +274,7 @@ struct ONNXGraphBuilder {
     DiagnosticError([.error(.notExecutable, "`netc export --to onnx` cannot express \(what) yet: `\(node.name)`", at: node.headRange)])
   }
 
-  /// GELU as opset 17 has no Gelu op: x * (1 + erf(x / sqrt 2)) / 2, or the tanh form
+  /// GELU, as opset 17 has no Gelu op: x * (1 + erf(x / sqrt 2)) / 2, or the tanh form
   /// x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3))) / 2.
   mutating func gelu(_ node: Node, _ x: String, _ out: String) throws(DiagnosticError) {
     let p = node.name
@@ -279,16 +302,23 @@ struct ONNXGraphBuilder {
     case int(String, Int)
     case ints(String, [Int])
     case float(String, Double)
+    case string(String, String)
+    case tensor(String, Onnx_TensorProto)
   }
 
-  /// Appends a node; it is named after its layer unless `name` is given (a subgraph's
-  /// inner steps are `LAYER/step`).
+  /// Appends the node that writes layer `layer`'s output, named after the layer unless
+  /// `name` is given.
   mutating func add(
     _ opType: String, _ layer: Node, _ inputs: [String], _ output: String, _ attributes: [Attribute] = [], name: String? = nil
   ) {
+    step(opType, inputs, output, attributes, name: name ?? layer.name)
+  }
+
+  /// Appends a node; a subgraph's inner steps are named after their output, `LAYER/step`.
+  mutating func step(_ opType: String, _ inputs: [String], _ output: String, _ attributes: [Attribute] = [], name: String? = nil) {
     var n = Onnx_NodeProto()
     n.opType = opType
-    n.name = name ?? layer.name
+    n.name = name ?? output
     n.input = inputs
     n.output = [output]
     n.attribute = attributes.map { a in
@@ -306,6 +336,14 @@ struct ONNXGraphBuilder {
         p.name = key
         p.type = .float
         p.f = Float(v)
+      case .string(let key, let v):
+        p.name = key
+        p.type = .string
+        p.s = Data(v.utf8)
+      case .tensor(let key, let v):
+        p.name = key
+        p.type = .tensor
+        p.t = v
       }
       return p
     }
@@ -340,14 +378,24 @@ struct ONNXGraphBuilder {
     tensor(name, Tensor(shape: [], data: [Float(v)]))
   }
 
-  /// An int64 vector initializer (Slice's starts, ends and axes).
+  /// An int64 vector initializer (Slice's starts, ends and axes, Reshape's shape).
   mutating func ints(_ name: String, _ v: [Int]) -> String {
+    initializers.append(int64Tensor(name, v, dims: [v.count]))
+    return name
+  }
+
+  /// An int64 scalar initializer (Gather's index).
+  mutating func intScalar(_ name: String, _ v: Int) -> String {
+    initializers.append(int64Tensor(name, [v], dims: []))
+    return name
+  }
+
+  func int64Tensor(_ name: String, _ v: [Int], dims: [Int]) -> Onnx_TensorProto {
     var p = Onnx_TensorProto()
     p.name = name
     p.dataType = Int32(Onnx_TensorProto.DataType.int64.rawValue)
-    p.dims = [Int64(v.count)]
+    p.dims = dims.map(Int64.init)
     p.int64Data = v.map(Int64.init)
-    initializers.append(p)
-    return name
+    return p
   }
 }

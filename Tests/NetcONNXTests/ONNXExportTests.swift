@@ -112,18 +112,20 @@ import Testing
   }
 
   @Test func unexportableLayerIsADiagnostic() throws {
-    let text = specText(input: "8x8x4", layers: ["CONV3-4 pad 1", "UPSAMPLE-2 name up", "UPSAMPLE-2"])
+    let moe = "moe:\n      name: up\n      experts: 2\n      top: 1\n      layers: [LINEAR-4 name w]"
+    let text = specText(input: "8x8x4", layers: ["CONV3-4 pad 1", moe, moe.replacingOccurrences(of: "name: up", with: "name: up2")])
     let spec = try parseSpec(text)
     let shapes = try analyze(spec.graph).shapes
     let params: [LayerParameters<Float>?] = try WeightBinding.bind(spec.graph, shapes, sources: [], seed: 0)
     do {
       _ = try ONNXExport.bytes(spec.graph, shapes, parameters: params)
-      Issue.record("UPSAMPLE exported")
+      Issue.record("a mixture exported")
     } catch {
       #expect(error.diagnostics.count == 1)
       let d = error.diagnostics[0]
-      #expect(d.message.contains("UPSAMPLE") && d.message.contains("`up`") && d.message.contains("1 more"))
-      #expect(d.range?.start.line == 5)  // name, input, layers, CONV, then UPSAMPLE
+      // Two mixtures, each a router and its experts' merge: 3 more after the first.
+      #expect(d.message.contains("mixture of experts") && d.message.contains("3 more"))
+      #expect(d.range?.start.line == 5)  // name, input, layers, CONV, then the first moe
     }
   }
 
@@ -150,7 +152,8 @@ import Testing
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: dir) }
     let spec = dir.appendingPathComponent("r.yaml").path
-    try "name: r\ninput: 8x8x4\nlayers:\n  - SHUFFLE-2\n".write(toFile: spec, atomically: true, encoding: .utf8)
+    try "name: r\ninput: 8x8x4\nlayers:\n  - moe:\n      experts: 2\n      top: 1\n      layers: [LINEAR-4]\n".write(
+      toFile: spec, atomically: true, encoding: .utf8)
     #expect(Netc.run(["export", spec, "-o", dir.appendingPathComponent("r.onnx").path]) == 1)
     #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("r.onnx").path))
     #expect(Netc.run(["export", dir.appendingPathComponent("missing.yaml").path]) == 2)

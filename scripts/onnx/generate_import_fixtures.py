@@ -93,6 +93,23 @@ class TinyConcat(nn.Module):
         return y * torch.sigmoid(y)
 
 
+class TinyDecoder(nn.Module):
+    """The ops of a decoder: zero padding, GELU (exact), nearest and bilinear upsampling, a
+    transposed conv with output padding."""
+
+    def __init__(self):
+        super().__init__()
+        self.pad = nn.ZeroPad2d((1, 2, 0, 1))  # left, right, top, bottom
+        self.conv = nn.Conv2d(3, 4, 3)
+        self.act = nn.GELU()
+        self.up = nn.Upsample(scale_factor=2, mode="nearest")
+        self.deconv = nn.ConvTranspose2d(4, 3, 3, stride=2, padding=1, output_padding=1)
+        self.smooth = nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False)
+
+    def forward(self, x):
+        return self.smooth(self.deconv(self.up(self.act(self.conv(self.pad(x))))))
+
+
 def seeded(model):
     torch.manual_seed(0)
     for m in model.modules():
@@ -119,6 +136,9 @@ def torch_figures(model, x, folded):
              for m in model.modules() if isinstance(m, nn.Conv2d)]
     hooks += [m.register_forward_hook(lambda m, i, o: macs.append(m.in_features * m.out_features))
               for m in model.modules() if isinstance(m, nn.Linear)]
+    # A transposed conv: every input element times its Cout/groups x k filters.
+    hooks += [m.register_forward_hook(lambda m, i, o: macs.append(i[0].numel() * m.out_channels // m.groups * int(np.prod(m.kernel_size))))
+              for m in model.modules() if isinstance(m, nn.ConvTranspose2d)]
     with torch.no_grad():
         model(x)
     for h in hooks:
@@ -149,6 +169,20 @@ def main():
         y = run_ort(path, x)
         expected[name] = dict(torch_figures(model, xt, folding), input=x.ravel().tolist(), input_shape=list(x.shape),
                               output=y.ravel().tolist(), output_shape=list(y.shape))
+
+    # A decoder on a 4x4 input (its own generator, so the models above keep their inputs):
+    # 4x4 padded to 5x7, conv 3x5, nearest 6x10, deconv (6-1)*2 - 2 + 2 + 1 + 1 = 12 by 20,
+    # bilinear 24x40.
+    xd = np.random.default_rng(1).standard_normal((1, 3, 4, 4)).astype(np.float32)
+    model = seeded(TinyDecoder())
+    path = os.path.join(OUT, "decoder.onnx")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (torch.from_numpy(xd),), path, input_names=["x"], dynamo=False, opset_version=17,
+                          do_constant_folding=True)
+    y = run_ort(path, xd)
+    expected["decoder"] = dict(torch_figures(model, torch.from_numpy(xd), False), input=xd.ravel().tolist(),
+                               input_shape=list(xd.shape), output=y.ravel().tolist(), output_shape=list(y.shape))
 
     # An MLP as MatMul + Add (what Keras and hand-written graphs give), its weights in an
     # external data file. params = 6*4 + 4 + 4*2 + 2 = 38; MACs = 6*4 + 4*2 = 32.

@@ -4,12 +4,17 @@ ONNX Runtime, on every spec given (default: the reference CNN specs below).
 
 For each spec: export with --seed 0, then
   1. onnx.checker.check_model(full_check=True) must pass;
-  2. ONNX shape inference, on the model stripped of netc's value_info, must give every
+  2. ONNX shape inference (with its data propagation, which follows Shape through Concat
+     into Expand and Reshape), on the model stripped of netc's value_info, must give every
      dimension netc wrote; where ONNX has a fresh symbol (or none) and netc a name or a
      number, the loss is listed in the report (a loss of a *number* fails);
   3. ONNX Runtime's output on a random input must equal `netc run`'s (the same input,
      channels last, through a .npy file) within 1e-5 relative to the output's largest
      magnitude (max |ort - netc| / max |netc|).
+A token input gets random ids below the smallest vocabulary that reads it (int64 for ONNX
+Runtime, as float for `netc run`); a free var is bound as BINDINGS says (T = 16), and stays
+a symbolic dimension in the model. The tensors' layouts come from the model's metadata
+(`netc.layout.input`, `netc.layout.output`: channels first or last).
 Exit 1 on any failure. Usage: verify_export.py NETC [SPEC ...] [--report FILE]
 """
 import json
@@ -25,8 +30,11 @@ import onnxruntime as ort
 REFERENCE = [
     "small-cnn", "lenet5", "mlp-mnist", "conv3x3-30x30x20", "sepconv3x3-30x30x20", "inception-block",
     "run-checkerboard", "run-mlp3", "run-conv1d", "conv1d-sequence", "alexnet", "resnet18", "mobilenet_v1",
-    "mobilenet_v2", "mobilenet_v3_large", "efficientnet_b0",
+    "mobilenet_v2", "mobilenet_v3_large", "efficientnet_b0", "convnext_tiny", "unet", "resnet50", "vgg16",
+    "gpt2", "bert_base", "vit_b_16", "onnx/specs/llama_tiny", "onnx/specs/modern_ops",
 ]
+# Free vars bound for the run; they stay symbolic in the exported model.
+BINDINGS = {"gpt2": {"T": 16}, "bert_base": {"T": 16}, "llama_tiny": {"T": 16}}
 TOLERANCE = 1e-5
 
 
@@ -40,7 +48,9 @@ def dims(value_info):
 def verify(netc, spec, work, report):
     name = os.path.splitext(os.path.basename(spec))[0]
     path = os.path.join(work, name + ".onnx")
-    r = subprocess.run([netc, "export", spec, "--to", "onnx", "-o", path, "--seed", "0"], capture_output=True, text=True)
+    binding = BINDINGS.get(name, {})
+    sets = [a for k, v in binding.items() for a in ("--set", f"{k}={v}")]
+    r = subprocess.run([netc, "export", spec, "--to", "onnx", "-o", path, "--seed", "0"] + sets, capture_output=True, text=True)
     if r.returncode != 0:
         report.append(f"- `{name}`: not exported (exit {r.returncode}): {r.stderr.strip().splitlines()[0] if r.stderr else ''}")
         return None  # a refusal is a diagnostic, not a wrong model
@@ -56,7 +66,7 @@ def verify(netc, spec, work, report):
     del stripped.graph.value_info[:]
     for o in stripped.graph.output:
         o.type.tensor_type.ClearField("shape")
-    inferred = onnx.shape_inference.infer_shapes(stripped, check_type=True, strict_mode=True)
+    inferred = onnx.shape_inference.infer_shapes(stripped, check_type=True, strict_mode=True, data_prop=True)
     onnx_shapes = {v.name: dims(v) for v in list(inferred.graph.value_info) + list(inferred.graph.output)}
     lost = []
     for value, want in netc_shapes.items():
@@ -75,22 +85,32 @@ def verify(netc, spec, work, report):
         report.append(f"- `{name}`: ONNX shape inference loses {len(lost)} symbolic extents netc keeps, e.g. " + "; ".join(lost[:3]))
 
     # Numbers: the same input through ONNX Runtime and `netc run`.
-    shape_in = [d for d in dims(model.graph.input[0])[1:]]
+    meta = {p.key: p.value for p in model.metadata_props}
+    shape_in = [binding[d] if isinstance(d, str) else d for d in dims(model.graph.input[0])[1:]]
     rng = np.random.default_rng(0)
-    x_nchw = rng.standard_normal([1] + shape_in).astype(np.float32)
-    x_netc = np.moveaxis(x_nchw[0], 0, -1) if x_nchw.ndim > 2 else x_nchw[0]
+    tokens = model.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.INT64
+    if tokens:
+        tables = {i.name: i.dims[0] for i in model.graph.initializer if i.dims}
+        vocab = min(tables[n.input[0]] for n in model.graph.node if n.op_type == "Gather" and n.input[1] == "input")
+        x_onnx = rng.integers(0, vocab, size=[1] + shape_in, dtype=np.int64)
+        x_netc = x_onnx[0].astype(np.float32)
+    else:
+        x_onnx = rng.standard_normal([1] + shape_in).astype(np.float32)
+        first = meta.get("netc.layout.input", "channels first") == "channels first"
+        x_netc = np.moveaxis(x_onnx[0], 0, -1) if x_onnx.ndim > 2 and first else x_onnx[0]
     x_path = os.path.join(work, name + ".input.npy")
     np.save(x_path, np.ascontiguousarray(x_netc))
     save = os.path.join(work, name + ".run")
-    r = subprocess.run([netc, "run", spec, "--input", x_path, "--seed", "0", "--save", save, "--format", "json"],
+    r = subprocess.run([netc, "run", spec, "--input", x_path, "--seed", "0", "--save", save, "--format", "json"] + sets,
                        capture_output=True, text=True)
     if r.returncode != 0:
         problems.append(f"netc run failed: {r.stderr.strip()[:200]}")
     else:
         netc_out = np.load(os.path.join(save, "output.npy"))
         session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
-        y = session.run(None, {model.graph.input[0].name: x_nchw})[0][0]
-        y_netc_layout = np.moveaxis(y, 0, -1) if y.ndim > 1 else y
+        y = session.run(None, {model.graph.input[0].name: x_onnx})[0][0]
+        out_first = meta.get("netc.layout.output", "channels first") == "channels first"
+        y_netc_layout = np.moveaxis(y, 0, -1) if y.ndim > 1 and out_first else y
         if y_netc_layout.shape != netc_out.shape:
             problems.append(f"output shape ORT {y_netc_layout.shape} vs netc {netc_out.shape}")
         else:
@@ -115,7 +135,7 @@ def main():
         del args[i:i + 2]
     netc = args[0]
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    specs = args[1:] or [os.path.join(root, "specs", s + ".yaml") for s in REFERENCE]
+    specs = args[1:] or [os.path.join(root, "scripts" if s.startswith("onnx/") else "specs", s + ".yaml") for s in REFERENCE]
     report = [f"# netc export --to onnx: verification (onnx {onnx.__version__}, onnxruntime {ort.__version__})", ""]
     failed = 0
     with tempfile.TemporaryDirectory() as work:

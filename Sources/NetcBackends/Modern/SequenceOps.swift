@@ -5,7 +5,7 @@
 /// The sequence layers that move rows of `LxC` without arithmetic beyond an add: `TAKE`,
 /// `CLSTOKEN`, and the learned, sinusoidal and token-type embeddings added to a sequence.
 /// (`TOKENS` needs no code: channels-last `HxWxC` already is `(H*W)xC` row by row.)
-enum SequenceOps {
+public enum SequenceOps {
   /// `TAKE index i`: row i, counted from the end when negative.
   static func row(_ index: Int, length: Int) -> Int { index < 0 ? length + index : index }
 
@@ -26,7 +26,7 @@ enum SequenceOps {
   /// Vaswani et al. (2017), section 3.5, interleaved as written there and in the
   /// Annotated Transformer: PE(p, 2i) = sin(p / 10000^(2i/C)), PE(p, 2i+1) = cos(p / 10000^(2i/C)).
   /// Computed in Double, then rounded, so fp32 and fp64 runs add the same table.
-  static func sinusoidal<T: TensorScalar>(length: Int, channels c: Int) -> [T] {
+  public static func sinusoidal<T: TensorScalar>(length: Int, channels c: Int) -> [T] {
     var table = [T](repeating: 0, count: length * c)
     for p in 0..<length {
       for j in 0..<c {

@@ -10,9 +10,9 @@ import NetcIR
 struct ONNXLayerRecognizer {
   /// The ONNX op types netc imports, for the error that names the others.
   static let supported: [String] = [
-    "Add", "AveragePool", "BatchNormalization", "Clip", "Concat", "Constant", "Conv", "Dropout", "Flatten", "Gemm",
-    "GlobalAveragePool", "GlobalMaxPool", "HardSigmoid", "HardSwish", "Identity", "LeakyRelu", "MatMul", "MaxPool", "Mul",
-    "ReduceMax", "ReduceMean", "Relu", "Reshape", "Sigmoid", "Softmax", "Squeeze", "Sum", "Tanh",
+    "Add", "AveragePool", "BatchNormalization", "Clip", "Concat", "Constant", "Conv", "ConvTranspose", "Div", "Dropout", "Erf",
+    "Flatten", "Gelu", "Gemm", "GlobalAveragePool", "GlobalMaxPool", "HardSigmoid", "HardSwish", "Identity", "LeakyRelu", "MatMul",
+    "MaxPool", "Mul", "Pad", "ReduceMax", "ReduceMean", "Relu", "Reshape", "Resize", "Sigmoid", "Softmax", "Squeeze", "Sum", "Tanh",
   ]
   /// The most nodes a graph may have (ten times the largest torchvision CNN's).
   static let maxNodes = 100_000
@@ -22,11 +22,13 @@ struct ONNXLayerRecognizer {
   var file: ONNXModelFile
   let opset: Int
   var layers: [ImportedLayer] = []
-  private var values: [String: Int] = [:]
-  private var constants: [String: ONNXConstant] = [:]
+  var values: [String: Int] = [:]
+  var constants: [String: ONNXConstant] = [:]
   /// How many node inputs and graph outputs read each tensor.
-  private var uses: [String: Int] = [:]
-  private var node = Onnx_NodeProto()
+  var uses: [String: Int] = [:]
+  /// The tensors of a GELU pattern seen part way (`ONNXGeluPattern`).
+  var partials: [String: GeluPartial] = [:]
+  var node = Onnx_NodeProto()
   /// The layer the graph's output is.
   var output = 0
 
@@ -70,7 +72,7 @@ struct ONNXLayerRecognizer {
     var seen: [String: (first: String, count: Int)] = [:]
     var order: [String] = []
     for n in graph.node {
-      let known = (n.domain.isEmpty || n.domain == "ai.onnx") && Self.supported.contains(n.opType)
+      let known = (n.domain.isEmpty || n.domain == "ai.onnx") && (Self.supported.contains(n.opType) || Self.folded.contains(n.opType))
       if known { continue }
       let type = n.domain.isEmpty ? n.opType : "\(n.domain).\(n.opType)"
       if seen[type] == nil { order.append(type) }
@@ -84,7 +86,11 @@ struct ONNXLayerRecognizer {
         return .error(
           .onnxUnsupported,
           "`\(path)`: node `\(first.prefix(80))` has op type `\(type.prefix(60))`, which netc does not import\(more)",
-          at: nil, notes: [.init("netc imports \(Self.supported.joined(separator: ", "))")])
+          at: nil,
+          notes: [
+            .init(
+              "netc imports \(Self.supported.joined(separator: ", ")), and \(Self.folded.sorted().joined(separator: ", ")) of constants")
+          ])
       })
   }
 
@@ -122,6 +128,13 @@ struct ONNXLayerRecognizer {
   mutating func recognize(_ n: Onnx_NodeProto) throws(DiagnosticError) {
     guard n.output.count >= 1, !n.output[0].isEmpty else { throw unsupported(node: "has no output") }
     let a = ONNXAttributes(n)
+    if let c = try fold() {
+      constants[n.output[0]] = c
+      return
+    }
+    if Self.folded.contains(n.opType) && n.opType != "Reshape" {
+      throw unsupported(node: "computes from a layer's output; netc imports \(n.opType) only of constants (shape arithmetic)")
+    }
     switch n.opType {
     case "Constant":
       try constant(n, a)
@@ -184,8 +197,26 @@ struct ONNXLayerRecognizer {
       try gemm(a)
     case "MatMul":
       try matmul()
-    case "Add", "Sum", "Mul", "Concat":
+    case "ConvTranspose":
+      try convTranspose(a)
+    case "Resize":
+      try resize(a)
+    case "Pad":
+      try pad(a)
+    case "Gelu":
+      let approximate = a.string("approximate") ?? "none"
+      guard approximate == "none" || approximate == "tanh" else {
+        throw unsupported(node: "has approximate `\(approximate.prefix(20))`; ONNX defines none and tanh")
+      }
+      try activation(.gelu, "GELU", options: approximate == "tanh" ? ["tanh"] : [])
+    case "Div", "Erf":
+      if try !geluStep() { throw unsupported(node: "is not part of x * (1 + erf(x / sqrt 2)) / 2; netc imports \(n.opType) only there") }
+    case "Add", "Mul":
+      if try !geluStep() { try merge(a) }
+    case "Sum", "Concat":
       try merge(a)
+    case "Cast", "ConstantOfShape", "Slice", "Transpose", "Unsqueeze":
+      preconditionFailure("folded or refused above")
     default:
       // refuseUnknownOps has named every other op type before any node is read.
       throw unsupported(node: "is not an op netc imports")
@@ -199,6 +230,10 @@ struct ONNXLayerRecognizer {
     guard k < node.input.count, !node.input[k].isEmpty else { throw unsupported(node: "has no input \(k + 1)") }
     let name = node.input[k]
     if let v = values[name] { return v }
+    if partials[name] != nil {
+      throw unsupported(
+        node: "reads `\(name.prefix(80))`, a step of an unfinished GELU (x * (1 + erf(x / sqrt 2)) / 2), which netc imports only whole")
+    }
     if constants[name] != nil {
       throw unsupported(node: "reads the constant `\(name.prefix(80))` where netc expects a layer's output")
     }

@@ -9,7 +9,7 @@ import Testing
 /// random byte changes. Each is an error or a spec that netc analyzes; the test fails on
 /// anything else (and a crash or trap ends it). `scripts/fuzz.sh onnx` searches further.
 @Suite struct ONNXCorruptionTests {
-  static let models = ["cnn_bn_kept", "residual", "concat", "repeat"]
+  static let models = ["cnn_bn_kept", "residual", "concat", "repeat", "decoder"]
 
   func survive(_ bytes: [UInt8], _ what: String) {
     guard let imported = try? ONNXImport.read(bytes: bytes, path: "/nonexistent/m.onnx") else { return }

@@ -122,6 +122,17 @@ import Testing
     #expect(lines.contains("  - SILU"))  // y * sigmoid(y)
   }
 
+  @Test func decoderOps() throws {
+    // torch.onnx's ZeroPad2d((1, 2, 0, 1)) pads come as shape arithmetic on constants,
+    // folded; nn.GELU() as Div, Erf, Add, Mul, Mul; Upsample as Resize.
+    let lines = body(try check("decoder"))
+    #expect(
+      Array(lines.suffix(6)) == [
+        "  - PAD pad 0:1,1:2 name pad", "  - CONV3-4 name conv", "  - GELU name act", "  - UPSAMPLE-2 name up",
+        "  - DECONV3-3 stride 2 pad 1 outpad 1 name deconv", "  - UPSAMPLE-2 mode bilinear name smooth",
+      ])
+  }
+
   @Test func matMulAddWithExternalData() throws {
     let text = try check("mlp_external")
     #expect(body(text).contains("  - FC-4 name dense1"))

@@ -44,24 +44,5 @@ for round in $(seq "$ROUNDS"); do
     done
   done
 done
-echo "network       threads  netc best  ORT best  best ratio  median of per-round ratios  max |netc-ORT| / max |ORT|"
-for net in $CASES; do
-  dir="$WORK/$net"
-  diff=$("$BENCH_VENV/bin/python" -c "
-import numpy as np
-a = np.load('$dir/netc/output.npy'); b = np.load('$dir/ort_output.npy').reshape(a.shape)
-print(f'{np.abs(a - b).max() / np.abs(b).max():.2e}')")
-  for threads in 1 2; do
-    python3 - "$LOG" "$net" "$threads" "$diff" <<'PY'
-import statistics, sys
-log, net, threads, diff = sys.argv[1:]
-rows = [l.split() for l in open(log)]
-pick = lambda tool: [(float(r[3]), float(r[4])) for r in rows if r[0] == net and r[1] == threads and r[2] == tool]
-netc, ort = pick("netc"), pick("ort")
-best_n, best_o = min(b for _, b in netc), min(b for _, b in ort)
-ratios = [n[0] / o[0] for n, o in zip(netc, ort)]
-print(f"{net:13s} {threads:>7s} {best_n:10.2f} {best_o:9.2f} {best_n / best_o:11.2f} {statistics.median(ratios):27.2f}  {diff}")
-PY
-  done
-done
+"$BENCH_VENV/bin/python" Benchmarks/run/summarize.py "$LOG" "$WORK" $CASES
 rm -f "$LOG"

@@ -303,7 +303,7 @@ public struct Interpreter<T: TensorScalar>: Sendable {
       let c = r.shape[0], t = SequenceOps.row(node.attributes.index, length: inputs[0].shape[0])
       return Array(x[(t * c)..<(t * c + c)])
     case .pad:
-      return ZeroPad.forward(x, inputs[0].shape, r.shape, begin: padBegin(node, inputs[0].shape, r.shape))
+      return ZeroPad.forward(x, inputs[0].shape, r.shape, begin: ZeroPad.begin(node, inputs[0].shape, r.shape))
     case .upsample:
       return Upsample.forward(x, inputs[0].shape, r.shape, bilinear: node.attributes.upsampleMode == .bilinear)
     case .shuffle:
@@ -508,7 +508,7 @@ public struct Interpreter<T: TensorScalar>: Sendable {
       return [dx]
     case .pad:
       let inShape = values[node.inputs[0]].shape
-      return [ZeroPad.backward(dy, inShape, r.shape, begin: padBegin(node, inShape, r.shape))]
+      return [ZeroPad.backward(dy, inShape, r.shape, begin: ZeroPad.begin(node, inShape, r.shape))]
     case .upsample:
       return [Upsample.backward(dy, values[node.inputs[0]].shape, r.shape, bilinear: node.attributes.upsampleMode == .bilinear)]
     case .shuffle:

@@ -6,20 +6,6 @@ extension Interpreter {
   /// `SHUFFLE`'s groups, a `slice`'s parts.
   func partCount(_ node: Node) -> Int { node.attributes.count?.expr.constant ?? 1 }
 
-  /// `PAD`'s zeros before each spatial axis. A begin written with a var (the shapes know
-  /// the total only) is the total less a constant end, or half the total.
-  func padBegin(_ node: Node, _ inShape: [Int], _ outShape: [Int]) -> [Int] {
-    guard case .explicit(let begin, let end) = node.attributes.padding else { return [] }
-    let axes = inShape.count - 1
-    func pick(_ v: [SymValue], _ axis: Int) -> Int? { v.isEmpty ? 0 : (v.count == 1 ? v[0] : v[axis]).expr.constant }
-    return (0..<axes).map { axis in
-      let total = outShape[axis] - inShape[axis]
-      if let b = pick(begin, axis) { return b }
-      if let e = pick(end, axis) { return total - e }
-      return total / 2
-    }
-  }
-
   /// Gradients of one layer, by kind.
   func parameterGradients(_ tensors: [ParameterKind: Tensor<T>]) -> LayerParameters<T> {
     var lg = LayerParameters<T>()

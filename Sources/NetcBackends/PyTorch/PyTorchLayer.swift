@@ -231,7 +231,7 @@ struct TorchLayerWriter {
               ("mode", mode.map { "\"\($0)\"" }), ("align_corners", bilinear ? "False" : nil),
             ]) + ")")
     case .pad:
-      let begin = padBegin(node, inShape, r.shape)
+      let begin = ZeroPad.begin(node, inShape, r.shape)
       let end = begin.indices.map { r.shape[$0] - inShape[$0] - begin[$0] }
       return module("nn.ZeroPad\(spatial)d(\(padPairs(begin, end)))")
     case .shuffle:
@@ -290,20 +290,6 @@ struct TorchLayerWriter {
   /// `F.pad`'s and `nn.ZeroPad`'s order: the last axis first, each as (begin, end).
   func padPairs(_ begin: [Int], _ end: [Int]) -> String {
     PythonNames.tuple(begin.indices.reversed().flatMap { [begin[$0], end[$0]] })
-  }
-
-  /// `PAD`'s zeros before each spatial axis, as the interpreter places them: a begin given
-  /// as a number, else the total less a constant end, else half the total.
-  func padBegin(_ node: Node, _ inShape: [Int], _ outShape: [Int]) -> [Int] {
-    let axes = inShape.count - 1
-    guard case .explicit(let begin, let end) = node.attributes.padding else { return Array(repeating: 0, count: axes) }
-    func pick(_ v: [SymValue], _ axis: Int) -> Int? { v.isEmpty ? 0 : (v.count == 1 ? v[0] : v[axis]).expr.constant }
-    return (0..<axes).map { axis in
-      let total = outShape[axis] - inShape[axis]
-      if let b = pick(begin, axis) { return b }
-      if let e = pick(end, axis) { return total - e }
-      return total / 2
-    }
   }
 
   func refusal(_ node: Node, _ what: String) -> DiagnosticError {

@@ -49,13 +49,9 @@ struct Export: ParsableCommand {
   func run() throws {
     if to == .pytorch { return try exportPyTorch() }
     let bound = try BoundSpec(
-      path: spec, bindings: bindingOptions.bindings, weights: weightOptions.weights, seed: weightOptions.seed, backends: [])
+      path: spec, bindings: bindingOptions.bindings, weights: weightOptions.weights, seed: weightOptions.seed, backends: [],
+      refuse: ONNXExport.unexportableLayers)
     let graph = bound.spec.graph
-    let refused = ONNXExport.unexportableLayers(graph)
-    if !refused.isEmpty {
-      report(refused, path: spec)
-      throw ExitCode(1)
-    }
     let symbolic = symbolicShapes(graph)
     let bytes: [UInt8]
     do { bytes = try ONNXExport.bytes(graph, bound.shapes, parameters: bound.parameters, symbolic: symbolic) } catch {

@@ -12,7 +12,12 @@ struct BoundSpec {
   var shapes: Shapes
   var parameters: [LayerParameters<Float>?]
 
-  init(path: String, bindings: [String], weights: [String], seed: UInt64, backends: [Backend] = [.emit]) throws {
+  /// `refuse` names the layers the command cannot handle (an export's), checked with the
+  /// backends' before the memory check: a spec that cannot go further is told why first.
+  init(
+    path: String, bindings: [String], weights: [String], seed: UInt64, backends: [Backend] = [.emit],
+    refuse: (Graph) -> [Diagnostic] = { _ in [] }
+  ) throws {
     let given = try VarBindings(bindings)
     let values = given.values
     var inputs = SpecInputs()
@@ -23,7 +28,7 @@ struct BoundSpec {
       throw ExitCode(1)
     }
     let graph = spec.graph
-    let refused = backends.flatMap { unexecutableLayers(graph, by: $0) }
+    let refused = backends.flatMap { unexecutableLayers(graph, by: $0) } + refuse(graph)
     if !refused.isEmpty {
       inputs.report(refused)
       throw ExitCode(1)

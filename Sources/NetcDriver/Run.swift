@@ -242,7 +242,7 @@ struct Run: ParsableCommand {
         throw ExitCode(2)
       }
     }
-    Output.standard.write(format == .json ? result.json() : result.text())
+    if format == .json { result.writeJSON { Output.standard.write($0) } } else { Output.standard.write(result.text()) }
     if !derivation.isEmpty { Output.standard.write("\n" + derivation.joined(separator: "\n") + "\n") }
   }
 

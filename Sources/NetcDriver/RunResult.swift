@@ -14,15 +14,32 @@ struct RunResult<T: TensorScalar> {
 
   /// One JSON object, as the spec language page shows it.
   func json() -> String {
-    var fields = ["  \"output\": " + nested(output, json: true)]
-    if let loss { fields.append("  \"loss\": " + number(loss.value, json: true)) }
-    func object(_ items: [(String, Tensor<T>)]) -> String {
-      "{\n" + items.map { "    \(JSONFormat.string($0.0)): \(nested($0.1, json: true))" }.joined(separator: ",\n") + "\n  }"
+    var out = ""
+    writeJSON { out += $0 }
+    return out
+  }
+
+  /// The JSON object in pieces of about a megabyte: GPT-2's logits at T = 1024 are 51
+  /// million numbers, whose text would otherwise be held whole, and copied, before any of
+  /// it is written.
+  func writeJSON(_ write: @escaping (String) -> Void) {
+    let out = TextSink(limit: 1 << 20, write)
+    out.append("{\n  \"output\": ")
+    nested(output, json: true, into: out)
+    if let loss { out.append(",\n  \"loss\": " + number(loss.value, json: true)) }
+    func object(_ key: String, _ items: [(String, Tensor<T>)]) {
+      out.append(",\n  \"\(key)\": {\n")
+      for (i, (name, t)) in items.enumerated() {
+        out.append((i > 0 ? ",\n" : "") + "    \(JSONFormat.string(name)): ")
+        nested(t, json: true, into: out)
+      }
+      out.append("\n  }")
     }
-    if !gradients.isEmpty { fields.append("  \"gradients\": " + object(gradients)) }
-    if !trace.isEmpty { fields.append("  \"trace\": " + object(trace)) }
-    if let workspace { fields.append("  \"workspace\": " + workspace.json) }
-    return "{\n" + fields.joined(separator: ",\n") + "\n}\n"
+    if !gradients.isEmpty { object("gradients", gradients) }
+    if !trace.isEmpty { object("trace", trace) }
+    if let workspace { out.append(",\n  \"workspace\": " + workspace.json) }
+    out.append("\n}\n")
+    out.flush()
   }
 
   /// A readable report: each tensor under a heading with its shape.
@@ -83,24 +100,53 @@ struct RunResult<T: TensorScalar> {
 
   /// Nested lists in the tensor's shape; `pretty` puts each row of a matrix on its own line.
   func nested(_ t: Tensor<T>, json: Bool, pretty: Bool = false) -> String {
-    if t.shape.isEmpty { return number(t.data[0], json: json) }
-    var out = ""
+    var text = ""
+    let out = TextSink(limit: .max) { text += $0 }
+    nested(t, json: json, pretty: pretty, into: out)
+    out.flush()
+    return text
+  }
+
+  /// `nested`, into `out`, which may write out what has gathered after each innermost row.
+  func nested(_ t: Tensor<T>, json: Bool, pretty: Bool = false, into out: TextSink) {
+    if t.shape.isEmpty { return out.append(number(t.data[0], json: json)) }
     func emit(_ depth: Int, _ offset: Int, _ stride: Int) {
       let n = t.shape[depth]
       let inner = stride / max(n, 1)
-      out += "["
+      out.append("[")
       for i in 0..<n {
-        if i > 0 { out += pretty && depth < t.shape.count - 1 ? ",\n" + String(repeating: " ", count: depth + 1) : ", " }
+        if i > 0 { out.append(pretty && depth < t.shape.count - 1 ? ",\n" + String(repeating: " ", count: depth + 1) : ", ") }
         if depth == t.shape.count - 1 {
-          out += number(t.data[offset + i], json: json)
+          out.append(number(t.data[offset + i], json: json))
         } else {
           emit(depth + 1, offset + i * inner, inner)
         }
       }
-      out += "]"
+      out.append("]")
+      if depth == t.shape.count - 1 { out.flushIfFull() }
     }
     emit(0, 0, t.count)
-    return out
+  }
+}
+
+/// Text gathered and handed on in pieces of at least `limit` UTF-8 bytes.
+final class TextSink {
+  private var buffer = ""
+  private let limit: Int
+  private let write: (String) -> Void
+
+  init(limit: Int, _ write: @escaping (String) -> Void) {
+    self.limit = limit
+    self.write = write
+  }
+
+  func append(_ s: String) { buffer += s }
+
+  func flushIfFull() { if buffer.utf8.count >= limit { flush() } }
+
+  func flush() {
+    if !buffer.isEmpty { write(buffer) }
+    buffer = ""
   }
 }
 

@@ -266,8 +266,6 @@ public struct Interpreter<T: TensorScalar>: Sendable {
     switch node.op {
     case .input, .identity, .dropout:
       return x
-    case .router:
-      return LastAxisLinear.forward(x, p!.weight!.data, bias: nil, in: r.inChannels, out: r.outChannels)
     case .moe:
       return mixtureForward(node, inputs)
     case .deconv:
@@ -288,7 +286,8 @@ public struct Interpreter<T: TensorScalar>: Sendable {
     case .layerscale:
       let gamma = p!.gamma!.data, c = gamma.count
       return x.indices.map { x[$0] * gamma[$0 % c] }
-    case .linear:
+    case .linear, .router:
+      // A mixture's router is a bias-free linear layer scoring the experts.
       return LastAxisLinear.forward(x, p!.weight!.data, bias: p?.bias?.data, in: r.inChannels, out: r.outChannels)
     case .embed:
       return Embedding.forward(x, p!.weight!.data, width: r.outChannels)
@@ -429,11 +428,6 @@ public struct Interpreter<T: TensorScalar>: Sendable {
     switch node.op {
     case .input, .identity, .dropout:
       return [dy]
-    case .router:
-      let w = parameters[node.id]!.weight!
-      let (dx, dw, _) = LastAxisLinear.backward(x, w.data, dy, in: r.inChannels, out: r.outChannels)
-      result.layers[node.id] = parameterGradients([.weight: Tensor(shape: w.shape, data: dw)])
-      return [dx]
     case .moe:
       return mixtureBackward(node, values, dy)
     case .deconv:
@@ -472,7 +466,7 @@ public struct Interpreter<T: TensorScalar>: Sendable {
       for i in 0..<x.count { dgamma[i % c] += dy[i] * x[i] }
       result.layers[node.id] = parameterGradients([.gamma: Tensor(shape: [c], data: dgamma)])
       return [dy.indices.map { dy[$0] * gamma[$0 % c] }]
-    case .linear:
+    case .linear, .router:
       let p = parameters[node.id]!
       let (dx, dw, db) = LastAxisLinear.backward(x, p.weight!.data, dy, in: r.inChannels, out: r.outChannels)
       var lg = parameterGradients([.weight: Tensor(shape: p.weight!.shape, data: dw)])

@@ -73,10 +73,7 @@ public enum WeightBinding {
         return
       }
       guard t.shape == shape else {
-        // An expert's tensors hold every expert's, on a leading axis.
-        let experts = shapes.nodes[id].experts
-        var layout = parameterLayout(node.op, kind, rank: shape.count - (experts > 1 ? 1 : 0))
-        if experts > 1 && layout.hasPrefix("(") { layout = "([experts]" + layout.dropFirst() }
+        let layout = parameterLayout(node.op, kind, rank: shape.count, experts: shapes.nodes[id].experts)
         problems.append(
           .error(
             .weightShape,

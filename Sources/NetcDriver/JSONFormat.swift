@@ -43,11 +43,10 @@ enum JSONFormat {
     if let storage = report.storage {
       let t = report.totals
       w.raw(", \"dtype\": "); w.string(storage.rawValue)
-      let (weights, overflow) = t.params.addingReportingOverflow(t.buffers)
       func bytes(_ n: Int?) {
-        if let n, let b = Memory.bytes(n, storage) { w.int(b) } else { w.raw("null") }
+        if let b = Memory.bytes(n, storage) { w.int(b) } else { w.raw("null") }
       }
-      w.raw(", \"weight_bytes\": "); bytes(overflow ? nil : weights)
+      w.raw(", \"weight_bytes\": "); bytes(Memory.weights(t))
       if report.hasCache { w.raw(", \"kv_cache_bytes\": "); bytes(t.kvCache) }
     }
     w.raw("}")
@@ -193,10 +192,7 @@ enum ComparisonFormat {
     }
     if let storage = reports.compactMap(\.storage).first {
       out.append(
-        .init(label: "weight bytes (\(storage.rawValue))", key: "weight_bytes") { r in
-          let (w, o) = r.totals.params.addingReportingOverflow(r.totals.buffers)
-          return o ? nil : Memory.bytes(w, storage)
-        })
+        .init(label: "weight bytes (\(storage.rawValue))", key: "weight_bytes") { Memory.bytes(Memory.weights($0.totals), storage) })
       if reports.contains(where: \.hasCache) {
         out.append(.init(label: "KV cache bytes (\(storage.rawValue))", key: "kv_cache_bytes") { Memory.bytes($0.totals.kvCache, storage) })
       }

@@ -13,14 +13,21 @@ enum Memory {
   /// Whether the spec has a KV cache to report.
   static func hasCache(_ graph: Graph) -> Bool { graph.layers.contains { $0.op == .attention } }
 
-  /// `n` elements in bytes, or nil on overflow.
-  static func bytes(_ n: Int, _ storage: StorageType) -> Int? {
+  /// The elements of every parameter and buffer of `c`, or nil on overflow.
+  static func weights(_ c: Cost) -> Int? {
+    let (n, o) = c.params.addingReportingOverflow(c.buffers)
+    return o ? nil : n
+  }
+
+  /// `n` elements in bytes, or nil on overflow (here or before: `n` nil).
+  static func bytes(_ n: Int?, _ storage: StorageType) -> Int? {
+    guard let n else { return nil }
     let (b, o) = n.multipliedReportingOverflow(by: storage.bytes)
     return o ? nil : b
   }
 
   /// `248,879,616 B (237.35 MiB) at fp16`.
-  static func text(_ elements: Int, _ storage: StorageType) -> String {
+  static func text(_ elements: Int?, _ storage: StorageType) -> String {
     guard let b = bytes(elements, storage) else { return "more than 2^63 B" }
     return "\(NumberFormat.grouped(b)) B" + (b >= 1024 ? " (\(NumberFormat.bytes(b)))" : "") + " at \(storage.rawValue)"
   }

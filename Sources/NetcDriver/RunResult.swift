@@ -12,16 +12,9 @@ struct RunResult<T: TensorScalar> {
 
   init(output: Tensor<T>) { self.output = output }
 
-  /// One JSON object, as the spec language page shows it.
-  func json() -> String {
-    var out = ""
-    writeJSON { out += $0 }
-    return out
-  }
-
-  /// The JSON object in pieces of about a megabyte: GPT-2's logits at T = 1024 are 51
-  /// million numbers, whose text would otherwise be held whole, and copied, before any of
-  /// it is written.
+  /// The JSON object the spec language page shows, in pieces of about a megabyte: GPT-2's
+  /// logits at T = 1024 are 51 million numbers, whose text would otherwise be held whole,
+  /// and copied, before any of it is written.
   func writeJSON(_ write: @escaping (String) -> Void) {
     let out = TextSink(limit: 1 << 20, write)
     out.append("{\n  \"output\": ")

@@ -57,8 +57,7 @@ enum TableFormat {
       labelled.insert(("active params", exactAndScaled(t.activeParams)), at: 1)
     }
     if let storage = report.storage {
-      let (w, o) = t.params.addingReportingOverflow(t.buffers)
-      labelled.append(("weights", o ? "more than 2^63 B" : Memory.text(w, storage)))
+      labelled.append(("weights", Memory.text(Memory.weights(t), storage)))
       if report.hasCache {
         labelled.append(("KV cache", Memory.text(t.kvCache, storage) + (report.batch == 1 ? ", one sequence" : "")))
       }
@@ -167,8 +166,7 @@ enum MarkdownFormat {
       out += "| active params | \(NumberFormat.grouped(t.activeParams)) |\n| active MACs | \(NumberFormat.grouped(t.activeMacs)) |\n"
     }
     if let storage = report.storage {
-      let (w, o) = t.params.addingReportingOverflow(t.buffers)
-      out += "| weights | \(o ? "more than 2^63 B" : Memory.text(w, storage)) |\n"
+      out += "| weights | \(Memory.text(Memory.weights(t), storage)) |\n"
       if report.hasCache { out += "| KV cache | \(Memory.text(t.kvCache, storage))\(report.batch == 1 ? ", one sequence" : "") |\n" }
     }
     if report.memoryRequested {
@@ -224,8 +222,7 @@ enum CSVFormat {
       var out: [String] = []
       if active { out += [String(c.activeParams), String(c.activeMacs)] }
       if let storage {
-        let (w, o) = c.params.addingReportingOverflow(c.buffers)
-        out.append(o ? "" : Memory.bytes(w, storage).map(String.init) ?? "")
+        out.append(Memory.bytes(Memory.weights(c), storage).map(String.init) ?? "")
         if cache { out.append(Memory.bytes(c.kvCache, storage).map(String.init) ?? "") }
       }
       if memory { out.append(live.map(String.init) ?? "") }

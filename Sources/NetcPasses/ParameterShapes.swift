@@ -47,8 +47,15 @@ func ruleParameterShapes<N: RuleNumber>(_ op: OpKind, bias: Bool, _ r: RuleShape
 }
 
 /// The layout a parameter's expected shape follows, for messages: PyTorch's, as the
-/// shape rule above writes it (`([Cout][Cin/groups][kh][kw])`, `([out][in])`).
-public func parameterLayout(_ op: OpKind, _ kind: ParameterKind, rank: Int) -> String {
+/// shape rule above writes it (`([Cout][Cin/groups][kh][kw])`, `([out][in])`), after a
+/// leading `[experts]` in a mixture's expert (`parameterShapes`); `rank` counts that axis.
+public func parameterLayout(_ op: OpKind, _ kind: ParameterKind, rank: Int, experts: Int = 1) -> String {
+  guard experts > 1 else { return oneTensorLayout(op, kind, rank: rank) }
+  let layout = oneTensorLayout(op, kind, rank: rank - 1)
+  return layout.isEmpty ? layout : "([experts]" + layout.dropFirst()
+}
+
+private func oneTensorLayout(_ op: OpKind, _ kind: ParameterKind, rank: Int) -> String {
   let taps = ["[k]", "[kh][kw]", "[kd][kh][kw]"][max(0, min(2, rank - 3))]
   switch kind {
   case .bias, .gamma, .beta, .mean, .variance: return "([C])"

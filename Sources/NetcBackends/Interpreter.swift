@@ -23,9 +23,9 @@ public struct Interpreter<T: TensorScalar>: Sendable {
   var experts: [Interpreter<T>] = []
 
   /// Prepares the graph for execution: resolves window geometry and packs conv weights once.
-  /// Projections of `shortcut: auto` run as what they resolved to (`resolveShortcuts`).
+  /// `graph` is `analyze`'s, with `shortcut: auto` resolved.
   public init(graph: Graph, shapes: Shapes, parameters: [LayerParameters<T>?], threads: Int = 1) {
-    let (graph, shapes) = resolveShortcuts(graph, shapes)
+    precondition(shortcutsResolved(graph), "a backend takes the graph `analyze` resolved, not the spec's")
     // Packing runs over every weight: specialise it too (see `forward`).
     if T.self == Float.self {
       self = Interpreter<Float>(packing: graph, shapes, parameters as! [LayerParameters<Float>?], threads) as! Interpreter<T>

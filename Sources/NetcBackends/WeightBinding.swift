@@ -36,7 +36,7 @@ public enum WeightBinding {
       if let id = byName[name] {
         let node = graph.nodes[id]
         let why =
-          shapes.nodes[id].elided
+          node.attributes.elidedShortcut
           ? "is an identity shortcut here (the shapes already match)" : "is \(node.op.mnemonic.uppercased()), which has no weights"
         return .error(.unknownWeight, "weights for `\(name)`, but `\(name)` \(why)", at: range)
       }

@@ -86,7 +86,7 @@ struct Bench: ParsableCommand {
       throw ExitCode(2)
     }
     let bound = try BoundSpec(path: spec, bindings: bindings, weights: weights, seed: seed, backends: [.emit, .run])
-    let graph = bound.spec.graph, shapes = bound.shapes
+    let graph = bound.graph, shapes = bound.shapes
 
     let lanes: Int
     switch vectorWidth {

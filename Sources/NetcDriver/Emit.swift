@@ -53,7 +53,7 @@ struct Emit: ParsableCommand {
   func run() throws {
     let bound = try BoundSpec(path: spec, bindings: bindings, weights: weights, seed: seed)
     let net = SwiftEmitter.emit(
-      graph: bound.spec.graph, shapes: bound.shapes, parameters: bound.parameters,
+      graph: bound.graph, shapes: bound.shapes, parameters: bound.parameters,
       options: .init(embedWeights: embedWeights, typeName: typeName, vectorWidth: vectorWidth))
     let path = output ?? net.typeName + ".swift"
     let weightsPath = embedWeights ? nil : EmittedNetwork.weightsPath(besides: path)

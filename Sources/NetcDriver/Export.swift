@@ -51,7 +51,7 @@ struct Export: ParsableCommand {
     let bound = try BoundSpec(
       path: spec, bindings: bindingOptions.bindings, weights: weightOptions.weights, seed: weightOptions.seed, backends: [],
       refuse: ONNXExport.unexportableLayers)
-    let graph = bound.spec.graph
+    let graph = bound.graph
     let symbolic = symbolicShapes(graph)
     let bytes: [UInt8]
     do { bytes = try ONNXExport.bytes(graph, bound.shapes, parameters: bound.parameters, symbolic: symbolic) } catch {

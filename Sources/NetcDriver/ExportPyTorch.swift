@@ -20,8 +20,8 @@ extension Export {
     try given.check(against: [(self.spec, spec)])
     let source: String
     do {
-      let shapes = try analyze(spec.graph, bindings: given.values).shapes
-      source = try PyTorchExport.source(spec.graph, shapes, specPath: self.spec)
+      let analysis = try analyze(spec.graph, bindings: given.values)
+      source = try PyTorchExport.source(analysis.graph, analysis.shapes, specPath: self.spec)
     } catch {
       inputs.report(error.diagnostics)
       throw ExitCode(1)

@@ -144,7 +144,7 @@ struct Report {
         let group = groups[nextGroup]
         nextGroup += 1
         guard group.depth <= (maxDepth ?? Int.max) else { continue }
-        if group.nodes.allSatisfy({ shapes.nodes[$0].elided }) { continue }
+        if group.nodes.allSatisfy({ graph.nodes[$0].attributes.elidedShortcut }) { continue }
         let collapsed = group.depth == maxDepth
         rows.append(
           ReportRow(
@@ -162,7 +162,7 @@ struct Report {
         continue
       }
       let node = graph.nodes[id]
-      if !shapes.nodes[id].elided && node.depth <= (maxDepth ?? Int.max) {
+      if !node.attributes.elidedShortcut && node.depth <= (maxDepth ?? Int.max) {
         rows.append(
           ReportRow(
             name: node.name, op: node.op.mnemonic, depth: node.depth,

@@ -129,7 +129,7 @@ struct Run: ParsableCommand {
       inputs.report(error.diagnostics)
       throw ExitCode(1)
     }
-    let graph = spec.graph, shapes = analysis.shapes
+    let graph = analysis.graph, shapes = analysis.shapes
     let refused = unexecutableLayers(graph, by: .run)
     if !refused.isEmpty {
       inputs.report(refused)

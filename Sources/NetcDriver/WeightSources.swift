@@ -9,6 +9,8 @@ import NetcPasses
 /// of `emit` and `bench`. Diagnostics go to standard error; the thrown code is the exit code.
 struct BoundSpec {
   var spec: Spec
+  /// The analysed graph (`shortcut: auto` resolved), which the backends run.
+  var graph: Graph
   var shapes: Shapes
   var parameters: [LayerParameters<Float>?]
 
@@ -23,20 +25,22 @@ struct BoundSpec {
     var inputs = SpecInputs()
     do { spec = try inputs.load(path, bindings: values) } catch { throw ExitCode(error == .io ? 2 : 1) }
     try given.check(against: [(path, spec)])
-    do { shapes = try analyze(spec.graph, bindings: values).shapes } catch {
+    let analysis: Analysis
+    do { analysis = try analyze(spec.graph, bindings: values) } catch {
       inputs.report(error.diagnostics)
       throw ExitCode(1)
     }
-    let graph = spec.graph
+    let (graph, shapes) = (analysis.graph, analysis.shapes)
+    (self.graph, self.shapes) = (graph, shapes)
     let refused = backends.flatMap { unexecutableLayers(graph, by: $0) } + refuse(graph)
     if !refused.isEmpty {
       inputs.report(refused)
       throw ExitCode(1)
     }
     // `emit` and `bench` hold the weights in about as many layouts as `run`.
-    try MemoryCheck.require(spec.graph, shapes, elementSize: 4, gradients: false, inputs: inputs)
+    try MemoryCheck.require(graph, shapes, elementSize: 4, gradients: false, inputs: inputs)
     let sources = try weightSources(of: spec, at: path, extra: weights, inputs: &inputs)
-    do { parameters = try WeightBinding.bind(spec.graph, shapes, sources: sources, seed: seed) } catch {
+    do { parameters = try WeightBinding.bind(graph, shapes, sources: sources, seed: seed) } catch {
       inputs.report(error.diagnostics)
       throw ExitCode(error.diagnostics.contains { $0.code == .weightFile } ? 2 : 1)
     }

@@ -85,6 +85,10 @@ public struct Attributes: Hashable, Sendable {
   /// The node is the identity when the shapes already match, else a strided 1x1 conv (and
   /// its BN) whose filters and stride shape inference derives.
   public var shortcutTarget: Int?
+  /// Set by `resolveShortcuts` on a projection of `shortcut: auto` that became an identity
+  /// because the shapes already matched. The node is an identity like any other; reports
+  /// leave it out, since the spec wrote no such layer.
+  public var elidedShortcut = false
 
   /// Creates empty attributes.
   public init() {}

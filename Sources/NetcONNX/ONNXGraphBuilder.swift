@@ -25,8 +25,8 @@ struct ONNXGraphBuilder {
   var stored: [Int: (name: String, transposed: Bool)] = [:]
 
   init(graph: Graph, shapes: Shapes, parameters: [LayerParameters<Float>?], symbolic: SymbolicAnalysis?) {
-    // Backends run what `shortcut: auto` resolved to, never an elided projection.
-    (self.graph, self.shapes) = resolveShortcuts(graph, shapes)
+    precondition(shortcutsResolved(graph), "a backend takes the graph `analyze` resolved, not the spec's")
+    (self.graph, self.shapes) = (graph, shapes)
     self.parameters = parameters
     self.symbolic = symbolic
   }

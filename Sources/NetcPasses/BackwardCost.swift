@@ -35,7 +35,7 @@ public func backwardCost(_ graph: Graph, _ shapes: Shapes, _ costs: Costs, batch
     // view or pad of the input); a weighted one's output needs it.
     needsNoGradient[id] = fromInput && !node.op.hasWeights
     var dx = fromInput ? 0 : macs
-    var dw = node.op.hasWeights && !shapes.nodes[id].elided ? macs : 0
+    var dw = node.op.hasWeights ? macs : 0
     if node.op == .attention {
       let r = shapes.nodes[id]
       let t = shapes[id].first ?? 0

@@ -56,17 +56,17 @@ func solveBatch(_ graph: Graph, options: SolveOptions) throws(DiagnosticError) -
     }
   }
   if let v { bindings[v] = range.lowerBound }
-  let (shapes, problems) = inferShapesReporting(graph, bindings: bindings)
-  guard let shapes, problems.isEmpty else {
+  let (inferred, problems) = inferShapesReporting(graph, bindings: bindings)
+  guard let inferred, problems.isEmpty else {
     let first = problems.first
     return none(graph, v, options, first?.message ?? "the shapes cannot be formed", at: first?.range)
   }
-  let costs: Costs
-  do { costs = try countCosts(graph, shapes) } catch {
+  let (resolved, shapes, costs): (Graph, Shapes, Costs)
+  do { (resolved, shapes, costs) = try costedAndResolved(graph, inferred) } catch {
     let first = error.diagnostics.first
     return none(graph, v, options, first?.message ?? "the costs overflow", at: first?.range)
   }
-  var figures = BudgetFigures(graph: graph, shapes: shapes, costs: costs)
+  var figures = BudgetFigures(graph: resolved, shapes: shapes, costs: costs)
   /// Whether every limit holds on the side `upper` says: `<=`, `<` and the upper half of
   /// `==` (true, then false as the batch grows), or `>=`, `>` and the lower half of `==`.
   func holds(_ batch: Int, upper: Bool) -> Bool {
@@ -91,7 +91,7 @@ func solveBatch(_ graph: Graph, options: SolveOptions) throws(DiagnosticError) -
   let lo = range.lowerBound, hi = range.upperBound
   var a = lo
   if !holds(lo, upper: false) {
-    guard holds(hi, upper: false) else { return budgetFailure(graph, shapes, costs, v, options, at: hi) }
+    guard holds(hi, upper: false) else { return budgetFailure(resolved, shapes, costs, v, options, at: hi) }
     var (x, y) = (lo, hi)
     while x < y {
       let m = x + (y - x) / 2
@@ -99,7 +99,7 @@ func solveBatch(_ graph: Graph, options: SolveOptions) throws(DiagnosticError) -
     }
     a = x
   }
-  guard holds(a, upper: true) else { return budgetFailure(graph, shapes, costs, v, options, at: a) }
+  guard holds(a, upper: true) else { return budgetFailure(resolved, shapes, costs, v, options, at: a) }
   var (x, y) = (a, hi)
   while x < y {
     let m = y - (y - x) / 2

@@ -37,10 +37,10 @@ public func checkBudget(_ graph: Graph, _ shapes: Shapes, _ costs: Costs, bindin
 /// Each limit of `budget:` with the network's figure under `bindings` (nil on overflow), and
 /// the batch they count at; nil when the shapes or costs cannot be formed.
 public func budgetFigures(_ graph: Graph, bindings: [String: Int]) -> (batch: Int, figures: [(limit: BudgetLimit, value: Int?)])? {
-  guard case .success(let batch) = budgetBatch(graph, bindings), let shapes = try? inferShapes(graph, bindings: bindings),
-    let costs = try? countCosts(graph, shapes)
+  guard case .success(let batch) = budgetBatch(graph, bindings), let inferred = try? inferShapes(graph, bindings: bindings),
+    let resolved = try? costedAndResolved(graph, inferred)
   else { return nil }
-  var figures = BudgetFigures(graph: graph, shapes: shapes, costs: costs)
+  var figures = BudgetFigures(graph: resolved.graph, shapes: resolved.shapes, costs: resolved.costs)
   return (batch, graph.budget.map { ($0, figures.value($0.metric, batch: batch)) })
 }
 

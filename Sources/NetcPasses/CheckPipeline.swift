@@ -67,8 +67,12 @@ private func evaluate(_ graph: Graph, bindings: [String: Int]) -> (
   let (shapes, problems) = inferShapesReporting(graph, bindings: bindings)
   guard let shapes else { return (nil, problems) }
   do {
-    let costs = try countCosts(graph, shapes)
-    return (shapes, problems + checkBudget(graph, shapes, costs, bindings: bindings) + checkFigures(graph, shapes, costs))
+    // Lint reads the shapes of the graph as written; the budget and figures, what it resolves to.
+    let (resolved, resolvedShapes, costs) = try costedAndResolved(graph, shapes)
+    return (
+      shapes,
+      problems + checkBudget(resolved, resolvedShapes, costs, bindings: bindings) + checkFigures(resolved, resolvedShapes, costs)
+    )
   } catch {
     return (shapes, problems + error.diagnostics)
   }

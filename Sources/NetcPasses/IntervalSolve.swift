@@ -68,8 +68,8 @@ func solveInterval(_ graph: Graph, options: SolveOptions) -> Solutions? {
     bindings[v] = x
     let (shapes, problems) = inferShapesReporting(graph, bindings: bindings)
     guard let shapes, problems.isEmpty else { return (false, false) }
-    guard let costs = try? countCosts(graph, shapes) else { return (true, false) }
-    return (true, checkBudget(graph, shapes, costs, bindings: bindings).isEmpty)
+    guard let r = try? costedAndResolved(graph, shapes) else { return (true, false) }
+    return (true, checkBudget(r.graph, r.shapes, r.costs, bindings: bindings).isEmpty)
   }
   /// The first `x` in `lo...hi` where `holds` turns true (it is false, then true), or nil.
   func firstTrue(_ lo: Int, _ hi: Int, _ holds: (Int) -> Bool) -> Int? {
@@ -118,8 +118,8 @@ private func empty(_ graph: Graph, _ v: String, _ options: SolveOptions, _ range
   var problems: [Diagnostic] = []
   let (shapes, shapeProblems) = inferShapesReporting(graph, bindings: bindings)
   problems = shapeProblems
-  if problems.isEmpty, let shapes, let costs = try? countCosts(graph, shapes) {
-    problems = checkBudget(graph, shapes, costs, bindings: bindings)
+  if problems.isEmpty, let shapes, let r = try? costedAndResolved(graph, shapes) {
+    problems = checkBudget(r.graph, r.shapes, r.costs, bindings: bindings)
   }
   let decl = graph.vars.first { $0.name == v }
   var failure = Diagnostic.error(

@@ -3,7 +3,7 @@ import NetcIR
 
 /// Everything `analyze` reports about a graph with its vars bound.
 public struct Analysis: Sendable {
-  /// The graph analysed.
+  /// The graph analysed, with `shortcut: auto` resolved (`resolveShortcuts`).
   public var graph: Graph
   /// The vars' values used.
   public var bindings: [String: Int]
@@ -16,13 +16,24 @@ public struct Analysis: Sendable {
 }
 
 /// The analysis pipeline, top to bottom: verify the IR, bind the vars and check the
-/// `where:` conditions, infer shapes (checking every asserted shape), count costs.
+/// `where:` conditions, infer shapes (checking every asserted shape), count costs, resolve
+/// `shortcut: auto`.
 public func analyze(_ graph: Graph, bindings: [String: Int] = [:], batch: Int = 1) throws(DiagnosticError) -> Analysis {
   try verify(graph)
   try checkBindings(graph, bindings)
-  let shapes = try inferShapes(graph, bindings: bindings)
-  let costs = try countCosts(graph, shapes, batch: batch)
-  return Analysis(graph: graph, bindings: bindings, shapes: shapes, costs: costs, batch: batch)
+  let (resolved, shapes, costs) = try costedAndResolved(graph, try inferShapes(graph, bindings: bindings), batch: batch)
+  return Analysis(graph: resolved, bindings: bindings, shapes: shapes, costs: costs, batch: batch)
+}
+
+/// The costs of `graph` as written (an elided projection costs nothing, not even an
+/// output tensor: it is a view of its input), then the graph `resolveShortcuts` makes of
+/// it, with its shapes: what the memory figures, budgets and backends read.
+public func costedAndResolved(_ graph: Graph, _ inferred: Shapes, batch: Int = 1) throws(DiagnosticError) -> (
+  graph: Graph, shapes: Shapes, costs: Costs
+) {
+  let costs = try countCosts(graph, inferred, batch: batch)
+  let (resolved, shapes) = resolveShortcuts(graph, inferred)
+  return (resolved, shapes, costs)
 }
 
 /// Bound vars must be declared, lie in their domains and satisfy `where:`.

@@ -2,9 +2,9 @@ import NetcIR
 
 /// Rewrites each projection of `shortcut: auto`, now that shapes are known, into what it
 /// is: an `identity` where the shapes already match (with its BN), else a plain strided
-/// 1x1 conv without bias and a plain BN. A transform, apart from the analyses that
-/// report: backends run the result and never see an elided projection. Node ids stay, so
-/// parameters bound to the input graph apply to the output one.
+/// 1x1 conv without bias and a plain BN. The one transform after shape inference: every
+/// figure, memory plan and backend reads its result, so none sees an elided projection.
+/// Node ids stay, so parameters bound by node id apply to either graph.
 public func resolveShortcuts(_ graph: Graph, _ shapes: Shapes) -> (graph: Graph, shapes: Shapes) {
   guard graph.nodes.contains(where: { $0.attributes.shortcutTarget != nil }) else { return (graph, shapes) }
   var g = graph
@@ -16,6 +16,7 @@ public func resolveShortcuts(_ graph: Graph, _ shapes: Shapes) -> (graph: Graph,
     if r.elided {
       g.nodes[node.id].op = .identity
       g.nodes[node.id].attributes = Attributes()
+      g.nodes[node.id].attributes.elidedShortcut = true
       s.nodes[node.id] = ResolvedNode(shape: r.shape)
       continue
     }
@@ -28,4 +29,10 @@ public func resolveShortcuts(_ graph: Graph, _ shapes: Shapes) -> (graph: Graph,
     g.nodes[node.id].attributes = a
   }
   return (g, s)
+}
+
+/// Whether `graph` has no projection of `shortcut: auto` left: the graph a backend takes
+/// (`analyze` resolves it).
+public func shortcutsResolved(_ graph: Graph) -> Bool {
+  !graph.nodes.contains { $0.attributes.shortcutTarget != nil }
 }

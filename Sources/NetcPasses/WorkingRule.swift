@@ -42,7 +42,7 @@ func ruleWorking<N: RuleNumber>(
   let node = graph.nodes[id]
   var out = LayerWorkingOf<N>(node: node.id, extents: [], figures: [], remark: nil)
   if node.op == .input { return out }
-  if r.elided {
+  if r.elided || node.attributes.elidedShortcut {
     out.remark = "the shapes already match: `shortcut: auto` passes its input through, no params, no MACs"
     return out
   }

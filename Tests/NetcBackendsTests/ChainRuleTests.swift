@@ -14,21 +14,22 @@ import Testing
     lines: [String], derived: [String: [Double]], interpreter: [String: [Double]]
   ) {
     let spec = try SpecLoader.parse(SourceFile(path: "t.yaml", text: text))
-    let shapes = try inferShapes(spec.graph, bindings: [:])
+    let analysis = try analyze(spec.graph)
+    let shapes = analysis.shapes
     let params: [LayerParameters<Double>?] = try WeightBinding.bind(
-      spec.graph, shapes, sources: spec.weights.map { [.mapping($0, file: "t.yaml")] } ?? [], seed: seed)
-    let net = Interpreter(graph: spec.graph, shapes: shapes, parameters: params)
+      analysis.graph, shapes, sources: spec.weights.map { [.mapping($0, file: "t.yaml")] } ?? [], seed: seed)
+    let net = Interpreter(graph: analysis.graph, shapes: shapes, parameters: params)
     let values = net.forward(Tensor(shape: shapes[0], data: input))
-    let (_, dy) = try Loss.sse.evaluate(values[spec.graph.outputID], target: Tensor(shape: [target.count], data: target)).get()
+    let (_, dy) = try Loss.sse.evaluate(values[analysis.graph.outputID], target: Tensor(shape: [target.count], data: target)).get()
     let g = net.backward(values, outputGradient: dy)
     var expected: [String: [Double]] = ["input": g.input.data]
-    for node in spec.graph.layers {
+    for node in analysis.graph.layers {
       if let w = g.layers[node.id]?.weight { expected["\(node.name).weight"] = w.data }
       if let b = g.layers[node.id]?.bias { expected["\(node.name).bias"] = b.data }
       if let gamma = g.layers[node.id]?.gamma { expected["\(node.name).gamma"] = gamma.data }
       if let beta = g.layers[node.id]?.beta { expected["\(node.name).beta"] = beta.data }
     }
-    let result = try ChainRule.derive(spec.graph, shapes, parameters: params, values: values, lossText: "", outputGradient: dy).get()
+    let result = try ChainRule.derive(analysis.graph, shapes, parameters: params, values: values, lossText: "", outputGradient: dy).get()
     return (result.lines, result.gradients, expected)
   }
 
@@ -100,11 +101,12 @@ import Testing
   @Test func unsupportedLayersAndLargeNetworksAreRefused() throws {
     let bn = "name: t\ninput: 4x4x1\nlayers: [CONV3-2, FLATTEN, FC-3, SOFTMAX]"
     let spec = try SpecLoader.parse(SourceFile(path: "t.yaml", text: bn))
-    let shapes = try inferShapes(spec.graph, bindings: [:])
-    let params: [LayerParameters<Double>?] = try WeightBinding.bind(spec.graph, shapes, sources: [], seed: 0)
-    let values = Interpreter(graph: spec.graph, shapes: shapes, parameters: params).forward(Tensor(shape: [4, 4, 1], repeating: 1))
+    let analysis = try analyze(spec.graph)
+    let shapes = analysis.shapes
+    let params: [LayerParameters<Double>?] = try WeightBinding.bind(analysis.graph, shapes, sources: [], seed: 0)
+    let values = Interpreter(graph: analysis.graph, shapes: shapes, parameters: params).forward(Tensor(shape: [4, 4, 1], repeating: 1))
     let refused = ChainRule.derive(
-      spec.graph, shapes, parameters: params, values: values, lossText: "", outputGradient: Tensor(shape: [3], repeating: 1))
+      analysis.graph, shapes, parameters: params, values: values, lossText: "", outputGradient: Tensor(shape: [3], repeating: 1))
     guard case .failure(let why) = refused else {
       Issue.record("softmax was written out")
       return

@@ -11,9 +11,11 @@ func exercise<T: TensorScalar>(_ name: String, as: T.Type = T.self) throws -> (I
   let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
   let path = root.appendingPathComponent("specs/\(name).yaml").path
   let spec = try SpecLoader.load(path: path)
-  let shapes = try inferShapes(spec.graph, bindings: [:])
-  let params: [LayerParameters<T>?] = try WeightBinding.bind(spec.graph, shapes, sources: [.mapping(spec.weights!, file: path)], seed: 0)
-  return (Interpreter(graph: spec.graph, shapes: shapes, parameters: params), spec.graph.outputID)
+  let analysis = try analyze(spec.graph)
+  let shapes = analysis.shapes
+  let params: [LayerParameters<T>?] = try WeightBinding.bind(
+    analysis.graph, shapes, sources: [.mapping(spec.weights!, file: path)], seed: 0)
+  return (Interpreter(graph: analysis.graph, shapes: shapes, parameters: params), analysis.graph.outputID)
 }
 
 /// The classic exercises, with every expected number worked out by hand next to it.

@@ -44,8 +44,9 @@ import Testing
     var rng = SplitMix64(seed: UInt64(seed) &* 7919)
     let text = Self.randomSpec(&rng)
     let spec = try SpecLoader.parse(SourceFile(path: "random\(seed).yaml", text: text))
-    let shapes = try inferShapes(spec.graph, bindings: [:])
-    var params: [LayerParameters<Double>?] = try WeightBinding.bind(spec.graph, shapes, sources: [], seed: UInt64(seed))
+    let analysis = try analyze(spec.graph)
+    let shapes = analysis.shapes
+    var params: [LayerParameters<Double>?] = try WeightBinding.bind(analysis.graph, shapes, sources: [], seed: UInt64(seed))
     // Non-trivial BN statistics and affine parameters.
     for i in params.indices where params[i]?.gamma != nil {
       for kind in [ParameterKind.gamma, .beta, .mean, .variance] {
@@ -59,12 +60,12 @@ import Testing
     let target = Tensor<Double>(shape: [3], data: [0.3, -0.2, 0.5])
 
     func loss(_ p: [LayerParameters<Double>?], _ x: Tensor<Double>) -> Double {
-      let net = Interpreter(graph: spec.graph, shapes: shapes, parameters: p)
+      let net = Interpreter(graph: analysis.graph, shapes: shapes, parameters: p)
       return try! Loss.sse.evaluate(net.output(x), target: target).get().0
     }
-    let net = Interpreter(graph: spec.graph, shapes: shapes, parameters: params)
+    let net = Interpreter(graph: analysis.graph, shapes: shapes, parameters: params)
     let values = net.forward(x)
-    let (_, dy) = try Loss.sse.evaluate(values[spec.graph.outputID], target: target).get()
+    let (_, dy) = try Loss.sse.evaluate(values[analysis.graph.outputID], target: target).get()
     let g = net.backward(values, outputGradient: dy)
 
     let h = 1e-6
@@ -79,7 +80,7 @@ import Testing
       xm.data[i] -= h
       check(g.input.data[i], loss(params, xp), loss(params, xm), "input[\(i)]")
     }
-    for node in spec.graph.layers {
+    for node in analysis.graph.layers {
       for kind in ParameterKind.allCases where kind.isLearnable {
         guard let t = params[node.id]?[kind], let analytic = g.layers[node.id]?[kind] else { continue }
         for i in stride(from: 0, to: t.count, by: max(1, t.count / 3)) {
@@ -114,8 +115,9 @@ import Testing
     let text = "name: modern\n" + Self.modernSpecs[index] + "\n"
     var rng = SplitMix64(seed: UInt64(index) &+ 101)
     let spec = try SpecLoader.parse(SourceFile(path: "modern\(index).yaml", text: text))
-    let shapes = try inferShapes(spec.graph, bindings: [:])
-    var params: [LayerParameters<Double>?] = try WeightBinding.bind(spec.graph, shapes, sources: [], seed: UInt64(index))
+    let analysis = try analyze(spec.graph)
+    let shapes = analysis.shapes
+    var params: [LayerParameters<Double>?] = try WeightBinding.bind(analysis.graph, shapes, sources: [], seed: UInt64(index))
     // Norm scales away from 1 and shifts away from 0, so their gradients are not special.
     for i in params.indices {
       for kind in [ParameterKind.gamma, .beta] where params[i]?[kind] != nil {
@@ -123,19 +125,19 @@ import Testing
         params[i]![kind]!.data = (0..<n).map { _ in kind == .gamma ? rng.uniform(0.5, 1.5) : rng.uniform(-0.3, 0.3) }
       }
     }
-    let inShape = shapes[0], tokens = spec.graph.tokenInput
+    let inShape = shapes[0], tokens = analysis.graph.tokenInput
     let x = Tensor<Double>(
       shape: inShape, data: (0..<inShape.reduce(1, *)).map { i in tokens ? Double((i * 3) % 7) : rng.uniform(-2, 2) })
-    let outShape = shapes[spec.graph.outputID]
+    let outShape = shapes[analysis.graph.outputID]
     let target = Tensor<Double>(shape: outShape, data: (0..<outShape.reduce(1, *)).map { _ in rng.uniform(-1, 1) })
 
     func loss(_ p: [LayerParameters<Double>?], _ x: Tensor<Double>) -> Double {
-      let net = Interpreter(graph: spec.graph, shapes: shapes, parameters: p)
+      let net = Interpreter(graph: analysis.graph, shapes: shapes, parameters: p)
       return try! Loss.sse.evaluate(net.output(x), target: target).get().0
     }
-    let net = Interpreter(graph: spec.graph, shapes: shapes, parameters: params)
+    let net = Interpreter(graph: analysis.graph, shapes: shapes, parameters: params)
     let values = net.forward(x)
-    let (_, dy) = try Loss.sse.evaluate(values[spec.graph.outputID], target: target).get()
+    let (_, dy) = try Loss.sse.evaluate(values[analysis.graph.outputID], target: target).get()
     let g = net.backward(values, outputGradient: dy)
     let h = 1e-6
     func check(_ analytic: Double, _ plus: Double, _ minus: Double, _ what: String) {
@@ -151,7 +153,7 @@ import Testing
         check(g.input.data[i], loss(params, xp), loss(params, xm), "input[\(i)]")
       }
     }
-    for node in spec.graph.layers {
+    for node in analysis.graph.layers {
       for kind in ParameterKind.allCases where kind.isLearnable {
         guard let t = params[node.id]?[kind] else { continue }
         guard let analytic = g.layers[node.id]?[kind] else {
@@ -175,15 +177,16 @@ import Testing
   @Test(arguments: ["[ATTN-2 causal, LN]", "[LN, SOFTMAX]", "[ATTN-2 kv 1 rope, RMSNORM]"])
   func hugeLogitsStayFinite(_ layers: String) throws {
     let spec = try SpecLoader.parse(SourceFile(path: "huge.yaml", text: "name: huge\ninput: 4x4\nlayers: \(layers)\n"))
-    let shapes = try inferShapes(spec.graph, bindings: [:])
-    let params: [LayerParameters<Float>?] = try WeightBinding.bind(spec.graph, shapes, sources: [], seed: 3)
-    let net = Interpreter(graph: spec.graph, shapes: shapes, parameters: params)
+    let analysis = try analyze(spec.graph)
+    let shapes = analysis.shapes
+    let params: [LayerParameters<Float>?] = try WeightBinding.bind(analysis.graph, shapes, sources: [], seed: 3)
+    let net = Interpreter(graph: analysis.graph, shapes: shapes, parameters: params)
     // Scores of about 1e4 * 1e4 / 2: exp would overflow Float without the shift.
     let x = Tensor<Float>(shape: [4, 4], data: (0..<16).map { Float($0 % 5 - 2) * 1e4 })
     let values = net.forward(x)
     let finite = values.allSatisfy { v in v.data.allSatisfy { $0.isFinite } }
     #expect(finite)
-    let g = net.backward(values, outputGradient: Tensor(shape: shapes[spec.graph.outputID], repeating: 1))
+    let g = net.backward(values, outputGradient: Tensor(shape: shapes[analysis.graph.outputID], repeating: 1))
     #expect(g.input.data.allSatisfy { $0.isFinite })
     let y = net.output(x)
     #expect(y.data.allSatisfy { $0.isFinite })

@@ -12,8 +12,9 @@ import Testing
   /// A spec's interpreter with seeded weights and non-trivial BN parameters.
   static func interpreter<T: TensorScalar>(_ text: String, as: T.Type, threads: Int = 2) throws -> Interpreter<T> {
     let spec = try SpecLoader.parse(SourceFile(path: "plan.yaml", text: "name: plan\n" + text))
-    let shapes = try inferShapes(spec.graph, bindings: [:])
-    var params: [LayerParameters<T>?] = try WeightBinding.bind(spec.graph, shapes, sources: [], seed: 3)
+    let analysis = try analyze(spec.graph)
+    let shapes = analysis.shapes
+    var params: [LayerParameters<T>?] = try WeightBinding.bind(analysis.graph, shapes, sources: [], seed: 3)
     var rng = SplitMix64(seed: 11)
     for i in params.indices where params[i]?.gamma != nil {
       for kind in [ParameterKind.gamma, .beta, .mean, .variance] {
@@ -22,7 +23,7 @@ import Testing
         params[i]![kind] = Tensor(shape: [n], data: (0..<n).map { _ in T(rng.uniform(range.0, range.1)) })
       }
     }
-    return Interpreter(graph: spec.graph, shapes: shapes, parameters: params, threads: threads)
+    return Interpreter(graph: analysis.graph, shapes: shapes, parameters: params, threads: threads)
   }
 
   static func input<T: TensorScalar>(_ shape: [Int], as: T.Type) -> Tensor<T> {

@@ -114,17 +114,18 @@ import Testing
       #expect(refused.contains { $0.message.contains("\(op.mnemonic.uppercased()) layers") }, "\(backend) does not name \(op)")
     }
     guard Interpreter<Double>.executes(op) else { return }
-    let shapes = try inferShapes(spec.graph, bindings: [:])
-    let params: [LayerParameters<Double>?] = try WeightBinding.bind(spec.graph, shapes, sources: [], seed: 1)
-    let interpreter = Interpreter(graph: spec.graph, shapes: shapes, parameters: params, threads: 1)
+    let analysis = try analyze(spec.graph)
+    let shapes = analysis.shapes
+    let params: [LayerParameters<Double>?] = try WeightBinding.bind(analysis.graph, shapes, sources: [], seed: 1)
+    let interpreter = Interpreter(graph: analysis.graph, shapes: shapes, parameters: params, threads: 1)
     let n = shapes[0].reduce(1, *)
     // Token ids are whole numbers inside every example's vocabulary.
-    let tokens = spec.graph.tokenInput
+    let tokens = analysis.graph.tokenInput
     let data: [Double] = (0..<n).map { (i: Int) -> Double in tokens ? Double(i % 3) : Double(i % 7) / 3 - 1 }
     let x = Tensor<Double>(shape: shapes[0], data: data)
     let values = interpreter.forward(x)
-    let y = values[spec.graph.outputID]
-    #expect(y.shape == shapes[spec.graph.outputID])
+    let y = values[analysis.graph.outputID]
+    #expect(y.shape == shapes[analysis.graph.outputID])
     #expect(y.data.allSatisfy { $0.isFinite })
     let g = interpreter.backward(values, outputGradient: Tensor(shape: y.shape, repeating: 1))
     #expect(g.input.shape == x.shape)
@@ -132,7 +133,7 @@ import Testing
 
     guard SwiftEmitter.emits(op) else { return }
     let floats: [LayerParameters<Float>?] = params.map { $0?.converted(to: Float.self) }
-    let net = SwiftEmitter.emit(graph: spec.graph, shapes: shapes, parameters: floats)
+    let net = SwiftEmitter.emit(graph: analysis.graph, shapes: shapes, parameters: floats)
     // Ops that alias their input at inference are no step of their own.
     if op != .input && !op.traits.contains(.aliasAtInference) {
       #expect(net.source.contains(op.mnemonic), "the emitted source has no step for \(op)")

@@ -276,10 +276,11 @@ let emitterSpecs: [(name: String, yaml: String)] = [
 /// that folding them is exercised, not the identity).
 func emitterCase(_ yaml: String, seed: UInt64) throws -> (Graph, Shapes, [LayerParameters<Float>?]) {
   let spec = try SpecLoader.parse(SourceFile(path: "test.yaml", text: yaml))
-  let shapes = try inferShapes(spec.graph, bindings: [:])
-  var params: [LayerParameters<Float>?] = try WeightBinding.bind(spec.graph, shapes, sources: [], seed: seed)
+  let analysis = try analyze(spec.graph)
+  let shapes = analysis.shapes
+  var params: [LayerParameters<Float>?] = try WeightBinding.bind(analysis.graph, shapes, sources: [], seed: seed)
   var rng = SplitMix64(seed: seed &+ 99)
-  for node in spec.graph.layers where node.op == .bn && params[node.id] != nil {
+  for node in analysis.graph.layers where node.op == .bn && params[node.id] != nil {
     let c = shapes[node.id].last!
     func draw(_ a: Double, _ b: Double) -> Tensor<Float> { Tensor(shape: [c], data: (0..<c).map { _ in Float(rng.uniform(a, b)) }) }
     params[node.id]!.gamma = draw(0.5, 1.5)
@@ -287,7 +288,7 @@ func emitterCase(_ yaml: String, seed: UInt64) throws -> (Graph, Shapes, [LayerP
     params[node.id]!.mean = draw(-0.3, 0.3)
     params[node.id]!.variance = draw(0.5, 1.5)
   }
-  return (spec.graph, shapes, params)
+  return (analysis.graph, shapes, params)
 }
 
 /// Max |a - b| / max |b|: the error relative to the reference's scale.

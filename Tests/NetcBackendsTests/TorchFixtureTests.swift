@@ -36,19 +36,20 @@ struct TorchFixture {
 /// What a fixture's spec computes in precision `T`: output, loss and gradients by name.
 func runFixture<T: TensorScalar>(_ f: TorchFixture, as: T.Type) throws -> (output: Tensor<T>, loss: T, gradients: [String: Tensor<T>]) {
   let spec = try SpecLoader.parse(SourceFile(path: "\(f.name).yaml", text: f["spec"]!.scalar!))
-  let shapes = try inferShapes(spec.graph, bindings: [:])
+  let analysis = try analyze(spec.graph)
+  let shapes = analysis.shapes
   let params: [LayerParameters<T>?] = try WeightBinding.bind(
-    spec.graph, shapes, sources: [.mapping(WeightsDecl(f["weights"]!), file: "fixture.json")], seed: 0)
-  let interpreter = Interpreter(graph: spec.graph, shapes: shapes, parameters: params, threads: 2)
+    analysis.graph, shapes, sources: [.mapping(WeightsDecl(f["weights"]!), file: "fixture.json")], seed: 0)
+  let interpreter = Interpreter(graph: analysis.graph, shapes: shapes, parameters: params, threads: 2)
   let x: Tensor<T> = try f.tensor(f["input"])
   let values = interpreter.forward(x)
-  let y = values[spec.graph.outputID]
+  let y = values[analysis.graph.outputID]
   let loss = Loss(rawValue: f["loss"]!.scalar!)!
   let (value, dy) = try loss.evaluate(y, target: f.tensor(f["target"])).get()
   let g = interpreter.backward(values, outputGradient: dy)
   // Token ids have no gradient: PyTorch's fixture has none for them.
-  var grads: [String: Tensor<T>] = spec.graph.tokenInput ? [:] : ["input": g.input]
-  for node in spec.graph.layers {
+  var grads: [String: Tensor<T>] = analysis.graph.tokenInput ? [:] : ["input": g.input]
+  for node in analysis.graph.layers {
     for kind in ParameterKind.allCases where kind.isLearnable {
       if let t = g.layers[node.id]?[kind] { grads["\(node.name).\(kind.rawValue)"] = t }
     }
@@ -105,10 +106,11 @@ func expectClose<T: TensorScalar>(_ actual: Tensor<T>, _ expected: Tensor<Double
 
   func fusedOutput<T: TensorScalar>(_ f: TorchFixture, as: T.Type) throws -> Tensor<T> {
     let spec = try SpecLoader.parse(SourceFile(path: "\(f.name).yaml", text: f["spec"]!.scalar!))
-    let shapes = try inferShapes(spec.graph, bindings: [:])
+    let analysis = try analyze(spec.graph)
+    let shapes = analysis.shapes
     let params: [LayerParameters<T>?] = try WeightBinding.bind(
-      spec.graph, shapes, sources: [.mapping(WeightsDecl(f["weights"]!), file: "fixture.json")], seed: 0)
-    let interpreter = Interpreter(graph: spec.graph, shapes: shapes, parameters: params, threads: 2)
+      analysis.graph, shapes, sources: [.mapping(WeightsDecl(f["weights"]!), file: "fixture.json")], seed: 0)
+    let interpreter = Interpreter(graph: analysis.graph, shapes: shapes, parameters: params, threads: 2)
     return interpreter.output(try f.tensor(f["input"]))
   }
 

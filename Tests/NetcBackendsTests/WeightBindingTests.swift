@@ -8,8 +8,9 @@ import Testing
 @Suite struct WeightBindingTests {
   func bind(_ text: String, seed: UInt64 = 0) throws -> [LayerParameters<Double>?] {
     let spec = try SpecLoader.parse(SourceFile(path: "w.yaml", text: text))
-    let shapes = try inferShapes(spec.graph, bindings: [:])
-    return try WeightBinding.bind(spec.graph, shapes, sources: spec.weights.map { [.mapping($0, file: "w.yaml")] } ?? [], seed: seed)
+    let analysis = try analyze(spec.graph)
+    let shapes = analysis.shapes
+    return try WeightBinding.bind(analysis.graph, shapes, sources: spec.weights.map { [.mapping($0, file: "w.yaml")] } ?? [], seed: seed)
   }
 
   func diagnostics(_ text: String) -> [Diagnostic] {

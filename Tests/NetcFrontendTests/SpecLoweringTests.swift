@@ -76,7 +76,7 @@ struct SpecLoweringTests {
   @Test func autoShortcutIsIdentityWhenShapesMatch() throws {
     let text = "name: r\ninput: 8x8x4\nlayers:\n  - residual: { body: [CONV3-4 pad 1], shortcut: auto }\n"
     let a = try analyzeSpec(text)
-    #expect(a.shapes.nodes.filter(\.elided).count == 2)
+    #expect(a.graph.nodes.filter(\.attributes.elidedShortcut).count == 2)
     // Only the body conv has parameters: 3*3*4*4 + 4 = 148.
     #expect(a.costs.total.params == 148)
   }

@@ -16,10 +16,11 @@ import Testing
   /// Exports `text` with seed 0 and decodes the bytes.
   func export(_ text: String) throws -> (model: Onnx_ModelProto, bytes: [UInt8]) {
     let spec = try parseSpec(text)
-    let shapes = try analyze(spec.graph).shapes
+    let analysis = try analyze(spec.graph)
+    let shapes = analysis.shapes
     let sources: [WeightSource] = spec.weights.map { [.mapping($0, file: "test.yaml")] } ?? []
-    let params: [LayerParameters<Float>?] = try WeightBinding.bind(spec.graph, shapes, sources: sources, seed: 0)
-    let bytes = try ONNXExport.bytes(spec.graph, shapes, parameters: params)
+    let params: [LayerParameters<Float>?] = try WeightBinding.bind(analysis.graph, shapes, sources: sources, seed: 0)
+    let bytes = try ONNXExport.bytes(analysis.graph, shapes, parameters: params)
     return (try Onnx_ModelProto(serializedBytes: Data(bytes)), bytes)
   }
 
@@ -115,10 +116,11 @@ import Testing
     let moe = "moe:\n      name: up\n      experts: 2\n      top: 1\n      layers: [LINEAR-4 name w]"
     let text = specText(input: "8x8x4", layers: ["CONV3-4 pad 1", moe, moe.replacingOccurrences(of: "name: up", with: "name: up2")])
     let spec = try parseSpec(text)
-    let shapes = try analyze(spec.graph).shapes
-    let params: [LayerParameters<Float>?] = try WeightBinding.bind(spec.graph, shapes, sources: [], seed: 0)
+    let analysis = try analyze(spec.graph)
+    let shapes = analysis.shapes
+    let params: [LayerParameters<Float>?] = try WeightBinding.bind(analysis.graph, shapes, sources: [], seed: 0)
     do {
-      _ = try ONNXExport.bytes(spec.graph, shapes, parameters: params)
+      _ = try ONNXExport.bytes(analysis.graph, shapes, parameters: params)
       Issue.record("a mixture exported")
     } catch {
       #expect(error.diagnostics.count == 1)

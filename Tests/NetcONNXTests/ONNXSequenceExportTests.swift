@@ -15,9 +15,10 @@ import Testing
 @Suite struct ONNXSequenceExportTests {
   func export(_ text: String) throws -> Onnx_ModelProto {
     let spec = try parseSpec(text)
-    let shapes = try analyze(spec.graph).shapes
-    let params: [LayerParameters<Float>?] = try WeightBinding.bind(spec.graph, shapes, sources: [], seed: 0)
-    return try Onnx_ModelProto(serializedBytes: Data(try ONNXExport.bytes(spec.graph, shapes, parameters: params)))
+    let analysis = try analyze(spec.graph)
+    let shapes = analysis.shapes
+    let params: [LayerParameters<Float>?] = try WeightBinding.bind(analysis.graph, shapes, sources: [], seed: 0)
+    return try Onnx_ModelProto(serializedBytes: Data(try ONNXExport.bytes(analysis.graph, shapes, parameters: params)))
   }
 
   func dims(_ v: Onnx_ValueInfoProto) -> [String] {

@@ -49,8 +49,7 @@ public enum SwiftEmitter {
   public static func emit(graph: Graph, shapes: Shapes, parameters: [LayerParameters<Float>?], options: Options = .init()) -> EmittedNetwork
   {
     precondition(Options.vectorWidths.contains(options.vectorWidth), "vector width \(options.vectorWidth) is not 8 or 16")
-    // Projections of `shortcut: auto` are emitted as what they resolved to.
-    let (graph, shapes) = resolveShortcuts(graph, shapes)
+    precondition(shortcutsResolved(graph), "a backend takes the graph `analyze` resolved, not the spec's")
     var e = Emission(graph: graph, shapes: shapes, parameters: parameters, lanes: options.vectorWidth)
     e.chunkThreshold = options.chunkThreshold
     e.typeName = IdentifierSanitizer.typeName(options.typeName ?? graph.name)

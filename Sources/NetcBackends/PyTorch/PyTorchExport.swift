@@ -10,8 +10,7 @@ public enum PyTorchExport {
   public static func source(_ graph: Graph, _ shapes: Shapes, specPath: String) throws(DiagnosticError) -> String {
     let refused = unexportableLayers(graph)
     if !refused.isEmpty { throw DiagnosticError(refused) }
-    // Backends write what `shortcut: auto` resolved to, never an elided projection.
-    let (graph, shapes) = resolveShortcuts(graph, shapes)
+    precondition(shortcutsResolved(graph), "a backend takes the graph `analyze` resolved, not the spec's")
     var writer = PyTorchModuleWriter(graph: graph, shapes: shapes)
     let root = StructureTree.build(graph)
     _ = try writer.writeClass(root, path: [], names: writer.classNames(for: root), doc: "\u{1}")

@@ -37,7 +37,7 @@ struct GraphFigures {
     shape = (0..<n).map { TableFormat.shape(analysis.shapes[$0]) }
     params = analysis.costs.nodes.map { Figure(value: $0.params, text: NumberFormat.scaled($0.params), bar: $0.params) }
     macs = analysis.costs.nodes.map { Figure(value: $0.macs, text: NumberFormat.scaled($0.macs), bar: $0.macs) }
-    hidden = analysis.shapes.nodes.map(\.elided)
+    hidden = analysis.graph.nodes.map(\.attributes.elidedShortcut)
     let text = TableFormat.render(report)
     title = text.split(separator: "\n").first.map(String.init) ?? analysis.graph.name
     summary = Self.summaryLines(text)

@@ -50,7 +50,7 @@ public func planActivationMemory(
   var sum = 0
   for node in graph.nodes {
     let id = node.id
-    if id > 0 && (node.op.traits.contains(.aliasAtInference) || shapes.nodes[id].elided), let source = node.inputs.first {
+    if id > 0 && node.op.traits.contains(.aliasAtInference), let source = node.inputs.first {
       buffer[id] = buffer[source]
       continue
     }

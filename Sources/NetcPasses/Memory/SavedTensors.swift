@@ -104,7 +104,6 @@ private struct SavedTensorPlan {
 
   /// Whether `node` returns a view of its input in a training-mode forward pass.
   func isView(_ node: Node) -> Bool {
-    if shapes.nodes[node.id].elided { return true }
     switch node.op {
     case .identity, .flatten, .tokens, .take, .slice: return true
     case .dropout, .droppath: return node.attributes.dropProbability == 0

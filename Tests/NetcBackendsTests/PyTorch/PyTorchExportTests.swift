@@ -14,8 +14,9 @@ import Testing
   /// The module of a spec file of the repository, its vars bound.
   func source(_ relative: String, bindings: [String: Int] = [:]) throws -> String {
     let spec = try SpecLoader.load(path: repositoryPath(relative))
-    let shapes = try analyze(spec.graph, bindings: bindings).shapes
-    return try PyTorchExport.source(spec.graph, shapes, specPath: relative)
+    let analysis = try analyze(spec.graph, bindings: bindings)
+    let shapes = analysis.shapes
+    return try PyTorchExport.source(analysis.graph, shapes, specPath: relative)
   }
 
   @Test(
@@ -84,17 +85,18 @@ import Testing
   @Test("every op is written as PyTorch code, or refused by name at its layer", arguments: OpKind.allCases)
   func opCoverage(_ op: OpKind) throws {
     let spec = try OpCoverageTests.parse(op)
-    let shapes = try inferShapes(spec.graph, bindings: [:])
+    let analysis = try analyze(spec.graph)
+    let shapes = analysis.shapes
     guard let text = Self.expected(op) else {
       #expect(!PyTorchExport.exports(op))
-      #expect(throws: DiagnosticError.self) { try PyTorchExport.source(spec.graph, shapes, specPath: "t.yaml") }
-      let refused = PyTorchExport.unexportableLayers(spec.graph)
+      #expect(throws: DiagnosticError.self) { try PyTorchExport.source(analysis.graph, shapes, specPath: "t.yaml") }
+      let refused = PyTorchExport.unexportableLayers(analysis.graph)
       #expect(refused.count == 1 && refused[0].code == .notExecutable && refused[0].range != nil)
       #expect(refused.first?.message.contains("cannot write a mixture of experts yet") == true, "\(refused)")
       return
     }
     #expect(PyTorchExport.exports(op))
-    let code = try PyTorchExport.source(spec.graph, shapes, specPath: "t.yaml")
+    let code = try PyTorchExport.source(analysis.graph, shapes, specPath: "t.yaml")
     #expect(code.contains(text), "\(op): no `\(text)` in\n\(code)")
   }
 
@@ -119,7 +121,8 @@ import Testing
     // `a-b` and `a_b` are different netc names but one Python identifier: the second gets
     // a suffix, and the loader's table maps each netc name to its own attribute.
     let spec = try parseSpec(specText(input: "4", layers: ["FC-3 name a-b", "FC-2 name a_b"]))
-    let code = try PyTorchExport.source(spec.graph, try inferShapes(spec.graph, bindings: [:]), specPath: "t.yaml")
+    let analysis = try analyze(spec.graph)
+    let code = try PyTorchExport.source(analysis.graph, analysis.shapes, specPath: "t.yaml")
     #expect(code.contains("self.a_b = nn.Linear(4, 3)"))
     #expect(code.contains("self.a_b_2 = nn.Linear(3, 2)"))
     #expect(code.contains("\"a-b.weight\": (\"a_b.weight\", (3, 4)),"))
@@ -130,7 +133,8 @@ import Testing
     // Three copies written alike are one class in an nn.ModuleList; the loader's keys
     // count the copies from 0 as ModuleList does, netc's names from 1.
     let spec = try parseSpec(specText(input: "4x8", layers: ["{repeat: 3, name: blocks, layers: [LN, LINEAR-8]}"]))
-    let code = try PyTorchExport.source(spec.graph, try inferShapes(spec.graph, bindings: [:]), specPath: "t.yaml")
+    let analysis = try analyze(spec.graph)
+    let code = try PyTorchExport.source(analysis.graph, analysis.shapes, specPath: "t.yaml")
     #expect(code.contains("self.blocks = nn.ModuleList([BlocksBlock() for _ in range(3)])"))
     #expect(code.contains("for block in self.blocks:\n            x = block(x)"))
     #expect(code.contains("\"blocks.3.linear1.weight\": (\"blocks.2.linear1.weight\", (8, 8)),"))

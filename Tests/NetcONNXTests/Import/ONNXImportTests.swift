@@ -54,8 +54,8 @@ import Testing
     let dir = Self.temporaryDirectory()
     defer { _ = try? FileManager.default.removeItem(atPath: dir) }
     for (n, t) in imported.weights { try FileSystem.write(NpyFile.encode(t), to: "\(dir)/\(n).npy") }
-    let params: [LayerParameters<Float>?] = try WeightBinding.bind(spec.graph, analysis.shapes, sources: [.directory(dir)], seed: 0)
-    let interpreter = Interpreter(graph: spec.graph, shapes: analysis.shapes, parameters: params, threads: 1)
+    let params: [LayerParameters<Float>?] = try WeightBinding.bind(analysis.graph, analysis.shapes, sources: [.directory(dir)], seed: 0)
+    let interpreter = Interpreter(graph: analysis.graph, shapes: analysis.shapes, parameters: params, threads: 1)
     // ONNX's NCHW input and output in netc's channels-last order.
     let x = Self.channelsLast(want.input, shape: Array(want.input_shape.dropFirst()))
     let y = interpreter.output(x)

@@ -51,11 +51,11 @@ extension Search {
   }
 
   /// The values var `vi` may take at `node` with the current bindings.
-  func candidates(_ vi: Int, node: Node, x: [Int]?) -> Candidates {
+  func candidates(_ vi: Int, node: Int, op: OpKind, x: [Int]?) -> Candidates {
     let v = plan.vars[vi]
     if v.role == .count, let f = v.fixedBy, let want = f.evaluate(env) {
       var value = want
-      if node.op == .dwconv {
+      if op == .dwconv {
         guard let cin = x?.last, cin > 0, want % cin == 0 else { return .list([]) }
         value = want / cin
       }
@@ -69,8 +69,7 @@ extension Search {
       }
     }
     guard let x, x.count >= 2 || [VarRole.count, .input, .other].contains(v.role) else { return .list([]) }
-    // Read after the declared domain, which most vars have: the node's plan is many arrays.
-    let p = plan.nodes[node.id]
+    let p = plan.nodes[node]
     let axes = x.count - 1
     func axesOf(_ exprs: [SlotExpr]) -> [Int] {
       if exprs.count == 1 { return exprs[0].bareSlot == v.slot ? Array(0..<axes) : [] }

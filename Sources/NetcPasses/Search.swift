@@ -68,10 +68,11 @@ struct Search {
         }
 
         // Pick the values of the vars introduced here, then step.
-        try choose(0, node: node, inputs: inputs, info: &info) { (this: inout Search, info: inout FailureInfo) throws(DiagnosticError) in
+        try choose(0, node: i, op: node.op, inputs: inputs, info: &info) {
+          (this: inout Search, info: inout FailureInfo) throws(DiagnosticError) in
           this.tried += 1
           if this.tried > this.limit { throw this.tooLarge(node, states: states.count, combinations: this.tried) }
-          guard let (r, newCosts) = this.transition(node, inputs, target: target, costs: costs, info: &info) else { return }
+          guard let (r, newCosts) = this.transition(i, inputs, target: target, costs: costs, info: &info) else { return }
           var key = SearchState()
           for id in this.plan.liveNodes[i] { key.append(id == i ? r : resolved[id]!) }
           for v in this.plan.liveVars[i] { key.append(value: this.env[this.plan.vars[v].slot]) }
@@ -121,31 +122,31 @@ struct Search {
   /// Enumerates the values of the node's introduced vars, depth first, calling `body`
   /// with each full choice bound in `env`.
   mutating func choose(
-    _ k: Int, node: Node, inputs: [ResolvedNode], info: inout FailureInfo,
+    _ k: Int, node: Int, op: OpKind, inputs: [ResolvedNode], info: inout FailureInfo,
     _ body: (inout Search, inout FailureInfo) throws(DiagnosticError) -> Void
   ) throws(DiagnosticError) {
-    let introduced = plan.nodes[node.id].introduced
+    let introduced = plan.nodes[node].introduced
     if k == introduced.count {
       try body(&self, &info)
       return
     }
     let v = introduced[k]
     let slot = plan.vars[v].slot
-    let values = candidates(v, node: node, x: inputs.first?.shape)
+    let values = candidates(v, node: node, op: op, x: inputs.first?.shape)
     if values.isEmpty && info.stage == .domain { info.emptyVar = v }
     for value in values {
       env[slot] = value
-      try choose(k + 1, node: node, inputs: inputs, info: &info, body)
+      try choose(k + 1, node: node, op: op, inputs: inputs, info: &info, body)
     }
     env[slot] = SlotExpr.unbound
   }
 
   /// Steps the node and checks its constraints; nil (with the failure noted) when the
   /// current choice fails.
-  mutating func transition(_ node: Node, _ inputs: [ResolvedNode], target: [Int]?, costs: [Int], info: inout FailureInfo) -> (
+  mutating func transition(_ node: Int, _ inputs: [ResolvedNode], target: [Int]?, costs: [Int], info: inout FailureInfo) -> (
     ResolvedNode, [Int]
   )? {
-    let p = plan.nodes[node.id]
+    let p = plan.nodes[node]
     var r: ResolvedNode
     switch plan.step(node, inputs, target: target, env: env) {
     case .failure(let f):
@@ -161,7 +162,7 @@ struct Search {
         return nil
       }
     }
-    let last = node.id == graph.outputID
+    let last = node == graph.outputID
     if last, let pattern = plan.outputExpect {
       guard match(pattern, r.shape, derived: &derivedHere) else {
         note(.outputExpect, pattern, r.shape, &info)
@@ -192,7 +193,7 @@ struct Search {
     }
     var newCosts = costs
     if !metrics.isEmpty {
-      guard let cost = try? nodeCost(node, r, batch: 1) else {
+      guard let cost = try? nodeCost(graph.nodes[node], r, batch: 1) else {
         info.stage = max(info.stage, .budget)
         return nil
       }
@@ -273,7 +274,7 @@ struct Search {
     var size = 1
     var bound: [Int] = []
     for v in plan.nodes[node.id].introduced {
-      let c = candidates(v, node: node, x: x)
+      let c = candidates(v, node: node.id, op: node.op, x: x)
       let (s, o) = size.multipliedReportingOverflow(by: max(1, c.count))
       size = o ? Int.max : s
       if let first = c.first {

@@ -25,8 +25,9 @@ enum VarRole: Int, Comparable, Sendable {
   }
 }
 
-/// One unknown of the search.
-struct SolverVar {
+/// One unknown of the search. A class, as are the node plans: the search reads them at
+/// every candidate, and a struct of many arrays would be copied there field by field.
+final class SolverVar {
   var name: String
   var slot: Int
   /// The node where it is first used, where the search picks its value.
@@ -43,10 +44,18 @@ struct SolverVar {
   /// For a count: the channel extent that fixes it (`-> 66x66x96`), found by looking past
   /// layers that keep the channels.
   var fixedBy: SlotExpr?
+
+  init(name: String, slot: Int, intro: Int, role: VarRole, domain: VarDecl.Domain?, lastUse: Int, range: SourceRange) {
+    (self.name, self.slot, self.intro, self.role, self.domain, self.lastUse, self.range) =
+      (name, slot, intro, role, domain, lastUse, range)
+  }
 }
 
 /// A node's attributes compiled to slot expressions.
-struct NodePlan {
+final class NodePlan {
+  var op: OpKind = .input
+  /// The attributes that no var changes (rounding, projection, ...): each step starts from them.
+  var constant = RuleAttributes<Int>()
   var kernel: [SlotExpr] = []
   var stride: [SlotExpr] = []
   var dilation: [SlotExpr] = []
@@ -187,7 +196,13 @@ struct SolverPlan {
     // Node plans.
     nodes = graph.nodes.map { node in
       let a = node.attributes
-      var p = NodePlan()
+      let p = NodePlan()
+      p.op = node.op
+      p.constant.rounding = a.rounding
+      p.constant.isProjection = a.shortcutTarget != nil
+      p.constant.sinusoidal = a.sinusoidal
+      p.constant.index = a.index
+      p.constant.tied = a.tiedTo != nil
       p.kernel = a.kernel.map { compile($0.expr) }
       p.stride = a.stride.map { compile($0.expr) }
       p.dilation = a.dilation.map { compile($0.expr) }

@@ -13,11 +13,11 @@ enum StepFailure: Int, Comparable, Error {
 /// rendered.
 extension SolverPlan {
   /// Infers node `node` on `inputs` with vars from `env`.
-  func step(_ node: Node, _ inputs: [ResolvedNode], target: [Int]?, env: [Int]) -> Result<ResolvedNode, StepFailure> {
-    let p = nodes[node.id]
-    var a = RuleAttributes<Int>()
+  func step(_ node: Int, _ inputs: [ResolvedNode], target: [Int]?, env: [Int]) -> Result<ResolvedNode, StepFailure> {
+    let p = nodes[node]
+    var a = p.constant
     var inputShape: [Int] = []
-    if node.op == .input {
+    if p.op == .input {
       for e in self.inputShape {
         guard let v = e.evaluate(env) else { return .failure(.invalid) }
         inputShape.append(v)
@@ -43,13 +43,8 @@ extension SolverPlan {
       guard let v = evaluate(values, env) else { return .failure(.invalid) }
       a.integers[key] = v
     }
-    a.rounding = node.attributes.rounding
-    a.isProjection = node.attributes.shortcutTarget != nil
-    a.sinusoidal = node.attributes.sinusoidal
-    a.index = node.attributes.index
-    a.tied = node.attributes.tiedTo != nil
     let result = shapeRule(
-      node.op, a, inputs: inputs.map(\.shape), inputShape: inputShape, target: target, inputElided: inputs.first?.elided ?? false,
+      p.op, a, inputs: inputs.map(\.shape), inputShape: inputShape, target: target, inputElided: inputs.first?.elided ?? false,
       inputTokens: inputs.first?.tokens ?? false, tokenInput: tokenInput)
     switch result {
     case .success(let r): return .success(ResolvedNode(r))

@@ -18,7 +18,7 @@ extension SolverPlan {
     var a = RuleAttributes<Int>()
     var inputShape: [Int] = []
     if node.op == .input {
-      for e in self.inputShape {
+      for e in inputShapes[node.id] ?? [] {
         guard let v = e.evaluate(env) else { return .failure(.invalid) }
         inputShape.append(v)
       }
@@ -50,7 +50,7 @@ extension SolverPlan {
     a.tied = node.attributes.tiedTo != nil
     let result = shapeRule(
       node.op, a, inputs: inputs.map(\.shape), inputShape: inputShape, target: target, inputElided: inputs.first?.elided ?? false,
-      inputTokens: inputs.first?.tokens ?? false, tokenInput: tokenInput)
+      inputTokens: inputs.first?.tokens ?? false, tokenInput: tokenInputs.contains(node.id))
     switch result {
     case .success(let r): return .success(ResolvedNode(r))
     case .failure(let failure):

@@ -92,4 +92,16 @@ struct EncoderDecoderReferenceTests {
     let cross = g.layers.first { $0.op == .attention && $0.inputs.count == 2 }!
     #expect(g.nodes[cross.inputs[1]].name == "encoder_norm")
   }
+
+  /// A length of the second input bisects as a lone length var once the first is bound:
+  /// MACs(S = 512, T) = 6144·T² + 25,165,824·T + 12,884,901,888 (the closed form above), whose
+  /// largest T under 10^11 is 2238 (99,979,124,736; T = 2239 gives 100,031,797,248).
+  @Test func solveBisectsTheTargetLength() throws {
+    let g = try SpecLoader.load(path: repositoryPath("specs/solve-transformer-length.yaml")).graph
+    let form = { (t: Int) in 6144 * t * t + 25_165_824 * t + 12_884_901_888 }
+    #expect(form(2238) <= 100_000_000_000 && form(2239) > 100_000_000_000)
+    let s = try solve(g, options: SolveOptions(fixed: ["S": 512], list: 3))
+    #expect(s.interval == 1...2238)
+    #expect(s.count == BigCount(2238))
+  }
 }

@@ -90,11 +90,23 @@ public struct Interpreter<T: TensorScalar>: Sendable {
   // it cannot do for a generic call from another module (unspecialised, every scalar
   // operation goes through a witness table).
 
-  /// Every node's output for `input` (whose shape must be the graph's input shape).
-  public func forward(_ input: Tensor<T>) -> [Tensor<T>] {
-    if T.self == Float.self { return (self as! Interpreter<Float>).forwardImpl(input as! Tensor<Float>) as! [Tensor<T>] }
-    if T.self == Double.self { return (self as! Interpreter<Double>).forwardImpl(input as! Tensor<Double>) as! [Tensor<T>] }
-    return forwardImpl(input)
+  /// Every node's output for `input` (whose shape must be the graph's input shape) and,
+  /// in a spec with several inputs, `others`: the other inputs by their nodes' ids.
+  public func forward(_ input: Tensor<T>, others: [Int: Tensor<T>] = [:]) -> [Tensor<T>] {
+    if T.self == Float.self {
+      return (self as! Interpreter<Float>).forwardImpl(input as! Tensor<Float>, others: others as! [Int: Tensor<Float>]) as! [Tensor<T>]
+    }
+    if T.self == Double.self {
+      return (self as! Interpreter<Double>).forwardImpl(input as! Tensor<Double>, others: others as! [Int: Tensor<Double>])
+        as! [Tensor<T>]
+    }
+    return forwardImpl(input, others: others)
+  }
+
+  /// The output for several inputs (`forward`'s `others`): the unfused pass, whose values
+  /// the fused one would not know where to find.
+  public func output(_ input: Tensor<T>, others: [Int: Tensor<T>]) -> Tensor<T> {
+    others.isEmpty ? output(input) : forward(input, others: others)[graph.outputID]
   }
 
   /// Only the output: the fused steps of `InferencePlan` (BN folded into convs, so the
@@ -143,7 +155,9 @@ public struct Interpreter<T: TensorScalar>: Sendable {
     return backwardImpl(values, outputGradient: outputGradient)
   }
 
-  func forwardImpl(_ input: Tensor<T>, _ stepSeconds: UnsafeMutablePointer<Double>? = nil) -> [Tensor<T>] {
+  func forwardImpl(_ input: Tensor<T>, _ stepSeconds: UnsafeMutablePointer<Double>? = nil, others: [Int: Tensor<T>] = [:])
+    -> [Tensor<T>]
+  {
     var values: [Tensor<T>] = []
     values.reserveCapacity(graph.nodes.count)
     // Timed by the step that evaluates each node (`output` of a graph with mixtures).
@@ -151,7 +165,7 @@ public struct Interpreter<T: TensorScalar>: Sendable {
     if stepSeconds != nil { for (s, step) in plan.steps.enumerated() { stepOf[step.node] = s } }
     for node in graph.nodes {
       if node.op == .input {
-        values.append(input)
+        values.append(node.id == 0 ? input : others[node.id] ?? Tensor(shape: shapes[node.id]))
         continue
       }
       let start = stepSeconds == nil ? 0 : monotonicSeconds()
@@ -398,6 +412,10 @@ public struct Interpreter<T: TensorScalar>: Sendable {
     let expertValues = experts.indices.map { k in values.indices.map { expertPart(values[$0], of: $0, k) } }
     for node in graph.layers.reversed() {
       guard let dy = grads[node.id] else { continue }
+      if node.op == .input {
+        result.others[node.id] = Tensor(shape: shapes[node.id], data: dy)
+        continue
+      }
       let e = expertCount(node.id)
       if e > 1 {
         let n = dy.count / e
@@ -619,6 +637,9 @@ public struct Interpreter<T: TensorScalar>: Sendable {
 public struct Gradients<T: TensorScalar>: Sendable {
   /// dL/d(input), in the input's shape.
   public var input: Tensor<T>
+  /// In a spec with several inputs, dL/d of the others, by their nodes' ids (an input no
+  /// gradient reaches is left out).
+  public var others: [Int: Tensor<T>] = [:]
   /// Per node id: dL/d(weight), d(bias), d(gamma), d(beta); nil for nodes without parameters.
   public var layers: [LayerParameters<T>?]
 }

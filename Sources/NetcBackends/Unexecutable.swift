@@ -23,6 +23,14 @@ public enum Backend: String, Sendable {
 public func unexecutableLayers(_ graph: Graph, by backend: Backend) -> [Diagnostic] {
   var seen: Set<OpKind> = []
   var out: [Diagnostic] = []
+  // The emitted class's `forward` takes one input buffer.
+  if backend == .emit, let second = graph.namedInputs.dropFirst().first {
+    out.append(
+      .error(
+        .notExecutable,
+        "`netc emit` compiles networks of one input; this spec reads \(graph.namedInputs.count), `\(second.name)` the second",
+        at: graph.nodes[second.node].headRange, notes: [.init("`netc run` executes every input (`--input NAME=TENSOR` each)")]))
+  }
   for node in graph.layers where !backend.executes(node.op) && seen.insert(node.op).inserted {
     let count = graph.layers.count { $0.op == node.op }
     let others = count > 1 ? " (and \(count - 1) more \(node.op.mnemonic.uppercased()) \(count == 2 ? "layer" : "layers"))" : ""

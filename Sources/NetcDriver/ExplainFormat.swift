@@ -6,8 +6,9 @@ import NetcPasses
 enum ExplainFormat {
   /// The layers `selection` names (all when empty): a name, or a structure's dotted prefix.
   static func selected(_ graph: Graph, _ selection: [String]) -> [Node] {
+    // A named input's node (`from: tgt`) has no working: listed only when asked for.
     graph.nodes.dropFirst().filter { node in
-      selection.isEmpty || selection.contains { node.name == $0 || node.name.hasPrefix($0 + ".") }
+      selection.isEmpty ? node.op != .input : selection.contains { node.name == $0 || node.name.hasPrefix($0 + ".") }
     }
   }
 

@@ -70,10 +70,10 @@ struct Export: ParsableCommand {
     )
   }
 
-  /// Every shape in terms of the vars of the input's spatial extents (a channel count
-  /// fixes weights, so it stays a number); nil when the input has none.
+  /// Every shape in terms of the vars of the inputs' spatial extents (a channel count
+  /// fixes weights, so it stays a number); nil when the inputs have none.
   func symbolicShapes(_ graph: Graph) -> SymbolicAnalysis? {
-    let spatial = graph.tokenInput ? graph.inputShape : graph.inputShape.dropLast()
+    let spatial = graph.allInputs.flatMap { $0.tokens ? $0.shape[...] : $0.shape.dropLast() }
     var free: [String] = []
     for v in graph.vars where spatial.contains(where: { $0.expr.variables.contains(v.name) }) { free.append(v.name) }
     if free.isEmpty { return nil }

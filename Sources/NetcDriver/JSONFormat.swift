@@ -14,6 +14,14 @@ enum JSONFormat {
     w.raw("{\n"); w.raw(indent); w.raw("  \"name\": "); w.string(report.name)
     w.raw(",\n"); w.raw(indent); w.raw("  \"input\": "); w.array(report.input)
     if report.tokens { w.raw(",\n"); w.raw(indent); w.raw("  \"input_kind\": \"tokens\"") }
+    if !report.namedInputs.isEmpty {
+      w.raw(",\n"); w.raw(indent); w.raw("  \"inputs\": {")
+      for (i, input) in report.namedInputs.enumerated() {
+        w.raw(i == 0 ? "" : ", "); w.string(input.name); w.raw(": {\"shape\": "); w.array(input.shape)
+        w.raw(", \"kind\": "); w.raw(input.tokens ? "\"tokens\"}" : "\"tensor\"}")
+      }
+      w.raw("}")
+    }
     w.raw(",\n"); w.raw(indent); w.raw("  \"output\": "); w.array(report.output)
     if report.batch != 1 { w.raw(",\n"); w.raw(indent); w.raw("  \"batch\": "); w.int(report.batch) }
     w.raw(",\n"); w.raw(indent); w.raw("  \"layers\": [")
@@ -209,7 +217,7 @@ enum ComparisonFormat {
 
   static func table(_ reports: [Report]) -> String {
     var rows: [[String]] = [[""] + reports.map(\.name)]
-    rows.append(["input"] + reports.map { TableFormat.shape($0.input) })
+    rows.append(["input"] + reports.map { TableFormat.comparedInput($0) })
     rows.append(["output"] + reports.map { TableFormat.shape($0.output) })
     for m in metrics(reports) {
       rows.append([m.label] + reports.map { grouped(m.value($0)) })
@@ -239,7 +247,12 @@ enum ComparisonFormat {
     }
     let storage = reports.compactMap(\.storage).first
     let items = reports.map { r in
-      "  {\"name\": \(JSONFormat.string(r.name)), \"input\": \(JSONFormat.array(r.input)), \"output\": \(JSONFormat.array(r.output)), "
+      "  {\"name\": \(JSONFormat.string(r.name)), \"input\": \(JSONFormat.array(r.input)), "
+        + (r.namedInputs.isEmpty
+          ? ""
+          : "\"inputs\": {" + r.namedInputs.map { "\(JSONFormat.string($0.name)): \(JSONFormat.array($0.shape))" }.joined(separator: ", ")
+            + "}, ")
+        + "\"output\": \(JSONFormat.array(r.output)), "
         + (r.batch != 1 ? "\"batch\": \(r.batch), " : "")
         + "\"totals\": {\(JSONFormat.costFields(r.totals))"
         + extra.map { ", \"\($0.key)\": \(number($0.value(r)))" }.joined()
@@ -254,7 +267,7 @@ enum ComparisonFormat {
     out +=
       "| | " + reports.map { MarkdownFormat.escape($0.name) }.joined(separator: " | ") + " |\n|---|"
       + String(repeating: "---:|", count: reports.count) + "\n"
-    out += "| input | " + reports.map { TableFormat.shape($0.input) }.joined(separator: " | ") + " |\n"
+    out += "| input | " + reports.map { TableFormat.comparedInput($0) }.joined(separator: " | ") + " |\n"
     out += "| output | " + reports.map { TableFormat.shape($0.output) }.joined(separator: " | ") + " |\n"
     for m in metrics(reports) {
       out +=
@@ -270,7 +283,7 @@ enum ComparisonFormat {
     var out = "spec,input,output," + all.map(\.key).joined(separator: ",") + "\n"
     for r in reports {
       out +=
-        ([CSVFormat.field(r.name), TableFormat.shape(r.input), TableFormat.shape(r.output)]
+        ([CSVFormat.field(r.name), CSVFormat.field(TableFormat.comparedInput(r)), TableFormat.shape(r.output)]
         + all.map { $0.value(r).map(String.init) ?? "" }).joined(separator: ",") + "\n"
     }
     return out

@@ -43,6 +43,9 @@ struct Report {
   var batch: Int
   /// The input is token ids.
   var tokens: Bool
+  /// A spec's named inputs (`inputs:`), each with its shape and whether it is token ids;
+  /// empty for a spec with one `input:` (then `input` and `tokens` say it all).
+  var namedInputs: [(name: String, shape: [Int], tokens: Bool)] = []
   /// The counting conventions the layers make worth stating (`Conventions`).
   var conventions: [String]
   /// Whether the active figures differ from the totals (a mixture of experts).
@@ -80,6 +83,7 @@ struct Report {
     totals = costs.total
     batch = analysis.batch
     tokens = graph.tokenInput
+    namedInputs = graph.namedInputs.map { ($0.name, shapes[$0.node], $0.tokens) }
     conventions = Conventions.lines(graph)
     hasActive = graph.layers.contains { $0.op == .router }
     self.storage = Memory.storage(graph, requested: storage)

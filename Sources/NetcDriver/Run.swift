@@ -37,8 +37,11 @@ struct Run: ParsableCommand {
   @Argument(help: "The spec file (YAML).")
   var spec: String
 
-  @Option(help: ArgumentHelp("The input tensor: a .npy, JSON or YAML file, or an inline literal.", valueName: "tensor"))
-  var input: String
+  @Option(
+    help: ArgumentHelp(
+      "The input tensor: a .npy, JSON or YAML file, or an inline literal. A spec with several `inputs:` takes one NAME=TENSOR each.",
+      valueName: "tensor"))
+  var input: [String] = []
 
   @OptionGroup var weightOptions: WeightOptions
   var weights: [String] { weightOptions.weights }
@@ -98,6 +101,7 @@ struct Run: ParsableCommand {
   var timedPasses: Int { repeatCount > 0 ? repeatCount : profile ? 10 : 0 }
 
   func validate() throws {
+    if input.isEmpty { throw ValidationError("Missing expected argument '--input <tensor>'") }
     if (target == nil) != (loss == nil) { throw ValidationError("--target and --loss go together") }
     if grad && loss == nil {
       throw ValidationError("--grad needs a loss: add --target T --loss \(Loss.allCases.map(\.rawValue).joined(separator: "|"))")
@@ -146,33 +150,35 @@ struct Run: ParsableCommand {
       throw ExitCode(error.diagnostics.contains { $0.code == .weightFile } ? 2 : 1)
     }
 
-    // The input, in the spec's input shape.
-    var x: Tensor<T>
-    do { x = try TensorArgument.read(input, what: "--input", sources: &inputs.sources) } catch {
+    // The inputs, each in its shape in the spec.
+    let fed: RunInputs<T>
+    do {
+      switch try RunInputs<T>.read(input, graph: graph, shapes: shapes, sources: &inputs.sources) {
+      case .success(let read): fed = read
+      case .failure(let failure):
+        fail(failure.message)
+        throw ExitCode(2)
+      }
+    } catch let error as DiagnosticError {
       inputs.report(error.diagnostics)
       throw ExitCode(2)
     }
-    let inShape = shapes[0]
-    // A number fills the input, as it fills a weight: `--input 0.5` runs any spec as written.
-    if x.shape.isEmpty, x.count == 1 { x = Tensor(shape: inShape, repeating: x.data[0]) }
-    if x.shape != inShape {
-      let matrixForOneChannel = inShape.count == 3 && inShape[2] == 1 && x.shape == Array(inShape.prefix(2))
-      let flatForVector = inShape.count == 1 && x.count == inShape[0]
-      guard matrixForOneChannel || flatForVector else {
-        fail(
-          "the input is \(shapeName(x.shape)), the spec's input is \(shapeName(inShape))"
-            + (inShape.count == 3 && inShape[2] == 1 ? " (or \(shapeName(Array(inShape.prefix(2)))) for one channel)" : ""))
-        throw ExitCode(2)
-      }
-      x = Tensor(shape: inShape, data: x.data)
+    let x = fed.first, others = fed.others
+    if graph.allInputs.count > 1 && (timedPasses > 0 || memory) {
+      fail(
+        "--\(memory ? "memory" : timedPasses == repeatCount ? "repeat-count" : "profile") measures the fused output pass, which does not run a spec with several inputs yet (it runs the unfused one)"
+      )
+      throw ExitCode(2)
     }
 
     // Token ids index every EMBED that reads them: each must be a row of its table.
-    for node in graph.layers where graph.tokenInput && node.op == .embed && node.inputs == [0] {
+    for node in graph.layers where node.op == .embed && graph.nodes[node.inputs[0]].op == .input && graph.isTokenInput(node.inputs[0]) {
       let vocab = shapes.nodes[node.id].inChannels
-      if let (position, id) = Embedding.firstInvalid(x.data, vocab: vocab) {
+      let ids = fed.tensors[node.inputs[0]]!
+      if let (position, id) = Embedding.firstInvalid(ids.data, vocab: vocab) {
+        let which = graph.namedInputs.isEmpty ? "" : " \(graph.nodes[node.inputs[0]].name)"
         fail(
-          "--input: token id \(id.rounded(.towardZero) == id ? String(Int(id)) : "\(id)") at position \(position) is outside the vocabulary of `\(node.name)` (ids 0..<\(vocab))"
+          "--input\(which): token id \(id.rounded(.towardZero) == id ? String(Int(id)) : "\(id)") at position \(position) is outside the vocabulary of `\(node.name)` (ids 0..<\(vocab))"
         )
         throw ExitCode(2)
       }
@@ -189,10 +195,10 @@ struct Run: ParsableCommand {
     let interpreter = Interpreter(graph: graph, shapes: shapes, parameters: parameters, threads: threads ?? onlineCores())
     if timedPasses > 0 { timeForward(interpreter, x, costs: analysis.costs) }
     // Every activation only when something reads them; the output alone runs the fused pass.
-    let activations = grad || trace ? interpreter.forward(x) : []
+    let activations = grad || trace || !others.isEmpty ? interpreter.forward(x, others: others) : []
     var usage: WorkspaceUsage?
     let y: Tensor<T>
-    if memory {
+    if memory && others.isEmpty {
       (y, usage) = interpreter.outputMeasuringWorkspace(x)
     } else {
       y = activations.isEmpty ? interpreter.output(x) : activations[graph.outputID]
@@ -220,7 +226,14 @@ struct Run: ParsableCommand {
             }
           }
           // Token ids are indices, not numbers to differentiate.
-          if !graph.tokenInput { result.gradients.append(("input", g.input)) }
+          if graph.namedInputs.isEmpty {
+            if !graph.tokenInput { result.gradients.append(("input", g.input)) }
+          } else {
+            for named in graph.namedInputs where !named.tokens {
+              let d = named.node == 0 ? g.input : g.others[named.node] ?? Tensor(shape: shapes[named.node])
+              result.gradients.append(("input.\(named.name)", d))
+            }
+          }
           if explain {
             let text = lossText(loss, y, lossTarget, value: Double(value), dy: dy, outputName: graph.nodes[graph.outputID].name)
             switch ChainRule.derive(graph, shapes, parameters: parameters, values: activations, lossText: text, outputGradient: dy) {

@@ -29,6 +29,13 @@ enum SymbolicFormat {
     return out
   }
 
+  /// `input SHAPE`, or `inputs src S tokens, tgt T tokens` for named inputs.
+  static func inputText(_ a: SymbolicAnalysis) -> String {
+    guard !a.graph.namedInputs.isEmpty else { return "input \(shape(a.nodes.first?.shape))\(a.graph.tokenInput ? " tokens" : "")" }
+    return "inputs "
+      + a.graph.namedInputs.map { "\($0.name) \(shape(a.nodes[$0.node].shape))\($0.tokens ? " tokens" : "")" }.joined(separator: ", ")
+  }
+
   static func shape(_ s: [SymExpr]?) -> String {
     guard let s else { return "?" }
     return s.map { $0.constant.map(String.init) ?? "(" + $0.pretty + ")" }.joined(separator: "x")
@@ -36,7 +43,7 @@ enum SymbolicFormat {
 
   static func table(_ a: SymbolicAnalysis, maxDepth: Int? = nil, storage requested: StorageType? = nil) -> String {
     var out =
-      "\(a.graph.name): input \(shape(a.nodes.first?.shape))\(a.graph.tokenInput ? " tokens" : ""), output \(shape(a.totals.shape)), in terms of \(a.free.joined(separator: ", "))\n\n"
+      "\(a.graph.name): \(inputText(a)), output \(shape(a.totals.shape)), in terms of \(a.free.joined(separator: ", "))\n\n"
     var rows: [[String]] = [["layer", "op", "output", "params", "MACs"]]
     // A structure at `maxDepth` is one row: its figures summed, its output its last node's.
     var folded: [Int: Group] = [:]
@@ -134,6 +141,12 @@ enum SymbolicFormat {
     out += "  \"vars\": [" + a.free.map(JSONFormat.string).joined(separator: ", ") + "],\n"
     out +=
       "  \"input\": \(array(a.nodes.first?.shape)),\n" + (a.graph.tokenInput ? "  \"input_kind\": \"tokens\",\n" : "")
+      + (a.graph.namedInputs.isEmpty
+        ? ""
+        : "  \"inputs\": {"
+          + a.graph.namedInputs.map {
+            "\(JSONFormat.string($0.name)): {\"shape\": \(array(a.nodes[$0.node].shape)), \"kind\": \"\($0.tokens ? "tokens" : "tensor")\"}"
+          }.joined(separator: ", ") + "},\n")
       + "  \"output\": \(array(a.totals.shape)),\n  \"layers\": ["
     var first = true
     for node in a.graph.layers {

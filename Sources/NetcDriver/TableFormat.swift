@@ -3,8 +3,19 @@ import NetcPasses
 
 /// The terminal report: a per-layer table and the totals.
 enum TableFormat {
+  /// The input's shape (`32x32x3`, `1024 tokens`), or each named input's (`src 7 tokens, tgt 5 tokens`).
+  static func inputText(_ report: Report) -> String {
+    if report.namedInputs.isEmpty { return shape(report.input) + (report.tokens ? " tokens" : "") }
+    return report.namedInputs.map { "\($0.name) \(shape($0.shape))\($0.tokens ? " tokens" : "")" }.joined(separator: ", ")
+  }
+
+  /// The input column of `--compare`: the shape, or each named input's.
+  static func comparedInput(_ report: Report) -> String {
+    report.namedInputs.isEmpty ? shape(report.input) : inputText(report)
+  }
+
   static func render(_ report: Report) -> String {
-    var header = "\(report.name): input \(shape(report.input))\(report.tokens ? " tokens" : ""), output \(shape(report.output))"
+    var header = "\(report.name): \(report.namedInputs.isEmpty ? "input " : "inputs ")\(inputText(report)), output \(shape(report.output))"
     if report.batch != 1 { header += ", batch \(report.batch) (MACs and activations are per batch)" }
     let memory = report.memoryRequested
     let columns = memory ? 7 : 6
@@ -149,7 +160,12 @@ enum TableFormat {
 enum MarkdownFormat {
   static func render(_ report: Report) -> String {
     var out = "### \(escape(report.name))\n\n"
-    out += "Input `\(TableFormat.shape(report.input))`, output `\(TableFormat.shape(report.output))`"
+    out +=
+      (report.namedInputs.isEmpty
+        ? "Input `\(TableFormat.shape(report.input))`"
+        : "Inputs "
+          + report.namedInputs.map { "`\($0.name)` `\(TableFormat.shape($0.shape))\($0.tokens ? " tokens" : "")`" }.joined(separator: ", "))
+      + ", output `\(TableFormat.shape(report.output))`"
     out += report.batch != 1 ? ", batch \(report.batch).\n\n" : ".\n\n"
     out += "| layer | op | output | params | MACs | share of MACs |\n|---|---|---|---:|---:|---:|\n"
     for row in report.rows {

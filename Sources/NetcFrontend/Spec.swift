@@ -38,7 +38,7 @@ public enum SpecLoader {
   }
 
   /// The top-level keys of which a YAML document needs one to be meant as a spec.
-  public static let markerKeys = ["netspec", "input", "layers"]
+  public static let markerKeys = ["netspec", "input", "inputs", "layers"]
 
   /// Whether a YAML document is meant as a spec: a mapping with a `netspec`, `input` or
   /// `layers` key. `netc check DIR` skips the YAML files that are not (a CI workflow, a

@@ -36,7 +36,7 @@ final class SpecLowering {
   }
 
   static let topLevelKeys = [
-    "netspec", "name", "input", "layers", "defaults", "vars", "where", "output", "budget", "expect",
+    "netspec", "name", "input", "inputs", "layers", "defaults", "vars", "where", "output", "budget", "expect",
     "blocks", "weights", "description",
   ]
   /// The most nodes one spec may lower to; `repeat` and blocks multiply, so this bounds memory.
@@ -50,6 +50,8 @@ final class SpecLowering {
   var groups: [Group] = []
   /// Whether the input is token ids (`input: 1024 tokens`).
   var tokenInput = false
+  /// The inputs named under `inputs:`, each with its node once a `from:` reads it (-1 before).
+  var namedInputs: [GraphInput] = []
   /// The storage type of byte budgets.
   var budgetPrecision = StorageType.fp32
   /// The settings of memory budgets: a `training` budget's optimizer and mixed precision,
@@ -146,44 +148,31 @@ final class SpecLowering {
     let topScope = Scope(prefix: "", depth: 0, bindings: [:], blockChain: [])
 
     var inputShape: [SymValue] = []
-    if let input = entries["input"] {
-      attempt { () throws(DiagnosticError) in
-        var items = try ShapeSyntax.items(of: input.value, what: "the input shape")
-        // `1024 tokens`, `$T tokens`: token ids, one extent, the length.
-        if items.count == 1, let last = items[0].text.split(separator: " ").last, last.lowercased() == "tokens" {
-          let text = String(items[0].text.dropLast(last.count)).trimmingSpaces
-          guard !text.isEmpty else {
-            throw DiagnosticError([.error(.invalidValue, "expected the number of tokens, as in `input: 1024 tokens`", at: items[0].range)])
-          }
-          items = [ValueItem(text: text, range: items[0].range.slice(offset: 0, length: text.unicodeScalars.count))]
-          tokenInput = true
-        }
-        for item in items {
-          let v = try intValue(item, scope: topScope, what: "an input extent")
-          if let c = v.expr.constant, c < 1 {
-            throw DiagnosticError([.error(.invalidValue, "an input extent must be at least 1, got \(c)", at: v.range)])
-          }
-          inputShape.append(v)
-        }
-        if inputShape.count > 4 {
-          throw DiagnosticError([
-            .error(.invalidValue, "an input has at most 4 axes (D x H x W x C), got \(inputShape.count)", at: input.value.range)
-          ])
-        }
-      }
+    var scope = topScope
+    if let input = entries["input"], let named = entries["inputs"] {
+      record(
+        .error(
+          .duplicateKey, "the spec has both `input` and `inputs`", at: named.key.range,
+          notes: [.init("`input` is the shape of a network with one input; `inputs` names several: keep one of them", at: input.key.range)])
+      )
+    } else if let input = entries["input"] {
+      attempt { () throws(DiagnosticError) in (inputShape, tokenInput) = try self.inputShape(input.value, scope: topScope) }
+    } else if let named = entries["inputs"] {
+      attempt { () throws(DiagnosticError) in try lowerInputs(named.value, scope: &scope) }
+      if let first = namedInputs.first { (inputShape, tokenInput) = (first.shape, first.tokens) }
     } else {
-      if !misspelled.contains("input") {
+      if !misspelled.contains("input") && !misspelled.contains("inputs") {
         record(.error(.missingKey, "missing `input`: the input shape, such as `input: 32x32x3`", at: root.range))
       }
     }
 
-    let inputRange = entries["input"]?.value.range ?? root.range
-    nodes.append(Node(id: 0, name: "input", op: .input, inputs: [], range: inputRange, depth: 0))
+    let inputRange = entries["input"]?.value.range ?? namedInputs.first?.range ?? root.range
+    nodes.append(Node(id: 0, name: namedInputs.first?.name ?? "input", op: .input, inputs: [], range: inputRange, depth: 0))
     if let layers = entries["layers"] {
       if let items = layers.value.sequence, !items.isEmpty {
         try checkExpansion(items)
-        var scope = topScope
         try lowerItems(items, from: 0, scope: &scope)
+        if diagnostics.allSatisfy({ $0.severity != .error }) { checkInputsRead() }
       } else {
         record(.error(.wrongType, "`layers` must be a non-empty list of layers", at: layers.value.range))
       }
@@ -246,6 +235,7 @@ final class SpecLowering {
       vars: declared.compactMap { vars[$0] }, conditions: conditions,
       outputExpect: outputExpect, budget: budget, file: file)
     graph.tokenInput = tokenInput
+    graph.namedInputs = namedInputs
     graph.budgetPrecision = budgetPrecision
     graph.budgetOptimizer = budgetOptimizer
     graph.budgetMixedPrecision = budgetMixedPrecision

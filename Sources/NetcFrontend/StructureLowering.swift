@@ -50,10 +50,11 @@ extension SpecLowering {
       case "residual": return try lowerResidual(pair, from: input, scope: &scope)
       case "parallel": return try lowerParallel(pair, from: input, scope: &scope)
       case "moe": return try lowerMixture(pair, from: input, scope: &scope)
+      case "from": return try lowerFrom(pair, scope: scope)
       default:
         guard let op = LayerOp.byName[key] else {
           var notes: [Diagnostic.Note] = []
-          if let guess = closestMatch(to: key, in: LayerOp.all.map(\.name) + LayerOp.structures) {
+          if let guess = closestMatch(to: key, in: LayerOp.all.map(\.name) + LayerOp.structures + ["from"]) {
             notes.append(.init("did you mean `\(guess)`?", at: pair.key.range))
           }
           throw DiagnosticError([.error(.unknownOp, "unknown layer kind `\(pair.key.scalar ?? key)`", at: pair.key.range, notes: notes)])

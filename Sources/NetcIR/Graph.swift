@@ -121,7 +121,30 @@ public struct BudgetLimit: Hashable, Sendable {
   }
 }
 
-/// The IR of one spec: nodes in topological (execution) order, node 0 the input.
+/// One of the named inputs of a spec with several (`inputs: {src: $S tokens, tgt: $T tokens}`).
+public struct GraphInput: Hashable, Sendable {
+  /// Its name, which is also its node's.
+  public var name: String
+  /// Its shape, outermost first.
+  public var shape: [SymValue]
+  /// True when it is token ids.
+  public var tokens: Bool
+  /// The id of its `.input` node: 0 for the first, else where a `from:` first reads it.
+  public var node: Int
+  /// Where it was declared.
+  public var range: SourceRange
+
+  /// Creates a named input.
+  public init(name: String, shape: [SymValue], tokens: Bool, node: Int, range: SourceRange) {
+    self.name = name
+    self.shape = shape
+    self.tokens = tokens
+    self.node = node
+    self.range = range
+  }
+}
+
+/// The IR of one spec: nodes in topological (execution) order, node 0 the (first) input.
 public struct Graph: Hashable, Sendable {
   /// The spec's `name`.
   public var name: String
@@ -131,7 +154,11 @@ public struct Graph: Hashable, Sendable {
   public var inputShape: [SymValue]
   /// True when the input is token ids (`input: T tokens`): its one extent is the length.
   public var tokenInput = false
-  /// The nodes; `nodes[0]` is the input, the last node is the output.
+  /// The inputs of a spec that names several (`inputs:`), in declaration order, the first
+  /// at node 0 (and in `inputShape` and `tokenInput`); empty for a spec with one `input:`.
+  public var namedInputs: [GraphInput] = []
+  /// The nodes; `nodes[0]` is the input, the last node is the output. With `inputs:`, the
+  /// other inputs are `.input` nodes where their first `from:` reads them.
   public var nodes: [Node]
   /// The structures, outermost first within each run.
   public var groups: [Group]
@@ -172,6 +199,23 @@ public struct Graph: Hashable, Sendable {
     self.outputExpect = outputExpect
     self.budget = budget
     self.file = file
+  }
+
+  /// The shape of the input at node `id` (an `.input` node).
+  public func inputShape(of id: Int) -> [SymValue] {
+    id == 0 ? inputShape : namedInputs.first { $0.node == id }?.shape ?? []
+  }
+
+  /// Whether the input at node `id` is token ids.
+  public func isTokenInput(_ id: Int) -> Bool {
+    id == 0 ? tokenInput : namedInputs.first { $0.node == id }?.tokens ?? false
+  }
+
+  /// Every input's node, shape and kind: the one of `input:` or each of `inputs:`.
+  public var allInputs: [GraphInput] {
+    namedInputs.isEmpty
+      ? [GraphInput(name: "input", shape: inputShape, tokens: tokenInput, node: 0, range: nodes[0].range)]
+      : namedInputs
   }
 
   /// The output node's id.

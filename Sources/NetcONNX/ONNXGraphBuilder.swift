@@ -32,11 +32,16 @@ struct ONNXGraphBuilder {
   }
 
   mutating func build() throws(DiagnosticError) -> Onnx_GraphProto {
-    names = graph.nodes.map { $0.op == .input ? "input" : $0.name }
-    layouts = [inputLayout()]
+    // A spec's one input is `input`; named inputs keep their names.
+    names = graph.nodes.map { $0.op == .input && graph.namedInputs.isEmpty ? "input" : $0.name }
+    layouts = [inputLayout(0)]
     metadata.append(("netc.layout", "NCHW: netc's HxWxC is [N, C, H, W], a vector F is [N, F]; sequences TxC are [N, T, C]"))
     metadata.append(("netc.dim.\(ONNXVersion.batch)", "batch"))
     for node in graph.layers {
+      if node.op == .input {
+        layouts.append(inputLayout(node.id))
+        continue
+      }
       let wanted = ONNXLayout.wanted(by: node.op) ?? layouts[node.inputs[0]]
       layouts.append(ONNXLayout.written(by: node.op, reading: wanted))
       try emit(node, reading: wanted)
@@ -45,21 +50,27 @@ struct ONNXGraphBuilder {
     g.name = graph.name
     g.node = nodes
     g.initializer = initializers
-    g.input = [valueInfo(0)]
-    if graph.tokenInput { g.input[0].type.tensorType.elemType = Int32(Onnx_TensorProto.DataType.int64.rawValue) }
+    g.input = graph.allInputs.map { input in
+      var info = valueInfo(input.node)
+      if input.tokens { info.type.tensorType.elemType = Int32(Onnx_TensorProto.DataType.int64.rawValue) }
+      return info
+    }
     g.output = [valueInfo(graph.outputID)]
-    g.valueInfo = graph.layers.filter { $0.id != graph.outputID }.map { valueInfo($0.id) }
+    g.valueInfo = graph.layers.filter { $0.id != graph.outputID && $0.op != .input }.map { valueInfo($0.id) }
     if let d = graph.description { g.docString = d }
     metadata.append(("netc.layout.input", layouts[0] == .channelsFirst ? "channels first" : "channels last"))
+    for input in graph.namedInputs {
+      metadata.append(("netc.layout.input.\(input.name)", layouts[input.node] == .channelsFirst ? "channels first" : "channels last"))
+    }
     metadata.append(("netc.layout.output", layouts[graph.outputID] == .channelsFirst ? "channels first" : "channels last"))
     for name in dimNames { metadata.append(("netc.dim.\(name)", name)) }
     return g
   }
 
   /// Token ids, and an input whose first reader wants a sequence, come channels last.
-  func inputLayout() -> ONNXLayout {
-    if graph.tokenInput { return .channelsLast }
-    let first = graph.layers.first { $0.inputs.contains(0) }
+  func inputLayout(_ id: Int) -> ONNXLayout {
+    if graph.isTokenInput(id) { return .channelsLast }
+    let first = graph.layers.first { $0.inputs.contains(id) }
     return first.flatMap { ONNXLayout.wanted(by: $0.op) } ?? .channelsFirst
   }
 

@@ -23,7 +23,9 @@ func solveBatch(_ graph: Graph, options: SolveOptions) throws(DiagnosticError) -
   } else {
     guard free.count == 1, let b = graph.budgetBatch, b.expr == .variable(free[0].name) else { return nil }
     let name = free[0].name
-    if graph.inputShape.contains(where: { $0.expr.variables.contains(name) }) || graph.outputExpect?.mentions(name) == true {
+    if graph.allInputs.contains(where: { $0.shape.contains { $0.expr.variables.contains(name) } })
+      || graph.inputShape.contains(where: { $0.expr.variables.contains(name) }) || graph.outputExpect?.mentions(name) == true
+    {
       return nil
     }
     for node in graph.nodes {

@@ -17,12 +17,14 @@ func solveInterval(_ graph: Graph, options: SolveOptions) -> Solutions? {
     case let (span, overflow) = domain.upperBound.subtractingReportingOverflow(domain.lowerBound), overflow || span >= 64
   else { return nil }
   let v = free[0].name
-  // The var: a bare extent of the input, not its channels (unless the input is token ids).
-  let lengthAxes = graph.tokenInput ? graph.inputShape.indices : graph.inputShape.indices.dropLast()
+  // The var: a bare extent of one input, not its channels (unless the input is token ids).
   var uses = 0
-  for (i, e) in graph.inputShape.enumerated() where e.expr.variables.contains(v) {
-    guard e.expr == .variable(v), lengthAxes.contains(i) else { return nil }
-    uses += 1
+  for input in graph.allInputs {
+    let lengthAxes = input.tokens ? input.shape.indices : input.shape.indices.dropLast()
+    for (i, e) in input.shape.enumerated() where e.expr.variables.contains(v) {
+      guard e.expr == .variable(v), lengthAxes.contains(i) else { return nil }
+      uses += 1
+    }
   }
   guard uses == 1 else { return nil }
   for node in graph.nodes {

@@ -180,7 +180,7 @@ private struct ShapeInference {
 
   func infer(_ node: Node, _ inputs: [ResolvedNode], _ all: [ResolvedNode?]) throws(DiagnosticError) -> ResolvedNode {
     let inputShape =
-      node.op == .input ? try graph.inputShape.map { (v) throws(DiagnosticError) in try value(v) } : []
+      node.op == .input ? try graph.inputShape(of: node.id).map { (v) throws(DiagnosticError) in try value(v) } : []
     var target: [Int]?
     if let t = node.attributes.shortcutTarget {
       // A projection whose target failed has no shape and no error of its own.
@@ -189,7 +189,8 @@ private struct ShapeInference {
     }
     let result = shapeRule(
       node.op, try evaluated(node.attributes), inputs: inputs.map(\.shape), inputShape: inputShape, target: target,
-      inputElided: inputs.first?.elided ?? false, inputTokens: inputs.first?.tokens ?? false, tokenInput: graph.tokenInput)
+      inputElided: inputs.first?.elided ?? false, inputTokens: inputs.first?.tokens ?? false,
+      tokenInput: graph.isTokenInput(node.id))
     switch result {
     case .success(let r): return ResolvedNode(r)
     case .failure(let failure): throw render(failure, node, inputs.first?.shape ?? inputShape, inputs: inputs)
@@ -268,7 +269,7 @@ private struct ShapeInference {
         notes: [.init("out = \(window.rounding.rawValue)((in + pad_begin + pad_end - dilation*(k-1) - 1) / stride) + 1 must be at least 1")]
       )
     case .inputBelowOne(let index, let bad):
-      return error(.invalidValue, "an input extent must be at least 1, got \(bad)", at: graph.inputShape[index].range)
+      return error(.invalidValue, "an input extent must be at least 1, got \(bad)", at: graph.inputShape(of: node.id)[index].range)
     case .countBelowOne(let isGroups, let bad):
       if isGroups { return error(.invalidValue, "groups must be at least 1, got \(bad)", at: a.groups?.range) }
       let what = node.op == .dwconv ? "the depth multiplier" : "the number of \(node.op.definition.spelling?.countName ?? "filters")"

@@ -80,9 +80,10 @@ struct SolverPlan {
   var vars: [SolverVar] = []
   var slotOf: [String: Int] = [:]
   var nodes: [NodePlan] = []
-  var inputShape: [SlotExpr] = []
-  /// Whether the input is token ids.
-  var tokenInput = false
+  /// Each input's shape, by its node.
+  var inputShapes: [Int: [SlotExpr]] = [:]
+  /// The input nodes that are token ids.
+  var tokenInputs: Set<Int> = []
   var outputExpect: [SlotExpr?]?
   var outputDerived: [Int] = []
   var conditions: [(lhs: SlotExpr, rel: Condition.Relation, rhs: SlotExpr, cond: Condition)] = []
@@ -108,7 +109,7 @@ struct SolverPlan {
     // by declaration.
     for decl in graph.vars { _ = slot(decl.name) }
     func mentions(_ e: SymExpr) { for v in e.variables.sorted() { _ = slot(v) } }
-    graph.inputShape.forEach { mentions($0.expr) }
+    for input in graph.allInputs { input.shape.forEach { mentions($0.expr) } }
     for node in graph.nodes {
       for v in allValues(node) { mentions(v.expr) }
       node.expect?.extents.forEach { if case .value(let v) = $0 { mentions(v.expr) } }
@@ -140,7 +141,7 @@ struct SolverPlan {
         }
       }
     }
-    graph.inputShape.forEach { use($0.expr, node: 0, role: .input) }
+    for input in graph.allInputs { input.shape.forEach { use($0.expr, node: input.node, role: .input) } }
     for node in graph.nodes {
       let a = node.attributes
       a.kernel.forEach { use($0.expr, node: node.id, role: .kernel) }
@@ -220,8 +221,10 @@ struct SolverPlan {
       }
       return p
     }
-    inputShape = graph.inputShape.map { compile($0.expr) }
-    tokenInput = graph.tokenInput
+    for input in graph.allInputs {
+      inputShapes[input.node] = input.shape.map { compile($0.expr) }
+      if input.tokens { tokenInputs.insert(input.node) }
+    }
     outputExpect = graph.outputExpect.map { pattern in
       pattern.extents.map { if case .value(let v) = $0 { compile(v.expr) } else { nil } }
     }

@@ -18,7 +18,7 @@ extension SolverPlan {
     var a = p.constant
     var inputShape: [Int] = []
     if p.op == .input {
-      for e in self.inputShape {
+      for e in inputShapes[node] ?? [] {
         guard let v = e.evaluate(env) else { return .failure(.invalid) }
         inputShape.append(v)
       }
@@ -45,7 +45,7 @@ extension SolverPlan {
     }
     let result = shapeRule(
       p.op, a, inputs: inputs.map(\.shape), inputShape: inputShape, target: target, inputElided: inputs.first?.elided ?? false,
-      inputTokens: inputs.first?.tokens ?? false, tokenInput: tokenInput)
+      inputTokens: inputs.first?.tokens ?? false, tokenInput: tokenInputs.contains(node))
     switch result {
     case .success(let r): return .success(ResolvedNode(r))
     case .failure(let failure):

@@ -1,7 +1,7 @@
 import NetcDiagnostics
 import NetcIR
 
-/// Checks the graph's invariants: node 0 is the only input, every node reads earlier
+/// Checks the graph's invariants: node 0 and the nodes of named inputs are the inputs, every node reads earlier
 /// nodes, merges read at least one node, attention one or two (with `cross`) and the rest
 /// exactly one. (Names are unique
 /// by construction: lowering claims each in its scope, and scopes are dotted prefixes.)
@@ -13,7 +13,8 @@ public func verify(_ graph: Graph) throws(DiagnosticError) {
       problems.append(.error(.invalidValue, "internal error: \(message) (please report this)", at: node.range))
     }
     if node.id != index { fail("node `\(node.name)` has id \(node.id) at position \(index)") }
-    if (node.op == .input) != (index == 0) { fail("node `\(node.name)` misplaces the input") }
+    let declared = index == 0 || graph.namedInputs.contains { $0.node == index }
+    if (node.op == .input) != declared { fail("node `\(node.name)` misplaces the input") }
     if node.inputs.contains(where: { $0 < 0 || $0 >= index }) { fail("node `\(node.name)` reads a later node") }
     let arity: ClosedRange<Int>
     switch node.op.definition.arity {

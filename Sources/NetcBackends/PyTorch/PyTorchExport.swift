@@ -119,6 +119,15 @@ public enum PyTorchExport {
   public static func unexportableLayers(_ graph: Graph) -> [Diagnostic] {
     var seen: Set<OpKind> = []
     var out: [Diagnostic] = []
+    // The module writer threads one input through `forward(self, x)`.
+    if let second = graph.namedInputs.dropFirst().first {
+      out.append(
+        .error(
+          .notExecutable,
+          "`netc export --to pytorch` writes a `forward` of one input yet; this spec reads \(graph.namedInputs.count), `\(second.name)` the second",
+          at: graph.nodes[second.node].headRange,
+          notes: [.init("`netc export --to onnx` writes one graph input per input, and `netc run` executes them")]))
+    }
     for node in graph.layers where !exports(node.op) && seen.insert(node.op).inserted {
       let what = node.op == .router || node.op == .moe ? "a mixture of experts" : "\(node.op.mnemonic.uppercased()) layers"
       out.append(

@@ -239,6 +239,12 @@ public enum SpecSchema {
         "required": ["moe"], "additionalProperties": false,
       ]),
       .obj([
+        "type": "object",
+        "description": "In a spec with `inputs:`, at the top level of `layers`: the layers after it read the named input.",
+        "properties": .obj(["from": .obj(["type": "string", "description": "One of the spec's `inputs`."])]),
+        "required": ["from"], "additionalProperties": false,
+      ]),
+      .obj([
         "type": "object", "description": "Copies of a list of layers, each with its own weights.",
         "properties": .obj([
           "repeat": integerOrExpr("How many copies (at least 1).", minimum: 1), "layers": .obj(["$ref": "#/$defs/layers"]),
@@ -277,6 +283,17 @@ public enum SpecSchema {
       })
   }
 
+  /// One input's shape: a shape, or token ids (`$T tokens`).
+  private static func inputSchema(_ description: String) -> JSONTree {
+    .obj([
+      "description": .string(description),
+      "anyOf": [
+        .obj(["$ref": "#/$defs/shape"]),
+        .obj(["type": "string", "pattern": .string(#"^\s*"# + inputExt + #"\s+[Tt][Oo][Kk][Ee][Nn][Ss]\s*$"#)]),
+      ],
+    ])
+  }
+
   private static var schema: JSONTree {
     .obj([
       "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -284,19 +301,23 @@ public enum SpecSchema {
       "title": "netspec",
       "description": "A neural network spec for netc: input shape, layers, and constraints. See docs/check.md and the language page.",
       "type": "object",
-      "required": ["name", "input", "layers"],
+      "required": ["name", "layers"],
+      // One input's shape, or several named ones.
+      "oneOf": [.obj(["required": ["input"]]), .obj(["required": ["inputs"]])],
       "additionalProperties": false,
       "properties": .obj([
         "netspec": .obj(["description": "The language version; this netc reads version 1.", "enum": [1, "1"]]),
         "name": .obj(["description": "The network's name, shown in reports.", "type": ["string", "number"], "minLength": 1]),
         "description": .obj(["description": "Free text about the network.", "type": "string"]),
-        "input": .obj([
+        "input": inputSchema(
+          "The input shape, channels last: `32x32x3` (HxWxC), `100x16` (LxC), `784`, or `16x64x64x1` (DxHxWxC); or token ids: `1024 tokens`, `$T tokens`."
+        ),
+        "inputs": .obj([
+          "type": "object", "minProperties": 1, "maxProperties": 64,
           "description":
-            "The input shape, channels last: `32x32x3` (HxWxC), `100x16` (LxC), `784`, or `16x64x64x1` (DxHxWxC); or token ids: `1024 tokens`, `$T tokens`.",
-          "anyOf": [
-            .obj(["$ref": "#/$defs/shape"]),
-            .obj(["type": "string", "pattern": .string(#"^\s*"# + inputExt + #"\s+[Tt][Oo][Kk][Ee][Nn][Ss]\s*$"#)]),
-          ],
+            "Several named inputs, each with its shape as `input` takes it: `{src: $S tokens, tgt: $T tokens}`. The layers read the first; `- from: NAME` starts the layers that read another.",
+          "propertyNames": .obj(["pattern": #"^[^.\s]{1,200}$"#]),
+          "additionalProperties": inputSchema("One input's shape, as `input` takes it."),
         ]),
         "layers": .obj([
           "$ref": "#/$defs/layers",

@@ -60,7 +60,7 @@ public func planActivationMemory(
       if o { return nil }
       elements = e
     }
-    let (bytes, o1) = elements.multipliedReportingOverflow(by: id == 0 && graph.tokenInput ? 8 : storage.bytes)
+    let (bytes, o1) = elements.multipliedReportingOverflow(by: graph.nodes[id].op == .input && graph.isTokenInput(id) ? 8 : storage.bytes)
     let (s, o2) = sum.addingReportingOverflow(bytes)
     if o1 || o2 { return nil }
     sum = s

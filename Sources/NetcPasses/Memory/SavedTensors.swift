@@ -227,7 +227,7 @@ private struct SavedTensorPlan {
       // ids, one row of T for the whole batch (Hugging Face's); on features it is a
       // parameter added (torchvision's ViT), and a sinusoidal table is no parameter: neither
       // keeps anything.
-      if !node.attributes.sinusoidal && graph.tokenInput {
+      if !node.attributes.sinusoidal && graph.allInputs.contains(where: \.tokens) {
         fresh(for: id, "position ids (int64)", elements: shapes[id].first, bytes: indexBytes, perExample: false)
       }
     case .attention:

@@ -128,14 +128,19 @@ public struct Interpreter<T: TensorScalar>: Sendable {
     return outputImpl(input, stepSeconds)
   }
 
-  /// `output` in a fresh workspace that records what it takes: the buffers' sizes and
-  /// lifetimes, the elements it allocated and the most it lent at once.
+  /// `output` in a fresh workspace that records what it takes: the arena it allocated,
+  /// every value's offset and size, reads of overwritten values, and the arrays the
+  /// layers run on arrays hold outside the arena.
   public func outputMeasuringWorkspace(_ input: Tensor<T>) -> (output: Tensor<T>, usage: WorkspaceUsage) {
     let workspace = Workspace<T>()
     workspace.usage = WorkspaceUsage()
     let y = input.data.withUnsafeBufferPointer { outputImpl(input: $0, nil, workspace: workspace) }
     return (y, workspace.usage!)
   }
+
+  /// The offset planner's figures for the arena `output` uses (its schedule: the input read
+  /// in place at step 0, step s + 1 runs `steps[s]`; bytes of `T`).
+  public var outputMemory: ActivationMemory { plan.memory! }
 
   /// The steps of `output` in order: per step the node it evaluates and the nodes fused
   /// into it (a folded BN, a residual ADD, an activation).
@@ -195,82 +200,64 @@ public struct Interpreter<T: TensorScalar>: Sendable {
   {
     let workspace = given ?? workspaces.checkOut()
     defer { if given == nil { workspaces.checkIn(workspace) } }
-    // Values live in workspace buffers; identity-like nodes share their input's buffer,
-    // so buffers are reference counted.
-    var buffers: [UnsafeMutableBufferPointer<T>] = [], users: [Int] = []
-    var slot = Array(repeating: -1, count: graph.nodes.count)
-    func fresh(_ count: Int) -> Int {
-      buffers.append(workspace.take(count))
-      users.append(1)
-      return buffers.count - 1
-    }
-    func pointer(_ id: Int) -> UnsafeMutablePointer<T> { buffers[slot[id]].baseAddress! }
+    // Every value at the offset the planner gave it in the arena; identity-like nodes
+    // share their input's, a conv writing over its residual takes the residual's.
+    let base = workspace.base(plan.arenaElements)
+    var at = [UnsafeMutablePointer<T>?](repeating: nil, count: graph.nodes.count)
+    at[0] = UnsafeMutablePointer(mutating: input.baseAddress!)
     func tensor(_ id: Int) -> Tensor<T> {
       let shape = shapes[id]
-      return Tensor(shape: shape, data: Array(buffers[slot[id]].prefix(shape.reduce(1, *))))
+      return Tensor(shape: shape, data: Array(UnsafeBufferPointer(start: at[id]!, count: shape.reduce(1, *))))
     }
-
-    // Buffer 0 is the caller's input: read, never written, never given to the workspace.
-    buffers.append(UnsafeMutableBufferPointer(mutating: input))
-    users.append(1)
-    slot[0] = 0
+    var record = workspace.usage.map { _ in WriteRecord(count: graph.nodes.count) }
     for (s, step) in plan.steps.enumerated() {
-      workspace.clock = s + 1
       let start = stepSeconds == nil ? 0 : monotonicSeconds()
       defer { if let stepSeconds { stepSeconds[s] += monotonicSeconds() - start } }
       let node = graph.nodes[step.node]
+      if step.conv == nil && node.op.traits.contains(.aliasAtInference) {
+        at[step.output] = at[node.inputs[0]]
+        record?.alias(step.output, of: node.inputs[0])
+        continue
+      }
+      let out = base + plan.offsets[step.output]
+      let count = shapes[step.output].reduce(1, *)
+      if record != nil { record!.read(step.reads, at: s + 1, over: step.overResidual ? step.conv?.residual : nil) }
       if let conv = step.conv {
-        // A fused residual that nothing reads afterwards takes the output in place: its lines
-        // are in cache, where a fresh buffer's come from memory before they are written.
-        let out: Int
-        if let r = conv.residual, plan.lastRead[r] == s, r != graph.outputID, slot[r] != 0, users[slot[r]] == 1,
-          slot[r] != slot[node.inputs[0]], Kernels.writesOverResidual(geometry[node.id]!, conv.packed)
-        {
-          out = slot[r]
-          users[out] += 1
-        } else {
-          out = fresh(shapes[step.output].reduce(1, *))
-        }
-        let x = UnsafePointer(pointer(node.inputs[0]))
-        let residual = conv.residual.map { UnsafePointer(pointer($0)) }
+        let x = UnsafePointer(at[node.inputs[0]]!)
+        let residual = conv.residual.map { UnsafePointer(at[$0]!) }
         func run(_ bias: UnsafePointer<T>?) {
           Kernels.convForward(
-            x, geometry[node.id]!, conv.packed, into: buffers[out].baseAddress!,
+            x, geometry[node.id]!, conv.packed, into: out,
             pass: OutputPass(bias: bias, residual: residual, activation: conv.activation), threads: threads)
         }
         if let bias = conv.bias { bias.withUnsafeBufferPointer { run($0.baseAddress) } } else { run(nil) }
-        slot[step.output] = out
       } else if node.op == .gap || node.op == .gmp {
         // From the input's buffer: `evaluate` would copy the whole input into an array first.
-        let c = shapes[node.id].last!, out = fresh(c)
+        let c = shapes[node.id].last!
         Kernels.globalPool(
-          UnsafePointer(pointer(node.inputs[0])), positions: shapes[node.inputs[0]].reduce(1, *) / c, channels: c,
-          max: node.op == .gmp, into: buffers[out].baseAddress!)
-        slot[node.id] = out
+          UnsafePointer(at[node.inputs[0]]!), positions: shapes[node.inputs[0]].reduce(1, *) / c, channels: c,
+          max: node.op == .gmp, into: out)
       } else if node.op.isPool {
-        let out = fresh(shapes[node.id].reduce(1, *))
-        Kernels.poolForward(
-          UnsafePointer(pointer(node.inputs[0])), geometry[node.id]!, max: node.op == .maxpool,
-          into: buffers[out].baseAddress!, threads: threads)
-        slot[node.id] = out
-      } else if node.op.traits.contains(.aliasAtInference) {
-        slot[node.id] = slot[node.inputs[0]]
-        users[slot[node.id]] += 1
+        Kernels.poolForward(UnsafePointer(at[node.inputs[0]]!), geometry[node.id]!, max: node.op == .maxpool, into: out, threads: threads)
       } else {
-        let y = evaluate(node, node.inputs.map(tensor))
-        let out = fresh(y.count)
-        _ = buffers[out].initialize(from: y)
-        slot[node.id] = out
+        let inputs = node.inputs.map(tensor)
+        let y = evaluate(node, inputs)
+        precondition(y.count == count, "\(node.name) wrote \(y.count) values for a planned \(count)")
+        _ = UnsafeMutableBufferPointer(start: out, count: count).initialize(from: y)
+        if workspace.usage != nil {
+          let held = inputs.reduce(y.count) { $0 + $1.count }
+          if held > workspace.usage!.heapElements { (workspace.usage!.heapElements, workspace.usage!.heapStep) = (held, s + 1) }
+        }
       }
-      for i in step.reads where plan.lastRead[i] == s && i != graph.outputID {
-        users[slot[i]] -= 1
-        if users[slot[i]] == 0 && slot[i] != 0 { workspace.give(buffers[slot[i]]) }
-        slot[i] = -1
-      }
+      at[step.output] = out
+      record?.write(step.output, offset: plan.offsets[step.output], count: count, at: s + 1)
     }
-    let y = tensor(graph.outputID)
-    for (b, n) in zip(buffers, users).dropFirst() where n > 0 { workspace.give(b) }
-    return y
+    if var record {
+      record.read([graph.outputID], at: plan.steps.count + 1, over: nil)
+      workspace.usage!.writes = record.writes
+      workspace.usage!.overwrittenReads = record.overwritten
+    }
+    return tensor(graph.outputID)
   }
 
   func evaluate(_ node: Node, _ inputs: [Tensor<T>]) -> [T] {

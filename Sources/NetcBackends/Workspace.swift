@@ -1,68 +1,65 @@
 import NetcPasses
 
-/// Activation buffers for the output-only pass, reused across layers and across calls:
-/// allocating each activation afresh cost page faults and zeroing on every layer. Not the
-/// offset planner's arena: a pool of separate buffers, each request served by the smallest
-/// idle one that fits; `WorkspaceUsage` records what a pass took, so `run --memory` can set
-/// the pool's footprint beside the arena the planner would lay out for the same buffers.
+/// The output pass's activations: one arena, laid out by the offset planner for the pass's
+/// schedule (`InferencePlan.offsets`), allocated on first use and kept for the next call
+/// (allocating each activation afresh cost page faults and zeroing on every layer).
+/// `WorkspaceUsage` records what a pass wrote where, so `run --memory` can check the arena
+/// against the planner's figure.
 final class Workspace<T: TensorScalar>: @unchecked Sendable {
-  private var idle: [UnsafeMutableBufferPointer<T>] = []
-  /// The step of the pass now running, for the lifetimes `usage` records.
-  var clock = 0
-  /// When recording: what the workspace allocated and lent, and the buffers lent now.
+  private var arena: UnsafeMutableBufferPointer<T>?
+  /// When recording: what the pass allocated and wrote.
   var usage: WorkspaceUsage?
-  private var open: [UnsafeMutablePointer<T>: Int] = [:]
-  private var lent = 0
 
-  /// A buffer of at least `count` elements, uninitialised: the smallest idle one that fits.
-  func take(_ count: Int) -> UnsafeMutableBufferPointer<T> {
-    var best = -1
-    for (i, b) in idle.enumerated() where b.count >= count && (best < 0 || b.count < idle[best].count) { best = i }
-    let b: UnsafeMutableBufferPointer<T>
-    if best >= 0 {
-      b = idle.remove(at: best)
-    } else {
-      b = UnsafeMutableBufferPointer<T>.allocate(capacity: max(count, 1))
-      b.initialize(repeating: 0)
-      usage?.allocatedElements += b.count
-      usage?.allocations += 1
-    }
-    if usage != nil {
-      open[b.baseAddress!] = usage!.requests.count
-      usage!.requests.append(TensorLifetime(size: count, first: clock, last: clock))
-      lent += b.count
-      usage!.peakLentElements = max(usage!.peakLentElements, lent)
-    }
-    return b
-  }
-
-  /// Returns a buffer from `take` for reuse.
-  func give(_ buffer: UnsafeMutableBufferPointer<T>) {
-    if usage != nil, let i = open.removeValue(forKey: buffer.baseAddress!) {
-      usage!.requests[i].last = clock
-      lent -= buffer.count
-    }
-    idle.append(buffer)
+  /// The arena's first element, the arena allocated (64-byte aligned, zeroed) when
+  /// missing or smaller than `count` elements.
+  func base(_ count: Int) -> UnsafeMutablePointer<T> {
+    if let arena, arena.count >= count { return arena.baseAddress! }
+    if let arena { UnsafeMutableRawPointer(arena.baseAddress!).deallocate() }
+    let bytes = max(count, 1) * MemoryLayout<T>.stride
+    let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: max(activationAlignment, MemoryLayout<T>.alignment))
+    let b = UnsafeMutableBufferPointer(start: raw.bindMemory(to: T.self, capacity: max(count, 1)), count: max(count, 1))
+    b.initialize(repeating: 0)
+    arena = b
+    usage?.allocatedElements += count
+    usage?.allocations += 1
+    return b.baseAddress!
   }
 
   deinit {
-    for b in idle { b.deallocate() }
+    if let arena { UnsafeMutableRawPointer(arena.baseAddress!).deallocate() }
   }
 }
 
-/// What one output pass took from a fresh workspace, in elements.
+/// What one output pass did in a fresh workspace, in elements.
 public struct WorkspaceUsage: Sendable {
-  /// Each request: the elements asked for and the steps the buffer was lent (step 0 is
-  /// before the first layer; step s + 1 runs the plan's step s).
-  public var requests: [TensorLifetime] = []
-  /// The elements the workspace allocated (its footprint: buffers are kept for the next
-  /// call), and in how many buffers.
+  /// One value the pass wrote into the arena: its node, where, how many elements, the
+  /// step that wrote it and the last that read it (step 0 is the input; step s + 1 runs
+  /// the plan's step s; the output is read after the last).
+  public struct Write: Hashable, Sendable {
+    public var node: Int, offset: Int, count: Int, step: Int, lastRead: Int
+  }
+
+  /// The elements the workspace allocated, and in how many allocations (one arena).
   public var allocatedElements = 0, allocations = 0
-  /// The most elements lent at one time.
-  public var peakLentElements = 0
+  /// The values written, in order.
+  public var writes: [Write] = []
+  /// The reads that found their value overwritten by another value's write since it was
+  /// written (a wrong plan; 0 when the arena is sound).
+  public var overwrittenReads = 0
+  /// The most elements the layers run on arrays (`Interpreter.evaluate`) held outside the
+  /// arena at one step: their inputs copied out and their output before it is copied in
+  /// (scratch inside the layer, such as attention's scores, not included), and that step.
+  public var heapElements = 0, heapStep = 0
+
+  /// The highest element any write reached, plus one.
+  public var highWater: Int { writes.map { $0.offset + $0.count }.max() ?? 0 }
+  /// The most elements held by values written and not yet read for the last time, at one step.
+  public var peakLive: Int {
+    OffsetPlanner.lowerBound(writes.map { TensorLifetime(size: $0.count, first: $0.step, last: $0.lastRead) })?.bytes ?? 0
+  }
 }
 
-/// Idle workspaces, so repeated calls reuse their buffers; concurrent calls each get their own.
+/// Idle workspaces, so repeated calls reuse their arenas; concurrent calls each get their own.
 final class WorkspaceCache<T: TensorScalar>: @unchecked Sendable {
   private let lock = Lock()
   private var idle: [Workspace<T>] = []
@@ -74,7 +71,7 @@ final class WorkspaceCache<T: TensorScalar>: @unchecked Sendable {
     return idle.popLast() ?? Workspace()
   }
 
-  /// Hands a workspace back once every buffer it lent is returned.
+  /// Hands a workspace back once its pass is done.
   func checkIn(_ w: Workspace<T>) {
     lock.lock()
     defer { lock.unlock() }

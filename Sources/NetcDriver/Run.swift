@@ -206,8 +206,12 @@ struct Run: ParsableCommand {
     var result = RunResult(output: y)
     if let usage {
       let bytes = MemoryLayout<T>.size
+      // Step s + 1 runs the interpreter's step s.
+      let heapNode = usage.heapStep > 0 ? interpreter.steps[usage.heapStep - 1].node : nil
       result.workspace = WorkspaceReport(
-        usage, elementBytes: bytes, analyzed: bytes == 4 ? planActivationMemory(graph, shapes, batch: 1, storage: .fp32) : nil)
+        usage, elementBytes: bytes, planned: interpreter.outputMemory,
+        analyzed: bytes == 4 ? planActivationMemory(graph, shapes, batch: 1, storage: .fp32) : nil,
+        heapLayer: heapNode.map { interpreter.graph.nodes[$0].name })
     }
     var derivation: [String] = []
     if let loss, let lossTarget {

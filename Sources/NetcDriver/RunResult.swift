@@ -143,25 +143,32 @@ final class TextSink {
   }
 }
 
-/// `run --memory`: the bytes the output pass's workspace allocated (a pool of separate
-/// buffers, best fit, kept for the next call), the most it lent at once, the arena the
-/// offset planner lays out for the same requests and lifetimes, and `analyze --memory`'s
-/// planned arena (every layer's value its own buffer, the input included, no fusion).
+/// `run --memory`: what the output pass's workspace did (its one arena, laid out by the
+/// offset planner for the pass's fused schedule and kept for the next call), beside the
+/// planner's figures for that schedule and `analyze --memory`'s planned arena (every
+/// layer's value its own buffer, the input included, no fusion).
 struct WorkspaceReport {
-  var allocatedBytes: Int, buffers: Int, requests: Int, peakLentBytes: Int
-  /// The planner's arena for the pass's own requests, and its lower bound.
-  var plannedBytes: Int?, lowerBoundBytes: Int?
+  /// Measured: the arena's bytes, in how many allocations, for how many values; the
+  /// highest byte written; the most bytes live at once; reads of overwritten values.
+  var allocatedBytes: Int, buffers: Int, requests: Int, highWaterBytes: Int, peakLentBytes: Int, overwrittenReads: Int
+  /// Measured: the most bytes the layers run on arrays held outside the arena at one step, and that layer.
+  var heapBytes: Int, heapLayer: String?
+  /// The planner's arena for the pass's schedule, and its lower bound.
+  var plannedBytes: Int, lowerBoundBytes: Int
   /// `analyze --memory`'s planned arena at fp32, nil for f64.
   var analyzedBytes: Int?
 
-  init(_ usage: WorkspaceUsage, elementBytes: Int, analyzed: ActivationMemory?) {
+  init(_ usage: WorkspaceUsage, elementBytes: Int, planned: ActivationMemory, analyzed: ActivationMemory?, heapLayer: String?) {
     allocatedBytes = usage.allocatedElements * elementBytes
     buffers = usage.allocations
-    requests = usage.requests.count
-    peakLentBytes = usage.peakLentElements * elementBytes
-    let lifetimes = usage.requests.map { TensorLifetime(size: $0.size * elementBytes, first: $0.first, last: $0.last) }
-    plannedBytes = OffsetPlanner.plan(lifetimes, alignment: activationAlignment)?.peak
-    lowerBoundBytes = OffsetPlanner.lowerBound(lifetimes)?.bytes
+    requests = usage.writes.count
+    highWaterBytes = usage.highWater * elementBytes
+    peakLentBytes = usage.peakLive * elementBytes
+    overwrittenReads = usage.overwrittenReads
+    heapBytes = usage.heapElements * elementBytes
+    self.heapLayer = heapBytes > 0 ? heapLayer : nil
+    plannedBytes = planned.peak
+    lowerBoundBytes = planned.lowerBound
     analyzedBytes = analyzed?.peak
   }
 
@@ -169,16 +176,28 @@ struct WorkspaceReport {
     func n(_ v: Int?) -> String { v.map(String.init) ?? "null" }
     return
       "{\"allocated_bytes\": \(allocatedBytes), \"buffers\": \(buffers), \"requests\": \(requests), \"peak_lent_bytes\": \(peakLentBytes), "
-      + "\"planned_bytes\": \(n(plannedBytes)), \"lower_bound_bytes\": \(n(lowerBoundBytes)), \"analyze_planned_bytes\": \(n(analyzedBytes))}"
+      + "\"planned_bytes\": \(plannedBytes), \"lower_bound_bytes\": \(lowerBoundBytes), \"analyze_planned_bytes\": \(n(analyzedBytes)), "
+      + "\"high_water_bytes\": \(highWaterBytes), \"overwritten_reads\": \(overwrittenReads), \"heap_bytes\": \(heapBytes), "
+      + "\"heap_layer\": \(heapLayer.map(jsonLiteral) ?? "null")}"
+  }
+
+  private func jsonLiteral(_ s: String) -> String {
+    var w = JSONWriter()
+    w.string(s)
+    return String(decoding: w.bytes, as: UTF8.self)
   }
 
   var text: String {
-    var out = "workspace (the output pass's activations; the input is read in place):\n"
-    out += "  measured: \(Memory.bytesText(allocatedBytes)) allocated in \(buffers) buffers for \(requests) values, "
-    out += "at most \(Memory.bytesText(peakLentBytes)) lent at once\n"
-    if let plannedBytes, let lowerBoundBytes {
+    var out = "workspace (the output pass's activations in one arena; the input is read in place):\n"
+    out +=
+      "  measured: \(Memory.bytesText(allocatedBytes)) allocated in \(buffers) \(buffers == 1 ? "arena" : "arenas") for \(requests) values, "
+    out += "at most \(Memory.bytesText(peakLentBytes)) live at once, highest byte written \(Memory.bytesText(highWaterBytes))"
+    out += overwrittenReads == 0 ? "\n" : ", \(overwrittenReads) reads of overwritten values\n"
+    out +=
+      "  planned:  \(Memory.bytesText(plannedBytes)) by the offset planner for this pass (lower bound \(Memory.bytesText(lowerBoundBytes)))\n"
+    if let heapLayer {
       out +=
-        "  planned:  \(Memory.bytesText(plannedBytes)) by the offset planner for the same values (lower bound \(Memory.bytesText(lowerBoundBytes)))\n"
+        "  outside the arena: at most \(Memory.bytesText(heapBytes)) at \(heapLayer) (a layer run on arrays: its inputs copied and its output; scratch inside it not counted)\n"
     }
     if let analyzedBytes {
       out += "  analyze --memory: \(Memory.bytesText(analyzedBytes)) (every layer its own buffer, the input included, nothing fused)\n"

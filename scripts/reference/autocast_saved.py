@@ -4,8 +4,9 @@ leaf module, counted as saved_tensors.py counts (each storage once, parameters l
 the small CNN of the issue at batch 32 and GPT-2 small (eager attention) at T = 128.
 netc's `--mixed-precision bf16` keeps the activations in bf16 and counts half-precision
 weights as the weights; autocast keeps fp32 parameters and casts a bf16 copy of each conv
-and linear weight per forward pass, which autograd saves. The test reads the small CNN's
-figures; GPT-2's are recorded for the report.
+and linear weight per forward pass, which autograd saves, and runs softmax and LayerNorm
+in fp32 (their saved values 4 bytes, not 2). TrainingMemoryTests explains both networks'
+figures to the byte.
 
 Output: Tests/NetcPassesTests/Fixtures/autocast_saved.json.
 Run:    /work/venv-torch/bin/python scripts/reference/autocast_saved.py

@@ -126,6 +126,17 @@ def gpt2():
     return result, {"batch": 1, "T": SEQUENCE, "macs_batch": 1, "step_macs": step_macs(model, lambda: model(input_ids=ids).logits)}
 
 
+def gpt2_one_block_t64():
+    """One GPT-2 block at T = 64: the probabilities (H x T x T) and the KV cache's copies of
+    the keys and values (2 x T x C) differ in size here, where at T = 128 they agree."""
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    torch.manual_seed(0)
+    model = GPT2LMHeadModel(GPT2Config(attn_implementation="eager", attn_pdrop=0.0, n_layer=1))
+    ids = torch.zeros(1, 64, dtype=torch.long)
+    return saved(model, lambda: model(input_ids=ids).logits), {"batch": 1, "T": 64}
+
+
 def bert_base():
     from transformers import BertConfig, BertModel
 
@@ -150,6 +161,7 @@ NETWORKS = OrderedDict([
     ("convnext_tiny", lambda: cnn("convnext_tiny", lambda: tvm.convnext_tiny(weights=None))),
     ("vit_b_16", lambda: cnn("vit_b_16", lambda: tvm.vit_b_16(weights=None))),
     ("gpt2", gpt2),
+    ("gpt2-1-block-T64", gpt2_one_block_t64),
     ("bert_base", bert_base),
 ])
 

@@ -39,39 +39,71 @@ public struct ActivationMemory: Sendable {
 public let activationAlignment = 64
 
 /// Plans the activations of `graph` at `batch` in `storage` (token ids as int64, as
-/// PyTorch keeps them). Nil when a figure overflows 64-bit integers.
+/// PyTorch keeps them), one step per node (`ExecutionSchedule.unfused`). Nil when a figure
+/// overflows 64-bit integers.
 public func planActivationMemory(
   _ graph: Graph, _ shapes: Shapes, batch: Int, storage: StorageType, alignment: Int = activationAlignment
 ) -> ActivationMemory? {
-  let n = graph.nodes.count
-  var buffer = Array(repeating: -1, count: n)
+  planActivationMemory(
+    graph, shapes, .unfused(graph, shapes), batch: batch, storage: storage, elementBytes: storage.bytes,
+    alignment: alignment)
+}
+
+/// Plans the activations of `graph` as `schedule` runs it: a buffer's lifetime runs from
+/// the step that writes it to the last step that reads a value it holds, the output's to
+/// the end. `elementBytes` is the bytes per element (`storage`'s, or a backend's scalar);
+/// per node, `buffer` is -1 for a value the schedule never writes (fused away) or keeps
+/// outside the arena. Nil when a figure overflows 64-bit integers.
+public func planActivationMemory(
+  _ graph: Graph, _ shapes: Shapes, _ schedule: ExecutionSchedule, batch: Int, storage: StorageType, elementBytes: Int,
+  alignment: Int = activationAlignment
+) -> ActivationMemory? {
+  var buffer = Array(repeating: -1, count: graph.nodes.count)
   var lifetimes: [TensorLifetime] = []
   var owners: [Int] = []
   var sum = 0
-  for node in graph.nodes {
-    let id = node.id
-    if id > 0 && node.op.traits.contains(.aliasAtInference), let source = node.inputs.first {
-      buffer[id] = buffer[source]
-      continue
-    }
+  func bytes(_ id: Int) -> Int? {
     var elements = batch
     for extent in shapes[id] {
       let (e, o) = elements.multipliedReportingOverflow(by: extent)
       if o { return nil }
       elements = e
     }
-    let (bytes, o1) = elements.multipliedReportingOverflow(by: graph.nodes[id].op == .input && graph.isTokenInput(id) ? 8 : storage.bytes)
-    let (s, o2) = sum.addingReportingOverflow(bytes)
-    if o1 || o2 { return nil }
-    sum = s
-    buffer[id] = lifetimes.count
-    lifetimes.append(TensorLifetime(size: bytes, first: id, last: id))
-    owners.append(id)
+    let (b, o) = elements.multipliedReportingOverflow(by: graph.nodes[id].op == .input && graph.isTokenInput(id) ? 8 : elementBytes)
+    return o ? nil : b
   }
-  for node in graph.nodes {
-    for input in node.inputs where lifetimes[buffer[input]].last < node.id { lifetimes[buffer[input]].last = node.id }
+  for (s, step) in schedule.steps.enumerated() {
+    let id = step.value
+    switch step.placement {
+    case .external:
+      continue
+    case .alias(let source):
+      buffer[id] = buffer[source]
+    case .over(let other):
+      // The value takes the buffer of one it reads last; it may be the larger of the two.
+      guard let b = bytes(id) else { return nil }
+      let t = buffer[other]
+      if b > lifetimes[t].size {
+        let (s2, o) = sum.addingReportingOverflow(b - lifetimes[t].size)
+        if o { return nil }
+        sum = s2
+        lifetimes[t].size = b
+      }
+      buffer[id] = t
+    case .own:
+      guard let b = bytes(id) else { return nil }
+      let (s2, o) = sum.addingReportingOverflow(b)
+      if o { return nil }
+      sum = s2
+      buffer[id] = lifetimes.count
+      lifetimes.append(TensorLifetime(size: b, first: s, last: s))
+      owners.append(id)
+    }
   }
-  lifetimes[buffer[graph.outputID]].last = n - 1
+  for (s, step) in schedule.steps.enumerated() {
+    for input in step.reads where buffer[input] >= 0 && lifetimes[buffer[input]].last < s { lifetimes[buffer[input]].last = s }
+  }
+  if buffer[graph.outputID] >= 0 { lifetimes[buffer[graph.outputID]].last = max(schedule.steps.count - 1, 0) }
   guard let live = OffsetPlanner.liveSizes(lifetimes), let planned = OffsetPlanner.plan(lifetimes, alignment: alignment)
   else { return nil }
   var bound = (bytes: 0, step: 0)

@@ -20,9 +20,8 @@ public struct TensorLifetime: Hashable, Sendable {
 /// memory: greedy by size (Pisarchyk & Lee, arXiv:2001.03288): the largest tensor first,
 /// each into the smallest gap between the tensors already placed that it overlaps in
 /// time, or above them all (and two more orders, the best of three kept, then repair
-/// rounds that put the tensors above the lower bound first). `analyze` and
-/// `emit`'s arena use it; `run`'s workspace is a pool of buffers reused best fit, and
-/// `run --memory` sets its footprint beside this planner's arena for the same buffers.
+/// rounds that put the tensors above the lower bound first). `analyze`, `emit`'s arena
+/// and `run`'s workspace all use it, each with its own lifetimes (`ExecutionSchedule`).
 public enum OffsetPlanner {
   /// Each tensor's offset and the arena's size; sizes are rounded up to `alignment`, so
   /// every offset is a multiple of it. Nil when the rounded sizes' sum overflows.

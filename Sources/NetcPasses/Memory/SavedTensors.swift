@@ -245,8 +245,8 @@ private struct SavedTensorPlan {
 
   /// Eager attention as Hugging Face writes it (GPT-2's and BERT's `eager`): the
   /// projections' input, the queries, keys and values, the softmax's T x S probabilities
-  /// per head (kept by both products), the heads merged for the output projection; causal
-  /// masking keeps one more T x S tensor per head. A fused kernel (SDPA, torchvision's
+  /// per head (kept by both products), the heads merged for the output projection, and
+  /// for GPT-2 (causal, no `rope`) the keys and values as its KV cache copies them. A fused kernel (SDPA, torchvision's
   /// MultiheadAttention) keeps the output and a log-sum-exp per row instead of the
   /// probabilities: not what is counted here.
   mutating func saveAttention(_ node: Node) {
@@ -272,10 +272,16 @@ private struct SavedTensorPlan {
     let keysValues = product([2, r.memoryLength, rotary ? r.heads : r.kvHeads, r.headDim])
     guard let q = queries, let kv = keysValues else { return overflow = true }
     fresh(for: id, "queries, keys and values", elements: q.addingReportingOverflow(kv).overflow ? nil : q + kv, bytes: storage.bytes)
-    let masked = node.attributes.causal && !rotary
-    fresh(
-      for: id, masked ? "masked scores and probabilities (H x T x S each)" : "probabilities (H x T x S)",
-      elements: product([masked ? 2 : 1, r.heads, t, r.memoryLength]), bytes: storage.bytes)
+    fresh(for: id, "probabilities (H x T x S)", elements: product([r.heads, t, r.memoryLength]), bytes: storage.bytes)
+    // A causal model without `rope` is GPT-2's: transformers runs its decoder with a KV
+    // cache even in training (`use_cache` is on by default), and the products read the
+    // keys and values from the cache's concatenation, a contiguous copy of each, which they
+    // keep. (With `rope` the cache's copies are read only by `repeat_kv`, which keeps nothing.)
+    if node.attributes.causal && !rotary {
+      fresh(
+        for: id, "keys and values as the KV cache copies them (2 x S x kv heads x D)",
+        elements: product([2, r.memoryLength, r.kvHeads, r.headDim]), bytes: storage.bytes)
+    }
     fresh(for: id, "merged heads (the output projection's input)", elements: queries, bytes: storage.bytes)
     // The model computes the tables once and hands them to every layer: one storage.
     if rotary, rotaryTables.insert([t, r.headDim]).inserted {

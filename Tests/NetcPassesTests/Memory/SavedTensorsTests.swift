@@ -1,4 +1,5 @@
 import Foundation
+import NetcDiagnostics
 import NetcFrontend
 import NetcIR
 import NetcPasses
@@ -46,6 +47,21 @@ struct SavedTensorsTests {
   func matchesPyTorchToTheByte(network: String) throws {
     let n = try #require(Self.fixture?.networks[network])
     #expect(try Self.saved(network, batch: n.batch, T: n.T) == n.saved_bytes)
+  }
+
+  /// One GPT-2 block at T = 64 (specs/gpt2.yaml with `repeat: 1`): the attention keeps the
+  /// KV cache's copies of its keys and values, 2 · 64 · 768 · 4 = 393,216 bytes, where a
+  /// second T x T tensor per head would be 12 · 64 · 64 · 4 = 196,608 (at T = 128 both are
+  /// 786,432, so the full GPT-2 cannot tell them apart).
+  @Test func gpt2BlockAtT64KeepsTheCacheCopies() throws {
+    let n = try #require(Self.fixture?.networks["gpt2-1-block-T64"])
+    let path = repositoryPath("specs/gpt2.yaml")
+    let text = try String(contentsOfFile: path, encoding: .utf8)
+    #expect(text.contains("  - repeat: 12\n"))
+    let spec = try SpecLoader.parse(
+      SourceFile(path: path, text: text.replacingOccurrences(of: "  - repeat: 12\n", with: "  - repeat: 1\n")))
+    let a = try analyze(spec.graph, bindings: ["T": 64])
+    #expect(savedForBackward(a.graph, a.shapes, storage: .fp32)?.total.at(batch: n.batch) == n.saved_bytes)
   }
 
   /// The CNN at batch 32, worked by hand (4 bytes a value, 8 an index):

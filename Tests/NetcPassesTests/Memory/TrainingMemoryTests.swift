@@ -1,4 +1,5 @@
 import Foundation
+import NetcFrontend
 import NetcIR
 import NetcPasses
 import NetcTestSupport
@@ -61,5 +62,41 @@ struct TrainingMemoryTests {
     let m = try Self.memory(.adamw, mixed: .bf16)
     let saved = try #require(m.saved.total.at(batch: 32))
     #expect(saved + 2 * (3 * 3 * 3 * 32 + 3 * 3 * 32 * 64 + 4096 * 10) == f.bf16_autocast)
+  }
+
+  /// GPT-2 small at T = 128 under bf16 autocast (scripts/reference/autocast_saved.py):
+  /// PyTorch saves netc's bf16 figure plus, exactly,
+  /// - the bf16 copy of every linear weight it casts per pass: per block c_attn 768·2304,
+  ///   c_proj 768·768, c_fc 768·3072 and the MLP's c_proj 3072·768 (7,077,888), 12 blocks,
+  ///   and the tied LM head 768·50257 (38,597,376): 123,532,032 · 2 = 247,064,064 bytes;
+  /// - the ops autocast runs in fp32 on CPU, whose saved values are 4 bytes, not 2: each
+  ///   softmax keeps its fp32 output (12 heads · 128 · 128 · 4 = 786,432 a block) beside the
+  ///   bf16 probabilities attention x V keeps (netc's figure): 12 · 786,432 = 9,437,184;
+  ///   the 25 LayerNorms (2 a block and ln_f) read the fp32 residual stream, so their
+  ///   inputs are 128·768 · 2 bytes more each: 25 · 196,608 = 4,915,200; and the embedding
+  ///   sum (fp32 weights, fp32 sum) gives the first dropout fp32 noise: 196,608 more.
+  /// 80,833,536 + 247,064,064 + 9,437,184 + 4,915,200 + 196,608 = 342,446,592.
+  @Test func gpt2UnderBF16AutocastIsNetcsFigurePlusCastWeightsAndFP32Ops() throws {
+    struct Fixture: Decodable {
+      struct Network: Decodable {
+        var fp32: Int
+        var bf16_autocast: Int
+      }
+      var gpt2_T_128: Network
+    }
+    let data = try Data(contentsOf: URL(fileURLWithPath: repositoryPath("Tests/NetcPassesTests/Fixtures/autocast_saved.json")))
+    let f = try JSONDecoder().decode(Fixture.self, from: data).gpt2_T_128
+    let spec = try SpecLoader.load(path: repositoryPath("specs/gpt2.yaml"))
+    let a = try analyze(spec.graph, bindings: ["T": 128])
+    let m = try #require(
+      trainingMemory(a.graph, a.shapes, params: a.costs.total.params, optimizer: .adamw, storage: .fp32, mixedPrecision: .bf16))
+    let saved = try #require(m.saved.total.at(batch: 1))
+    #expect(saved == 80_833_536)
+    let castWeights = 2 * (12 * (768 * 2304 + 768 * 768 + 768 * 3072 + 3072 * 768) + 768 * 50257)
+    #expect(castWeights == 247_064_064)
+    let softmax = 12 * (12 * 128 * 128 * 4)
+    let norms = 25 * (128 * 768 * 2)
+    let embeddingDropout = 128 * 768 * 2
+    #expect(saved + castWeights + softmax + norms + embeddingDropout == f.bf16_autocast)
   }
 }

@@ -31,6 +31,14 @@ struct ONNXLayerRecognizer {
   var node = Onnx_NodeProto()
   /// The layer the graph's output is.
   var output = 0
+  /// Whether a node netc cannot import is left out (and listed) instead of an error.
+  var partial = false
+  /// The nodes left out, in graph order.
+  var unimported: [UnimportedNode] = []
+  /// Each tensor a node left out writes, and that node's name.
+  var blocked: [String: String] = [:]
+  /// The layers a partial import recognized that are not on the path to its output.
+  var unreached = 0
 
   init(file: ONNXModelFile) {
     self.file = file
@@ -45,7 +53,7 @@ struct ONNXLayerRecognizer {
     guard graph.node.count <= Self.maxNodes else {
       throw ONNXModelFile.failure(path, "has \(graph.node.count) nodes, more than netc imports (\(Self.maxNodes))")
     }
-    try refuseUnknownOps()
+    if !partial { try refuseUnknownOps() }
     for t in graph.initializer {
       constants[t.name] = try ONNXConstant(t, file: &file)
     }
@@ -56,8 +64,9 @@ struct ONNXLayerRecognizer {
     for o in graph.output { uses[o.name, default: 0] += 1 }
     for n in graph.node {
       node = n
-      try recognize(n)
+      if partial { try recognizeOrLeaveOut(n) } else { try recognize(n) }
     }
+    if partial { return try partialOutput() }
     guard graph.output.count == 1 else {
       throw unsupported("has \(graph.output.count) outputs; netc imports networks with one")
     }
@@ -67,13 +76,17 @@ struct ONNXLayerRecognizer {
     output = out
   }
 
+  /// Whether netc imports nodes of `n`'s op type (of some inputs and attributes).
+  static func imports(_ n: Onnx_NodeProto) -> Bool {
+    (n.domain.isEmpty || n.domain == "ai.onnx") && (supported.contains(n.opType) || folded.contains(n.opType))
+  }
+
   /// One error per op type netc does not import, naming its first node and the supported list.
   func refuseUnknownOps() throws(DiagnosticError) {
     var seen: [String: (first: String, count: Int)] = [:]
     var order: [String] = []
     for n in graph.node {
-      let known = (n.domain.isEmpty || n.domain == "ai.onnx") && (Self.supported.contains(n.opType) || Self.folded.contains(n.opType))
-      if known { continue }
+      if Self.imports(n) { continue }
       let type = n.domain.isEmpty ? n.opType : "\(n.domain).\(n.opType)"
       if seen[type] == nil { order.append(type) }
       seen[type, default: (n.name, 0)].count += 1
@@ -281,7 +294,7 @@ struct ONNXLayerRecognizer {
     layers.append(
       ImportedLayer(
         op: op, head: head, options: options, inputs: inputs, shape: shape, modulePath: ModulePath.of(node, weight: weight),
-        nodeName: node.name, outputName: node.output.first ?? ""))
+        nodeName: node.name, outputName: node.output.first ?? "", opType: node.opType))
     values[node.output.first ?? ""] = layers.count - 1
     return layers.count - 1
   }

@@ -239,6 +239,26 @@ def main():
     expected["partial_elu"] = dict(torch_figures(head, xt, False), input=x.ravel().tolist(), input_shape=list(x.shape),
                                    output=y.ravel().tolist(), output_shape=list(y.shape))
 
+    # A dilated AveragePool (opset 19) after a 1x1 conv, on a 10x10 input: kernel 3, stride 2,
+    # dilation 2, pads 1, ceil mode (5 windows, not floor's 4), padding counted; the last
+    # window's taps 7, 9, 11 reach past the padding (2 of 3 counted).
+    # params = 4*3 + 4 = 16; MACs = 4 * 10*10 * 3 = 1200. ONNX Runtime divides by the dilated
+    # taps inside the padded input, as netc does.
+    wc = rng.standard_normal((4, 3, 1, 1)).astype(np.float32)
+    bc = rng.standard_normal(4).astype(np.float32)
+    g = helper.make_graph([helper.make_node("Conv", ["x", "wc", "bc"], ["c"], name="conv"),
+                           helper.make_node("AveragePool", ["c"], ["y"], name="pool", kernel_shape=[3, 3], strides=[2, 2],
+                                            dilations=[2, 2], pads=[1, 1, 1, 1], ceil_mode=1, count_include_pad=1)],
+                          "dilated", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, 10, 10])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                          [numpy_helper.from_array(wc, "wc"), numpy_helper.from_array(bc, "bc")])
+    path = os.path.join(OUT, "avgpool_dilated.onnx")
+    onnx.save_model(helper.make_model(g, opset_imports=[helper.make_opsetid("", 19)], ir_version=9), path)
+    xa = rng.standard_normal((1, 3, 10, 10)).astype(np.float32)
+    y = run_ort(path, xa)
+    expected["avgpool_dilated"] = dict(params=16, buffers=0, macs=1200, input=xa.ravel().tolist(), input_shape=list(xa.shape),
+                                       output=y.ravel().tolist(), output_shape=list(y.shape))
+
     # Broken models.
     def one_node(op, inputs, **attrs):
         g = helper.make_graph([helper.make_node(op, ["x"] + inputs, ["y"], name="odd", **attrs)], "bad",

@@ -379,9 +379,6 @@ struct ONNXLayerRecognizer {
     try spatial(x)
     guard let kernel = a.ints("kernel_shape") else { throw unsupported(node: "has no kernel_shape") }
     let inShape = layers[x].shape
-    if !max && a.has("dilations") && a.ints("dilations")!.contains(where: { $0 != 1 }) {
-      throw unsupported(node: "is dilated; netc's AVGPOOL has no dilation yet")
-    }
     if (a.int("storage_order") ?? 0) != 0 { throw unsupported(node: "has storage_order 1 (an indices output netc does not compute)") }
     let window = try self.window(a, kernel: kernel, input: Array(inShape.dropFirst()), ceil: (a.int("ceil_mode") ?? 0) != 0)
     if !max && (a.int("count_include_pad") ?? 0) == 0 && window.padded {

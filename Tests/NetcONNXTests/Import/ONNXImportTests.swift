@@ -133,6 +133,13 @@ import Testing
       ])
   }
 
+  /// AveragePool with dilations (opset 19) as a dilated AVGPOOL, its output ONNX Runtime's
+  /// where the last ceil window reaches past the padding.
+  @Test func dilatedAveragePool() throws {
+    let text = try check("avgpool_dilated")
+    #expect(body(text).contains("  - AVGPOOL3 stride 2 pad 1 dilation 2 ceil name pool"), "\(text)")
+  }
+
   @Test func matMulAddWithExternalData() throws {
     let text = try check("mlp_external")
     #expect(body(text).contains("  - FC-4 name dense1"))

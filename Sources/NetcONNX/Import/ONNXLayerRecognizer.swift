@@ -113,6 +113,15 @@ struct ONNXLayerRecognizer {
     let inputs = graph.input.filter { constants[$0.name] == nil }
     guard inputs.count == 1 else { throw unsupported("has \(inputs.count) inputs besides its weights; netc imports networks with one") }
     let x = inputs[0]
+    // Token ids (int64) would otherwise read as a float vector of T features.
+    let element = x.type.tensorType.elemType
+    let floats: [Onnx_TensorProto.DataType] = [.undefined, .float, .float16, .double, .bfloat16]
+    guard floats.map({ Int32($0.rawValue) }).contains(element) else {
+      let type = Onnx_TensorProto.DataType(rawValue: Int(element)).map { "\($0)" } ?? "\(element)"
+      throw unsupported(
+        "has an input `\(x.name.prefix(80))` of element type \(type.prefix(20)); netc imports float inputs (token ids, as transformers' exports take, not yet)"
+      )
+    }
     guard x.type.tensorType.hasShape else { throw unsupported("gives its input `\(x.name.prefix(80))` no shape") }
     let dims = x.type.tensorType.shape.dim
     guard (2...5).contains(dims.count) else {

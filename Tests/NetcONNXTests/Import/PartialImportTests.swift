@@ -1,5 +1,7 @@
+import Foundation
 import NetcDiagnostics
 import NetcONNX
+import SwiftProtobuf
 import Testing
 
 /// `partial`: the layers netc imports become the spec, every other node is listed.
@@ -55,6 +57,40 @@ import Testing
     let d = try #require(error?.diagnostics.first)
     #expect(d.message.hasSuffix("no node could be imported, so a partial import has no layer (1 left out)"), "\(d.message)")
     #expect(d.notes.first?.message == "node `odd` (LRN) has op type `LRN`, which netc does not import")
+  }
+
+  /// Token ids (an int64 input) are refused, not read as a float vector of T features:
+  /// a graph of one Relu on `[N, 16]` int64, as transformers' exports take their input.
+  @Test func tokenIdsAreRefused() throws {
+    var input = Onnx_ValueInfoProto()
+    input.name = "input_ids"
+    input.type.tensorType.elemType = Int32(Onnx_TensorProto.DataType.int64.rawValue)
+    for d in [Onnx_TensorShapeProto.Dimension.OneOf_Value.dimParam("N"), .dimValue(16)] {
+      var dim = Onnx_TensorShapeProto.Dimension()
+      dim.value = d
+      input.type.tensorType.shape.dim.append(dim)
+    }
+    var relu = Onnx_NodeProto()
+    relu.opType = "Relu"
+    relu.input = ["input_ids"]
+    relu.output = ["y"]
+    var output = Onnx_ValueInfoProto()
+    output.name = "y"
+    var model = Onnx_ModelProto()
+    model.irVersion = 8
+    var opset = Onnx_OperatorSetIdProto()
+    opset.version = 17
+    model.opsetImport = [opset]
+    model.graph.node = [relu]
+    model.graph.input = [input]
+    model.graph.output = [output]
+    let bytes = [UInt8](try model.serializedBytes() as Data)
+    for partial in [false, true] {
+      let error = #expect(throws: DiagnosticError.self) { try ONNXImport.read(bytes: bytes, path: "/nonexistent/m.onnx", partial: partial) }
+      let d = try #require(error?.diagnostics.first)
+      #expect(d.code == .onnxUnsupported)
+      #expect(d.message.contains("has an input `input_ids` of element type int64; netc imports float inputs"), "\(d.message)")
+    }
   }
 
   /// A corrupt file stays an error (NS601): only what netc cannot express is left out.

@@ -5,8 +5,10 @@ extension ONNXLayerRecognizer {
   /// that the nodes reading them are listed too. A file that is no valid model (NS601)
   /// is still an error.
   mutating func recognizeOrLeaveOut(_ n: Onnx_NodeProto) throws(DiagnosticError) {
-    let blocked = self.blocked
-    if let (tensor, origin) = n.input.lazy.compactMap({ i in blocked[i].map { (i, $0) } }).first {
+    // A loop, not a closure over a copy of `blocked`: leaveOut's write would copy it per node.
+    var reads: (tensor: String, origin: String)?
+    for i in n.input { if let o = blocked[i] { reads = (i, o); break } }
+    if let (tensor, origin) = reads {
       let via = tensor == origin ? "" : " (`\(tensor.prefix(80))`)"
       leaveOut(n, "reads the output\(via) of `\(origin.prefix(80))`, which is not imported")
       return

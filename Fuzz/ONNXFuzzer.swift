@@ -7,20 +7,23 @@ import NetcPasses
 /// `netc import` does (external data is looked up beside `/tmp/netc-onnx-fuzz/m.onnx`,
 /// where there is none). Any error is fine; a crash, a trap, a hang or memory beyond a
 /// bound is a finding, and so is an imported spec that netc itself rejects: what the
-/// importer writes must lower and pass shape inference.
+/// importer writes must lower and pass shape inference. Each input is imported whole and
+/// with `partial` (`--partial`), whose spec must analyze too.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzONNX(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
   let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
-  let imported: ImportedSpec
-  do { imported = try ONNXImport.read(bytes: bytes, path: "/tmp/netc-onnx-fuzz/m.onnx") } catch {
-    _ = DiagnosticRenderer().render(error.diagnostics)
-    return 0
-  }
-  do {
-    let spec = try SpecLoader.parse(SourceFile(path: "imported.yaml", text: imported.text))
-    _ = try analyze(spec.graph)
-  } catch {
-    preconditionFailure("the imported spec does not analyze: \(error)\n\(imported.text)")
+  for partial in [false, true] {
+    let imported: ImportedSpec
+    do { imported = try ONNXImport.read(bytes: bytes, path: "/tmp/netc-onnx-fuzz/m.onnx", partial: partial) } catch {
+      _ = DiagnosticRenderer().render(error.diagnostics)
+      continue
+    }
+    do {
+      let spec = try SpecLoader.parse(SourceFile(path: "imported.yaml", text: imported.text))
+      _ = try analyze(spec.graph)
+    } catch {
+      preconditionFailure("the imported spec (partial: \(partial)) does not analyze: \(error)\n\(imported.text)")
+    }
   }
   return 0
 }

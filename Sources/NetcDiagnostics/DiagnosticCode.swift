@@ -62,6 +62,7 @@ public enum DiagnosticCode: String, Sendable, CaseIterable, Codable {
   // ONNX import (6xx)
   case onnxModel = "NS601"
   case onnxUnsupported = "NS602"
+  case onnxPartial = "NS603"
 
   /// One line on what this kind of diagnostic means.
   public var summary: String {
@@ -114,6 +115,7 @@ public enum DiagnosticCode: String, Sendable, CaseIterable, Codable {
     case .channelsFirstInput: "an input that reads like PyTorch's C x H x W where netc reads H x W x C"
     case .onnxModel: "a file that is no ONNX model netc can read (truncated, corrupt, over a limit, external data outside its folder)"
     case .onnxUnsupported: "an ONNX node, attribute or graph shape that netc cannot import"
+    case .onnxPartial: "an ONNX node that `--partial` left out of the import (the spec covers the rest)"
     }
   }
 }

@@ -89,6 +89,12 @@ struct Analyze: ParsableCommand {
   @Flag(name: .customLong("print-ir"), help: "Print the IR with inferred shapes instead of the report.")
   var printIR = false
 
+  @Flag(
+    help:
+      "For an .onnx model: analyze the layers netc imports, and list each node it cannot (warnings NS603; JSON's \"unimported\"), instead of an error."
+  )
+  var partial = false
+
   @OptionGroup var bindingOptions: BindingOptions
   var bindings: [String] { bindingOptions.bindings }
 
@@ -99,6 +105,9 @@ struct Analyze: ParsableCommand {
       throw ValidationError("--print-ir prints the IR as text: it has no --format \(format.rawValue)")
     }
     if printIR && compare { throw ValidationError("--print-ir and --compare do not go together") }
+    if partial && !specs.contains(where: { $0.hasSuffix(".onnx") }) {
+      throw ValidationError("--partial imports what it can of an .onnx model: give one")
+    }
     if (optimizer != nil || mixedPrecision != nil) && !train {
       throw ValidationError("\(optimizer != nil ? "--optimizer" : "--mixed-precision") is a training setting: add --train")
     }
@@ -135,7 +144,7 @@ struct Analyze: ParsableCommand {
     var loaded: [(path: String, spec: Spec)] = []
     for path in specs {
       do {
-        loaded.append((path, try inputs.load(path, bindings: values)))
+        loaded.append((path, try inputs.load(path, bindings: values, partial: partial)))
       } catch {
         worst = worst == .io ? .io : error
       }
@@ -208,10 +217,11 @@ struct Analyze: ParsableCommand {
           Output.standard.write(text.hasSuffix("\n") ? text : text + "\n")
           continue
         }
-        reports.append(
-          Report(
-            analysis, maxDepth: depth, storage: dtype, memory: memory,
-            training: train ? (optimizer ?? .adamw, mixedPrecision) : nil, fit: fit))
+        var report = Report(
+          analysis, maxDepth: depth, storage: dtype, memory: memory,
+          training: train ? (optimizer ?? .adamw, mixedPrecision) : nil, fit: fit)
+        report.unimported = inputs.unimported[path] ?? []
+        reports.append(report)
       } catch let failure as Failure {
         worst = worst == .io ? .io : failure
       } catch let error as DiagnosticError {

@@ -64,9 +64,10 @@ struct Export: ParsableCommand {
       throw ExitCode(2)
     }
     let free = symbolic?.free ?? []
+    let versions = ONNXVersion.versions(graph, bound.shapes)
     let dims = ([ONNXVersion.batch] + free).map { "`\($0)`" }.joined(separator: ", ")
     Output.standard.write(
-      "wrote \(path): ONNX opset \(ONNXVersion.opset) (IR \(ONNXVersion.irVersion)), \(counted(graph.layers.count, "layer")), \(bytes.count) bytes; symbolic dims \(dims)\n"
+      "wrote \(path): ONNX opset \(versions.opset) (IR \(versions.ir)), \(counted(graph.layers.count, "layer")), \(bytes.count) bytes; symbolic dims \(dims)\n"
     )
   }
 

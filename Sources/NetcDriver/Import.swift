@@ -12,8 +12,8 @@ struct Import: ParsableCommand {
       folded into the convs, weights inside the model or in an external data file): Conv, \
       BatchNormalization, activations, pools, Flatten/Reshape + Gemm/MatMul, Add residuals, \
       Concat and Mul branches. Layer names come from the graph. An op netc does not import \
-      is an error naming the node. `netc analyze model.onnx` analyzes the imported spec \
-      directly. See docs/onnx.md.
+      is an error naming the node (--partial writes the rest and lists each node left \
+      out). `netc analyze model.onnx` analyzes the imported spec directly. See docs/onnx.md.
       """
   )
 
@@ -28,12 +28,19 @@ struct Import: ParsableCommand {
     help: ArgumentHelp("A directory for the weights, LAYER.KIND.npy as `netc run --weights DIR` reads them.", valueName: "dir"))
   var weightsOut: String?
 
+  @Flag(
+    help:
+      "Write the layers netc imports and list each node it cannot (warnings NS603, and in the spec's header), instead of an error."
+  )
+  var partial = false
+
   func run() throws {
     let spec: ImportedSpec
-    do { spec = try ONNXImport.read(model) } catch {
+    do { spec = try ONNXImport.read(model, partial: partial) } catch {
       SpecInputs().report(error.diagnostics)
       throw ExitCode(error.diagnostics.contains { $0.code == .io } ? 2 : 1)
     }
+    SpecInputs().report(SpecInputs.partialWarnings(model, spec.unimported))
     if let dir = weightsOut {
       do {
         try FileSystem.makeDirectory(dir)
@@ -55,6 +62,7 @@ struct Import: ParsableCommand {
     }
     var summary = "wrote \(path): \(counted(spec.layerCount, "layer")) from ONNX opset \(spec.opset)"
     if let dir = weightsOut { summary += "; \(counted(spec.weights.count, "weight file")) in \(dir)" }
+    if !spec.unimported.isEmpty { summary += "; \(counted(spec.unimported.count, "node")) not imported (--partial)" }
     Output.standard.write(summary + "\n")
   }
 }

@@ -1,4 +1,5 @@
 import NetcDiagnostics
+import NetcONNX
 import NetcPasses
 
 /// JSON exactly as the spec language page defines it, keys in a fixed order.
@@ -67,6 +68,16 @@ enum JSONFormat {
         w.string(line)
       }
       w.raw("]")
+    }
+    if !report.unimported.isEmpty {
+      w.raw(",\n"); w.raw(indent); w.raw("  \"unimported\": [")
+      for (i, n) in report.unimported.enumerated() {
+        w.raw(i == 0 ? "\n" : ",\n"); w.raw(indent)
+        w.raw("    {\"node\": "); w.string(n.name)
+        w.raw(", \"op\": "); w.string(n.opType)
+        w.raw(", \"reason\": "); w.string(n.reason); w.raw("}")
+      }
+      w.raw("\n"); w.raw(indent); w.raw("  ]")
     }
     w.raw("\n"); w.raw(indent); w.raw("}")
   }

@@ -1,4 +1,5 @@
 import NetcIR
+import NetcONNX
 import NetcPasses
 
 /// One row of an analysis report: a layer, or a structure with its layers' totals.
@@ -56,6 +57,8 @@ struct Report {
   var hasCache: Bool
   /// Whether `--memory` asked for activation memory.
   var memoryRequested = false
+  /// The ONNX nodes `--partial` left out of the imported spec.
+  var unimported: [UnimportedNode] = []
   /// The planned inference activations, nil when not asked for or when they overflow.
   var activations: ActivationMemory?
   /// Per node, its name (for the planned tensors), when the report has memory.

@@ -16,15 +16,23 @@ enum Failure: Error {
 struct SpecInputs {
   /// The sources read so far, for snippets under diagnostics.
   var sources: [SourceFile] = []
+  /// Per `.onnx` path imported with `partial`, the nodes left out.
+  var unimported: [String: [UnimportedNode]] = [:]
 
   /// Reads and lowers the spec at `path`, its repeat counts' vars from `bindings`; prints
   /// diagnostics and throws on failure.
-  /// An `.onnx` path is imported first (`netc import`), its spec read as written.
-  mutating func load(_ path: String, bindings: [String: Int] = [:]) throws(Failure) -> Spec {
+  /// An `.onnx` path is imported first (`netc import`, `--partial` with `partial`), its
+  /// spec read as written; the nodes a partial import leaves out are warnings (NS603).
+  mutating func load(_ path: String, bindings: [String: Int] = [:], partial: Bool = false) throws(Failure) -> Spec {
     let source: SourceFile
     do {
       if path.hasSuffix(".onnx") {
-        source = SourceFile(path: path + " (imported)", text: try ONNXImport.read(path).text)
+        let imported = try ONNXImport.read(path, partial: partial)
+        source = SourceFile(path: path + " (imported)", text: imported.text)
+        if partial {
+          unimported[path] = imported.unimported
+          report(Self.partialWarnings(path, imported.unimported))
+        }
       } else {
         source = try SpecFileLoader.load(path: path)
       }
@@ -51,6 +59,24 @@ struct SpecInputs {
       report(error.diagnostics)
       throw error.diagnostics.contains { $0.code == .io } ? .io : .spec
     }
+  }
+
+  /// At most this many nodes left out are warnings each; JSON reports list them all.
+  static let partialWarningLimit = 50
+
+  /// One NS603 warning per node a partial import of `path` left out (the first
+  /// `partialWarningLimit`, then one for the rest).
+  static func partialWarnings(_ path: String, _ nodes: [UnimportedNode]) -> [Diagnostic] {
+    var warnings = nodes.prefix(partialWarningLimit).map { n in
+      Diagnostic.warning(.onnxPartial, "`\(path)`: node `\(n.name.prefix(80))` (\(n.opType)) not imported: \(n.reason)", at: nil)
+    }
+    if nodes.count > partialWarningLimit {
+      warnings.append(
+        .warning(
+          .onnxPartial, "`\(path)`: \(nodes.count - partialWarningLimit) more nodes not imported (`--format json` lists them all)",
+          at: nil))
+    }
+    return warnings
   }
 
   /// Prints diagnostics on standard error, with snippets from the sources read.

@@ -102,7 +102,7 @@ extension OpKind {
     case .maxpool:
       OpDefinition(
         summary: "max pooling",
-        // Max pooling also takes `dilation`, as PyTorch's MaxPool does; average pooling does not.
+        // Both pools take `dilation`: PyTorch's MaxPool and ONNX's pools (AveragePool from opset 19).
         spelling: LayerSpelling(
           name: "pool", aliases: ["maxpool"], op: .maxpool, kernel: .required, options: [.stride, .pad, .round, .dilation],
           meaning: "max pool; the stride defaults to the kernel; `POOL-2` and `POOL2` both mean kernel 2"),
@@ -111,8 +111,8 @@ extension OpKind {
       OpDefinition(
         summary: "average pooling",
         spelling: LayerSpelling(
-          name: "avgpool", op: .avgpool, kernel: .required, options: [.stride, .pad, .round], families: ["pool", "avgpool"],
-          meaning: "average pool; the stride defaults to the kernel"),
+          name: "avgpool", op: .avgpool, kernel: .required, options: [.stride, .pad, .round, .dilation], families: ["pool", "avgpool"],
+          meaning: "average pool; the stride defaults to the kernel; divides by the (dilated) taps inside the padded input"),
         arity: .one, inputRank: .spatial, traits: [.windowed, .pool, .keepsChannels], parameters: [])
     case .gap:
       OpDefinition(

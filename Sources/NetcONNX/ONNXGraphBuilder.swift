@@ -11,6 +11,8 @@ struct ONNXGraphBuilder {
   let shapes: Shapes
   let parameters: [LayerParameters<Float>?]
   let symbolic: SymbolicAnalysis?
+  /// The default-domain opset the nodes are written for (`ONNXVersion.versions`).
+  let opset: Int64
   var nodes: [Onnx_NodeProto] = []
   var initializers: [Onnx_TensorProto] = []
   /// `netc.*` entries of the model's metadata_props, in a fixed order.
@@ -24,11 +26,12 @@ struct ONNXGraphBuilder {
   /// The initializer of a tie owner's weight, and whether it is stored `[in][out]`.
   var stored: [Int: (name: String, transposed: Bool)] = [:]
 
-  init(graph: Graph, shapes: Shapes, parameters: [LayerParameters<Float>?], symbolic: SymbolicAnalysis?) {
+  init(graph: Graph, shapes: Shapes, parameters: [LayerParameters<Float>?], symbolic: SymbolicAnalysis?, opset: Int64) {
     precondition(shortcutsResolved(graph), "a backend takes the graph `analyze` resolved, not the spec's")
     (self.graph, self.shapes) = (graph, shapes)
     self.parameters = parameters
     self.symbolic = symbolic
+    self.opset = opset
   }
 
   mutating func build() throws(DiagnosticError) -> Onnx_GraphProto {
@@ -144,14 +147,16 @@ struct ONNXGraphBuilder {
           .ints("dilations", w.dilation), .int("ceil_mode", w.rounding == .ceil ? 1 : 0),
         ])
     case .avgpool:
-      // netc divides by the taps inside the padded input, as PyTorch's count_include_pad.
+      // netc divides by the taps inside the padded input, as PyTorch's count_include_pad
+      // (and ONNX Runtime's with dilations: the dilated taps inside it).
       let w = r.window!
+      let dilated = w.dilation.contains { $0 != 1 }
       add(
         "AveragePool", node, inputs, out,
         [
           .ints("kernel_shape", w.kernel), .ints("strides", w.stride), .ints("pads", w.padBegin + w.padEnd),
           .int("ceil_mode", w.rounding == .ceil ? 1 : 0), .int("count_include_pad", 1),
-        ])
+        ] + (dilated ? [.ints("dilations", w.dilation)] : []))
     case .gap:
       add("GlobalAveragePool", node, inputs, out)
     case .gmp:

@@ -74,7 +74,12 @@ extension ONNXGraphBuilder {
   mutating func rmsNorm(_ node: Node, _ x: String, channelAxis: Int, rank: Int, _ out: String) {
     let p = node.name, g = parameters[node.id]!.gamma!
     step("Mul", [x, x], "\(p)/square")
-    step("ReduceMean", ["\(p)/square"], "\(p)/mean", [.ints("axes", [channelAxis]), .int("keepdims", 1)])
+    // From opset 18 ReduceMean reads its axes as an input.
+    if opset >= 18 {
+      step("ReduceMean", ["\(p)/square", ints("\(p).axes", [channelAxis])], "\(p)/mean", [.int("keepdims", 1)])
+    } else {
+      step("ReduceMean", ["\(p)/square"], "\(p)/mean", [.ints("axes", [channelAxis]), .int("keepdims", 1)])
+    }
     step("Add", ["\(p)/mean", scalar("\(p).eps", node.attributes.epsilon)], "\(p)/var_eps")
     step("Sqrt", ["\(p)/var_eps"], "\(p)/rms")
     step("Div", [x, "\(p)/rms"], "\(p)/normalized")

@@ -104,6 +104,8 @@ import Testing
     "input: 3x3x2\nlayers: [\"DECONV3-3 stride 2 pad 1 outpad 1\", TANH, \"DECONV2-4 groups 1 dilation 2\"]",
     "input: 5x8\nlayers: [ATTN-4 kv 2 causal rope, LN, ATTN-2 dim 3 bias false]",
     "input: 6x4\nlayers: [LINEAR-5 name m, AVGPOOL-2, ATTN-2 kv 1 dim 2 cross m]",
+    // Dilated average pools, one with ceil windows past the padding (smaller divisors).
+    "input: 8x7x2\nlayers: [\"AVGPOOL-3 stride 2 pad 1 dilation 2 round ceil\", TANH, \"AVGPOOL-2 stride 1 dilation 2,1\", FLATTEN, FC-3]",
     "input: 5 tokens\nlayers: [EMBED-4 vocab 7 name e, LN, LINEAR-7 bias false tie e]",
     // Two mixtures of different sizes; the second's experts normalise and mix positions
     // (a conv over the sequence), so every expert runs on the whole input.

@@ -84,6 +84,8 @@ let emitterSpecs: [(name: String, yaml: String)] = [
     layers:
       - POOL-3 stride 2 pad 1 round ceil
       - AVGPOOL-3 stride 2 pad 1 round ceil
+      - AVGPOOL-3 stride 1 pad 2:1 dilation 2
+      - AVGPOOL-2 stride 1 pad 0:1 dilation 2 round ceil
       - AVGPOOL-2
       - parallel:
           merge: concat

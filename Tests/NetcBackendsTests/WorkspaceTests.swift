@@ -39,9 +39,10 @@ import Testing
   static func interpreter<T: TensorScalar>(_ text: String, as: T.Type) throws -> Interpreter<T> {
     if text.contains("BN") { return try InferencePlanTests.interpreter(text, as: T.self, threads: 1) }
     let spec = try SpecLoader.parse(SourceFile(path: "plan.yaml", text: "name: plan\n" + text))
-    let shapes = try inferShapes(spec.graph, bindings: [:])
-    let params: [LayerParameters<T>?] = try WeightBinding.bind(spec.graph, shapes, sources: [], seed: 3)
-    return Interpreter(graph: spec.graph, shapes: shapes, parameters: params, threads: 1)
+    let analysis = try analyze(spec.graph)
+    let shapes = analysis.shapes
+    let params: [LayerParameters<T>?] = try WeightBinding.bind(analysis.graph, shapes, sources: [], seed: 3)
+    return Interpreter(graph: analysis.graph, shapes: shapes, parameters: params, threads: 1)
   }
 
   @Test(arguments: specs.indices) func measuredArenaIsThePlannedOne(_ i: Int) throws {

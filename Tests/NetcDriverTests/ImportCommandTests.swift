@@ -45,6 +45,37 @@ import Testing
     #expect(r.stdout.contains("\nname: cnn_bn_kept\ninput: 8x8x3\n"))
   }
 
+  /// `--partial`: exit 0, a warning per node left out, the spec's figures (PyTorch's for
+  /// conv1 and relu, the layers before ELU: 4 * 27 + 4 = 112 params, 4 * 64 * 27 = 6912
+  /// MACs) and JSON's `unimported`.
+  @Test func partialAnalyzesWhatItCanAndListsTheRest() throws {
+    let model = "\(Self.fixtures)/partial_elu.onnx"
+    let refused = try NetcProcess.run(["analyze", model])
+    #expect(refused.status == 1 && refused.stderr.contains("error[NS602]"), "\(refused.stderr)")
+    let r = try NetcProcess.run(["analyze", model, "--partial", "--format", "json"])
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(try totals(r.stdout) == ["params": 112, "buffers": 0, "macs": 6912])
+    #expect(r.stderr.components(separatedBy: "warning[NS603]").count - 1 == 5, "\(r.stderr)")
+    #expect(r.stderr.contains("`\(model)`: node `/elu/Elu` (Elu) not imported: has op type `Elu`, which netc does not import"))
+    let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+    let left = try #require(json["unimported"] as? [[String: String]])
+    #expect(left.map { $0["node"] ?? "" } == ["/elu/Elu", "/conv2/Conv", "/GlobalAveragePool", "/Flatten", "/fc/Gemm"])
+    #expect(
+      left[1] == [
+        "node": "/conv2/Conv", "op": "Conv", "reason": "reads the output (`/elu/Elu_output_0`) of `/elu/Elu`, which is not imported",
+      ])
+
+    let spec = NSTemporaryDirectory() + "netc-partial-" + UUID().uuidString + ".yaml"
+    defer { try? FileManager.default.removeItem(atPath: spec) }
+    let imported = try NetcProcess.run(["import", model, "--partial", "-o", spec])
+    #expect(imported.status == 0, "\(imported.stderr)")
+    #expect(imported.stdout == "wrote \(spec): 2 layers from ONNX opset 17; 5 nodes not imported (--partial)\n")
+    #expect(imported.stderr.contains("warning[NS603]"))
+    // A spec with no .onnx has nothing to import partially.
+    let usage = try NetcProcess.run(["analyze", spec, "--partial"])
+    #expect(usage.status == 2 && usage.stderr.contains("--partial imports what it can of an .onnx model"), "\(usage.stderr)")
+  }
+
   @Test(arguments: [
     ("unknown_op.onnx", Int32(1), "error[NS602]"), ("truncated.onnx", 1, "error[NS601]"), ("absent.onnx", 2, "error[NS001]"),
   ])

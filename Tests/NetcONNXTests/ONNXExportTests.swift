@@ -64,6 +64,26 @@ import Testing
     #expect(m.graph.node[5].input == ["flat", "fc.weight", "fc.bias"])
   }
 
+  /// AveragePool takes `dilations` from opset 19 (IR 9, onnx.helper.VERSION_TABLE: 1.14.0),
+  /// where ReduceMean (RMSNorm's) reads its axes as an input (from opset 18).
+  @Test func dilatedAveragePoolIsOpset19() throws {
+    let m = try export(specText(input: "9x9x2", layers: ["AVGPOOL3 stride 2 pad 1 dilation 2 round ceil name p", "RMSNORM name n"])).model
+    #expect(m.irVersion == 9)
+    #expect(m.opsetImport.map(\.version) == [19])
+    let pool = try #require(m.graph.node.first { $0.opType == "AveragePool" })
+    #expect(attribute(pool, "dilations") == [2, 2])
+    #expect(attribute(pool, "ceil_mode") == [1])
+    #expect(attribute(pool, "count_include_pad") == [1])
+    let mean = try #require(m.graph.node.first { $0.opType == "ReduceMean" })
+    #expect(mean.input.count == 2 && attribute(mean, "axes").isEmpty)
+    let axes = try #require(m.graph.initializer.first { $0.name == mean.input[1] })
+    #expect(axes.int64Data == [1])  // the channel axis of NCHW
+    // Undilated, the same layers are opset 17 with ReduceMean's axes attribute.
+    let plain = try export(specText(input: "9x9x2", layers: ["AVGPOOL3 stride 2 pad 1 name p", "RMSNORM name n"])).model
+    #expect(plain.opsetImport.map(\.version) == [17] && plain.irVersion == 8)
+    #expect(attribute(try #require(plain.graph.node.first { $0.opType == "ReduceMean" }), "axes") == [1])
+  }
+
   @Test func initializersAndShapes() throws {
     let m = try export(Self.cnn).model
     let shapes = Dictionary(uniqueKeysWithValues: m.graph.initializer.map { ($0.name, $0.dims) })

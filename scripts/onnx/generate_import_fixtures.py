@@ -110,6 +110,22 @@ class TinyDecoder(nn.Module):
         return self.smooth(self.deconv(self.up(self.act(self.conv(self.pad(x))))))
 
 
+class TinyELU(nn.Module):
+    """A CNN with ELU (one Elu node), which netc does not import."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 4, 3, padding=1)
+        self.relu = nn.ReLU()
+        self.elu = nn.ELU()
+        self.conv2 = nn.Conv2d(4, 6, 1)
+        self.fc = nn.Linear(6, 2)
+
+    def forward(self, x):
+        y = self.conv2(self.elu(self.relu(self.conv1(x))))
+        return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(y, 1), 1))
+
+
 def seeded(model):
     torch.manual_seed(0)
     for m in model.modules():
@@ -209,6 +225,40 @@ def main():
     expected["mlp_external"] = dict(params=38, buffers=0, macs=32, input=xm.ravel().tolist(), input_shape=[1, 6],
                                     output=y.ravel().tolist(), output_shape=list(y.shape))
 
+    # `--partial` of a model with ELU after the first conv and ReLU: the spec is the part
+    # before it, whose figures and output are PyTorch's for conv1 and relu alone.
+    model = seeded(TinyELU())
+    path = os.path.join(OUT, "partial_elu.onnx")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (xt,), path, input_names=["x"], dynamo=False, opset_version=17,
+                          dynamic_axes={"x": {0: "N"}})
+    head = nn.Sequential(model.conv1, model.relu)
+    with torch.no_grad():
+        y = head(xt).numpy()
+    expected["partial_elu"] = dict(torch_figures(head, xt, False), input=x.ravel().tolist(), input_shape=list(x.shape),
+                                   output=y.ravel().tolist(), output_shape=list(y.shape))
+
+    # A dilated AveragePool (opset 19) after a 1x1 conv, on a 10x10 input: kernel 3, stride 2,
+    # dilation 2, pads 1, ceil mode (5 windows, not floor's 4), padding counted; the last
+    # window's taps 7, 9, 11 reach past the padding (2 of 3 counted).
+    # params = 4*3 + 4 = 16; MACs = 4 * 10*10 * 3 = 1200. ONNX Runtime divides by the dilated
+    # taps inside the padded input, as netc does.
+    wc = rng.standard_normal((4, 3, 1, 1)).astype(np.float32)
+    bc = rng.standard_normal(4).astype(np.float32)
+    g = helper.make_graph([helper.make_node("Conv", ["x", "wc", "bc"], ["c"], name="conv"),
+                           helper.make_node("AveragePool", ["c"], ["y"], name="pool", kernel_shape=[3, 3], strides=[2, 2],
+                                            dilations=[2, 2], pads=[1, 1, 1, 1], ceil_mode=1, count_include_pad=1)],
+                          "dilated", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, 10, 10])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                          [numpy_helper.from_array(wc, "wc"), numpy_helper.from_array(bc, "bc")])
+    path = os.path.join(OUT, "avgpool_dilated.onnx")
+    onnx.save_model(helper.make_model(g, opset_imports=[helper.make_opsetid("", 19)], ir_version=9), path)
+    xa = rng.standard_normal((1, 3, 10, 10)).astype(np.float32)
+    y = run_ort(path, xa)
+    expected["avgpool_dilated"] = dict(params=16, buffers=0, macs=1200, input=xa.ravel().tolist(), input_shape=list(xa.shape),
+                                       output=y.ravel().tolist(), output_shape=list(y.shape))
+
     # Broken models.
     def one_node(op, inputs, **attrs):
         g = helper.make_graph([helper.make_node(op, ["x"] + inputs, ["y"], name="odd", **attrs)], "bad",
@@ -217,6 +267,17 @@ def main():
         return helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
 
     onnx.save_model(one_node("LRN", [], size=3), os.path.join(OUT, "unknown_op.onnx"))
+    # A branch left out: relu(conv(x)) + LRN(conv(x)); `--partial` ends the spec at the ReLU
+    # and lists the LRN and the Add that reads it.
+    w = numpy_helper.from_array(np.ones((4, 3, 1, 1), np.float32), "w")
+    g = helper.make_graph([helper.make_node("Conv", ["x", "w"], ["c"], name="conv"),
+                           helper.make_node("Relu", ["c"], ["a"], name="act"),
+                           helper.make_node("LRN", ["c"], ["n"], name="norm", size=3),
+                           helper.make_node("Add", ["a", "n"], ["y"], name="merge")], "branch",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, 4, 4])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [w])
+    onnx.save_model(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], ir_version=8),
+                    os.path.join(OUT, "partial_branch.onnx"))
     good = open(os.path.join(OUT, "cnn_bn_kept.onnx"), "rb").read()
     open(os.path.join(OUT, "truncated.onnx"), "wb").write(good[: len(good) // 2])
     # ModelProto field 7 (graph), length-delimited, declaring 2^40 bytes it does not have.

@@ -11,22 +11,19 @@ extension Emission {
       let a = region.axes
       let out = LoopNest(ranges: [("od", a[0].from, a[0].to), ("oh", a[1].from, a[1].to), ("ow", a[2].from, a[2].to)])
       let taps = region.tapList(g, channels: c).map(\.offset)
-      // Divisor per axis: the window's taps inside [-padBegin, in + padEnd), a constant
-      // unless it changes along the region's positions.
+      // Divisor per axis: the window's (dilated) taps inside [-padBegin, in + padEnd), a
+      // constant unless it changes along the region's positions. A window starts at or
+      // after -padBegin, so only its end is cut: min(k, (in + padEnd - 1 - start) / d + 1).
       var divisor: [String] = []
       var constant = 1
       for x in 0..<3 {
-        let counts = (a[x].from..<a[x].to).map { o -> Int in
-          let start = o * g.stride[x] - g.padBegin[x]
-          return min(start + g.kernel[x], g.input[x] + g.padEnd[x]) - max(start, -g.padBegin[x])
-        }
+        let last = g.input[x] + g.padEnd[x] + g.padBegin[x] - 1
+        let counts = (a[x].from..<a[x].to).map { o in min(g.kernel[x], (last - o * g.stride[x]) / g.dilation[x] + 1) }
         if Set(counts).count == 1 {
           constant *= counts[0]
         } else {
           let v = out.vars[x].name
-          divisor.append(
-            "(min(\(v) * \(g.stride[x]) + \(g.kernel[x] - g.padBegin[x]), \(g.input[x] + g.padEnd[x])) - max(\(v) * \(g.stride[x]) - \(g.padBegin[x]), \(-g.padBegin[x])))"
-          )
+          divisor.append("min(\(g.kernel[x]), (\(last) - \(v) * \(g.stride[x])) / \(g.dilation[x]) + 1)")
         }
       }
       out.write(&w, scoped: true) { w in

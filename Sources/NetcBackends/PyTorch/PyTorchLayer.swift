@@ -113,6 +113,7 @@ struct TorchLayerWriter {
     case .maxpool, .avgpool:
       let w = r.window!
       let max = node.op == .maxpool
+      if !max && w.dilation.contains(where: { $0 != 1 }) { return try dilatedAverage(node, w, x[0], spatial: spatial) }
       // PyTorch pads a pool evenly by at most half its kernel; other padding is explicit
       // (-inf for max, zeros for average: netc's divisor counts the padded taps, as
       // count_include_pad does).
@@ -290,6 +291,31 @@ struct TorchLayerWriter {
   /// `F.pad`'s and `nn.ZeroPad`'s order: the last axis first, each as (begin, end).
   func padPairs(_ begin: [Int], _ end: [Int]) -> String {
     PythonNames.tuple(begin.indices.reversed().flatMap { [begin[$0], end[$0]] })
+  }
+
+  /// A dilated average pool, which PyTorch's AvgPool does not take: the zero-padded input
+  /// through a depthwise conv of `1 / taps` weights. Every window then lies inside the
+  /// padded input, so the divisor is the kernel's taps, as netc's count of the taps inside
+  /// it; a ceil mode that adds windows reaching past it (smaller divisors) is refused.
+  func dilatedAverage(_ node: Node, _ w: Window, _ x: String, spatial: Int) throws(DiagnosticError) -> TorchLayer {
+    let r = shapes.nodes[node.id]
+    let outSpatial = Array(r.shape.dropLast()), inSpatial = Array(shapes[node.inputs[0]].dropLast())
+    for i in outSpatial.indices
+    where (outSpatial[i] - 1) * w.stride[i] + w.dilation[i] * (w.kernel[i] - 1) + 1 > inSpatial[i] + w.padBegin[i] + w.padEnd[i] {
+      throw refusal(node, "a dilated AVGPOOL whose ceil rounding adds a window past its padding")
+    }
+    let c = r.shape.last!, taps = w.kernel.reduce(1, *)
+    let padded = w.padBegin.allSatisfy { $0 == 0 } && w.padEnd.allSatisfy { $0 == 0 } ? x : "F.pad(\(x), \(padPairs(w.padBegin, w.padEnd)))"
+    let options = [
+      w.stride.allSatisfy { $0 == 1 } ? nil : "stride=\(PythonNames.extents(w.stride))", "dilation=\(PythonNames.extents(w.dilation))",
+      "groups=\(c)",
+    ].compactMap { $0 }
+    var layer = TorchLayer(
+      expression:
+        "F.conv\(spatial)d(\(padded), \(x).new_full((\(c), 1, \(w.kernel.map(String.init).joined(separator: ", "))), 1 / \(taps)), \(options.joined(separator: ", ")))"
+    )
+    layer.helpers.insert(.functional)
+    return layer
   }
 
   func refusal(_ node: Node, _ what: String) -> DiagnosticError {

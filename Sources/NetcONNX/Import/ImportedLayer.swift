@@ -22,6 +22,8 @@ struct ImportedLayer {
   /// The ONNX node's name and the tensor it writes, for messages and use counts.
   var nodeName: String
   var outputName: String
+  /// The ONNX op type of the node (the last node of a pattern), for messages.
+  var opType = ""
 
   /// Whether this layer is a merge of branches (it becomes a structure, not a line).
   var isMerge: Bool { op == .add || op == .concat || op == .mul }

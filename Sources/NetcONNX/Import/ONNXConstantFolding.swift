@@ -91,7 +91,8 @@ extension ONNXLayerRecognizer {
       for (k, axis0) in axes.enumerated() {
         let axis = axis0 < 0 ? axis0 + r : axis0
         guard axis >= 0, axis < r else { throw unsupported(node: "slices axis \(axis0) of rank \(r)") }
-        let n = x.shape[axis], s = steps[k]
+        // A step past the extent takes one element, as one of n + 1 does (and cannot overflow).
+        let n = x.shape[axis], s = Swift.max(Swift.min(steps[k], n + 1), -(n + 1))
         func clamp(_ v: Int, _ lo: Int, _ hi: Int) -> Int { Swift.min(Swift.max(v < 0 ? v + n : v, lo), hi) }
         let b = s > 0 ? clamp(starts[k], 0, n) : clamp(starts[k], -1, n - 1)
         let e = s > 0 ? clamp(ends[k], 0, n) : clamp(ends[k], -1, n - 1)

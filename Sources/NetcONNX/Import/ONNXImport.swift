@@ -9,26 +9,32 @@ public struct ImportedSpec {
   /// The netc layers, merges included.
   public var layerCount: Int
   public var opset: Int
+  /// The nodes a partial import left out (empty without `partial`).
+  public var unimported: [UnimportedNode] = []
 }
 
 /// Reads an ONNX model (as `torch.onnx.export`, either exporter, writes CNNs and MLPs)
 /// into netc's vocabulary: see docs/onnx.md.
 public enum ONNXImport {
   /// The spec of the model at `path`. Errors are NS001 (unreadable), NS601 (no valid
-  /// model) and NS602 (a node or graph netc cannot express).
-  public static func read(_ path: String) throws(DiagnosticError) -> ImportedSpec {
-    try spec(of: ONNXModelFile(path: path))
+  /// model) and NS602 (a node or graph netc cannot express). With `partial`, a node netc
+  /// cannot import is left out and listed (`unimported`), with every node that reads
+  /// its output; the spec ends at the graph's output when it is still computed, else at
+  /// the last layer nothing reads.
+  public static func read(_ path: String, partial: Bool = false) throws(DiagnosticError) -> ImportedSpec {
+    try spec(of: ONNXModelFile(path: path), partial: partial)
   }
 
   /// The spec of a model given as bytes, as if read from `path` (external data paths are
   /// relative to its folder).
-  public static func read(bytes: [UInt8], path: String) throws(DiagnosticError) -> ImportedSpec {
-    try spec(of: ONNXModelFile(bytes: bytes, path: path))
+  public static func read(bytes: [UInt8], path: String, partial: Bool = false) throws(DiagnosticError) -> ImportedSpec {
+    try spec(of: ONNXModelFile(bytes: bytes, path: path), partial: partial)
   }
 
-  static func spec(of file: ONNXModelFile) throws(DiagnosticError) -> ImportedSpec {
+  static func spec(of file: ONNXModelFile, partial: Bool) throws(DiagnosticError) -> ImportedSpec {
     let path = file.path
     var recognizer = ONNXLayerRecognizer(file: file)
+    recognizer.partial = partial
     try recognizer.recognize()
     var structure = SeriesParallel(recognizer.layers, path: path)
     let items = try structure.items(to: recognizer.output)
@@ -37,9 +43,17 @@ public enum ONNXImport {
     var header = ["Imported by `netc import` from \(fileName(path)) (ONNX opset \(recognizer.opset)"]
     if !model.producerName.isEmpty { header[0] += ", written by \(model.producerName) \(model.producerVersion)" }
     header[0] += ")."
+    let left = recognizer.unimported
+    if !left.isEmpty {
+      header.append("Partial (--partial): \(left.count) node\(left.count == 1 ? "" : "s") not imported:")
+      header += left.prefix(100).map { "  \($0.name) (\($0.opType)) \($0.reason)" }
+      if left.count > 100 { header.append("  ... and \(left.count - 100) more") }
+    }
     header = header.map(printable)
     let text = writer.write(items, name: specName(model.graph.name, path: path), header: header)
-    return ImportedSpec(text: text, weights: writer.weights, layerCount: recognizer.layers.count - 1, opset: recognizer.opset)
+    return ImportedSpec(
+      text: text, weights: writer.weights, layerCount: recognizer.layers.count - 1 - recognizer.unreached, opset: recognizer.opset,
+      unimported: left)
   }
 
   /// `text` with everything but printable ASCII as `?`, at most 200 characters: the

@@ -31,6 +31,14 @@ struct ONNXLayerRecognizer {
   var node = Onnx_NodeProto()
   /// The layer the graph's output is.
   var output = 0
+  /// Whether a node netc cannot import is left out (and listed) instead of an error.
+  var partial = false
+  /// The nodes left out, in graph order.
+  var unimported: [UnimportedNode] = []
+  /// Each tensor a node left out writes, and that node's name.
+  var blocked: [String: String] = [:]
+  /// The layers a partial import recognized that are not on the path to its output.
+  var unreached = 0
 
   init(file: ONNXModelFile) {
     self.file = file
@@ -45,7 +53,7 @@ struct ONNXLayerRecognizer {
     guard graph.node.count <= Self.maxNodes else {
       throw ONNXModelFile.failure(path, "has \(graph.node.count) nodes, more than netc imports (\(Self.maxNodes))")
     }
-    try refuseUnknownOps()
+    if !partial { try refuseUnknownOps() }
     for t in graph.initializer {
       constants[t.name] = try ONNXConstant(t, file: &file)
     }
@@ -56,8 +64,9 @@ struct ONNXLayerRecognizer {
     for o in graph.output { uses[o.name, default: 0] += 1 }
     for n in graph.node {
       node = n
-      try recognize(n)
+      if partial { try recognizeOrLeaveOut(n) } else { try recognize(n) }
     }
+    if partial { return try partialOutput() }
     guard graph.output.count == 1 else {
       throw unsupported("has \(graph.output.count) outputs; netc imports networks with one")
     }
@@ -67,13 +76,17 @@ struct ONNXLayerRecognizer {
     output = out
   }
 
+  /// Whether netc imports nodes of `n`'s op type (of some inputs and attributes).
+  static func imports(_ n: Onnx_NodeProto) -> Bool {
+    (n.domain.isEmpty || n.domain == "ai.onnx") && (supported.contains(n.opType) || folded.contains(n.opType))
+  }
+
   /// One error per op type netc does not import, naming its first node and the supported list.
   func refuseUnknownOps() throws(DiagnosticError) {
     var seen: [String: (first: String, count: Int)] = [:]
     var order: [String] = []
     for n in graph.node {
-      let known = (n.domain.isEmpty || n.domain == "ai.onnx") && (Self.supported.contains(n.opType) || Self.folded.contains(n.opType))
-      if known { continue }
+      if Self.imports(n) { continue }
       let type = n.domain.isEmpty ? n.opType : "\(n.domain).\(n.opType)"
       if seen[type] == nil { order.append(type) }
       seen[type, default: (n.name, 0)].count += 1
@@ -100,6 +113,15 @@ struct ONNXLayerRecognizer {
     let inputs = graph.input.filter { constants[$0.name] == nil }
     guard inputs.count == 1 else { throw unsupported("has \(inputs.count) inputs besides its weights; netc imports networks with one") }
     let x = inputs[0]
+    // Token ids (int64) would otherwise read as a float vector of T features.
+    let element = x.type.tensorType.elemType
+    let floats: [Onnx_TensorProto.DataType] = [.undefined, .float, .float16, .double, .bfloat16]
+    guard floats.map({ Int32($0.rawValue) }).contains(element) else {
+      let type = Onnx_TensorProto.DataType(rawValue: Int(element)).map { "\($0)" } ?? "\(element)"
+      throw unsupported(
+        "has an input `\(x.name.prefix(80))` of element type \(type.prefix(20)); netc imports float inputs (token ids, as transformers' exports take, not yet)"
+      )
+    }
     guard x.type.tensorType.hasShape else { throw unsupported("gives its input `\(x.name.prefix(80))` no shape") }
     let dims = x.type.tensorType.shape.dim
     guard (2...5).contains(dims.count) else {
@@ -281,7 +303,7 @@ struct ONNXLayerRecognizer {
     layers.append(
       ImportedLayer(
         op: op, head: head, options: options, inputs: inputs, shape: shape, modulePath: ModulePath.of(node, weight: weight),
-        nodeName: node.name, outputName: node.output.first ?? ""))
+        nodeName: node.name, outputName: node.output.first ?? "", opType: node.opType))
     values[node.output.first ?? ""] = layers.count - 1
     return layers.count - 1
   }
@@ -366,9 +388,6 @@ struct ONNXLayerRecognizer {
     try spatial(x)
     guard let kernel = a.ints("kernel_shape") else { throw unsupported(node: "has no kernel_shape") }
     let inShape = layers[x].shape
-    if !max && a.has("dilations") && a.ints("dilations")!.contains(where: { $0 != 1 }) {
-      throw unsupported(node: "is dilated; netc's AVGPOOL has no dilation yet")
-    }
     if (a.int("storage_order") ?? 0) != 0 { throw unsupported(node: "has storage_order 1 (an indices output netc does not compute)") }
     let window = try self.window(a, kernel: kernel, input: Array(inShape.dropFirst()), ceil: (a.int("ceil_mode") ?? 0) != 0)
     if !max && (a.int("count_include_pad") ?? 0) == 0 && window.padded {

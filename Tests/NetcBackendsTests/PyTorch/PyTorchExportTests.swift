@@ -117,6 +117,20 @@ import Testing
     #expect(PythonNames.float(2) == "2.0")
   }
 
+  /// PyTorch's AvgPool has no dilation: a depthwise conv of 1/taps over the zero-padded
+  /// input (every window inside the padding), and a refusal where ceil rounding adds a
+  /// window past it (9 + 1 + 1 - 5 = 6 = 3 strides: ceil adds no window; 10 gives 3.5).
+  @Test func dilatedAveragePool() throws {
+    let spec = try parseSpec(specText(input: "9x9x2", layers: ["AVGPOOL3 stride 2 pad 1 dilation 2 round ceil name p"]))
+    let code = try PyTorchExport.source(try analyze(spec.graph).graph, try analyze(spec.graph).shapes, specPath: "t.yaml")
+    #expect(code.contains("F.conv2d(F.pad(x, (1, 1, 1, 1)), x.new_full((2, 1, 3, 3), 1 / 9), stride=2, dilation=2, groups=2)"), "\(code)")
+    let past = try parseSpec(specText(input: "10x10x2", layers: ["AVGPOOL3 stride 2 pad 1 dilation 2 round ceil name p"]))
+    let error = #expect(throws: DiagnosticError.self) {
+      try PyTorchExport.source(past.graph, try inferShapes(past.graph, bindings: [:]), specPath: "t.yaml")
+    }
+    #expect(error?.diagnostics.first?.message.contains("a dilated AVGPOOL whose ceil rounding adds a window past its padding") == true)
+  }
+
   @Test func layerNamesBecomeUniqueAttributes() throws {
     // `a-b` and `a_b` are different netc names but one Python identifier: the second gets
     // a suffix, and the loader's table maps each netc name to its own attribute.

@@ -45,7 +45,7 @@ public func planActivationMemory(
   _ graph: Graph, _ shapes: Shapes, batch: Int, storage: StorageType, alignment: Int = activationAlignment
 ) -> ActivationMemory? {
   planActivationMemory(
-    graph, shapes, .unfused(graph, shapes), batch: batch, storage: storage, elementBytes: storage.bytes,
+    graph, shapes, .unfused(graph), batch: batch, storage: storage, elementBytes: storage.bytes,
     alignment: alignment)
 }
 

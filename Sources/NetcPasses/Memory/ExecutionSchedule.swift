@@ -42,7 +42,7 @@ public struct ExecutionSchedule: Sendable {
   /// One step per node in graph order (step 0 writes the input); ops that pass their input
   /// through at inference (identity, dropout, drop path, and so the elided projections
   /// `resolveShortcuts` made identities) share their input's buffer.
-  public static func unfused(_ graph: Graph, _ shapes: Shapes) -> ExecutionSchedule {
+  public static func unfused(_ graph: Graph) -> ExecutionSchedule {
     ExecutionSchedule(
       steps: graph.nodes.map { node in
         let passes = node.id > 0 && node.op.traits.contains(.aliasAtInference)

@@ -129,6 +129,14 @@ enum SolveFormatting {
   static func json(_ s: Solutions, listed: Bool) -> String {
     var out = "{\"vars\": [" + s.vars.map(JSONFormat.string).joined(separator: ", ") + "], \"count\": \(s.count)"
     if let r = s.interval { out += ", \"range\": {\(JSONFormat.string(s.vars[0])): [\(r.lowerBound), \(r.upperBound)]}" }
+    if let region = s.region {
+      let (x, y) = (JSONFormat.string(s.vars[0]), JSONFormat.string(s.vars[1]))
+      out += ", \"region\": ["
+      out += region.runs.map { r in
+        "{\(x): [\(r.first.lowerBound), \(r.first.upperBound)], \(y): [\(r.second.lowerBound), \(r.second.upperBound)]}"
+      }.joined(separator: ", ")
+      out += "]"
+    }
     if listed {
       out += ", \"solutions\": ["
       out += s.listed.map { values in
@@ -153,6 +161,7 @@ enum SolveFormatting {
     if !fixed.isEmpty { out += " with \(fixed)" }
     out += "\n"
     if let r = s.interval { out += "every value of: \(s.vars[0]) ∈ \(r.lowerBound)..\(r.upperBound)\n" }
+    if let region = s.region { out += regionText(region, vars: s.vars) }
     guard listed, !s.vars.isEmpty else { return out }
     let complete = BigCount(UInt64(s.listed.count)) == s.count
     if complete && s.listed.count > 1 {
@@ -192,6 +201,26 @@ enum SolveFormatting {
       }
       out += line + "\n"
       if i == 0 { out += String(repeating: "─", count: widths.reduce(0, +) + 2 * (widths.count - 1)) + "\n" }
+    }
+    return out
+  }
+
+  /// `every combination of: S ∈ 1..100000 × T ∈ 1..100000` for a box; for a staircase, its
+  /// runs (at most `shown`, spread over the first var, the first and the last among them).
+  static func regionText(_ region: SolutionRegion, vars: [String], shown: Int = 12) -> String {
+    func span(_ r: ClosedRange<Int>) -> String { r.lowerBound == r.upperBound ? "= \(r.lowerBound)" : "∈ \(r.lowerBound)..\(r.upperBound)" }
+    let runs = region.runs
+    if runs.count == 1 { return "every combination of: \(vars[0]) \(span(runs[0].first)) × \(vars[1]) \(span(runs[0].second))\n" }
+    let all = runs[0].first.lowerBound...runs[runs.count - 1].first.upperBound
+    let picked =
+      runs.count <= shown ? Array(runs.indices) : (0..<shown).map { $0 * (runs.count - 1) / (shown - 1) }
+    var out =
+      "every pair of: \(vars[0]) \(span(all)), each with \(vars[1]) in a range that changes with it, in \(NumberFormat.grouped(runs.count)) runs"
+    out += picked.count < runs.count ? " (\(picked.count) shown; --format json lists every one):\n" : ":\n"
+    let left = picked.map { "\(vars[0]) \(span(runs[$0].first))" }
+    let width = left.map(\.count).max() ?? 0
+    for (i, text) in zip(picked, left) {
+      out += "  " + text + String(repeating: " ", count: width - text.count) + "  \(vars[1]) \(span(runs[i].second))\n"
     }
     return out
   }

@@ -37,8 +37,10 @@ public struct Solutions: Sendable {
   public var listed: [[Int]]
   /// Why there is no solution, when `count` is zero (NS302).
   public var failure: Diagnostic?
-  /// When the solutions are every value of the one var in a range (`solveInterval`).
+  /// When the solutions are every value of the one var in a range (`solveLengths`).
   public var interval: ClosedRange<Int>?
+  /// When the solutions are every pair of two lengths in a box or a staircase (`solveLengths`).
+  public var region: SolutionRegion?
 
   /// Creates solutions.
   public init(
@@ -67,7 +69,7 @@ public func solve(_ graph: Graph, options: SolveOptions = SolveOptions()) throws
   try verify(graph)
   try checkBindings(graph, options.fixed)
   if let fast = try solveBatch(graph, options: options) { return fast }
-  if let fast = solveInterval(graph, options: options) { return fast }
+  if let fast = solveLengths(graph, options: options) { return fast }
   let batch = try searchBatch(graph, fixed: options.fixed)
   let plan = try SolverPlan(graph, fixed: options.fixed, keepAll: false)
   var search = Search(graph: graph, plan: plan, limit: options.limit, edgeLimit: options.list > 0 ? options.edgeLimit : nil)

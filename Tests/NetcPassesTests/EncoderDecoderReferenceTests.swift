@@ -104,4 +104,30 @@ struct EncoderDecoderReferenceTests {
     #expect(s.interval == 1...2238)
     #expect(s.count == BigCount(2238))
   }
+
+  /// Both lengths free: the largest T for each S under 10^11 MACs, from the closed form
+  /// 22,020,096·(S + T) + 6144·(S² + S·T + T²) (FlopCounterMode's figures above), walked here
+  /// one S at a time; the solver's staircase must hold exactly those pairs.
+  @Test func solveWalksBothLengths() throws {
+    let g = try SpecLoader.load(path: repositoryPath("specs/solve-transformer-length.yaml")).graph
+    let form = { (s: Int, t: Int) in 22_020_096 * (s + t) + 6144 * (s * s + s * t + t * t) }
+    var largest: [Int] = []  // largest[S - 1]: the largest T for S
+    var t = 1_000_000
+    for s in 1... {
+      while t > 0 && form(s, t) > 100_000_000_000 { t -= 1 }
+      guard t > 0 else { break }
+      largest.append(t)
+    }
+    let solution = try solve(g, options: SolveOptions(list: 3))
+    let region = try #require(solution.region)
+    #expect(solution.vars == ["S", "T"])
+    #expect(solution.count == BigCount(UInt64(largest.reduce(0, +))))
+    var walked: [Int] = []
+    for run in region.runs {
+      #expect(run.second.lowerBound == 1)
+      walked += run.first.map { _ in run.second.upperBound }
+    }
+    #expect(walked == largest)
+    #expect(solution.listed == [[1, 1], [1, 2], [1, 3]])
+  }
 }

@@ -73,11 +73,9 @@ import Testing
     var rng = SeededGenerator(seed: UInt64(file.utf8.count))
     var accepted = 0
     // The solver's solutions are bindings that `analyze` accepts; random ones add more.
-    // Two free lengths (an encoder-decoder's S and T) are too large a search to list; the
-    // random bindings below still cover those specs.
-    let solutions = try? solve(spec.graph, options: SolveOptions(fixed: repeated, list: 50))
-    for values in solutions?.listed ?? [] {
-      let bindings = Dictionary(uniqueKeysWithValues: zip(solutions!.vars, values)).merging(repeated) { a, _ in a }
+    let solutions = try solve(spec.graph, options: SolveOptions(fixed: repeated, list: 50))
+    for values in solutions.listed {
+      let bindings = Dictionary(uniqueKeysWithValues: zip(solutions.vars, values)).merging(repeated) { a, _ in a }
       if let n = Self.agree(spec.graph, symbolic, at: bindings, file), n > 0 { accepted += 1 }
     }
     for _ in 0..<200 {

@@ -211,11 +211,9 @@ struct SymbolicWorkingTests {
     var rng = SeededGenerator(seed: UInt64(file.utf8.count))
     var compared = 0
     // The solver's solutions are bindings `analyze` accepts where random ones rarely are.
-    // Two free lengths (an encoder-decoder's S and T) are too large a search to list; the
-    // random bindings below still cover those specs.
-    let solutions = try? solve(graph, options: SolveOptions(fixed: repeated, list: 10))
-    var candidates = (solutions?.listed ?? []).map {
-      Dictionary(uniqueKeysWithValues: zip(solutions!.vars, $0)).merging(repeated) { a, _ in a }
+    let solutions = try solve(graph, options: SolveOptions(fixed: repeated, list: 10))
+    var candidates = solutions.listed.map {
+      Dictionary(uniqueKeysWithValues: zip(solutions.vars, $0)).merging(repeated) { a, _ in a }
     }
     for _ in 0..<40 {
       var bindings = repeated

@@ -10,13 +10,7 @@ import Testing
 /// scripts/reference/generate_encoder_decoder_fixture.py (random weights, FlopCounterMode).
 struct EncoderDecoderReferenceTests {
   struct Fixture: Decodable {
-    struct Layer: Decodable {
-      var module: String
-      var type: String
-      var output: [Int]
-      var params: Int
-      var macs: Int
-    }
+    typealias Layer = ReferenceLayer
     var S: Int
     var T: Int
     var output: [Int]

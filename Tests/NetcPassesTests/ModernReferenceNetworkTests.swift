@@ -11,14 +11,7 @@ import Testing
 /// scripts/reference/generate_modern_fixtures.py (random or meta-device weights).
 struct ModernReferenceNetworkTests {
   struct Fixture: Decodable {
-    struct Layer: Decodable {
-      var module: String
-      var type: String
-      var output: [Int]
-      var params: Int
-      var macs: Int
-      var active_params: Int?
-    }
+    typealias Layer = ReferenceLayer
     var network: String
     var input: [Int]
     var output: [Int]

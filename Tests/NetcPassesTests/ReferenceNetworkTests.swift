@@ -10,13 +10,7 @@ import Testing
 /// Fixtures come from scripts/reference/generate_fixtures.py (torchvision, weights=None).
 struct ReferenceNetworkTests {
   struct Fixture: Decodable {
-    struct Layer: Decodable {
-      var module: String
-      var type: String
-      var output: [Int]
-      var params: Int
-      var macs: Int
-    }
+    typealias Layer = ReferenceLayer
     var network: String
     var input: [Int]
     var output: [Int]

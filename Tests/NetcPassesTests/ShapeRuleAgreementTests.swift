@@ -54,41 +54,14 @@ import Testing
 
   @Test("every reference spec: the symbolic figures are the concrete ones", arguments: referenceSpecs)
   func referenceSpec(_ file: String) throws {
-    let url = Self.root.appendingPathComponent("specs").appendingPathComponent(file)
-    let source = SourceFile(path: file, text: try String(contentsOf: url, encoding: .utf8))
-    // Repeat counts in vars take their smallest value: they decide the layers, not figures.
-    var repeated: [String: Int] = [:]
-    for v in SpecLoader.repeatVars(source) {
-      if case .range(let r)? = v.domain { repeated[v.name] = r.lowerBound }
-      if case .list(let l)? = v.domain { repeated[v.name] = l.min() }
-    }
-    let spec = try SpecLoader.parse(source, repeatBindings: repeated)
-    let free = spec.graph.vars.map(\.name).filter { repeated[$0] == nil }
-    let symbolic = try analyzeSymbolic(spec.graph, bindings: repeated, free: free)
-    if free.isEmpty {
+    let sample = try SpecSample(file: file, solutions: 50, random: 200)
+    let symbolic = try analyzeSymbolic(sample.graph, bindings: sample.repeated, free: sample.free)
+    if sample.free.isEmpty {
       // Without vars every figure has a value: 5 per node.
-      #expect(Self.agree(spec.graph, symbolic, at: [:], file) == 5 * spec.graph.nodes.count)
+      #expect(Self.agree(sample.graph, symbolic, at: [:], file) == 5 * sample.graph.nodes.count)
       return
     }
-    var rng = SeededGenerator(seed: UInt64(file.utf8.count))
-    var accepted = 0
-    // The solver's solutions are bindings that `analyze` accepts; random ones add more.
-    let solutions = try solve(spec.graph, options: SolveOptions(fixed: repeated, list: 50))
-    for values in solutions.listed {
-      let bindings = Dictionary(uniqueKeysWithValues: zip(solutions.vars, values)).merging(repeated) { a, _ in a }
-      if let n = Self.agree(spec.graph, symbolic, at: bindings, file), n > 0 { accepted += 1 }
-    }
-    for _ in 0..<200 {
-      var bindings = repeated
-      for v in spec.graph.vars where repeated[v.name] == nil {
-        switch v.domain {
-        case .range(let r)?: bindings[v.name] = Int.random(in: r, using: &rng)
-        case .list(let l)?: bindings[v.name] = l.randomElement(using: &rng)!
-        case nil: bindings[v.name] = Int.random(in: 1...64, using: &rng)
-        }
-      }
-      if let n = Self.agree(spec.graph, symbolic, at: bindings, file), n > 0 { accepted += 1 }
-    }
+    let accepted = sample.bindings.filter { b in (Self.agree(sample.graph, symbolic, at: b, file) ?? 0) > 0 }.count
     #expect(accepted > 0, "no random binding of \(file) was accepted by analyze")
   }
 

@@ -199,34 +199,11 @@ struct SymbolicWorkingTests {
 
   @Test("every spec with vars: the symbolic working is the concrete one at random bindings", arguments: WorkingTests.varSpecs)
   func agreesWithConcrete(file: String) throws {
-    let source = SourceFile(path: file, text: try String(contentsOfFile: repositoryPath("specs/\(file)"), encoding: .utf8))
-    var repeated: [String: Int] = [:]
-    for v in SpecLoader.repeatVars(source) {
-      if case .range(let r)? = v.domain { repeated[v.name] = r.lowerBound }
-      if case .list(let l)? = v.domain { repeated[v.name] = l.min() }
-    }
-    let graph = try SpecLoader.parse(source, repeatBindings: repeated).graph
-    let free = graph.vars.map(\.name).filter { repeated[$0] == nil }
-    let symbolic = try analyzeSymbolic(graph, bindings: repeated, free: free)
-    var rng = SeededGenerator(seed: UInt64(file.utf8.count))
+    let sample = try SpecSample(file: file, solutions: 10, random: 40, span: 4096)
+    let graph = sample.graph
+    let symbolic = try analyzeSymbolic(graph, bindings: sample.repeated, free: sample.free)
     var compared = 0
-    // The solver's solutions are bindings `analyze` accepts where random ones rarely are.
-    let solutions = try solve(graph, options: SolveOptions(fixed: repeated, list: 10))
-    var candidates = solutions.listed.map {
-      Dictionary(uniqueKeysWithValues: zip(solutions.vars, $0)).merging(repeated) { a, _ in a }
-    }
-    for _ in 0..<40 {
-      var bindings = repeated
-      for v in graph.vars where repeated[v.name] == nil {
-        switch v.domain {
-        case .range(let r)?: bindings[v.name] = Int.random(in: r.lowerBound...min(r.upperBound, r.lowerBound + 4096), using: &rng)
-        case .list(let l)?: bindings[v.name] = l.randomElement(using: &rng)!
-        case nil: bindings[v.name] = Int.random(in: 1...64, using: &rng)
-        }
-      }
-      candidates.append(bindings)
-    }
-    for bindings in candidates {
+    for bindings in sample.bindings {
       guard let concrete = try? analyze(graph, bindings: bindings) else { continue }
       compared += 1
       for node in graph.nodes {

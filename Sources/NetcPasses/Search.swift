@@ -68,10 +68,11 @@ struct Search {
         }
 
         // Pick the values of the vars introduced here, then step.
+        // The body reads the node by its id: capturing the `Node` value would copy it for every state.
         try choose(0, node: i, op: node.op, inputs: inputs, info: &info) {
           (this: inout Search, info: inout FailureInfo) throws(DiagnosticError) in
           this.tried += 1
-          if this.tried > this.limit { throw this.tooLarge(node, states: states.count, combinations: this.tried) }
+          if this.tried > this.limit { throw this.tooLarge(this.graph.nodes[i], states: states.count, combinations: this.tried) }
           guard let (r, newCosts) = this.transition(i, inputs, target: target, costs: costs, info: &info) else { return }
           var key = SearchState()
           for id in this.plan.liveNodes[i] { key.append(id == i ? r : resolved[id]!) }
@@ -86,7 +87,9 @@ struct Search {
             index[key] = at
             nextStates.append(key)
             nextCounts.append(counts[si])
-            if nextStates.count > this.limit { throw this.tooLarge(node, states: nextStates.count, combinations: this.tried) }
+            if nextStates.count > this.limit {
+              throw this.tooLarge(this.graph.nodes[i], states: nextStates.count, combinations: this.tried)
+            }
           }
           if let edgeLimit = this.edgeLimit {
             layerPrev.append(Int32(si))
@@ -96,7 +99,8 @@ struct Search {
             if this.keptEdges > edgeLimit {
               throw DiagnosticError([
                 .error(
-                  .searchTooLarge, "listing the solutions would keep more than \(edgeLimit) transitions in memory", at: node.headRange,
+                  .searchTooLarge, "listing the solutions would keep more than \(edgeLimit) transitions in memory",
+                  at: this.graph.nodes[i].headRange,
                   notes: [.init("count them with `--count`, or narrow the vars' domains")])
               ])
             }

@@ -71,7 +71,12 @@ extension SolverPlan {
   private func evaluate(_ values: [SlotExpr], _ env: [Int], axes: Int) -> [Int]? {
     if values.count == 1 && axes >= 1 {
       guard let n = values[0].evaluate(env) else { return nil }
-      return Array(repeating: n, count: axes)
+      // Appended rather than `Array(repeating:)`, whose generic path looks up metadata on
+      // every call: this runs for every candidate.
+      var out: [Int] = []
+      out.reserveCapacity(axes)
+      for _ in 0..<axes { out.append(n) }
+      return out
     }
     return evaluate(values, env)
   }

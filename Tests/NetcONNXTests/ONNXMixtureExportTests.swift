@@ -132,10 +132,7 @@ import Testing
     // A LINEAR over an image's channels is a 1x1 Conv, which cannot read a tied weight.
     let text = specText(
       input: "4x4x3",
-      layers: [
-        "CONV1-3 name c", "LINEAR-3 name owner",
-        "moe:\n      name: m\n      experts: 2\n      layers: [CONV1-3 name conv, LINEAR-3 tie owner name tied]",
-      ])
+      layers: ["moe:\n      name: m\n      experts: 2\n      layers: [CONV1-3 name conv, LINEAR-3 name a, LINEAR-3 tie a name tied]"])
     let spec = try parseSpec(text)
     let analysis = try analyze(spec.graph)
     let params: [LayerParameters<Float>?] = try WeightBinding.bind(analysis.graph, analysis.shapes, sources: [], seed: 0)
@@ -143,5 +140,13 @@ import Testing
     let d = try #require(error?.diagnostics.first)
     #expect(d.message.contains("`m.expert.tied` (expert 0)"), "\(d.message)")
     #expect(d.range?.start.line == 7)
+  }
+
+  /// Two layers of one expert may share a weight: each expert's copy reads its own copy of it.
+  @Test func aTieInsideAnExpertReadsItsExpertsCopy() throws {
+    let (m, _) = try export(
+      specText(input: "3x4", layers: ["moe:\n      name: m\n      experts: 2\n      layers: [LINEAR-4 name a, LINEAR-4 tie a name tied]"]))
+    #expect(node(m, "m.expert.1.tied/matmul")?.input == ["m.expert.1.a", "m.expert.1.a.weight"])
+    #expect(node(m, "m.expert.0.tied/matmul")?.input == ["m.expert.0.a", "m.expert.0.a.weight"])
   }
 }

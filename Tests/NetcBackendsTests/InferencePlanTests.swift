@@ -81,6 +81,17 @@ import Testing
     #expect(f32.output(x32) == f32.output(x32))
   }
 
+  /// An expert's convs are packed per expert, not in the plan: the BN and RELU after one
+  /// are steps of their own (folding them into an unpacked conv left the mixture reading a
+  /// value no step wrote, an index out of range). Steps: the router, conv, BN, RELU and
+  /// the routed sum, 5.
+  @Test func nothingFusesIntoAnExpertsConv() throws {
+    let text = "input: 4x4x2\nlayers:\n  - moe: {experts: 2, top: 1, layers: [CONV3-2 pad 1, BN, RELU]}\n"
+    let f = try Self.interpreter(text, as: Double.self)
+    #expect(f.plan.steps.count == 5)
+    #expect(f.plan.steps.allSatisfy { $0.fused.isEmpty && $0.conv == nil })
+  }
+
   /// `output` reads the caller's input in place: after two passes the input is unchanged
   /// and the two outputs are equal. The output of a spec whose last layer is the identity
   /// of the input is a copy, not the input's storage.

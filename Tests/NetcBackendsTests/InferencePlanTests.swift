@@ -81,14 +81,13 @@ import Testing
     #expect(f32.output(x32) == f32.output(x32))
   }
 
-  /// An expert's convs are packed per expert, not in the plan: the BN and RELU after one
-  /// are steps of their own (folding them into an unpacked conv left the mixture reading a
-  /// value no step wrote, an index out of range). Steps: the router, conv, BN, RELU and
-  /// the routed sum, 5.
+  /// An expert's convs are packed per expert, not in the plan: the RELU after one is a
+  /// step of its own (folding it into an unpacked conv left the mixture reading a value no
+  /// step wrote, an index out of range). Steps: the router, conv, RELU and the routed sum.
   @Test func nothingFusesIntoAnExpertsConv() throws {
-    let text = "input: 4x4x2\nlayers:\n  - moe: {experts: 2, top: 1, layers: [CONV3-2 pad 1, BN, RELU]}\n"
+    let text = "input: 4x4x2\nlayers:\n  - moe: {experts: 2, top: 1, layers: [CONV3-2 pad 1, RELU]}\n"
     let f = try Self.interpreter(text, as: Double.self)
-    #expect(f.plan.steps.count == 5)
+    #expect(f.plan.steps.count == 4)
     #expect(f.plan.steps.allSatisfy { $0.fused.isEmpty && $0.conv == nil })
   }
 

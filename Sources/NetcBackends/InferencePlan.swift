@@ -53,7 +53,9 @@ struct InferencePlan<T: TensorScalar>: Sendable {
       graph: graph, capabilities: .init(residual: true, activationAfterFC: false, activation: { FusedActivation($0) != nil }))
     // Nodes whose value is their input's (`Interpreter.outputImpl` shares the buffer).
     func isAlias(_ id: Int) -> Bool { graph.nodes[id].op.traits.contains(.aliasAtInference) }
-    for node in graph.layers where fusion.fusedInto[node.id] == nil {
+    // An expert's convs are not packed (each expert packs its own), so nothing fuses into
+    // them: the layers after one are steps of their own.
+    for node in graph.layers where fusion.fusedInto[node.id].map({ packed[$0] == nil }) ?? true {
       guard node.op.isConvolution, let pk = packed[node.id], let g = geometry[node.id] else {
         steps.append(Step(node: node.id, output: node.id, conv: nil, fused: [], reads: Array(Set(node.inputs)).sorted()))
         continue

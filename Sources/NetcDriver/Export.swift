@@ -49,8 +49,7 @@ struct Export: ParsableCommand {
   func run() throws {
     if to == .pytorch { return try exportPyTorch() }
     let bound = try BoundSpec(
-      path: spec, bindings: bindingOptions.bindings, weights: weightOptions.weights, seed: weightOptions.seed, backends: [],
-      refuse: ONNXExport.unexportableLayers)
+      path: spec, bindings: bindingOptions.bindings, weights: weightOptions.weights, seed: weightOptions.seed, backends: [])
     let graph = bound.graph
     let symbolic = symbolicShapes(graph)
     let bytes: [UInt8]

@@ -33,13 +33,11 @@ extension ONNXVersion {
 /// Exports a graph with bound weights as an ONNX model: NCHW tensors with a symbolic batch
 /// in front, weights as initializers named `LAYER.KIND`, each node named after its layer.
 public enum ONNXExport {
-  /// The model's serialized bytes. Layers that ONNX export cannot express yet are errors at
-  /// their head word, all of them at once, before anything is built.
+  /// The model's serialized bytes. Every op exports; a layer in a form ONNX export cannot
+  /// express (a tied LINEAR over an image's channels) is an error at its head word.
   public static func model(
     _ graph: Graph, _ shapes: Shapes, parameters: [LayerParameters<Float>?], symbolic: SymbolicAnalysis? = nil
   ) throws(DiagnosticError) -> Onnx_ModelProto {
-    let refused = unexportableLayers(graph)
-    if !refused.isEmpty { throw DiagnosticError(refused) }
     let (opsetVersion, irVersion) = ONNXVersion.versions(graph, shapes)
     var builder = ONNXGraphBuilder(graph: graph, shapes: shapes, parameters: parameters, symbolic: symbolic, opset: opsetVersion)
     let body = try builder.build()
@@ -72,42 +70,5 @@ public enum ONNXExport {
     } catch {
       throw DiagnosticError([.error(.io, "cannot serialize the ONNX model: \(error)", at: nil)])
     }
-  }
-
-  /// Whether ONNX export writes `op` (the exhaustive answer, per op).
-  public static func exports(_ op: OpKind) -> Bool {
-    switch op {
-    case .input, .conv, .dwconv, .pwconv, .maxpool, .avgpool, .gap, .gmp, .fc, .flatten, .bn, .relu, .relu6, .sigmoid, .tanh,
-      .softmax, .gelu, .silu, .hardswish, .hardsigmoid, .identity, .leakyrelu, .dropout, .droppath, .add, .concat, .mul, .slice,
-      .deconv, .linear, .layernorm, .layerscale, .rmsnorm, .embed, .posembed, .typeembed, .clstoken, .tokens, .take, .attention,
-      .upsample, .pad, .shuffle:
-      true
-    case .router, .moe:
-      false
-    }
-  }
-
-  /// One error per layer kind that ONNX export cannot write, at its first layer; a
-  /// mixture's router and experts are one kind.
-  public static func unexportableLayers(_ graph: Graph) -> [Diagnostic] {
-    var seen: Set<OpKind> = []
-    var out: [Diagnostic] = []
-    func kind(_ op: OpKind) -> OpKind { op == .router ? .moe : op }
-    for node in graph.layers where !exports(node.op) && seen.insert(kind(node.op)).inserted {
-      let count = graph.layers.count { kind($0.op) == kind(node.op) }
-      let others = count > 1 ? " (and \(count - 1) more \(count == 2 ? "layer" : "layers"))" : ""
-      let what = kind(node.op) == .moe ? "a mixture of experts (ROUTER, MOE)" : "\(node.op.mnemonic.uppercased()) layers"
-      out.append(
-        .error(
-          .notExecutable,
-          "`netc export --to onnx` cannot express \(what) yet: `\(node.name)`\(others)",
-          at: node.headRange,
-          notes: [
-            .init(
-              "a mixture routes each token to its top-k experts, which the export does not write yet (`netc run` executes it); every other layer exports (docs/onnx.md)"
-            )
-          ]))
-    }
-    return out
   }
 }

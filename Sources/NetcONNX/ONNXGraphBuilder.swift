@@ -9,7 +9,9 @@ import NetcPasses
 struct ONNXGraphBuilder {
   let graph: Graph
   let shapes: Shapes
-  let parameters: [LayerParameters<Float>?]
+  /// The bound tensors; while a mixture's experts are written, an expert node's are expert
+  /// k's part of its stacked ones (`mixture`).
+  var parameters: [LayerParameters<Float>?]
   let symbolic: SymbolicAnalysis?
   /// The default-domain opset the nodes are written for (`ONNXVersion.versions`).
   let opset: Int64
@@ -22,7 +24,11 @@ struct ONNXGraphBuilder {
   /// Each node's output layout, by id.
   var layouts: [ONNXLayout] = []
   /// A tensor's Transpose into the other layout, once made.
-  private var transposed: [Int: String] = [:]
+  var transposed: [Int: String] = [:]
+  /// The layout each expert node reads, kept until its mixture writes every expert's copy.
+  var expertReads: [Int: ONNXLayout] = [:]
+  /// The value_info of every expert's copy of an expert node.
+  var expertInfos: [Onnx_ValueInfoProto] = []
   /// The initializer of a tie owner's weight, and whether it is stored `[in][out]`.
   var stored: [Int: (name: String, transposed: Bool)] = [:]
 
@@ -47,6 +53,11 @@ struct ONNXGraphBuilder {
       }
       let wanted = ONNXLayout.wanted(by: node.op) ?? layouts[node.inputs[0]]
       layouts.append(ONNXLayout.written(by: node.op, reading: wanted))
+      // An expert's layers are written once per expert, where their mixture sums them.
+      if shapes.nodes[node.id].experts > 1 {
+        expertReads[node.id] = wanted
+        continue
+      }
       try emit(node, reading: wanted)
     }
     var g = Onnx_GraphProto()
@@ -59,7 +70,9 @@ struct ONNXGraphBuilder {
       return info
     }
     g.output = [valueInfo(graph.outputID)]
-    g.valueInfo = graph.layers.filter { $0.id != graph.outputID && $0.op != .input }.map { valueInfo($0.id) }
+    g.valueInfo =
+      graph.layers.filter { $0.id != graph.outputID && $0.op != .input && shapes.nodes[$0.id].experts == 1 }.map { valueInfo($0.id) }
+      + expertInfos
     if let d = graph.description { g.docString = d }
     metadata.append(("netc.layout.input", layouts[0] == .channelsFirst ? "channels first" : "channels last"))
     for input in graph.namedInputs {
@@ -121,7 +134,8 @@ struct ONNXGraphBuilder {
 
   mutating func emit(_ node: Node, reading layout: ONNXLayout) throws(DiagnosticError) {
     let r = shapes.nodes[node.id]
-    let inputs = node.inputs.map { value($0, layout) }
+    // A mixture reads its experts' copies, not the nodes they stand for.
+    let inputs = node.op == .moe ? [] : node.inputs.map { value($0, layout) }
     let out = names[node.id]
     let inRank = shapes[node.inputs[0]].count
     let channelAxis = layout.channelAxis(rank: max(inRank, 1))
@@ -280,8 +294,10 @@ struct ONNXGraphBuilder {
       pad(node, inputs[0], out)
     case .shuffle:
       shuffle(node, inputs[0], channelAxis: channelAxis, out)
-    case .router, .moe:
-      throw DiagnosticError(ONNXExport.unexportableLayers(graph))
+    case .router:
+      try linear(node, inputs[0], layout, out)
+    case .moe:
+      try mixture(node, out)
     }
   }
 

@@ -16,11 +16,11 @@ enum ONNXLayout: Hashable {
     switch op {
     case .conv, .dwconv, .pwconv, .deconv, .maxpool, .avgpool, .gap, .gmp, .flatten, .bn, .upsample, .pad:
       .channelsFirst
-    case .embed, .posembed, .typeembed, .clstoken, .take, .attention:
+    // A mixture routes over the channels: its router and routed sum work channels last.
+    case .embed, .posembed, .typeembed, .clstoken, .take, .attention, .router, .moe:
       .channelsLast
     case .input, .fc, .linear, .layernorm, .rmsnorm, .relu, .relu6, .sigmoid, .tanh, .softmax, .gelu, .silu, .hardswish,
-      .hardsigmoid, .identity, .leakyrelu, .dropout, .droppath, .layerscale, .tokens, .shuffle, .add, .concat, .mul, .router, .moe,
-      .slice:
+      .hardsigmoid, .identity, .leakyrelu, .dropout, .droppath, .layerscale, .tokens, .shuffle, .add, .concat, .mul, .slice:
       nil
     }
   }

@@ -81,6 +81,16 @@ import Testing
     #expect(f32.output(x32) == f32.output(x32))
   }
 
+  /// An expert's convs are packed per expert, not in the plan: the RELU after one is a
+  /// step of its own (folding it into an unpacked conv left the mixture reading a value no
+  /// step wrote, an index out of range). Steps: the router, conv, RELU and the routed sum.
+  @Test func nothingFusesIntoAnExpertsConv() throws {
+    let text = "input: 4x4x2\nlayers:\n  - moe: {experts: 2, top: 1, layers: [CONV3-2 pad 1, RELU]}\n"
+    let f = try Self.interpreter(text, as: Double.self)
+    #expect(f.plan.steps.count == 4)
+    #expect(f.plan.steps.allSatisfy { $0.fused.isEmpty && $0.conv == nil })
+  }
+
   /// `output` reads the caller's input in place: after two passes the input is unchanged
   /// and the two outputs are equal. The output of a spec whose last layer is the identity
   /// of the input is a copy, not the input's storage.

@@ -153,17 +153,6 @@ import Testing
     #expect(dims(m.graph.output[0]) == ["N", "4", "7", "9"])
   }
 
-  @Test func mixtureIsRefusedAtItsRouter() throws {
-    let text = specText(
-      input: "4x8",
-      layers: ["moe:\n      name: experts\n      experts: 2\n      top: 1\n      layers: [LINEAR-8 name w]"])
-    let spec = try parseSpec(text)
-    let d = ONNXExport.unexportableLayers(spec.graph)
-    #expect(d.count == 1)
-    #expect(d.first?.message.contains("mixture of experts") == true)
-    #expect(d.first?.range != nil)
-  }
-
   @Test func commandKeepsTheSequenceLengthSymbolic() throws {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("netc-onnx-t\(getpid())")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

@@ -31,10 +31,11 @@ REFERENCE = [
     "small-cnn", "lenet5", "mlp-mnist", "conv3x3-30x30x20", "sepconv3x3-30x30x20", "inception-block",
     "run-checkerboard", "run-mlp3", "run-conv1d", "conv1d-sequence", "alexnet", "resnet18", "mobilenet_v1",
     "mobilenet_v2", "mobilenet_v3_large", "efficientnet_b0", "convnext_tiny", "unet", "resnet50", "vgg16",
-    "gpt2", "bert_base", "vit_b_16", "onnx/specs/llama_tiny", "onnx/specs/modern_ops",
+    "gpt2", "bert_base", "vit_b_16", "onnx/specs/llama_tiny", "onnx/specs/modern_ops", "pytorch/specs/mixtral_tiny",
+    "pytorch/specs/moe_ops",
 ]
 # Free vars bound for the run; they stay symbolic in the exported model.
-BINDINGS = {"gpt2": {"T": 16}, "bert_base": {"T": 16}, "llama_tiny": {"T": 16}}
+BINDINGS = {"gpt2": {"T": 16}, "bert_base": {"T": 16}, "llama_tiny": {"T": 16}, "mixtral_tiny": {"T": 16}}
 TOLERANCE = 1e-5
 
 
@@ -137,7 +138,7 @@ def main():
         del args[i:i + 2]
     netc = args[0]
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    specs = args[1:] or [os.path.join(root, "scripts" if s.startswith("onnx/") else "specs", s + ".yaml") for s in REFERENCE]
+    specs = args[1:] or [os.path.join(root, "scripts" if "/" in s else "specs", s + ".yaml") for s in REFERENCE]
     report = [f"# netc export --to onnx: verification (onnx {onnx.__version__}, onnxruntime {ort.__version__})", ""]
     failed = 0
     with tempfile.TemporaryDirectory() as work:

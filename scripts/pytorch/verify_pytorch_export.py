@@ -11,8 +11,9 @@ For each spec:
      load_netc_weights; on a batch of two random inputs (token ids for a token input),
      the module in eval mode must give `netc run`'s outputs, each example run by netc on
      its own, within 1e-5 relative to the output's largest magnitude
-     (max |torch - netc| / max |netc|), in fp32.
-A spec the export refuses must be refused with exit 1 and a message (MoE). Specs too large
+     (max |torch - netc| / max |netc|), in fp32. A tensor the spec's `weights:` gives as
+     one number keeps it (a zero router: every logit ties, and netc picks the lower experts).
+A spec the export refuses must be refused with exit 1 and a message. Specs too large
 to hold twice in this machine's memory have their parameters counted on the meta device
 and are not run.
 Exit 1 on any failure. Usage: verify_pytorch_export.py NETC [SPEC ...]; NETC_RUN=PATH runs
@@ -27,6 +28,7 @@ import tempfile
 
 import numpy as np
 import torch
+import yaml
 
 TOLERANCE = 1e-5
 # A spec whose length is a var runs at T = 16.
@@ -58,10 +60,21 @@ def load_module(path, name):
     return module
 
 
-def random_weights(module, folder, rng):
+def spec_constants(spec):
+    """The tensors a spec's `weights:` gives as one number (`tied.router: {weight: 0}`), by
+    netc name: they keep that number, so a constant router makes every logit tie."""
+    with open(spec) as f:
+        weights = (yaml.safe_load(f) or {}).get("weights") or {}
+    return {f"{layer}.{kind}": float(v) for layer, kinds in weights.items() for kind, v in (kinds or {}).items()
+            if isinstance(v, (int, float))}
+
+
+def random_weights(module, folder, rng, constants):
     os.makedirs(folder, exist_ok=True)
     for name, (_, shape) in module.NETC_TENSORS.items():
-        if name.endswith(".var"):
+        if name in constants:
+            a = np.full(shape, constants[name])
+        elif name.endswith(".var"):
             a = rng.uniform(0.5, 1.5, size=shape)
         else:
             fan_in = int(np.prod(shape[1:])) if len(shape) > 1 else shape[0]
@@ -108,7 +121,7 @@ def verify(netc, spec, work, rows):
 
     rng = np.random.default_rng(0)
     weights = os.path.join(work, name + ".weights")
-    random_weights(module, weights, rng)
+    random_weights(module, weights, rng, spec_constants(spec))
     module.load_netc_weights(model, weights)
 
     embeddings = [m for m in model.modules() if isinstance(m, torch.nn.Embedding)]

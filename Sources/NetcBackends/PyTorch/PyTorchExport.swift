@@ -8,7 +8,7 @@ import NetcPasses
 public enum PyTorchExport {
   /// The generated Python source. `specPath` is named in its header.
   public static func source(_ graph: Graph, _ shapes: Shapes, specPath: String) throws(DiagnosticError) -> String {
-    let refused = unexportableLayers(graph)
+    let refused = unexportableLayers(graph, shapes)
     if !refused.isEmpty { throw DiagnosticError(refused) }
     precondition(shortcutsResolved(graph), "a backend takes the graph `analyze` resolved, not the spec's")
     var writer = PyTorchModuleWriter(graph: graph, shapes: shapes)
@@ -62,7 +62,9 @@ public enum PyTorchExport {
       for (kind, shape) in parameterShapes(node, shapes.nodes[node.id]) {
         if kind == .weight && node.attributes.tiedTo != nil { continue }
         let suffix = TorchLayerWriter.stateSuffix(node.op, kind)
-        let key = (path + (suffix.isEmpty ? [] : [suffix])).joined(separator: ".")
+        var key = (path + (suffix.isEmpty ? [] : [suffix])).joined(separator: ".")
+        // A mixture of one expert stores its tensors without the experts' axis.
+        if shapes.nodes[node.id].experts == 1 { key = key.replacing("*", with: "0") }
         out += "    \(PythonNames.string("\(node.name).\(kind.rawValue)")): (\(PythonNames.string(key)), \(PythonNames.tuple(shape))),\n"
       }
     }
@@ -101,23 +103,10 @@ public enum PyTorchExport {
       """
   }
 
-  /// Whether the PyTorch export writes `op` (the exhaustive answer, per op).
-  public static func exports(_ op: OpKind) -> Bool {
-    switch op {
-    case .input, .conv, .dwconv, .pwconv, .deconv, .maxpool, .avgpool, .gap, .gmp, .fc, .linear, .flatten, .bn, .layernorm,
-      .rmsnorm, .relu, .relu6, .sigmoid, .tanh, .softmax, .gelu, .silu, .hardswish, .hardsigmoid, .identity, .leakyrelu,
-      .dropout, .droppath, .layerscale, .embed, .posembed, .typeembed, .clstoken, .tokens, .take, .attention, .upsample, .pad,
-      .shuffle, .add, .concat, .mul, .slice:
-      true
-    // Not written yet: a module of E experts and Mixtral's routing.
-    case .router, .moe:
-      false
-    }
-  }
-
-  /// One error per layer kind that the export cannot write, at its first layer.
-  public static func unexportableLayers(_ graph: Graph) -> [Diagnostic] {
-    var seen: Set<OpKind> = []
+  /// The specs the export cannot write, with an error at the layer: a second input (the
+  /// module's `forward` takes one), and a tie into or out of a mixture's expert (an expert
+  /// layer's weight is one of E).
+  public static func unexportableLayers(_ graph: Graph, _ shapes: Shapes) -> [Diagnostic] {
     var out: [Diagnostic] = []
     // The module writer threads one input through `forward(self, x)`.
     if let second = graph.namedInputs.dropFirst().first {
@@ -128,13 +117,12 @@ public enum PyTorchExport {
           at: graph.nodes[second.node].headRange,
           notes: [.init("`netc export --to onnx` writes one graph input per input, and `netc run` executes them")]))
     }
-    for node in graph.layers where !exports(node.op) && seen.insert(node.op).inserted {
-      let what = node.op == .router || node.op == .moe ? "a mixture of experts" : "\(node.op.mnemonic.uppercased()) layers"
+    for node in graph.layers {
+      guard let owner = node.attributes.tiedTo, shapes.nodes[node.id].experts > 1 || shapes.nodes[owner].experts > 1 else { continue }
       out.append(
         .error(
-          .notExecutable, "`netc export --to pytorch` cannot write \(what) yet: `\(node.name)`", at: node.headRange,
-          notes: [.init("`netc run` executes it; `scripts/weights/state_dicts.py` maps transformers' Mixtral onto it")]))
-      if node.op == .router { seen.insert(.moe) }
+          .notExecutable, "`netc export --to pytorch` cannot write a weight tied into or out of a mixture's expert yet: `\(node.name)`",
+          at: node.headRange))
     }
     return out
   }

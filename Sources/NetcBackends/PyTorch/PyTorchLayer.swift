@@ -58,8 +58,9 @@ struct TorchLayerWriter {
     switch node.op {
     case .input, .identity:
       return nil
-    case .router, .moe:
-      throw DiagnosticError(PyTorchExport.unexportableLayers(graph))
+    case .moe:
+      // The routed sum is its mixture class's `forward` (PyTorchMixtureWriter).
+      throw refusal(node, "a mixture's routed sum outside its mixture")
     case .conv, .dwconv, .pwconv:
       let w = r.window!
       let symmetric = w.padBegin == w.padEnd
@@ -139,7 +140,7 @@ struct TorchLayerWriter {
       if out == .channelsFirst { return module("nn.Adaptive\(mean ? "Avg" : "Max")Pool\(spatial)d(1)") }
       let dims = spatial == 1 ? "1" : PythonNames.tuple(Array(1...spatial))
       return TorchLayer(expression: "\(x[0]).\(mean ? "mean" : "amax")(dim=\(dims), keepdim=True)")
-    case .fc, .linear:
+    case .fc, .linear, .router:
       return module(
         "nn.Linear(" + args(["\(r.inChannels)", "\(r.outChannels)"], [("bias", node.attributes.bias ? nil : "False")]) + ")")
     case .flatten:

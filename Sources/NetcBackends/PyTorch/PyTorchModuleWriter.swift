@@ -15,8 +15,8 @@ struct PyTorchModuleWriter {
   private var classNames: [String: String] = [:]
   private var usedClassNames: Set<String> = []
   /// Per node, its path of attributes from the network's module (`h`, `0`, `attn`).
-  private(set) var statePaths: [Int: [String]] = [:]
-  private(set) var helpers: Set<TorchHelper> = []
+  var statePaths: [Int: [String]] = [:]
+  var helpers: Set<TorchHelper> = []
 
   init(graph: Graph, shapes: Shapes) {
     self.graph = graph
@@ -111,6 +111,9 @@ struct PyTorchModuleWriter {
   mutating func writeClass(_ tree: StructureTree, path: [String], names preferred: [String], doc: String) throws(DiagnosticError)
     -> String
   {
+    if tree.group?.kind == .moe, let mixture = try mixtureClass(tree, path: path) {
+      return register(doc: doc, setup: mixture.setup, parameters: mixture.parameters, body: mixture.body, names: preferred)
+    }
     var list: [Unit] = []
     units(of: tree, part: nil, into: &list)
     let inputs = tree.group == nil ? [0] : externals(tree.range)
@@ -135,13 +138,10 @@ struct PyTorchModuleWriter {
     var names: [Int: String] = [:]
     var madeIn: [Int: String] = [:]
     var live: Set<String> = []
-    var parameters: [String] = []
-    for (k, v) in inputs.enumerated() {
-      var n = k == 0 ? "x" : PythonNames.identifier(String(graph.nodes[v].name.split(separator: ".").last ?? "memory"))
-      while live.contains(n) { n += "_" }
+    let parameters = parameterNames(inputs)
+    for (v, n) in zip(inputs, parameters) {
       names[v] = n
       live.insert(n)
-      parameters.append(n)
     }
     func fresh(_ base: String) -> String {
       var n = base, k = 2
@@ -226,7 +226,23 @@ struct PyTorchModuleWriter {
       }
     }
     if !returned { body.append("return \(names[output] ?? "x")") }
+    return register(doc: doc, setup: setup, parameters: parameters, body: body, names: preferred)
+  }
 
+  /// The names of a class's `forward` parameters for the values it reads: `x`, then each
+  /// other value's layer name (`memory`).
+  func parameterNames(_ inputs: [Int]) -> [String] {
+    var out: [String] = []
+    for (k, v) in inputs.enumerated() {
+      var n = k == 0 ? "x" : PythonNames.identifier(String(graph.nodes[v].name.split(separator: ".").last ?? "memory"))
+      while out.contains(n) { n += "_" }
+      out.append(n)
+    }
+    return out
+  }
+
+  /// Records a class and returns its name; a class written alike before keeps its name.
+  mutating func register(doc: String, setup: [String], parameters: [String], body: [String], names preferred: [String]) -> String {
     var text = "\(doc)\n" + setup.joined(separator: "\n") + "\n" + parameters.joined(separator: ", ") + "\n"
     text += body.joined(separator: "\n")
     if let known = classNames[text] { return known }
@@ -257,10 +273,12 @@ struct PyTorchModuleWriter {
     switch g.kind {
     case .residual: return "A residual: its layers' output plus the input (or the shortcut's)."
     case .parallel: return "Branches that read the same input, merged."
-    case .moe: return "A mixture of experts."
+    case .moe:
+      return "A mixture of experts, routed as Mixtral's: each position's top experts, softmax-weighted."
     case .block: return "A block of the spec."
     case .copy: return "One copy of the repeat `\(g.name.split(separator: ".").dropLast().last ?? "")`."
-    case .repeat, .body, .shortcut, .branch, .sepconv, .expert: return "Layers of the spec."
+    case .expert: return "One expert of a mixture: each expert is an instance with weights of its own."
+    case .repeat, .body, .shortcut, .branch, .sepconv: return "Layers of the spec."
     }
   }
 }

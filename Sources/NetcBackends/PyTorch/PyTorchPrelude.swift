@@ -100,9 +100,10 @@ enum PyTorchPrelude {
     def load_netc_weights(model, directory, strict=True):
         \"\"\"Copies netc's LAYER.KIND.npy files (as `netc run --weights DIR` reads them) into
         `model`. They are in PyTorch's layouts already (conv [Cout][Cin/groups][k...],
-        linear [out][in]); a class token gains its batch and position axes. With `strict`,
-        a missing file is an error, as netc would fill it from its seed; returns the netc
-        names of the files that were missing.\"\"\"
+        linear [out][in]); a class token gains its batch and position axes. A mixture's
+        expert tensor holds every expert's on a leading axis, and its key's `*` stands for
+        the expert's index. With `strict`, a missing file is an error, as netc would fill
+        it from its seed; returns the netc names of the files that were missing.\"\"\"
         state = model.state_dict()
         missing = []
         for name, (key, shape) in NETC_TENSORS.items():
@@ -113,8 +114,10 @@ enum PyTorchPrelude {
             array = np.load(path)
             if tuple(array.shape) != shape:
                 raise ValueError(f"{path}: shape {tuple(array.shape)}, netc's {name} is {shape}")
+            parts = [(key.replace("*", str(k)), part) for k, part in enumerate(array)] if "*" in key else [(key, array)]
             with torch.no_grad():
-                state[key].copy_(torch.from_numpy(array).reshape(state[key].shape))
+                for part_key, part in parts:
+                    state[part_key].copy_(torch.from_numpy(part).reshape(state[part_key].shape))
         if strict and missing:
             raise FileNotFoundError(f"{directory}: no .npy file for " + ", ".join(missing))
         return missing

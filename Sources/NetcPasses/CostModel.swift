@@ -78,7 +78,7 @@ public func countCosts(_ graph: Graph, _ shapes: Shapes, batch: Int = 1) throws(
 /// to check `budget:`, call it.
 func nodeCost(_ node: Node, _ r: ResolvedNode, batch: Int) throws(DiagnosticError) -> Cost {
   let checked = Checked(range: node.range)
-  switch costRule(node.op, bias: node.attributes.bias, RuleShape(r)) {
+  switch costRule(node.op, bias: node.attributes.bias, cached: node.cachesKeysAndValues, RuleShape(r)) {
   case .failure(let overflow):
     throw DiagnosticError([.error(.overflow, "\(overflow.operation) overflows 64-bit integers", at: node.range)])
   case .success(let c):
@@ -88,4 +88,10 @@ func nodeCost(_ node: Node, _ r: ResolvedNode, batch: Int) throws(DiagnosticErro
     cost.kvCache = try checked.mul(c.kvCache, batch)
     return cost
   }
+}
+
+extension Node {
+  /// Whether a decoder caches this attention's keys and values: a causal self-attention or
+  /// a cross-attention (`costRule`'s `cached`).
+  var cachesKeysAndValues: Bool { op == .attention && (attributes.causal || inputs.count > 1) }
 }

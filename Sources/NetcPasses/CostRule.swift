@@ -10,7 +10,7 @@ struct RuleCost<N: RuleNumber> {
   var activeMacs: N = .constant(0)
   var activations: N = .constant(0)
   /// Elements of attention's key/value cache: `2 * kv heads * dim * S` for the S positions
-  /// its keys and values come from.
+  /// its keys and values come from, in the layers a decoder caches.
   var kvCache: N = .constant(0)
 }
 
@@ -24,9 +24,13 @@ struct RuleCost<N: RuleNumber> {
 ///   square, `2 * heads * T * S * dim`, whatever the mask;
 /// - everything else (embeddings, norms, activations, pooling, merges) none.
 /// An expert's figures count every expert in the totals and the routed ones in the active
-/// figures. The failure is the operation that overflowed (`a * b`).
+/// figures. Only an attention a decoder caches (`cached`: a causal self-attention, whose
+/// keys and values grow a position per generated token, or a cross-attention, whose keys and
+/// values over the memory are computed once) has a KV cache; an encoder's (BERT's, ViT's,
+/// an encoder-decoder's encoder) runs once over its whole input and keeps none.
+/// The failure is the operation that overflowed (`a * b`).
 @_specialize(where N == Int)
-func costRule<N: RuleNumber>(_ op: OpKind, bias: Bool, _ r: RuleShape<N>) -> Result<RuleCost<N>, RuleOverflow> {
+func costRule<N: RuleNumber>(_ op: OpKind, bias: Bool, cached: Bool, _ r: RuleShape<N>) -> Result<RuleCost<N>, RuleOverflow> {
   var cost = RuleCost<N>()
   if op == .input || r.elided { return .success(cost) }
   func fail(_ operation: String?) -> Result<RuleCost<N>, RuleOverflow> { .failure(RuleOverflow(operation: operation ?? "")) }
@@ -76,7 +80,7 @@ func costRule<N: RuleNumber>(_ op: OpKind, bias: Bool, _ r: RuleShape<N>) -> Res
     cost.macs = macs
     let (cache, cacheOverflow) = product([.constant(2), r.kvHeads, r.headDim, s])
     guard let cache else { return fail(cacheOverflow) }
-    cost.kvCache = cache.normalized
+    if cached { cost.kvCache = cache.normalized }
   case .input, .maxpool, .avgpool, .gap, .gmp, .flatten, .bn, .relu, .relu6, .sigmoid, .tanh, .softmax, .gelu, .identity,
     .leakyrelu, .dropout, .add, .concat, .layernorm, .rmsnorm, .silu, .hardswish, .hardsigmoid, .droppath, .layerscale, .embed,
     .posembed, .typeembed, .clstoken, .tokens, .take, .upsample, .pad, .shuffle, .mul, .moe, .slice:

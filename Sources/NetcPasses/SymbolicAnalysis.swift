@@ -80,7 +80,9 @@ public func analyzeSymbolic(_ graph: Graph, bindings: [String: Int], free: [Stri
       node.op, r, inputs: inputs.map { $0! }, inputShape: node.op == .input ? graph.inputShape(of: node.id).map(e) : [], target: target,
       inputElided: node.inputs.first.map { rules[$0]?.elided ?? false } ?? false,
       inputTokens: node.inputs.first.map { rules[$0]?.tokens ?? false } ?? false, tokenInput: graph.isTokenInput(node.id))
-    guard case .success(let shape) = result, case .success(let cost) = costRule(node.op, bias: a.bias, shape) else {
+    guard case .success(let shape) = result,
+      case .success(let cost) = costRule(node.op, bias: a.bias, cached: node.cachesKeysAndValues, shape)
+    else {
       rules.append(nil)
       continue
     }

@@ -45,6 +45,27 @@ import Testing
     #expect(figures[1].value == 124_439_808 * 2)
   }
 
+  /// A decoding cache holds the decoder's causal self-attention and its cross-attention
+  /// over the encoder's memory, as transformers' EncoderDecoderCache does: for
+  /// torch.nn.Transformer's defaults at S = 7, T = 5, 6 layers · 2 · 8 heads · 64 · (T + S)
+  /// values, 4 bytes each; the encoder's self-attention (another 6 · 2 · 512 · S) caches none.
+  @Test func anEncoderDecoderCachesItsDecoderOnly() throws {
+    let a = try analyze(try Self.spec("transformer_base"), bindings: ["S": 7, "T": 5])
+    #expect(a.costs.total.kvCache * 4 == 6 * 2 * 8 * 64 * (5 + 7) * 4)
+    #expect(a.costs.total.kvCache * 4 == 294_912)
+    let s = try analyzeSymbolic(try Self.spec("transformer_base"), bindings: [:], free: ["S", "T"])
+    let kv = try #require(s.totals.kvCache)
+    #expect(try kv.evaluate(["S": 7, "T": 5]) == a.costs.total.kvCache)
+  }
+
+  /// BERT and ViT are encoders: nothing decodes a token at a time, so nothing is cached.
+  @Test(arguments: ["bert_base", "vit_b_16"])
+  func anEncoderCachesNothing(_ network: String) throws {
+    let a = try analyze(try Self.spec(network), bindings: network == "bert_base" ? ["T": 128] : [:])
+    #expect(a.costs.total.kvCache == 0)
+    #expect(a.costs.total.macs > 0)
+  }
+
   @Test func longestLlama3ContextBesideItsWeightsIn24GiB() throws {
     let s = try solve(try Self.spec("solve-llama3-context"), options: SolveOptions(list: 0))
     let expected = (24 << 30 - 8_030_261_248 * 2) / 131_072

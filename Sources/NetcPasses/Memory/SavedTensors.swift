@@ -61,6 +61,9 @@ public struct SavedTensors: Sendable {
 let statisticsBytes = 4
 /// Bytes per element of indices (max-pool's, token and position ids): int64.
 let indexBytes = 8
+/// Bytes per element of a mixture's routing values: Mixtral's router takes its softmax in
+/// fp32 (`router_logits.float()`) whatever the activations' type, and so are the weights.
+let routingBytes = 4
 
 /// What `graph` saves for backward with activations in `storage`. Nil on overflow.
 public func savedForBackward(_ graph: Graph, _ shapes: Shapes, storage: StorageType) -> SavedTensors? {
@@ -81,6 +84,14 @@ private struct SavedTensorPlan {
   var overflow = false
   /// The rotary tables saved already, by length and head width.
   var rotaryTables: Set<[Int]> = []
+  /// The mixtures' inputs whose gathered copies (the rows routed to each expert) are saved
+  /// already, by root node.
+  var gathered: Set<Int> = []
+  /// Whether the network has a cross-attention: an encoder-decoder, whose decoder is taken
+  /// as BART's (separate projections) rather than GPT-2's (one fused projection).
+  var encoderDecoder = false
+  /// Per router, the experts each position is routed to (its mixture's expert layers' `activeExperts`).
+  var routedExperts: [Int: Int] = [:]
 
   init(graph: Graph, shapes: Shapes, storage: StorageType) {
     self.graph = graph
@@ -114,27 +125,49 @@ private struct SavedTensorPlan {
     }
   }
 
-  /// Saves node `id`'s value (its storage) for `saver`, unless saved already.
+  /// Whether node `id` is one of a mixture's expert layers.
+  func inExpert(_ id: Int) -> Bool { graph.nodes[id].attributes.integers[.experts] != nil }
+
+  /// The product of `factors`, or nil if one is nil or it overflows.
+  func product(_ factors: [Int?]) -> Int? {
+    var n = 1
+    for f in factors {
+      guard let f else { return nil }
+      let (p, o) = n.multipliedReportingOverflow(by: f)
+      if o { return nil }
+      n = p
+    }
+    return n
+  }
+
+  /// Saves node `id`'s value (its storage) for `saver`, unless saved already. An expert's
+  /// layer stands for all E experts, each run on the rows routed to it: its values hold k
+  /// rows per position of the mixture's input in all (`activeExperts`), and it reads the
+  /// mixture's input as each expert's gathered copy of its rows, a storage of its own.
   mutating func keep(_ id: Int, for saver: Int, _ what: String) {
     let r = root[id]
-    guard !saved.contains(r) else { return }
-    saved.insert(r)
-    guard let n = elements(r) else { return overflow = true }
-    let (b, o) = n.multipliedReportingOverflow(by: elementBytes(r))
-    if o { return overflow = true }
-    entries.append(.init(node: saver, what: what, bytes: BatchBytes(perExample: b)))
+    let gather = inExpert(saver) && !inExpert(r)
+    guard gather ? gathered.insert(r).inserted : saved.insert(r).inserted else { return }
+    let routed = shapes.nodes[gather ? saver : r].activeExperts
+    guard let b = product([elements(r), routed, elementBytes(r)]) else { return overflow = true }
+    entries.append(.init(node: saver, what: gather ? "\(what) (gathered per expert)" : what, bytes: BatchBytes(perExample: b)))
   }
 
   /// Saves a fresh storage of `elements` elements of `bytes` bytes each, per example or not.
+  /// An expert's layer keeps one per expert: k rows per position in all, and E copies of
+  /// what does not grow with the batch.
   mutating func fresh(for saver: Int, _ what: String, elements: Int?, bytes: Int, perExample: Bool = true) {
-    guard let elements else { return overflow = true }
-    let (b, o) = elements.multipliedReportingOverflow(by: bytes)
-    if o { return overflow = true }
+    let copies = inExpert(saver) ? (perExample ? shapes.nodes[saver].activeExperts : shapes.nodes[saver].experts) : 1
+    guard let b = product([elements, bytes, copies]) else { return overflow = true }
     entries.append(.init(node: saver, what: what, bytes: perExample ? BatchBytes(perExample: b) : BatchBytes(constant: b)))
   }
 
   mutating func run() -> SavedTensors? {
     root = Array(0..<graph.nodes.count)
+    encoderDecoder = graph.nodes.contains { $0.op == .attention && $0.inputs.count > 1 }
+    for node in graph.nodes where node.op == .moe && node.inputs.count == 3 {
+      routedExperts[node.inputs[0]] = shapes.nodes[node.inputs[1]].activeExperts
+    }
     for node in graph.nodes where node.id > 0 && isView(node) {
       if let source = node.inputs.first { root[node.id] = root[source] }
     }
@@ -158,9 +191,11 @@ private struct SavedTensorPlan {
     switch node.op {
     case .input, .identity, .flatten, .tokens, .take, .slice:
       break
-    case .conv, .dwconv, .pwconv, .deconv, .fc, .linear, .router:
+    case .conv, .dwconv, .pwconv, .deconv, .fc, .linear:
       // The input, for the weight's gradient (the weight, for the input's, is a parameter).
       keep(input, for: id, "input")
+    case .router:
+      saveRouter(node)
     case .bn:
       // native_batch_norm's input, its batch mean and inverse deviation, and the running
       // mean and variance it hands to backward: 4 x C fp32 values, whatever the batch.
@@ -233,8 +268,43 @@ private struct SavedTensorPlan {
     case .attention:
       saveAttention(node)
     case .moe:
-      for i in node.inputs { keep(i, for: id, "expert output") }
+      saveMixture(node)
     }
+  }
+
+  /// Mixtral's router (transformers' MixtralTopKRouter) and its dispatch, per position:
+  /// the linear layer's input; the softmax over the E scores (fp32); top-k's k indices
+  /// (int64); the sum the k chosen probabilities are divided by and the k quotients, the
+  /// routing weights (fp32); and for each expert `torch.where`'s position and slot of every
+  /// row routed to it (2 x int64 per routed row), which the gather and the weights' lookup keep.
+  mutating func saveRouter(_ node: Node) {
+    let id = node.id
+    let input = node.inputs.first ?? 0
+    keep(input, for: id, "input")
+    let positions = rows(input)
+    let experts = shapes[id].last ?? 0
+    let k = routedExperts[id] ?? 1
+    fresh(for: id, "routing probabilities (T x E, fp32)", elements: product([positions, experts]), bytes: routingBytes)
+    fresh(for: id, "top-k indices (T x k, int64)", elements: product([positions, k]), bytes: indexBytes)
+    fresh(for: id, "top-k sum (fp32)", elements: positions, bytes: routingBytes)
+    fresh(for: id, "routing weights (T x k, fp32)", elements: product([positions, k]), bytes: routingBytes)
+    fresh(for: id, "position and slot of each routed row (2 x int64)", elements: product([2, positions, k]), bytes: indexBytes)
+  }
+
+  /// Mixtral's routed sum as transformers' eager MixtralExperts writes it: each expert's
+  /// output is multiplied by its rows' routing weights (the product keeps both) and added
+  /// into the result with `index_add_`, which keeps the product (its backward reads the
+  /// source's shape); all of it one row per routed row, k per position.
+  mutating func saveMixture(_ node: Node) {
+    let id = node.id
+    guard node.inputs.count == 3 else { return }
+    let out = node.inputs[1]
+    let routed = product([rows(node.inputs[2]), shapes.nodes[out].activeExperts])
+    fresh(for: id, "routing weight of each routed row (fp32)", elements: routed, bytes: routingBytes)
+    keep(out, for: id, "expert outputs")
+    fresh(
+      for: id, "weighted expert outputs (index_add_'s source)", elements: product([elements(out), shapes.nodes[out].activeExperts]),
+      bytes: storage.bytes)
   }
 
   /// Positions of node `id`'s value: its elements over its last extent.
@@ -255,15 +325,6 @@ private struct SavedTensorPlan {
     keep(node.inputs.first ?? 0, for: id, "input")
     if let memory = node.inputs.dropFirst().first { keep(memory, for: id, "keys' and values' input") }
     let t = shapes[id].first ?? 0
-    func product(_ factors: [Int]) -> Int? {
-      var n = 1
-      for f in factors {
-        let (p, o) = n.multipliedReportingOverflow(by: f)
-        if o { return nil }
-        n = p
-      }
-      return n
-    }
     // With `rope`, Hugging Face's Llama eager attention: keys and values repeated to every
     // query head (`repeat_kv`), the causal mask added (nothing kept for it), and the
     // rotation's cos and sin tables (T x D each, one for the whole batch and every layer).
@@ -276,8 +337,11 @@ private struct SavedTensorPlan {
     // A causal model without `rope` is GPT-2's: transformers runs its decoder with a KV
     // cache even in training (`use_cache` is on by default), and the products read the
     // keys and values from the cache's concatenation, a contiguous copy of each, which they
-    // keep. (With `rope` the cache's copies are read only by `repeat_kv`, which keeps nothing.)
-    if node.attributes.causal && !rotary {
+    // keep; GPT-2's one fused projection is kept whole for the queries, so the copies are
+    // more. (With `rope` the cache's copies are read only by `repeat_kv`, which keeps
+    // nothing; an encoder-decoder's decoder is BART's, whose separate projections' keys and
+    // values are kept by nobody but the cache's concatenation, so the copies replace them.)
+    if node.attributes.causal && !rotary && !encoderDecoder {
       fresh(
         for: id, "keys and values as the KV cache copies them (2 x S x kv heads x D)",
         elements: product([2, r.memoryLength, r.kvHeads, r.headDim]), bytes: storage.bytes)

@@ -9,8 +9,12 @@ enum Candidates: Sequence {
   var count: Int {
     switch self {
     case .range(let a, let b):
-      return b < a
-        ? 0 : (b.subtractingReportingOverflow(a).overflow ? Int.max : Swift.max(0, (b - a).addingReportingOverflow(1).partialValue))
+      // 0...Int.max holds one value more than Int.max: it counts as Int.max, not as the
+      // wrapped sum (which read as no values and let the search start on 2^63 of them).
+      guard b >= a else { return 0 }
+      let (span, o1) = b.subtractingReportingOverflow(a)
+      let (n, o2) = span.addingReportingOverflow(1)
+      return o1 || o2 ? Int.max : n
     case .list(let l): return l.count
     }
   }

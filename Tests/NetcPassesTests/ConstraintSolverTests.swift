@@ -228,6 +228,28 @@ struct Classic: CustomTestStringConvertible, Sendable {
     }
   }
 
+  /// Found by the front-end fuzzer (a 34 s timeout): a domain of all 2^63 non-negative
+  /// values counted as no candidates, so the size estimate let the search start on them.
+  @Test func aDomainOfEveryNonNegativeIntIsTooLargeAtOnce() throws {
+    let graph = try parse(
+      """
+      name: t
+      input: 8x8x3
+      vars: {d: 0..9223372036854775807}
+      layers:
+        - CONV3-4 dilation 1,$d pad same
+      """)
+    #expect(Candidates.range(0, Int.max).count == Int.max)
+    #expect(Candidates.range(Int.min, Int.max).count == Int.max)
+    #expect(Candidates.range(1, Int.max).count == Int.max)
+    #expect(Candidates.range(5, 4).count == 0)
+    #expect {
+      try solve(graph)
+    } throws: { error in
+      (error as? DiagnosticError)?.diagnostics.first?.code == .searchTooLarge
+    }
+  }
+
   @Test func aSearchTooLargeSaysSoInsteadOfRunning() throws {
     let graph = try parse(
       """

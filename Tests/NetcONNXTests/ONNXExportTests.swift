@@ -24,16 +24,6 @@ import Testing
     return (try Onnx_ModelProto(serializedBytes: Data(bytes)), bytes)
   }
 
-  func dims(_ v: Onnx_ValueInfoProto) -> [String] {
-    v.type.tensorType.shape.dim.map { d in
-      switch d.value {
-      case .dimParam(let p): p
-      case .dimValue(let n): String(n)
-      case nil: "?"
-      }
-    }
-  }
-
   func attribute(_ node: Onnx_NodeProto, _ name: String) -> [Int64] {
     guard let a = node.attribute.first(where: { $0.name == name }) else { return [] }
     return a.type == .int ? [a.i] : a.ints

@@ -29,30 +29,6 @@ import Testing
     return (m, bound)
   }
 
-  func node(_ m: Onnx_ModelProto, _ name: String) -> Onnx_NodeProto? { m.graph.node.first { $0.name == name } }
-
-  func ints(_ node: Onnx_NodeProto?, _ name: String) -> [Int64] {
-    guard let a = node?.attribute.first(where: { $0.name == name }) else { return [] }
-    return a.type == .int ? [a.i] : a.ints
-  }
-
-  func initializer(_ m: Onnx_ModelProto, _ name: String) -> Onnx_TensorProto? { m.graph.initializer.first { $0.name == name } }
-
-  func floats(_ t: Onnx_TensorProto?) -> [Float] {
-    guard let t else { return [] }
-    return t.rawData.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
-  }
-
-  func dims(_ v: Onnx_ValueInfoProto) -> [String] {
-    v.type.tensorType.shape.dim.map { d in
-      switch d.value {
-      case .dimParam(let p): p
-      case .dimValue(let n): String(n)
-      case nil: "?"
-      }
-    }
-  }
-
   static let mixture = specText(
     input: "4x8",
     layers: ["moe:\n      name: m\n      experts: 3\n      top: 2\n      layers: [LINEAR-6 name up, SILU, LINEAR-8 name down]"])

@@ -21,30 +21,6 @@ import Testing
     return try Onnx_ModelProto(serializedBytes: Data(try ONNXExport.bytes(analysis.graph, shapes, parameters: params)))
   }
 
-  func dims(_ v: Onnx_ValueInfoProto) -> [String] {
-    v.type.tensorType.shape.dim.map { d in
-      switch d.value {
-      case .dimParam(let p): p
-      case .dimValue(let n): String(n)
-      case nil: "?"
-      }
-    }
-  }
-
-  func node(_ m: Onnx_ModelProto, _ name: String) -> Onnx_NodeProto? { m.graph.node.first { $0.name == name } }
-
-  func ints(_ node: Onnx_NodeProto?, _ name: String) -> [Int64] {
-    guard let a = node?.attribute.first(where: { $0.name == name }) else { return [] }
-    return a.type == .int ? [a.i] : a.ints
-  }
-
-  func initializer(_ m: Onnx_ModelProto, _ name: String) -> Onnx_TensorProto? { m.graph.initializer.first { $0.name == name } }
-
-  func floats(_ t: Onnx_TensorProto?) -> [Float] {
-    guard let t else { return [] }
-    return t.rawData.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
-  }
-
   @Test func groupedQueryAttentionSubgraph() throws {
     // 4 query heads of 16 / 4 = 4, 2 kv heads: each kv head serves G = 2 query heads.
     let m = try export(specText(input: "8x16", layers: ["ATTN-4 kv 2 causal rope name attn"]))

@@ -289,7 +289,7 @@ public struct Interpreter<T: TensorScalar>: Sendable {
       return x.indices.map { x[$0] * gamma[$0 % c] }
     case .linear, .router:
       // A mixture's router is a bias-free linear layer scoring the experts.
-      return LastAxisLinear.forward(x, p!.weight!.data, bias: p?.bias?.data, in: r.inChannels, out: r.outChannels)
+      return LastAxisLinear.forward(x, p!.weight!.data, bias: p?.bias?.data, in: r.inChannels, out: r.outChannels, threads: threads)
     case .embed:
       return Embedding.forward(x, p!.weight!.data, width: r.outChannels)
     case .posembed:
@@ -349,7 +349,7 @@ public struct Interpreter<T: TensorScalar>: Sendable {
     case .sigmoid: return x.map { 1 / (1 + T.exp(-$0)) }
     case .tanh: return x.map { T.tanh($0) }
     case .gelu:
-      if node.attributes.tanhApproximation { return GatedActivation.geluTanh(x) }
+      if node.attributes.tanhApproximation { return GatedActivation.geluTanh(x, threads: threads) }
       return x.map { $0 * (1 + T.erf($0 / T.sqrt(2))) / 2 }
     case .softmax:
       return softmax(x, last: r.shape.last!)

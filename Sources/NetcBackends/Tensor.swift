@@ -28,6 +28,26 @@ public protocol TensorScalar: BinaryFloatingPoint & SIMDScalar & Codable & Senda
     c: UnsafeMutablePointer<Self>, ldc: Int)
   /// Row-major `y += A x` (`A` is `m x n`) through BLAS.
   static func gemv(m: Int, n: Int, a: UnsafePointer<Self>, lda: Int, x: UnsafePointer<Self>, y: UnsafeMutablePointer<Self>)
+  /// Rows `rows` and columns `columns` of `c = a wᵀ + bias` on `CNetcKernels`' packed GEMM
+  /// (`netc_linear`), `w` `[out][in]` with leading dimension `ldw`; false (nothing written)
+  /// where those kernels do not apply (fp64, a CPU without AVX2), for BLAS to do it.
+  static func linear(
+    _ a: UnsafePointer<Self>, lda: Int, _ w: UnsafePointer<Self>, ldw: Int, k: Int, into c: UnsafeMutablePointer<Self>, ldc: Int,
+    bias: UnsafePointer<Self>?, rows: Range<Int>, columns: Range<Int>
+  ) -> Bool
+  /// `row[j] = e^(row[j] - shift)` for j < n, and their sum.
+  static func expShifted(_ row: UnsafeMutablePointer<Self>, _ n: Int, shift: Self) -> Self
+}
+
+extension TensorScalar {
+  public static func expShifted(_ row: UnsafeMutablePointer<Self>, _ n: Int, shift: Self) -> Self {
+    var sum: Self = 0
+    for j in 0..<n {
+      row[j] = exp(row[j] - shift)
+      sum += row[j]
+    }
+    return sum
+  }
 }
 
 extension Float: TensorScalar {
@@ -48,6 +68,16 @@ extension Float: TensorScalar {
     m: Int, n: Int, a: UnsafePointer<Float>, lda: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>
   ) {
     netc_sgemv(m, n, a, lda, x, y)
+  }
+  public static func linear(
+    _ a: UnsafePointer<Float>, lda: Int, _ w: UnsafePointer<Float>, ldw: Int, k: Int, into c: UnsafeMutablePointer<Float>, ldc: Int,
+    bias: UnsafePointer<Float>?, rows: Range<Int>, columns: Range<Int>
+  ) -> Bool {
+    netc_linear(a, lda, w, ldw, k, c, ldc, bias, nil, 0, rows.lowerBound, rows.upperBound, columns.lowerBound, columns.upperBound)
+      != 0
+  }
+  public static func expShifted(_ row: UnsafeMutablePointer<Float>, _ n: Int, shift: Float) -> Float {
+    netc_exp_shifted(row, n, shift)
   }
 }
 
@@ -70,6 +100,10 @@ extension Double: TensorScalar {
   ) {
     netc_dgemv(m, n, a, lda, x, y)
   }
+  public static func linear(
+    _ a: UnsafePointer<Double>, lda: Int, _ w: UnsafePointer<Double>, ldw: Int, k: Int, into c: UnsafeMutablePointer<Double>,
+    ldc: Int, bias: UnsafePointer<Double>?, rows: Range<Int>, columns: Range<Int>
+  ) -> Bool { false }
 }
 
 /// A dense tensor: a shape (outermost first) and its elements in row-major (C) order.

@@ -37,6 +37,26 @@ int netc_gemm_packed(
 
 
 
+/// `c[i][j] = act(sum_l a[i][l] * w[j][l] + bias[j] + residual[i][j])` for rows `i0..<i1`
+/// and columns `j0..<j1`: a last-axis linear layer with `w` as PyTorch keeps it (`n x k`,
+/// leading dimension `ldw`), through `netc_gemm_packed`, packing the weights block by block
+/// of columns into a per-thread buffer as it goes (no packed copy of the weights is kept).
+/// `residual` must not be `c`. Returns 0 (and writes nothing) when `netc_kernel_level()` is
+/// 0 or the buffer cannot be allocated.
+int netc_linear(
+    const float *a, ptrdiff_t lda, const float *w, ptrdiff_t ldw, ptrdiff_t k, float *c, ptrdiff_t ldc,
+    const float *bias, const float *residual, int activation, ptrdiff_t i0, ptrdiff_t i1, ptrdiff_t j0, ptrdiff_t j1);
+/// The columns `netc_linear` packs at a time for a given `k` (a multiple of 32): callers
+/// that split the columns over threads split them in such blocks.
+ptrdiff_t netc_linear_block_columns(ptrdiff_t k);
+
+/// `y = x * sigmoid(2u)`, u = sqrt(2/pi) * (x + 0.044715 x^3): GELU's tanh form
+/// (x/2 (1 + tanh u) is the same number without the cancellation near tanh u = -1), with a
+/// vectorised exp within 2 ulp of libm's; `y` may be `x`.
+void netc_gelu_tanh(const float *x, float *y, ptrdiff_t n);
+/// `row[j] = exp(row[j] - shift)` for j < n, returning their sum (the softmax numerators).
+float netc_exp_shifted(float *row, ptrdiff_t n, float shift);
+
 /// A 2-D window over a channels-last input: a depthwise convolution (channel multiplier 1)
 /// or a max pool.
 typedef struct {
@@ -74,8 +94,8 @@ int netc_conv_direct_rows(
     const netc_depthwise_geometry *g, const float *xpad, ptrdiff_t padWidth, const float *packed, ptrdiff_t n,
     float *y, const float *bias, const float *residual, int activation, ptrdiff_t oh0, ptrdiff_t oh1);
 
-/// `netc_gemm_packed`, `netc_depthwise_row`, `netc_maxpool_row`, `netc_im2col_rows` and
-/// `netc_conv_direct_rows` with the kernels of `level` (lowered to what this CPU has), so
+/// `netc_gemm_packed`, `netc_depthwise_row`, `netc_maxpool_row`, `netc_im2col_rows`,
+/// `netc_conv_direct_rows` and `netc_linear` with the kernels of `level` (lowered to what this CPU has), so
 /// tests can check the AVX2 kernels on an AVX-512 machine.
 int netc_gemm_packed_at(
     int level, const float *a, ptrdiff_t lda, const float *packed, ptrdiff_t k, ptrdiff_t n,
@@ -87,6 +107,12 @@ int netc_depthwise_row_at(
 int netc_maxpool_row_at(int level, const netc_depthwise_geometry *g, const float *x, float *y, ptrdiff_t oh);
 int netc_im2col_rows_at(
     int level, const netc_depthwise_geometry *g, const float *x, ptrdiff_t p0, ptrdiff_t p1, float *col);
+int netc_linear_at(
+    int level, const float *a, ptrdiff_t lda, const float *w, ptrdiff_t ldw, ptrdiff_t k, float *c, ptrdiff_t ldc,
+    const float *bias, const float *residual, int activation, ptrdiff_t i0, ptrdiff_t i1, ptrdiff_t j0, ptrdiff_t j1);
+/// `netc_gelu_tanh` and `netc_exp_shifted` with the kernels of `level` (0: libm's expf).
+void netc_gelu_tanh_at(int level, const float *x, float *y, ptrdiff_t n);
+float netc_exp_shifted_at(int level, float *row, ptrdiff_t n, float shift);
 int netc_conv_direct_rows_at(
     int level, const netc_depthwise_geometry *g, const float *xpad, ptrdiff_t padWidth, const float *packed,
     ptrdiff_t n, float *y, const float *bias, const float *residual, int activation, ptrdiff_t oh0, ptrdiff_t oh1);

@@ -7,7 +7,8 @@ import NetcIR
 /// scores `q kᵀ / sqrt(D)`, a causal mask keeping key j <= query i, a softmax shifted by the
 /// row's maximum, the heads concatenated and projected by `wo`. `rope` rotates queries and
 /// keys first (`RotaryEmbedding`). The T x S scores are formed one head at a time, and the
-/// products are BLAS GEMMs on the heads' strided columns (no per-head copies).
+/// products are BLAS GEMMs on the heads' strided columns (no per-head copies); with
+/// several threads each takes a share of the heads, with a T x S buffer of its own.
 struct Attention<T: TensorScalar> {
   var length: Int, memoryLength: Int, width: Int, memoryWidth: Int
   var heads: Int, kvHeads: Int, dim: Int
@@ -15,6 +16,8 @@ struct Attention<T: TensorScalar> {
   /// The projections, `[out][in]`, and their biases (nil with `bias false`).
   var wq: [T], wk: [T], wv: [T], wo: [T]
   var bq: [T]?, bk: [T]?, bv: [T]?, bo: [T]?
+  /// Threads for the projections and the heads of `forward`.
+  var threads = 1
 
   /// The projections (queries and keys rotated with `rope`) and the concatenated heads.
   struct Projected {
@@ -25,34 +28,46 @@ struct Attention<T: TensorScalar> {
 
   func forward(_ x: [T], memory m: [T]) -> (y: [T], saved: Projected) {
     let qw = heads * dim, kw = kvHeads * dim
-    var q = LastAxisLinear.forward(x, wq, bias: bq, in: width, out: qw)
-    var k = LastAxisLinear.forward(m, wk, bias: bk, in: memoryWidth, out: kw)
-    let v = LastAxisLinear.forward(m, wv, bias: bv, in: memoryWidth, out: kw)
+    var q = LastAxisLinear.forward(x, wq, bias: bq, in: width, out: qw, threads: threads)
+    var k = LastAxisLinear.forward(m, wk, bias: bk, in: memoryWidth, out: kw, threads: threads)
+    let v = LastAxisLinear.forward(m, wv, bias: bv, in: memoryWidth, out: kw, threads: threads)
     if rotary {
       RotaryEmbedding.rotate(&q, length: length, heads: heads, dim: dim, theta: theta, inverse: false)
       RotaryEmbedding.rotate(&k, length: memoryLength, heads: kvHeads, dim: dim, theta: theta, inverse: false)
     }
     var o = [T](repeating: 0, count: length * qw)
-    var p = [T](repeating: 0, count: length * memoryLength)
+    // One share of the heads per worker (h = share, share + shares, ...), each with its own
+    // probabilities: the heads' costs are equal, so the shares are too.
+    let shares = max(1, min(threads, heads)), cost = heads &* length &* memoryLength &* dim
+    let parallel = shares > 1 && cost >= parallelThreshold
+    var p = [T](repeating: 0, count: (parallel ? shares : 1) * length * memoryLength)
     q.withUnsafeBufferPointer { qb in
       k.withUnsafeBufferPointer { kb in
         v.withUnsafeBufferPointer { vb in
           o.withUnsafeMutableBufferPointer { ob in
             p.withUnsafeMutableBufferPointer { pb in
-              for h in 0..<heads {
-                let g = h / groupSize
-                probabilities(qb.baseAddress! + h * dim, kb.baseAddress! + g * dim, into: pb.baseAddress!)
-                // O_h = P V_g, written into the head's columns of the concatenation.
-                T.gemm(
-                  transA: false, transB: false, m: length, n: dim, k: memoryLength, alpha: 1, a: pb.baseAddress!, lda: memoryLength,
-                  b: vb.baseAddress! + g * dim, ldb: kw, beta: 0, c: ob.baseAddress! + h * dim, ldc: qw)
+              let qs = SharedPointer(base: UnsafeMutablePointer(mutating: qb.baseAddress!))
+              let ks = SharedPointer(base: UnsafeMutablePointer(mutating: kb.baseAddress!))
+              let vs = SharedPointer(base: UnsafeMutablePointer(mutating: vb.baseAddress!))
+              let os = SharedPointer(base: ob.baseAddress!), ps = SharedPointer(base: pb.baseAddress!)
+              let step = parallel ? shares : 1
+              parallelFor(step, threads: parallel ? threads : 1) { share in
+                let probs = ps.base + share * length * memoryLength
+                for h in stride(from: share, to: heads, by: step) {
+                  let g = h / groupSize
+                  probabilities(qs.base + h * dim, ks.base + g * dim, into: probs)
+                  // O_h = P V_g, written into the head's columns of the concatenation.
+                  T.gemm(
+                    transA: false, transB: false, m: length, n: dim, k: memoryLength, alpha: 1, a: probs, lda: memoryLength,
+                    b: vs.base + g * dim, ldb: kw, beta: 0, c: os.base + h * dim, ldc: qw)
+                }
               }
             }
           }
         }
       }
     }
-    let y = LastAxisLinear.forward(o, wo, bias: bo, in: qw, out: width)
+    let y = LastAxisLinear.forward(o, wo, bias: bo, in: qw, out: width, threads: threads)
     return (y, Projected(q: q, k: k, v: v, heads: o))
   }
 
@@ -69,12 +84,9 @@ struct Attention<T: TensorScalar> {
       let visible = causal ? min(i + 1, memoryLength) : memoryLength
       var top = -T.infinity
       for j in 0..<visible { top = max(top, row[j]) }
-      var sum: T = 0
-      for j in 0..<visible {
-        row[j] = T.exp(row[j] - top)
-        sum += row[j]
-      }
-      for j in 0..<visible { row[j] /= sum }
+      let sum = T.expShifted(row, visible, shift: top)
+      let inverse = 1 / sum
+      for j in 0..<visible { row[j] *= inverse }
       for j in visible..<memoryLength { row[j] = 0 }
     }
   }

@@ -1,22 +1,56 @@
-/// `LINEAR` (and a mixture's router): `y = x Wᵀ + b` for every position of any rank, W
-/// `[out][in]` as PyTorch keeps it; the rows are one GEMM through BLAS, as FC's are.
+import CNetcKernels
+
+/// `LINEAR` (and a mixture's router, and attention's projections): `y = x Wᵀ + b` for
+/// every position of any rank, W `[out][in]` as PyTorch keeps it. In fp32 on AVX2 or
+/// AVX-512 the rows go through netc's packed GEMM, which packs W block by block as it goes
+/// (so no second copy of the weights exists); else through BLAS. Either way the output
+/// columns are split into blocks spread over the threads: each thread streams its share of
+/// W, which at a few hundred positions is most of the bytes.
 enum LastAxisLinear {
   /// `rows x in` times Wᵀ: `rows x out`.
-  static func forward<T: TensorScalar>(_ x: [T], _ w: [T], bias: [T]?, in n: Int, out m: Int) -> [T] {
+  static func forward<T: TensorScalar>(_ x: [T], _ w: [T], bias: [T]?, in n: Int, out m: Int, threads: Int = 1) -> [T] {
     let rows = x.count / n
-    var y = [T](repeating: 0, count: rows * m)
-    if let bias { for r in 0..<rows { for o in 0..<m { y[r * m + o] = bias[o] } } }
-    guard rows > 0 else { return y }
-    x.withUnsafeBufferPointer { xb in
-      w.withUnsafeBufferPointer { wb in
-        y.withUnsafeMutableBufferPointer { yb in
-          T.gemm(
-            transA: false, transB: true, m: rows, n: m, k: n, alpha: 1, a: xb.baseAddress!, lda: n, b: wb.baseAddress!, ldb: n,
-            beta: bias == nil ? 0 : 1, c: yb.baseAddress!, ldc: m)
+    return [T](unsafeUninitializedCapacity: rows * m) { yb, count in
+      count = rows * m
+      x.withUnsafeBufferPointer { xb in
+        w.withUnsafeBufferPointer { wb in
+          func run(_ b: UnsafePointer<T>?) {
+            forward(xb.baseAddress!, rows: rows, lda: n, wb.baseAddress!, bias: b, into: yb.baseAddress!, in: n, out: m, threads: threads)
+          }
+          if let bias { bias.withUnsafeBufferPointer { run($0.baseAddress) } } else { run(nil) }
         }
       }
     }
-    return y
+  }
+
+  /// `y` (`rows x out`, every element written) from `x`'s rows, `lda` apart.
+  static func forward<T: TensorScalar>(
+    _ x: UnsafePointer<T>, rows: Int, lda: Int, _ w: UnsafePointer<T>, bias: UnsafePointer<T>?, into y: UnsafeMutablePointer<T>,
+    in n: Int, out m: Int, threads: Int
+  ) {
+    guard rows > 0, m > 0 else { return }
+    let workers = max(1, threads)
+    // Two blocks a thread at least (a late helper still gets a share), each a whole number
+    // of the kernel's 32-column panels and at most what it packs at once.
+    let most = netc_linear_block_columns(n), even = ((m + 2 * workers - 1) / (2 * workers) + 31) / 32 * 32
+    let width = workers > 1 ? max(32, min(most, even)) : most
+    let blocks = (m + width - 1) / width
+    let xs = SharedPointer(base: UnsafeMutablePointer(mutating: x)), ws = SharedPointer(base: UnsafeMutablePointer(mutating: w))
+    let ys = SharedPointer(base: y), bs = bias.map { SharedPointer(base: UnsafeMutablePointer(mutating: $0)) }
+    parallelFor(blocks, threads: threads, cost: rows &* m &* n) { b in
+      let j0 = b * width, j1 = min(m, j0 + width)
+      let bp = bs.map { UnsafePointer($0.base) }
+      if T.linear(
+        UnsafePointer(xs.base), lda: lda, UnsafePointer(ws.base), ldw: n, k: n, into: ys.base, ldc: m, bias: bp, rows: 0..<rows,
+        columns: j0..<j1)
+      {
+        return
+      }
+      if let bp { for r in 0..<rows { for o in j0..<j1 { ys.base[r * m + o] = bp[o] } } }
+      T.gemm(
+        transA: false, transB: true, m: rows, n: j1 - j0, k: n, alpha: 1, a: xs.base, lda: lda, b: ws.base + j0 * n, ldb: n,
+        beta: bp == nil ? 0 : 1, c: ys.base + j0, ldc: m)
+    }
   }
 
   /// dx = dy W, dW = dyᵀ x, db = the column sums of dy.

@@ -18,10 +18,12 @@ extension Interpreter {
   /// A node's attention: its shapes, options and projections.
   func attention(_ node: Node) -> Attention<T> {
     let r = shapes.nodes[node.id], p = parameters[node.id]!
-    return Attention(
+    var a = Attention(
       length: r.shape[0], memoryLength: r.memoryLength, width: r.inChannels, memoryWidth: r.memoryChannels, heads: r.heads,
       kvHeads: r.kvHeads, dim: r.headDim, causal: node.attributes.causal, rotary: node.attributes.rotary, theta: node.attributes.ropeTheta,
       wq: p.projections[.wq]!.data, wk: p.projections[.wk]!.data, wv: p.projections[.wv]!.data, wo: p.projections[.wo]!.data,
       bq: p.projections[.bq]?.data, bk: p.projections[.bk]?.data, bv: p.projections[.bv]?.data, bo: p.projections[.bo]?.data)
+    a.threads = threads
+    return a
   }
 }

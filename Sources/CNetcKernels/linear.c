@@ -1,0 +1,61 @@
+#include "netc_kernels.h"
+
+#include <stdlib.h>
+
+// The panels of the column block being multiplied: one buffer per thread, grown as needed
+// and kept (a fresh allocation of this size is an mmap, and its page faults, per call).
+static _Thread_local float *scratch;
+static _Thread_local size_t scratchFloats;
+
+static float *scratch_for(size_t floats) {
+  if (floats > scratchFloats) {
+    free(scratch);
+    scratch = malloc(floats * sizeof(float));
+    scratchFloats = scratch ? floats : 0;
+  }
+  return scratch;
+}
+
+ptrdiff_t netc_linear_block_columns(ptrdiff_t k) {
+  // A block's panels (k x width floats) fit in half of a 2 MB L2 next to the rows' K slice.
+  ptrdiff_t width = (ptrdiff_t)(768 * 1024 / sizeof(float)) / (k > 0 ? k : 1);
+  width = width / NETC_PANEL * NETC_PANEL;
+  return width < NETC_PANEL ? NETC_PANEL : width > 8 * NETC_PANEL ? 8 * NETC_PANEL : width;
+}
+
+int netc_linear(
+    const float *a, ptrdiff_t lda, const float *w, ptrdiff_t ldw, ptrdiff_t k, float *c, ptrdiff_t ldc,
+    const float *bias, const float *residual, int activation, ptrdiff_t i0, ptrdiff_t i1, ptrdiff_t j0, ptrdiff_t j1) {
+  return netc_linear_at(netc_kernel_level(), a, lda, w, ldw, k, c, ldc, bias, residual, activation, i0, i1, j0, j1);
+}
+
+int netc_linear_at(
+    int level, const float *a, ptrdiff_t lda, const float *w, ptrdiff_t ldw, ptrdiff_t k, float *c, ptrdiff_t ldc,
+    const float *bias, const float *residual, int activation, ptrdiff_t i0, ptrdiff_t i1, ptrdiff_t j0, ptrdiff_t j1) {
+  if (level > netc_kernel_level()) level = netc_kernel_level();
+  if (level <= 0) return 0;
+  if (j1 <= j0 || i1 <= i0) return 1;
+  const ptrdiff_t block = netc_linear_block_columns(k);
+  float *panels = scratch_for((size_t)block * (size_t)k);
+  if (!panels) return 0;
+  for (ptrdiff_t jb = j0; jb < j1; jb += block) {
+    const ptrdiff_t width = j1 - jb < block ? j1 - jb : block;
+    // Panel p holds rows jb + 32p ... of `w` transposed: element (l, jj) is w[jb + 32p + jj][l].
+    for (ptrdiff_t p = 0; p * NETC_PANEL < width; p++) {
+      float *dst = panels + p * k * NETC_PANEL;
+      const ptrdiff_t cols = width - p * NETC_PANEL < NETC_PANEL ? width - p * NETC_PANEL : NETC_PANEL;
+      for (ptrdiff_t jj = 0; jj < NETC_PANEL; jj++) {
+        if (jj < cols) {
+          const float *src = w + (jb + p * NETC_PANEL + jj) * ldw;
+          for (ptrdiff_t l = 0; l < k; l++) dst[l * NETC_PANEL + jj] = src[l];
+        } else {
+          for (ptrdiff_t l = 0; l < k; l++) dst[l * NETC_PANEL + jj] = 0.0f;
+        }
+      }
+    }
+    netc_gemm_packed_at(
+        level, a, lda, panels, k, width, c + jb, ldc, bias ? bias + jb : NULL, residual ? residual + jb : NULL, activation, i0,
+        i1, 0, width);
+  }
+  return 1;
+}

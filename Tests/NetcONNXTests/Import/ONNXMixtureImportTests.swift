@@ -152,3 +152,20 @@ import Testing
     #expect(error(m).contains("sums expert 1 (`mix.expert.1.down`), whose layers differ from expert 0's"), "\(error(m))")
   }
 }
+
+/// Found by the ONNX fuzz target: a model whose output is its input (its one node left out
+/// by `--partial`) gave a spec of no layers, which netc rejects; the input is in
+/// Fuzz/corpus/onnx/output_is_input.onnx.
+@Suite struct ONNXOutputIsInputTests {
+  @Test(arguments: [false, true])
+  func aGraphWhoseOutputIsItsInputIsAnError(_ partial: Bool) throws {
+    let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: repositoryPath("Fuzz/corpus/onnx/output_is_input.onnx"))))
+    let error = #expect(throws: DiagnosticError.self) {
+      try ONNXImport.read(bytes: bytes, path: "/nonexistent/m.onnx", partial: partial)
+    }
+    let message = error?.diagnostics.map(\.message).joined(separator: "\n") ?? ""
+    #expect(
+      message.contains(partial ? "the graph's output `x` is its input; netc imports networks of at least one layer" : "(AveragePool)"),
+      "\(message)")
+  }
+}

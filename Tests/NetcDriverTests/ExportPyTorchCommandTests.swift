@@ -40,6 +40,18 @@ import Testing
     #expect(text.contains("picked[..., :2]"))
   }
 
+  @Test func anEncoderDecoderTakesBothInputs() throws {
+    let path = temporary("transformer_base.py")
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let r = try NetcProcess.run(
+      ["export", "specs/transformer_base.yaml", "--to", "pytorch", "--set", "S=7", "--set", "T=5", "-o", path])
+    #expect(r.status == 0, "\(r.stderr)")
+    let text = try String(contentsOfFile: path, encoding: .utf8)
+    // torch.nn.Transformer's call: the source, then the target, each [N, L, 512].
+    #expect(text.contains("def forward(self, src, tgt):"), "\(text)")
+    #expect(text.contains("INPUT_SHAPES = {\"src\": (7, 512), \"tgt\": (5, 512)}"), "\(text)")
+  }
+
   @Test func anUnwritableFileIsAnIOError() throws {
     let r = try NetcProcess.run(["export", "specs/small-cnn.yaml", "--to", "pytorch", "-o", "/nonexistent-dir/x.py"])
     #expect(r.status == 2)

@@ -3,12 +3,14 @@
 every spec in specs/ whose vars can be bound small, below).
 
 For each spec:
-  1. export it (`--set` binds T = 16 for the transformers) and import the file in PyTorch;
+  1. export it (`--set` binds T = 16 and S = 12 for the transformers) and import the file in PyTorch;
   2. the module's parameter count, shared tensors once (sum of numel over
      model.parameters(), which yields a tied weight once), must equal `netc analyze`'s;
   3. random weights for every entry of the module's NETC_TENSORS (BN variances positive)
      are written as LAYER.KIND.npy, read by `netc run --weights DIR` and by
-     load_netc_weights; on a batch of two random inputs (token ids for a token input),
+     load_netc_weights; on a batch of two random inputs (token ids for a token input; one
+     tensor per input of a spec of several, `run --input NAME=FILE` and `forward`'s
+     arguments in the spec's order),
      the module in eval mode must give `netc run`'s outputs, each example run by netc on
      its own, within 1e-5 relative to the output's largest magnitude
      (max |torch - netc| / max |netc|), in fp32. A tensor the spec's `weights:` gives as
@@ -31,8 +33,9 @@ import torch
 import yaml
 
 TOLERANCE = 1e-5
-# A spec whose length is a var runs at T = 16.
-BINDING = "T=16"
+# A spec whose length is a var runs at T = 16 (an encoder-decoder's source at S = 12, so
+# the two lengths differ and a mix-up of the inputs cannot pass).
+BINDINGS = [("T", "T=16"), ("S", "S=12")]
 # Parameters above this are not run: netc's and PyTorch's copies of 8 billion fp32 weights
 # (32 GB each) do not fit this machine.
 MAX_PARAMS = 400_000_000
@@ -93,8 +96,10 @@ def verify(netc, spec, work, rows):
     name = os.path.splitext(os.path.basename(spec))[0]
     sets = []
     with open(spec) as f:
-        if "$T" in f.read():
-            sets = ["--set", BINDING]
+        text = f.read()
+    for var, binding in BINDINGS:
+        if "$" + var in text:
+            sets += ["--set", binding]
     path = os.path.join(work, name.replace("-", "_") + ".py")
     r = subprocess.run([netc, "export", spec, "--to", "pytorch", "-o", path] + sets, capture_output=True, text=True)
     if r.returncode != 0:
@@ -124,32 +129,46 @@ def verify(netc, spec, work, rows):
     random_weights(module, weights, rng, spec_constants(spec))
     module.load_netc_weights(model, weights)
 
+    # A spec of several inputs (`inputs:`) gives each by name, to `run` as `--input
+    # NAME=FILE` and to `forward` as one argument each, in the spec's order (module.INPUTS).
     embeddings = [m for m in model.modules() if isinstance(m, torch.nn.Embedding)]
-    shape = analysis["input"]
-    inputs = []
+    vocabulary = min((m.num_embeddings for m in embeddings), default=0)
+    if "inputs" in analysis:
+        described = [(n, d["shape"], d["kind"]) for n, d in analysis["inputs"].items()]
+        channels_first = [module.INPUT_CHANNELS_FIRST[n] for n in module.INPUTS]
+    else:
+        described = [(None, analysis["input"], analysis.get("input_kind", "tensor"))]
+        channels_first = [module.CHANNELS_FIRST["input"]]
+    examples = []
     for k in range(2):
-        if analysis.get("input_kind") == "tokens":
-            x = rng.integers(0, embeddings[0].num_embeddings, size=shape).astype(np.float32)
-        else:
-            x = rng.standard_normal(shape).astype(np.float32)
-        inputs.append(x)
+        example = []
+        for _, shape, kind in described:
+            if kind == "tokens":
+                example.append(rng.integers(0, vocabulary, size=shape).astype(np.float32))
+            else:
+                example.append(rng.standard_normal(shape).astype(np.float32))
+        examples.append(example)
     expected = []
-    for k, x in enumerate(inputs):
-        xp = os.path.join(work, f"{name}.input{k}.npy")
-        np.save(xp, x)
+    for k, example in enumerate(examples):
+        given = []
+        for (input_name, _, _), x in zip(described, example):
+            xp = os.path.join(work, f"{name}.input{k}.{input_name or 'input'}.npy")
+            np.save(xp, x)
+            given += ["--input", xp if input_name is None else f"{input_name}={xp}"]
         out = os.path.join(work, f"{name}.out{k}")
-        r = subprocess.run([os.environ.get("NETC_RUN", netc), "run", spec, "--input", xp, "--weights", weights, "--save", out] + sets,
+        r = subprocess.run([os.environ.get("NETC_RUN", netc), "run", spec, "--weights", weights, "--save", out] + given + sets,
                            capture_output=True, text=True)
         if r.returncode != 0:
             rows.append((name, f"{netc_params:,}", f"{torch_params:,}", "-", f"FAIL: netc run exit {r.returncode}: {r.stderr.strip()[:200]}"))
             return False
         expected.append(np.load(os.path.join(out, "output.npy")))
     layouts = module.CHANNELS_FIRST
-    batch = torch.stack([to_torch(x, layouts["input"]) for x in inputs])
-    if analysis.get("input_kind") == "tokens":
-        batch = batch.long()
+    batches = []
+    for j, (_, _, kind) in enumerate(described):
+        batch = torch.stack([to_torch(example[j], channels_first[j]) for example in examples])
+        batches.append(batch.long() if kind == "tokens" else batch)
     with torch.no_grad():
-        y = model(batch)
+        y = model(*batches)
     worst = 0.0
     for k in range(2):
         got = y[k]

@@ -37,7 +37,7 @@ public enum PyTorchExport {
     let description = graph.description.map { "\n\n    " + $0.split(separator: "\n").joined(separator: "\n    ") } ?? ""
     main = main.replacing(
       "\u{1}",
-      with: "`\(graph.name)`: input \(torchShape(0, shapes, layouts)), output \(torchShape(graph.outputID, shapes, layouts)).\(description)"
+      with: "`\(graph.name)`: \(inputsText(graph, shapes, layouts)), output \(torchShape(graph.outputID, shapes, layouts)).\(description)"
     )
     let ties = graph.layers.compactMap { node -> String? in
       guard let owner = node.attributes.tiedTo, let mine = writer.statePaths[node.id], let theirs = writer.statePaths[owner] else {
@@ -54,6 +54,20 @@ public enum PyTorchExport {
     out +=
       "CHANNELS_FIRST = {\"input\": \(layouts[0] == .channelsFirst ? "True" : "False"), \"output\": \(layouts[graph.outputID] == .channelsFirst ? "True" : "False")}\n"
     out += "INPUT_SHAPE = \(PythonNames.tuple(torchExtents(0, shapes, layouts)))\n"
+    if !graph.namedInputs.isEmpty {
+      // `forward` takes one argument per input, in this order; the `input` entries above
+      // are the first's.
+      let names = writer.networkParameterNames()
+      out += "INPUTS = (" + names.map(PythonNames.string).joined(separator: ", ") + (names.count == 1 ? ",)\n" : ")\n")
+      out += "INPUT_CHANNELS_FIRST = {"
+      out += zip(names, graph.namedInputs).map { "\(PythonNames.string($0)): \(layouts[$1.node] == .channelsFirst ? "True" : "False")" }
+        .joined(separator: ", ")
+      out += "}\n"
+      out += "INPUT_SHAPES = {"
+      out += zip(names, graph.namedInputs).map { "\(PythonNames.string($0)): \(PythonNames.tuple(torchExtents($1.node, shapes, layouts)))" }
+        .joined(separator: ", ")
+      out += "}\n"
+    }
     out += "OUTPUT_SHAPE = \(PythonNames.tuple(torchExtents(graph.outputID, shapes, layouts)))\n"
     out += "\n# Each netc tensor (LAYER.KIND.npy) with the model's tensor it fills and netc's shape.\n"
     out += "NETC_TENSORS = {\n"
@@ -92,31 +106,39 @@ public enum PyTorchExport {
   }
 
   static func layoutText(_ graph: Graph, _ shapes: Shapes, _ layouts: [TorchLayout]) -> String {
-    let input = graph.tokenInput ? "token ids (int64)" : formatShape(shapes[0])
+    func netcShape(_ input: GraphInput) -> String { input.tokens ? "token ids (int64)" : formatShape(shapes[input.node]) }
+    let inputs: String
+    if graph.namedInputs.isEmpty {
+      inputs = "The input (\(netcShape(graph.allInputs[0]))) is \(torchShape(0, shapes, layouts)), the output"
+    } else {
+      // One line per input keeps the lines short whatever the names.
+      inputs =
+        "forward takes the inputs in the spec's order:\n"
+        + graph.namedInputs.map { "    \($0.name) (\(netcShape($0))) \(torchShape($0.node, shapes, layouts))\n" }.joined()
+        + "and returns the output"
+    }
+    let output = "(\(formatShape(shapes[graph.outputID]))) \(torchShape(graph.outputID, shapes, layouts))"
     return """
       Layout: netc writes channels last without a batch (HxWxC); here images are [N, C, H, W]
       as PyTorch's convolutions take them, sequences [N, L, C], vectors [N, F], token ids
-      [N, T]. The input (\(input)) is \(torchShape(0, shapes, layouts)), the output \
-      (\(formatShape(shapes[graph.outputID]))) \(torchShape(graph.outputID, shapes, layouts)).
+      [N, T]. \(inputs) \
+      \(output).
       Weights: load_netc_weights(model, DIR) reads netc's LAYER.KIND.npy files.
 
       """
   }
 
-  /// The specs the export cannot write, with an error at the layer: a second input (the
-  /// module's `forward` takes one), and a tie into or out of a mixture's expert (an expert
-  /// layer's weight is one of E).
+  /// The inputs in the network class's docstring: `input [N, 3, 224, 224]`, or each of
+  /// `inputs:` by name (`inputs src [N, 7, 512], tgt [N, 5, 512]`).
+  static func inputsText(_ graph: Graph, _ shapes: Shapes, _ layouts: [TorchLayout]) -> String {
+    if graph.namedInputs.isEmpty { return "input \(torchShape(0, shapes, layouts))" }
+    return "inputs " + graph.namedInputs.map { "\($0.name) \(torchShape($0.node, shapes, layouts))" }.joined(separator: ", ")
+  }
+
+  /// The specs the export cannot write, with an error at the layer: a tie into or out of
+  /// a mixture's expert (an expert layer's weight is one of E).
   public static func unexportableLayers(_ graph: Graph, _ shapes: Shapes) -> [Diagnostic] {
     var out: [Diagnostic] = []
-    // The module writer threads one input through `forward(self, x)`.
-    if let second = graph.namedInputs.dropFirst().first {
-      out.append(
-        .error(
-          .notExecutable,
-          "`netc export --to pytorch` writes a `forward` of one input yet; this spec reads \(graph.namedInputs.count), `\(second.name)` the second",
-          at: graph.nodes[second.node].headRange,
-          notes: [.init("`netc export --to onnx` writes one graph input per input, and `netc run` executes them")]))
-    }
     for node in graph.layers {
       guard let owner = node.attributes.tiedTo, shapes.nodes[node.id].experts > 1 || shapes.nodes[owner].experts > 1 else { continue }
       out.append(

@@ -46,8 +46,9 @@ func torchLayouts(_ graph: Graph, _ shapes: Shapes) -> [TorchLayout] {
     switch (node.op, LayoutNeed(node.op)) {
     case (.input, _):
       // An image is NCHW as PyTorch writes it; a sequence `LxC` follows its first layer
-      // that cares (a 1-D conv wants `[N, C, L]`, a transformer `[N, L, C]`).
-      let first = graph.layers.lazy.map { LayoutNeed($0.op) }.first { $0 != .either }
+      // that cares (a 1-D conv wants `[N, C, L]`, a transformer `[N, L, C]`). Another input
+      // of `inputs:` starts its chain where its node is.
+      let first = graph.nodes[(node.id + 1)...].lazy.map { LayoutNeed($0.op) }.first { $0 != .either }
       layouts[node.id] = rank == 2 && first != .channelsFirst ? .channelsLast : .channelsFirst
     case (.tokens, _), (.embed, _):
       layouts[node.id] = .channelsLast

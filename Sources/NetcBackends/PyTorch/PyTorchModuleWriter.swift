@@ -116,7 +116,7 @@ struct PyTorchModuleWriter {
     }
     var list: [Unit] = []
     units(of: tree, part: nil, into: &list)
-    let inputs = tree.group == nil ? [0] : externals(tree.range)
+    let inputs = tree.group == nil ? graph.allInputs.map(\.node) : externals(tree.range)
     let output = source(tree.range.upperBound)
 
     var attributes: Set<String> = []
@@ -138,7 +138,7 @@ struct PyTorchModuleWriter {
     var names: [Int: String] = [:]
     var madeIn: [Int: String] = [:]
     var live: Set<String> = []
-    let parameters = parameterNames(inputs)
+    let parameters = tree.group == nil ? networkParameterNames() : parameterNames(inputs)
     for (v, n) in zip(inputs, parameters) {
       names[v] = n
       live.insert(n)
@@ -235,6 +235,21 @@ struct PyTorchModuleWriter {
     var out: [String] = []
     for (k, v) in inputs.enumerated() {
       var n = k == 0 ? "x" : PythonNames.identifier(String(graph.nodes[v].name.split(separator: ".").last ?? "memory"))
+      while out.contains(n) { n += "_" }
+      out.append(n)
+    }
+    return out
+  }
+
+  /// The names of the network's `forward` parameters: `x` for a spec of one input, else
+  /// each input's name in the spec's order (`forward(self, src, tgt)`), so a caller passes
+  /// them by the names the spec gives.
+  func networkParameterNames() -> [String] {
+    guard !graph.namedInputs.isEmpty else { return ["x"] }
+    var out: [String] = []
+    for input in graph.namedInputs {
+      // Two names may spell one identifier (`a-b`, `a_b`): the later one gets a `_`.
+      var n = PythonNames.identifier(input.name)
       while out.contains(n) { n += "_" }
       out.append(n)
     }

@@ -6,7 +6,7 @@ enum PythonNames {
     "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue", "def", "del", "elif",
     "else", "except", "finally", "for", "from", "global", "if", "import", "in", "is", "lambda", "nonlocal", "not", "or",
     "pass", "raise", "return", "try", "while", "with", "yield", "self", "torch", "nn", "F", "np", "os", "block", "forward",
-    "training",
+    "training", "rotate", "sinusoidal_positions", "load_netc_weights",
   ]
 
   /// A valid identifier for a netc name part: anything but letters, digits and `_`

@@ -26,5 +26,6 @@ struct ImportedLayer {
   var opType = ""
 
   /// Whether this layer is a merge of branches (it becomes a structure, not a line).
-  var isMerge: Bool { op == .add || op == .concat || op == .mul }
+  /// A mixture's `.moe` reads the router and the experts (`ONNXMixturePattern`).
+  var isMerge: Bool { op == .add || op == .concat || op == .mul || op == .moe }
 }

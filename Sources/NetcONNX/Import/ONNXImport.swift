@@ -36,6 +36,16 @@ public enum ONNXImport {
     var recognizer = ONNXLayerRecognizer(file: file)
     recognizer.partial = partial
     try recognizer.recognize()
+    // A graph whose output is its input (a partial import that kept no layer on the way
+    // to it, too) has no layer for a spec to hold.
+    guard recognizer.output != 0 else {
+      throw DiagnosticError([
+        .error(
+          .onnxUnsupported,
+          "`\(path)`: the graph's output `\(recognizer.layers[0].outputName.prefix(80))` is its input; netc imports networks of at least one layer",
+          at: nil)
+      ])
+    }
     var structure = SeriesParallel(recognizer.layers, path: path)
     let items = try structure.items(to: recognizer.output)
     var writer = SpecWriter(layers: recognizer.layers)

@@ -28,6 +28,8 @@ struct ONNXLayerRecognizer {
   var uses: [String: Int] = [:]
   /// The tensors of a GELU pattern seen part way (`ONNXGeluPattern`).
   var partials: [String: GeluPartial] = [:]
+  /// The tensors of a mixture's routing seen part way (`ONNXMixturePattern`).
+  var mixture = MixtureTensors()
   var node = Onnx_NodeProto()
   /// The layer the graph's output is.
   var output = 0
@@ -78,7 +80,8 @@ struct ONNXLayerRecognizer {
 
   /// Whether netc imports nodes of `n`'s op type (of some inputs and attributes).
   static func imports(_ n: Onnx_NodeProto) -> Bool {
-    (n.domain.isEmpty || n.domain == "ai.onnx") && (supported.contains(n.opType) || folded.contains(n.opType))
+    (n.domain.isEmpty || n.domain == "ai.onnx")
+      && (supported.contains(n.opType) || folded.contains(n.opType) || mixtureOps.contains(n.opType))
   }
 
   /// One error per op type netc does not import, naming its first node and the supported list.
@@ -150,6 +153,7 @@ struct ONNXLayerRecognizer {
   mutating func recognize(_ n: Onnx_NodeProto) throws(DiagnosticError) {
     guard n.output.count >= 1, !n.output[0].isEmpty else { throw unsupported(node: "has no output") }
     let a = ONNXAttributes(n)
+    if try mixtureStep(n, a) { return }
     if let c = try fold() {
       constants[n.output[0]] = c
       return

@@ -150,6 +150,8 @@ struct SpecWriter {
           prefix: scope.prefix + name + ".shortcut.", module: layers[merge].modulePath ?? scope.module, anonymous: scope.anonymous)
         write(shortcut, indent: indent + "      ", scope: &sc)
       }
+    case .parallel(let merge, let branches) where layers[merge].op == .moe:
+      mixture(merge, branches, indent: indent, scope: &scope)
     case .parallel(let merge, let branches):
       let (name, written) = claim(layers[merge].modulePath, mnemonic: "parallel", scope: &scope)
       lines.append(indent + "- parallel:")

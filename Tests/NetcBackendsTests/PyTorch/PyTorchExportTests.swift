@@ -24,6 +24,7 @@ import Testing
     arguments: [
       ("specs/resnet18.yaml", "resnet18.py"), ("specs/gpt2.yaml", "gpt2.py"), ("specs/vit_b_16.yaml", "vit_b_16.py"),
       ("specs/unet.yaml", "unet.py"), ("scripts/pytorch/specs/mixtral_tiny.yaml", "mixtral_tiny.py"),
+      ("scripts/pytorch/specs/inputs_ops.yaml", "inputs_ops.py"),
     ])
   func golden(_ spec: String, _ golden: String) throws {
     assertGolden(try source(spec, bindings: spec.contains("gpt2") || spec.contains("mixtral") ? ["T": 16] : [:]), named: golden)
@@ -146,5 +147,67 @@ import Testing
     #expect(code.contains("self.blocks = nn.ModuleList([BlocksBlock() for _ in range(3)])"))
     #expect(code.contains("for block in self.blocks:\n            x = block(x)"))
     #expect(code.contains("\"blocks.3.linear1.weight\": (\"blocks.2.linear1.weight\", (8, 8)),"))
+  }
+
+  /// A spec of several inputs: `forward` takes one argument per input, named after it, in
+  /// the spec's order (not alphabetical: `tgt` is declared first here), and each input
+  /// keeps the layout of its own chain's first layer (the image's conv: channels first).
+  @Test func severalInputsAreForwardsArguments() throws {
+    let text = """
+      netspec: 1
+      name: two
+      inputs:
+        tgt: 3x4
+        src: 5x5x2
+      layers:
+        - LINEAR-4 name memory
+        - from: src
+        - CONV3-4 pad 1 name stem
+        - TOKENS
+        - ATTN-2 cross memory name attn
+      """
+    let spec = try parseSpec(text)
+    let analysis = try analyze(spec.graph)
+    let code = try PyTorchExport.source(analysis.graph, analysis.shapes, specPath: "t.yaml")
+    let forward = """
+          def forward(self, tgt, src):
+              tgt = self.memory(tgt)
+              src = self.stem(src)
+              src = src.flatten(2).transpose(1, 2)
+              return self.attn(src, tgt)
+
+      """
+    #expect(code.contains(forward), "\(code)")
+    #expect(code.contains("INPUTS = (\"tgt\", \"src\")\n"))
+    #expect(code.contains("INPUT_CHANNELS_FIRST = {\"tgt\": False, \"src\": True}\n"))
+    #expect(code.contains("INPUT_SHAPES = {\"tgt\": (3, 4), \"src\": (2, 5, 5)}\n"))
+    #expect(code.contains("`two`: inputs tgt [N, 3, 4], src [N, 2, 5, 5], output [N, 25, 4]."), "\(code)")
+  }
+
+  /// An input's name as a parameter: a Python keyword or a name the generated code uses
+  /// gets a `_`, and two names of one identifier stay apart.
+  @Test func inputNamesBecomeValidDistinctParameters() throws {
+    let text = """
+      netspec: 1
+      name: names
+      inputs:
+        torch: 3x4
+        a-b: 2x4
+        a_b: 2x4
+      layers:
+        - LN name n
+        - from: a-b
+        - LN name m1
+        - from: a_b
+        - LN name m2
+        - from: torch
+        - ATTN-2 cross m1 name attn1
+        - ATTN-2 cross m2 name attn2
+      """
+    let spec = try parseSpec(text)
+    let analysis = try analyze(spec.graph)
+    let code = try PyTorchExport.source(analysis.graph, analysis.shapes, specPath: "t.yaml")
+    #expect(code.contains("def forward(self, torch_, a_b, a_b_):"), "\(code)")
+    #expect(code.contains("INPUTS = (\"torch_\", \"a_b\", \"a_b_\")\n"), "\(code)")
   }
 }

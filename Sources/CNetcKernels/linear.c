@@ -41,15 +41,21 @@ int netc_linear_at(
   for (ptrdiff_t jb = j0; jb < j1; jb += block) {
     const ptrdiff_t width = j1 - jb < block ? j1 - jb : block;
     // Panel p holds rows jb + 32p ... of `w` transposed: element (l, jj) is w[jb + 32p + jj][l].
+    // In tiles of 16 values of l: a tile's 2 KB of panel and the 32 rows' 64-byte runs stay
+    // in L1 (one row at a time across the whole panel wrote a line per value, and took as
+    // long as the GEMM).
     for (ptrdiff_t p = 0; p * NETC_PANEL < width; p++) {
       float *dst = panels + p * k * NETC_PANEL;
       const ptrdiff_t cols = width - p * NETC_PANEL < NETC_PANEL ? width - p * NETC_PANEL : NETC_PANEL;
-      for (ptrdiff_t jj = 0; jj < NETC_PANEL; jj++) {
-        if (jj < cols) {
-          const float *src = w + (jb + p * NETC_PANEL + jj) * ldw;
-          for (ptrdiff_t l = 0; l < k; l++) dst[l * NETC_PANEL + jj] = src[l];
-        } else {
-          for (ptrdiff_t l = 0; l < k; l++) dst[l * NETC_PANEL + jj] = 0.0f;
+      const float *src = w + (jb + p * NETC_PANEL) * ldw;
+      for (ptrdiff_t l0 = 0; l0 < k; l0 += 16) {
+        const ptrdiff_t l1 = k - l0 < 16 ? k : l0 + 16;
+        for (ptrdiff_t jj = 0; jj < cols; jj++) {
+          const float *row = src + jj * ldw;
+          for (ptrdiff_t l = l0; l < l1; l++) dst[l * NETC_PANEL + jj] = row[l];
+        }
+        for (ptrdiff_t jj = cols; jj < NETC_PANEL; jj++) {
+          for (ptrdiff_t l = l0; l < l1; l++) dst[l * NETC_PANEL + jj] = 0.0f;
         }
       }
     }

@@ -16,6 +16,10 @@ static float *scratch_for(size_t floats) {
   return scratch;
 }
 
+// How far ahead in a row of `w` the pack asks for lines: 8 of them, as far as the
+// pack runs in the time a line takes to come from DRAM.
+#define NETC_PACK_AHEAD 128
+
 ptrdiff_t netc_linear_block_columns(ptrdiff_t k) {
   // A block's panels (k x width floats) fit in half of a 2 MB L2 next to the rows' K slice.
   ptrdiff_t width = (ptrdiff_t)(768 * 1024 / sizeof(float)) / (k > 0 ? k : 1);
@@ -50,8 +54,12 @@ int netc_linear_at(
       const float *src = w + (jb + p * NETC_PANEL) * ldw;
       for (ptrdiff_t l0 = 0; l0 < k; l0 += 16) {
         const ptrdiff_t l1 = k - l0 < 16 ? k : l0 + 16;
+        const ptrdiff_t ahead = l0 + NETC_PACK_AHEAD < k ? NETC_PACK_AHEAD : 0;
         for (ptrdiff_t jj = 0; jj < cols; jj++) {
           const float *row = src + jj * ldw;
+          // 32 rows read 64 bytes at a time are more streams than the hardware prefetcher
+          // follows: ask for each row's line a few tiles ahead (W comes from DRAM).
+          if (ahead) __builtin_prefetch(row + l0 + ahead);
           for (ptrdiff_t l = l0; l < l1; l++) dst[l * NETC_PANEL + jj] = row[l];
         }
         for (ptrdiff_t jj = cols; jj < NETC_PANEL; jj++) {

@@ -4,16 +4,26 @@ import Testing
 
 @testable import NetcDriver
 
+/// Held while file descriptors 1 and 2 are redirected: suites that capture run in
+/// parallel with each other, and two captures interleaved swap each other's streams.
+private let captureLock = NSLock()
+
 /// Runs netc in-process with standard output and error captured through temporary files.
+/// Swift Testing may write its own progress to standard error meanwhile, so callers look
+/// for their message in `err` rather than compare it whole.
 func capture(_ arguments: [String]) -> (code: Int32, out: String, err: String) {
+  captureLock.lock()
+  defer { captureLock.unlock() }
   let dir = FileManager.default.temporaryDirectory.appendingPathComponent("netc-run-\(UUID().uuidString)")
   try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
   let outPath = dir.appendingPathComponent("out").path, errPath = dir.appendingPathComponent("err").path
   let savedOut = dup(1), savedErr = dup(2)
   let o = open(outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644), e = open(errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+  fflush(nil)
   dup2(o, 1)
   dup2(e, 2)
   let code = Netc.run(arguments)
+  fflush(nil)
   dup2(savedOut, 1)
   dup2(savedErr, 2)
   close(o); close(e); close(savedOut); close(savedErr)

@@ -6,7 +6,8 @@ import NetcIR
 /// width D share K key/value heads (query head h reads kv head h / (H/K), grouped-query);
 /// scores `q kᵀ / sqrt(D)`, a causal mask keeping key j <= query i, a softmax shifted by the
 /// row's maximum, the heads concatenated and projected by `wo`. `rope` rotates queries and
-/// keys first (`RotaryEmbedding`). The T x S scores are formed one head at a time, and the
+/// keys first (`RotaryEmbedding`). The T x S scores are formed one head at a time (a
+/// causal head's in blocks of rows, without the keys past the block), and the
 /// products are BLAS GEMMs on the heads' strided columns (no per-head copies); with
 /// several threads each takes a share of the heads, with a T x S buffer of its own.
 struct Attention<T: TensorScalar> {
@@ -55,11 +56,17 @@ struct Attention<T: TensorScalar> {
                 let probs = ps.base + share * length * memoryLength
                 for h in stride(from: share, to: heads, by: step) {
                   let g = h / groupSize
-                  probabilities(qs.base + h * dim, ks.base + g * dim, into: probs)
-                  // O_h = P V_g, written into the head's columns of the concatenation.
-                  T.gemm(
-                    transA: false, transB: false, m: length, n: dim, k: memoryLength, alpha: 1, a: probs, lda: memoryLength,
-                    b: vs.base + g * dim, ldb: kw, beta: 0, c: os.base + h * dim, ldc: qw)
+                  // Causal rows i0 ..< i1 see keys below i1 only: the scores above the
+                  // diagonal's block are never formed, nor multiplied by V.
+                  for i0 in stride(from: 0, to: length, by: causal ? Self.causalRows : length) {
+                    let i1 = min(length, i0 + (causal ? Self.causalRows : length))
+                    let seen = causal ? min(memoryLength, i1) : memoryLength
+                    probabilities(qs.base + h * dim, ks.base + g * dim, into: probs, rows: i0..<i1, keys: seen)
+                    // O_h = P V_g, written into the head's columns of the concatenation.
+                    T.gemm(
+                      transA: false, transB: false, m: i1 - i0, n: dim, k: seen, alpha: 1, a: probs + i0 * memoryLength,
+                      lda: memoryLength, b: vs.base + g * dim, ldb: kw, beta: 0, c: os.base + i0 * qw + h * dim, ldc: qw)
+                  }
                 }
               }
             }
@@ -71,23 +78,31 @@ struct Attention<T: TensorScalar> {
     return (y, Projected(q: q, k: k, v: v, heads: o))
   }
 
-  /// One head's `T x S` probabilities: softmax(Q_h K_gᵀ / sqrt(D)) row by row, masked
-  /// entries 0, each row shifted by its maximum (a causal row keeps its diagonal, so it
-  /// has one).
-  func probabilities(_ q: UnsafePointer<T>, _ k: UnsafePointer<T>, into p: UnsafeMutablePointer<T>) {
+  /// The query rows a causal head's scores are formed for at a time: the keys past the
+  /// block's last row are skipped, so about half of the `T x S` products are.
+  static var causalRows: Int { 64 }
+
+  /// One head's probabilities softmax(Q_h K_gᵀ / sqrt(D)) for query rows `rows` and keys
+  /// `0 ..< keys` (the rest of a row is not written), masked entries 0, each row shifted
+  /// by its maximum (a causal row keeps its diagonal, so it has one). `p` is `T x S`.
+  func probabilities(
+    _ q: UnsafePointer<T>, _ k: UnsafePointer<T>, into p: UnsafeMutablePointer<T>, rows: Range<Int>? = nil, keys: Int? = nil
+  ) {
     let qw = heads * dim, kw = kvHeads * dim
+    let rows = rows ?? 0..<length, keys = keys ?? memoryLength
+    guard !rows.isEmpty else { return }
     T.gemm(
-      transA: false, transB: true, m: length, n: memoryLength, k: dim, alpha: 1 / T.sqrt(T(dim)), a: q, lda: qw, b: k, ldb: kw,
-      beta: 0, c: p, ldc: memoryLength)
-    for i in 0..<length {
+      transA: false, transB: true, m: rows.count, n: keys, k: dim, alpha: 1 / T.sqrt(T(dim)), a: q + rows.lowerBound * qw, lda: qw,
+      b: k, ldb: kw, beta: 0, c: p + rows.lowerBound * memoryLength, ldc: memoryLength)
+    for i in rows {
       let row = p + i * memoryLength
-      let visible = causal ? min(i + 1, memoryLength) : memoryLength
+      let visible = causal ? min(i + 1, keys) : keys
       var top = -T.infinity
       for j in 0..<visible { top = max(top, row[j]) }
       let sum = T.expShifted(row, visible, shift: top)
       let inverse = 1 / sum
       for j in 0..<visible { row[j] *= inverse }
-      for j in visible..<memoryLength { row[j] = 0 }
+      for j in visible..<keys { row[j] = 0 }
     }
   }
 

@@ -41,6 +41,16 @@ struct ONNXLayerRecognizer {
   var blocked: [String: String] = [:]
   /// The layers a partial import recognized that are not on the path to its output.
   var unreached = 0
+  /// Whether the input is token ids: a transformer, read by `sequenceNode`.
+  var sequence = false
+  /// The tensors of a transformer pattern seen part way (`ONNXSequenceRecognizer`).
+  var seq: [String: SequencePartial] = [:]
+  /// The layer each pending projection or finished attention became, by its key.
+  var built: [String: Int] = [:]
+  /// Constants that are rows of a weight table (position or type embeddings).
+  var tables: [String: (table: ONNXConstant, rows: [Int], module: String?)] = [:]
+  /// Extents of attention's intermediate tensors (for Shape nodes that read them).
+  var knownShapes: [String: [Int]] = [:]
 
   init(file: ONNXModelFile) {
     self.file = file
@@ -72,6 +82,10 @@ struct ONNXLayerRecognizer {
     guard graph.output.count == 1 else {
       throw unsupported("has \(graph.output.count) outputs; netc imports networks with one")
     }
+    if sequence {
+      output = try layer(of: graph.output[0].name)
+      return
+    }
     guard let out = values[graph.output[0].name] else {
       throw unsupported("has output `\(graph.output[0].name.prefix(80))`, which no layer computes (a constant?)")
     }
@@ -81,7 +95,7 @@ struct ONNXLayerRecognizer {
   /// Whether netc imports nodes of `n`'s op type (of some inputs and attributes).
   static func imports(_ n: Onnx_NodeProto) -> Bool {
     (n.domain.isEmpty || n.domain == "ai.onnx")
-      && (supported.contains(n.opType) || folded.contains(n.opType) || mixtureOps.contains(n.opType))
+      && (supported.contains(n.opType) || folded.contains(n.opType) || mixtureOps.contains(n.opType) || sequenceOps.contains(n.opType))
   }
 
   /// One error per op type netc does not import, naming its first node and the supported list.
@@ -105,7 +119,8 @@ struct ONNXLayerRecognizer {
           at: nil,
           notes: [
             .init(
-              "netc imports \(Self.supported.joined(separator: ", ")), and \(Self.folded.sorted().joined(separator: ", ")) of constants")
+              "netc imports \(Self.supported.joined(separator: ", ")), and \(Self.folded.sorted().joined(separator: ", ")) of constants; in a graph of token ids also \(Self.sequenceOps.sorted().joined(separator: ", ")) (shape arithmetic, masks, norms and attention)"
+            )
           ])
       })
   }
@@ -119,6 +134,7 @@ struct ONNXLayerRecognizer {
     // Token ids (int64) would otherwise read as a float vector of T features.
     let element = x.type.tensorType.elemType
     let floats: [Onnx_TensorProto.DataType] = [.undefined, .float, .float16, .double, .bfloat16]
+    if [Onnx_TensorProto.DataType.int64, .int32].map({ Int32($0.rawValue) }).contains(element) { return try readTokens(x) }
     guard floats.map({ Int32($0.rawValue) }).contains(element) else {
       let type = Onnx_TensorProto.DataType(rawValue: Int(element)).map { "\($0)" } ?? "\(element)"
       throw unsupported(
@@ -148,9 +164,30 @@ struct ONNXLayerRecognizer {
     values[x.name] = 0
   }
 
+  /// Token ids `[1, T]` (a batch of one and a fixed length): a transformer's input.
+  mutating func readTokens(_ x: Onnx_ValueInfoProto) throws(DiagnosticError) {
+    let dims = x.type.tensorType.shape.dim
+    var extents: [Int] = []
+    for d in dims {
+      guard case .dimValue(let v)? = d.value, v >= 1, v <= Self.maxExtent else {
+        throw unsupported(
+          "has a symbolic or invalid extent in its token input `\(x.name.prefix(80))`; netc imports token ids of a fixed length (export at one T)"
+        )
+      }
+      extents.append(Int(v))
+    }
+    guard extents.count == 2, extents[0] == 1 else {
+      throw unsupported("has token ids of shape \(extents); netc imports [1, T] (a batch of one)")
+    }
+    sequence = true
+    layers.append(ImportedLayer(op: .input, head: "tokens", inputs: [], shape: [extents[1]], nodeName: x.name, outputName: x.name))
+    values[x.name] = 0
+  }
+
   // MARK: - One node
 
   mutating func recognize(_ n: Onnx_NodeProto) throws(DiagnosticError) {
+    if sequence { return try sequenceNode(n) }
     guard n.output.count >= 1, !n.output[0].isEmpty else { throw unsupported(node: "has no output") }
     let a = ONNXAttributes(n)
     if try mixtureStep(n, a) { return }

@@ -8,6 +8,8 @@ struct SpecWriter {
   let layers: [ImportedLayer]
   var lines: [String] = []
   var weights: [(name: String, tensor: Tensor<Float>)] = []
+  /// Each written layer's name, for `tie`.
+  var names: [Int: String] = [:]
   /// Whether convs default to no bias (`defaults: conv: { bias: false }`).
   let convBiasDefault: Bool
 
@@ -33,7 +35,7 @@ struct SpecWriter {
     lines = header.map { "# " + $0 }
     lines.append("netspec: 1")
     lines.append("name: \(name)")
-    lines.append("input: \(Self.shape(layers[0].shape))")
+    lines.append(layers[0].head == "tokens" ? "input: \(layers[0].shape[0]) tokens" : "input: \(Self.shape(layers[0].shape))")
     if !convBiasDefault { lines.append("defaults:\n  conv: { bias: false }") }
     lines.append("layers:")
     var scope = Scope(prefix: "")
@@ -81,7 +83,7 @@ struct SpecWriter {
     switch item {
     case .layer(let i):
       let l = layers[i]
-      return ([l.head] + l.options + [l.bias.map { "bias \($0)" } ?? ""]).joined(separator: " ")
+      return ([l.head] + l.options + [l.bias.map { "bias \($0)" } ?? "", l.tiedTo.map { "tie \($0)" } ?? ""]).joined(separator: " ")
     case .residual(_, let body, let shortcut):
       return "residual(" + body.map(signature).joined(separator: ";") + "|" + shortcut.map(signature).joined(separator: ";") + ")"
     case .parallel(let merge, let branches):
@@ -133,7 +135,9 @@ struct SpecWriter {
         let byDefault = l.op == .fc ? true : convBiasDefault
         if b != byDefault { words.append("bias \(b)") }
       }
+      if let t = l.tiedTo, let owner = names[t] { words.append("tie \(owner)") }
       if written { words.append("name \(name)") }
+      names[i] = name
       lines.append(indent + "- " + words.joined(separator: " "))
       for (kind, t) in l.parameters { weights.append((scope.prefix + name + "." + kind.rawValue, t)) }
     case .residual(let merge, let body, let shortcut):

@@ -59,9 +59,9 @@ import Testing
     #expect(d.notes.first?.message == "node `odd` (LRN) has op type `LRN`, which netc does not import")
   }
 
-  /// Token ids (an int64 input) are refused, not read as a float vector of T features:
-  /// a graph of one Relu on `[N, 16]` int64, as transformers' exports take their input.
-  @Test func tokenIdsAreRefused() throws {
+  /// Token ids (an int64 input) of a symbolic batch are refused, never read as a float
+  /// vector of T features: netc imports token graphs exported at one batch of one and one T.
+  @Test func tokenIdsOfASymbolicBatchAreRefused() throws {
     var input = Onnx_ValueInfoProto()
     input.name = "input_ids"
     input.type.tensorType.elemType = Int32(Onnx_TensorProto.DataType.int64.rawValue)
@@ -89,7 +89,9 @@ import Testing
       let error = #expect(throws: DiagnosticError.self) { try ONNXImport.read(bytes: bytes, path: "/nonexistent/m.onnx", partial: partial) }
       let d = try #require(error?.diagnostics.first)
       #expect(d.code == .onnxUnsupported)
-      #expect(d.message.contains("has an input `input_ids` of element type int64; netc imports float inputs"), "\(d.message)")
+      #expect(
+        d.message.contains("has a symbolic or invalid extent in its token input `input_ids`; netc imports token ids of a fixed length"),
+        "\(d.message)")
     }
   }
 

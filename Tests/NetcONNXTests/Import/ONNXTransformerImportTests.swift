@@ -1,0 +1,77 @@
+import Foundation
+import NetcBackends
+import NetcDiagnostics
+import NetcFrontend
+import NetcIR
+import NetcONNX
+import NetcPasses
+import NetcTestSupport
+import Testing
+
+/// Imports the transformers of Fixtures/import (written by
+/// scripts/onnx/generate_transformer_import_fixtures.py from Hugging Face `transformers`
+/// configs with random weights): analyze's parameters against PyTorch's count and `run` on
+/// the written weights against ONNX Runtime's output, both stored by the script.
+@Suite struct ONNXTransformerImportTests {
+  static let folder = ONNXImportTests.folder
+
+  struct Expected: Decodable {
+    var params: Int
+    var tokens: Int
+    var output_shape: [Int]
+  }
+
+  static func expected(_ name: String) throws -> Expected {
+    let data = try Data(contentsOf: URL(fileURLWithPath: folder + "/transformers.json"))
+    return try #require(try JSONDecoder().decode([String: Expected].self, from: data)[name])
+  }
+
+  /// Imports `name`.onnx and checks its figures and its output; returns the spec's text.
+  @discardableResult
+  func check(_ name: String) throws -> String {
+    let imported = try ONNXImport.read(Self.folder + "/\(name).onnx")
+    let want = try Self.expected(name)
+    let spec = try SpecLoader.parse(SourceFile(path: "\(name).yaml", text: imported.text))
+    let analysis = try analyze(spec.graph)
+    #expect(analysis.costs.total.params == want.params, "\(imported.text)")
+
+    let dir = ONNXImportTests.temporaryDirectory()
+    defer { _ = try? FileManager.default.removeItem(atPath: dir) }
+    for (n, t) in imported.weights { try FileSystem.write(NpyFile.encode(t), to: "\(dir)/\(n).npy") }
+    let params: [LayerParameters<Float>?] = try WeightBinding.bind(analysis.graph, analysis.shapes, sources: [.directory(dir)], seed: 0)
+    let interpreter = Interpreter(graph: analysis.graph, shapes: analysis.shapes, parameters: params, threads: 1)
+    let ids = try JSONDecoder().decode([Int].self, from: Data(contentsOf: URL(fileURLWithPath: Self.folder + "/\(name).input.json")))
+    #expect(ids.count == want.tokens)
+    let y = interpreter.output(Tensor(shape: [ids.count], data: ids.map(Float.init)))
+    let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Self.folder + "/\(name).output.npy")))
+    let reference: Tensor<Float> = try NpyFile.decode(bytes, path: "\(name).output.npy")
+    #expect(y.shape == want.output_shape)
+    #expect(reference.shape == want.output_shape)
+    let scale = reference.data.map(abs).max() ?? 1
+    let err = zip(y.data, reference.data).map { abs($0 - $1) }.max() ?? 0
+    #expect(err <= 1e-5 * scale, "\(name): max |netc - ORT| = \(err), scale \(scale)")
+    return imported.text
+  }
+
+  /// GPT-2 as transformers writes it (Conv1D's Gemm, the fused c_attn split in three, the
+  /// causal mask folded from its Where/Expand arithmetic, the LM head tied to wte).
+  @Test func gpt2FromTransformers() throws {
+    let text = try check("gpt2_tiny")
+    assertGolden(text, named: "gpt2_tiny.spec.yaml")
+  }
+
+  /// Each refused model is an error naming the node and what netc takes instead.
+  @Test(arguments: [
+    (
+      "gpt2_odd_mask",
+      "node `/model/transformer/h.0/attn/Add` (Add) adds a mask to attention's scores that is neither causal nor zero"
+    ),
+    ("gpt2_unknown_op", "node `/model/transformer/h.0/mlp/act/Tanh` has op type `Softsign`, which netc does not import"),
+  ])
+  func refusedPatterns(name: String, words: String) throws {
+    let error = #expect(throws: DiagnosticError.self) { try ONNXImport.read(Self.folder + "/\(name).onnx") }
+    let d = try #require(error?.diagnostics.first)
+    #expect(d.code == .onnxUnsupported)
+    #expect(d.message.contains(words), "\(d.message)")
+  }
+}

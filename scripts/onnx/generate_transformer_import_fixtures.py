@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""Writes the transformer fixtures of Tests/NetcONNXTests/Fixtures/import/ (run in the torch venv).
+
+Each model is a tiny Hugging Face `transformers` config with random weights (torch.manual_seed),
+exported by torch.onnx.export (TorchScript exporter, dynamo=False, opset 17) at a fixed length.
+Beside each `NAME.onnx`: `NAME.input.json` (the token ids), `NAME.output.npy` (ONNX Runtime's
+output on them, batch dropped) and an entry in `transformers.json` with PyTorch's parameter
+count (sum of numel over model.parameters(), which counts tied weights once). Expectations come
+from PyTorch and ORT only, never from netc.
+
+transformers 5 builds its masks with aten::diff when it looks for packed sequences, which the
+TorchScript exporter cannot write; a single unpacked sequence never needs it, so the check is
+turned off for the export (the model's arithmetic is unchanged).
+"""
+import json
+import os
+import sys
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import torch
+import transformers
+import transformers.masking_utils as masking_utils
+
+masking_utils.find_packed_sequence_indices = lambda position_ids: None
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, "..", "..", "Tests", "NetcONNXTests", "Fixtures", "import")
+
+
+class LogitsOnly(torch.nn.Module):
+    """The model's first output (logits or hidden states) as a plain tensor."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids):
+        return self.model(input_ids=input_ids, use_cache=False)[0]
+
+
+def gpt2(attn="eager", n_layer=2, n_embd=32, n_head=4, vocab=100, positions=32):
+    cfg = transformers.GPT2Config(n_layer=n_layer, n_embd=n_embd, n_head=n_head, vocab_size=vocab, n_positions=positions)
+    cfg._attn_implementation = attn
+    cfg.use_cache = False
+    return transformers.GPT2LMHeadModel(cfg).eval(), vocab
+
+
+def export(model, vocab, length, path, seed=1):
+    g = torch.Generator().manual_seed(seed)
+    ids = torch.randint(0, vocab, (1, length), generator=g)
+    with torch.no_grad():
+        torch.onnx.export(model, (ids,), path, input_names=["input_ids"], output_names=["logits"], opset_version=17,
+                          dynamo=False)
+    session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    y = session.run(None, {"input_ids": ids.numpy()})[0][0]
+    with torch.no_grad():
+        ref = model(ids)
+    err = float(np.abs(ref.numpy()[0] - y).max())
+    params = sum(p.numel() for p in model.parameters())  # tied weights once
+    return ids[0].tolist(), y.astype(np.float32), params, err
+
+
+def refused(path):
+    """Copies of the GPT-2 fixture netc must refuse, each naming the node: an additive mask on
+    the first attention's scores that is neither causal nor zero, and an op netc does not know."""
+    model = onnx.load(path)
+    g = model.graph
+    rng = np.random.default_rng(3)
+    mask = onnx.numpy_helper.from_array(rng.standard_normal((1, 1, 8, 8)).astype(np.float32), "odd_mask")
+    g.initializer.append(mask)
+    add = next(n for n in g.node if n.name.endswith("h.0/attn/Add"))
+    add.input[1] = "odd_mask"
+    onnx.save(model, os.path.join(OUT, "gpt2_odd_mask.onnx"))
+    model = onnx.load(path)
+    tanh = next(n for n in model.graph.node if n.op_type == "Tanh")
+    tanh.op_type = "Softsign"
+    onnx.save(model, os.path.join(OUT, "gpt2_unknown_op.onnx"))
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    torch.manual_seed(0)
+    expected = {}
+    models = {"gpt2_tiny": gpt2("eager")}
+    for name, (model, vocab) in models.items():
+        path = os.path.join(OUT, f"{name}.onnx")
+        ids, y, params, err = export(LogitsOnly(model).eval(), vocab, 8, path)
+        np.save(os.path.join(OUT, f"{name}.output.npy"), y)
+        with open(os.path.join(OUT, f"{name}.input.json"), "w") as f:
+            json.dump(ids, f)
+        expected[name] = {"params": params, "tokens": len(ids), "output_shape": list(y.shape)}
+        print(f"{name}: {os.path.getsize(path)} bytes, {params} params, torch vs ORT {err:.1e}", file=sys.stderr)
+    refused(os.path.join(OUT, "gpt2_tiny.onnx"))
+    with open(os.path.join(OUT, "transformers.json"), "w") as f:
+        json.dump(expected, f, indent=2, sort_keys=True)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -12,9 +12,14 @@ transformers 5 builds its masks with aten::diff when it looks for packed sequenc
 TorchScript exporter cannot write; a single unpacked sequence never needs it, so the check is
 turned off for the export (the model's arithmetic is unchanged).
 """
+import importlib.util
 import json
 import os
 import sys
+
+# A torchvision built for another torch breaks transformers' imports; none of these models needs it.
+_find_spec = importlib.util.find_spec
+importlib.util.find_spec = lambda name, *a, **k: None if name.split(".")[0] == "torchvision" else _find_spec(name, *a, **k)
 
 import numpy as np
 import onnx
@@ -29,22 +34,32 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "..", "..", "Tests", "NetcONNXTests", "Fixtures", "import")
 
 
-class LogitsOnly(torch.nn.Module):
-    """The model's first output (logits or hidden states) as a plain tensor."""
+class OneOutput(torch.nn.Module):
+    """One of the model's outputs (GPT-2's logits, BERT's pooled first token) as a plain tensor."""
 
-    def __init__(self, model):
+    def __init__(self, model, index=0):
         super().__init__()
         self.model = model
+        self.index = index
 
     def forward(self, input_ids):
-        return self.model(input_ids=input_ids, use_cache=False)[0]
+        return self.model(input_ids=input_ids, use_cache=False)[self.index]
 
 
 def gpt2(attn="eager", n_layer=2, n_embd=32, n_head=4, vocab=100, positions=32):
     cfg = transformers.GPT2Config(n_layer=n_layer, n_embd=n_embd, n_head=n_head, vocab_size=vocab, n_positions=positions)
     cfg._attn_implementation = attn
     cfg.use_cache = False
-    return transformers.GPT2LMHeadModel(cfg).eval(), vocab
+    return transformers.GPT2LMHeadModel(cfg).eval(), vocab, 0
+
+
+def bert(attn="eager", layers=2, hidden=32, heads=4, intermediate=64, vocab=100, positions=32):
+    """BertModel with its pooler (the output: the first token through a tanh dense layer);
+    token_type_ids left out, so every token is of type 0."""
+    cfg = transformers.BertConfig(vocab_size=vocab, hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=heads,
+                                  intermediate_size=intermediate, max_position_embeddings=positions, type_vocab_size=2)
+    cfg._attn_implementation = attn
+    return transformers.BertModel(cfg).eval(), vocab, 1
 
 
 def export(model, vocab, length, path, seed=1):
@@ -83,10 +98,10 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     torch.manual_seed(0)
     expected = {}
-    models = {"gpt2_tiny": gpt2("eager")}
-    for name, (model, vocab) in models.items():
+    models = {"gpt2_tiny": gpt2("eager"), "gpt2_tiny_sdpa": gpt2("sdpa"), "bert_tiny": bert("eager")}
+    for name, (model, vocab, index) in models.items():
         path = os.path.join(OUT, f"{name}.onnx")
-        ids, y, params, err = export(LogitsOnly(model).eval(), vocab, 8, path)
+        ids, y, params, err = export(OneOutput(model, index).eval(), vocab, 8, path)
         np.save(os.path.join(OUT, f"{name}.output.npy"), y)
         with open(os.path.join(OUT, f"{name}.input.json"), "w") as f:
             json.dump(ids, f)

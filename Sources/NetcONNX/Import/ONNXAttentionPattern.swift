@@ -111,6 +111,13 @@ extension ONNXLayerRecognizer {
       case .merged:
         seq[out] = p
         return
+      case .context(let parts):
+        // torch's SDPA reshapes its result to the shape it has.
+        let want = [1, parts.heads, length, parts.headDim]
+        if let t = target, t.count == 4, t.filter({ $0 == -1 }).count <= 1, zip(t, want).allSatisfy({ $0 == $1 || $0 == -1 || $0 == 0 }) {
+          seq[out] = p
+          return
+        }
       default: break
       }
       throw unsupported(node: "reshapes `\(name.prefix(80))`, a step of a pattern, to \(target ?? []); netc imports it only whole")

@@ -22,6 +22,8 @@ extension ONNXLayerRecognizer {
     switch op {
     case "Gather":
       return try gatherConstant(xs[0], xs[1], axis: a.int("axis") ?? 0)
+    case "GatherElements":
+      return try gatherElements(xs[0], xs[1], axis: a.int("axis") ?? 0)
     case "Add", "Sub", "Mul", "Div", "Pow", "Equal", "Less", "LessOrEqual", "Greater", "And", "Or":
       guard xs.count == 2 else { return nil }
       return try broadcast(xs[0], xs[1], op)
@@ -133,6 +135,41 @@ extension ONNXLayerRecognizer {
       tables[node.output[0]] = (table: data, rows: idx, module: ModulePath.of(node, weight: node.input[0]))
     }
     return ONNXConstant(shape: shape, floats: floats, integers: data.integers == nil ? nil : ints)
+  }
+
+  /// `GatherElements` of constants: the index tensor's shape, each entry read along `axis`.
+  func gatherElements(_ data: ONNXConstant, _ index: ONNXConstant, axis: Int) throws(DiagnosticError) -> ONNXConstant {
+    let r = data.shape.count
+    let ax = axis < 0 ? axis + r : axis
+    guard ax >= 0, ax < r, index.shape.count == r, let idx = index.integers else {
+      throw unsupported(node: "gathers along axis \(axis) of rank \(r)")
+    }
+    let count = try Self.count(index.shape, self)
+    var dataStrides = [Int](repeating: 1, count: r)
+    for i in stride(from: r - 2, through: 0, by: -1) { dataStrides[i] = dataStrides[i + 1] * data.shape[i + 1] }
+    var floats: [Float] = [], ints: [Int] = []
+    var pos = [Int](repeating: 0, count: r)
+    for k in 0..<count {
+      var v = idx[k]
+      if v < 0 { v += data.shape[ax] }
+      guard v >= 0, v < data.shape[ax] else { throw unsupported(node: "gathers index \(idx[k]) outside 0..<\(data.shape[ax])") }
+      var offset = 0
+      for i in 0..<r {
+        let p = i == ax ? v : pos[i]
+        guard p < data.shape[i] else { throw unsupported(node: "gathers outside the data's shape \(data.shape)") }
+        offset += p * dataStrides[i]
+      }
+      floats.append(data.floats[offset])
+      if let d = data.integers { ints.append(d[offset]) }
+      var i = r - 1
+      while i >= 0 {
+        pos[i] += 1
+        if pos[i] < index.shape[i] { break }
+        pos[i] = 0
+        i -= 1
+      }
+    }
+    return ONNXConstant(shape: index.shape, floats: floats, integers: data.integers == nil ? nil : ints)
   }
 
   /// ONNX's multidirectional broadcast of two constants (`Expand` takes the second's shape only).

@@ -9,7 +9,8 @@ import NetcIR
 extension ONNXLayerRecognizer {
   /// The op types a token graph may hold besides `supported`.
   static let sequenceOps: Set<String> = [
-    "And", "Equal", "Expand", "Gather", "Greater", "IsNaN", "LayerNormalization", "Less", "LessOrEqual", "Neg", "Not", "Or",
+    "And", "Equal", "Expand", "Gather", "GatherElements", "Greater", "IsNaN", "LayerNormalization", "Less", "LessOrEqual", "Neg", "Not",
+    "Or",
     "Pow", "Range", "Reciprocal", "Shape", "Split", "Sqrt", "Sub", "Trilu", "Where",
   ]
 
@@ -49,6 +50,9 @@ extension ONNXLayerRecognizer {
       if try elementwiseStep() { return }
       if n.opType == "Add" {
         try sequenceAdd()
+      } else if n.opType == "Tanh" {
+        let x = try layerInput(0)
+        append(.tanh, "TANH", [x], layers[x].shape)
       } else {
         throw unsupported(node: "is not part of a pattern netc imports (LN, RMSNORM, GELU, attention's scale)")
       }
@@ -155,6 +159,7 @@ extension ONNXLayerRecognizer {
   /// Gather of a table by the token ids is EMBED; by constant positions it folds (a
   /// position table's rows, kept as such for POSEMBED).
   mutating func embedding(_ a: ONNXAttributes) throws(DiagnosticError) {
+    if constants[node.input[0]] == nil { return try take(a) }
     guard (a.int("axis") ?? 0) == 0, let table = constants[node.input[0]], table.shape.count == 2 else {
       throw unsupported(node: "gathers from a computed tensor; netc imports Gather of a 2-D table by the token ids (EMBED)")
     }
@@ -168,6 +173,21 @@ extension ONNXLayerRecognizer {
     let id = append(
       .embed, "EMBED-\(width)", [0], [length, width], options: ["vocab \(vocab)"], module: ModulePath.of(node, weight: node.input[0]))
     layers[id].parameters = [(.weight, table.tensor)]
+  }
+
+  /// Gather of one token of a sequence (BERT's pooler reads the first): TAKE.
+  mutating func take(_ a: ONNXAttributes) throws(DiagnosticError) {
+    let x = try layerInput(0)
+    let shape = layers[x].shape
+    let axis = a.int("axis") ?? 0
+    guard shape.count == 2, axis == 1, let index = try constantInput(1)?.integers, index.count == 1, (try constantInput(1))?.shape == []
+    else {
+      throw unsupported(
+        node: "gathers from a layer's output of shape \(shape) along axis \(axis); netc imports one token of a sequence (TAKE)")
+    }
+    let i = index[0] < 0 ? index[0] + shape[0] : index[0]
+    guard i >= 0, i < shape[0] else { throw unsupported(node: "takes token \(index[0]) of \(shape[0])") }
+    append(.take, "TAKE", [x], [shape[1]], options: i == 0 ? [] : i == shape[0] - 1 ? ["index -1"] : ["index \(i)"])
   }
 
   /// Add of a layer and a constant: POSEMBED (the rows of a position table), TYPEEMBED

@@ -60,6 +60,23 @@ import Testing
     assertGolden(text, named: "gpt2_tiny.spec.yaml")
   }
 
+  /// GPT-2 with transformers' default SDPA attention: Q and K each scaled by D^(-1/4), the
+  /// causal mask built from Shape, Expand, Trilu and Where; the same spec as eager's.
+  @Test func gpt2WithScaledDotProductAttention() throws {
+    let text = try check("gpt2_tiny_sdpa")
+    #expect(text.contains("- ATTN-4 causal\n"), "\(text)")
+  }
+
+  /// BERT: word, token-type (every token type 0, folded to row 0) and position
+  /// embeddings, post-LN encoder layers with bidirectional attention and erf GELU, the pooler
+  /// (the first token, dense, tanh).
+  @Test func bertFromTransformers() throws {
+    let text = try check("bert_tiny")
+    for line in ["- TYPEEMBED-2 name token_type_embeddings", "- ATTN-4\n", "- GELU\n", "- TAKE name pooler", "- TANH"] {
+      #expect(text.contains(line), "\(line) in \(text)")
+    }
+  }
+
   /// Each refused model is an error naming the node and what netc takes instead.
   @Test(arguments: [
     (

@@ -51,6 +51,8 @@ struct ONNXLayerRecognizer {
   var tables: [String: (table: ONNXConstant, rows: [Int], module: String?)] = [:]
   /// Extents of attention's intermediate tensors (for Shape nodes that read them).
   var knownShapes: [String: [Int]] = [:]
+  /// The graph's initializers (weights), by name.
+  var initializers: Set<String> = []
 
   init(file: ONNXModelFile) {
     self.file = file
@@ -68,6 +70,7 @@ struct ONNXLayerRecognizer {
     if !partial { try refuseUnknownOps() }
     for t in graph.initializer {
       constants[t.name] = try ONNXConstant(t, file: &file)
+      initializers.insert(t.name)
     }
     try readInput()
     for n in graph.node {
@@ -164,25 +167,38 @@ struct ONNXLayerRecognizer {
     values[x.name] = 0
   }
 
-  /// Token ids `[1, T]` (a batch of one and a fixed length): a transformer's input.
+  /// Token ids `[1, T]` (a batch of one; a symbolic batch is read as one): a transformer's
+  /// input. A symbolic length (netc's own exports keep `T`) is folded at `foldedLength` and
+  /// written back as the spec's var, the patterns being the same at every length.
   mutating func readTokens(_ x: Onnx_ValueInfoProto) throws(DiagnosticError) {
     let dims = x.type.tensorType.shape.dim
-    var extents: [Int] = []
-    for d in dims {
-      guard case .dimValue(let v)? = d.value, v >= 1, v <= Self.maxExtent else {
-        throw unsupported(
-          "has a symbolic or invalid extent in its token input `\(x.name.prefix(80))`; netc imports token ids of a fixed length (export at one T)"
-        )
-      }
-      extents.append(Int(v))
+    guard x.type.tensorType.hasShape, dims.count == 2 else {
+      throw unsupported("has token ids `\(x.name.prefix(80))` of rank \(dims.count); netc imports [1, T] (a batch of one)")
     }
-    guard extents.count == 2, extents[0] == 1 else {
-      throw unsupported("has token ids of shape \(extents); netc imports [1, T] (a batch of one)")
+    if case .dimValue(let n)? = dims[0].value, n != 1 {
+      throw unsupported("has token ids of batch \(n); netc imports [1, T] (a batch of one)")
+    }
+    var options: [String] = []
+    let t: Int
+    switch dims[1].value {
+    case .dimValue(let v)? where v >= 1 && v <= Self.maxExtent:
+      t = Int(v)
+    case .dimParam(let p)?
+    where !p.isEmpty && p.count <= 40 && p.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) && p.first!.isLetter:
+      t = Self.foldedLength
+      options = [p]
+    default:
+      throw unsupported(
+        "has an invalid extent in its token input `\(x.name.prefix(80))`; netc imports token ids of a fixed or named length")
     }
     sequence = true
-    layers.append(ImportedLayer(op: .input, head: "tokens", inputs: [], shape: [extents[1]], nodeName: x.name, outputName: x.name))
+    layers.append(
+      ImportedLayer(op: .input, head: "tokens", options: options, inputs: [], shape: [t], nodeName: x.name, outputName: x.name))
     values[x.name] = 0
   }
+
+  /// The length a token graph of symbolic length is folded at.
+  static let foldedLength = 8
 
   // MARK: - One node
 

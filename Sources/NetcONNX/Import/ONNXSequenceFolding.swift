@@ -13,6 +13,23 @@ extension ONNXLayerRecognizer {
     if op == "Shape" { return try shapeOf(a) }
     let present = node.input.filter { !$0.isEmpty }
     guard !present.isEmpty, present.allSatisfy({ constants[$0] != nil }) else { return nil }
+    // A weight's transpose (a tied head's) and its first rows (positions 0..<T) are as
+    // large as the weight, which is already in memory: not bounded as shape arithmetic is.
+    if op == "Transpose", let x = constants[node.input[0]], x.shape.count == 2, x.integers == nil, initializers.contains(node.input[0]) {
+      let t = Self.transpose(x.tensor)
+      return ONNXConstant(shape: t.shape, floats: t.data)
+    }
+    if op == "Slice", let x = constants[node.input[0]], x.shape.count == 2, x.integers == nil, initializers.contains(node.input[0]),
+      let starts = constants[node.input[1]]?.integers, let ends = node.input.count > 2 ? constants[node.input[2]]?.integers : nil,
+      starts.count == 1, ends.count == 1, (node.input.count < 4 || constants[node.input[3]]?.integers == [0]),
+      (node.input.count < 5 || constants[node.input[4]]?.integers == [1])
+    {
+      let n = x.shape[0], width = x.shape[1]
+      let b = Swift.min(Swift.max(starts[0] < 0 ? starts[0] + n : starts[0], 0), n)
+      let e = Swift.min(Swift.max(ends[0] < 0 ? ends[0] + n : ends[0], b), n)
+      tables[node.output[0]] = (table: x, rows: Array(b..<e), module: ModulePath.of(node, weight: node.input[0]))
+      return ONNXConstant(shape: [e - b, width], floats: Array(x.floats[(b * width)..<(e * width)]))
+    }
     if Self.folded.contains(op) || op == "Concat" {
       let c = try fold()
       if op == "Cast", let t = tables[node.input[0]] { tables[node.output[0]] = t }

@@ -87,7 +87,11 @@ extension ONNXLayerRecognizer {
   /// The layer input `k` of the current node is; a pending LINEAR or norm becomes one now.
   mutating func layerInput(_ k: Int) throws(DiagnosticError) -> Int {
     guard k < node.input.count, !node.input[k].isEmpty else { throw unsupported(node: "has no input \(k + 1)") }
-    return try layer(of: node.input[k])
+    let id = try layer(of: node.input[k])
+    guard id != 0 else {
+      throw unsupported(node: "reads the token ids; netc reads them only through an embedding (Gather of a table: EMBED)")
+    }
+    return id
   }
 
   mutating func layer(of name: String) throws(DiagnosticError) -> Int {
@@ -224,7 +228,12 @@ extension ONNXLayerRecognizer {
 
   mutating func positionAdd(_ x: Int, _ c: ONNXConstant, constantName: String) throws(DiagnosticError) {
     let shape = layers[x].shape
-    guard shape.count == 2, let source = tables[constantName] else {
+    var source = tables[constantName]
+    // A whole table added as it is (an export at a length equal to its rows).
+    if source == nil, initializers.contains(constantName), c.shape.count == 2, c.shape[0] == shape.first {
+      source = (table: c, rows: Array(0..<c.shape[0]), module: ModulePath.of(node, weight: constantName))
+    }
+    guard shape.count == 2, let source else {
       throw unsupported(
         node: "adds a constant of shape \(c.shape) to \(shape); netc imports that as POSEMBED (rows 0..<T of a position table) or a bias")
     }

@@ -35,7 +35,14 @@ struct SpecWriter {
     lines = header.map { "# " + $0 }
     lines.append("netspec: 1")
     lines.append("name: \(name)")
-    lines.append(layers[0].head == "tokens" ? "input: \(layers[0].shape[0]) tokens" : "input: \(Self.shape(layers[0].shape))")
+    if layers[0].head == "tokens", let v = layers[0].options.first {
+      // The longest sequence a learned position table takes, else netc's largest context.
+      let most = layers.filter { $0.op == .posembed }.compactMap { $0.parameters.first?.1.shape.first }.min() ?? 131_072
+      lines.append("input: $\(v) tokens")
+      lines.append("vars:\n  \(v): 1..\(most)")
+    } else {
+      lines.append(layers[0].head == "tokens" ? "input: \(layers[0].shape[0]) tokens" : "input: \(Self.shape(layers[0].shape))")
+    }
     if !convBiasDefault { lines.append("defaults:\n  conv: { bias: false }") }
     lines.append("layers:")
     var scope = Scope(prefix: "")

@@ -91,4 +91,32 @@ import Testing
     #expect(d.code == .onnxUnsupported)
     #expect(d.message.contains(words), "\(d.message)")
   }
+
+  /// netc's own export of a token spec (T left symbolic, as `netc export` writes it)
+  /// imports back to the same figures at T = 8 and, on the exported weights, the same output.
+  @Test(arguments: ["gpt2_tiny"])
+  func netcExportsRoundTrip(_ name: String) throws {
+    let spec = try SpecLoader.parse(SpecFileLoader.load(path: repositoryPath("scripts/onnx/specs/\(name).yaml")))
+    let a = try analyze(spec.graph, bindings: ["T": 8])
+    let params: [LayerParameters<Float>?] = try WeightBinding.bind(a.graph, a.shapes, sources: [], seed: 0)
+    let symbolic = try analyzeSymbolic(spec.graph, bindings: [:], free: ["T"])
+    let bytes = try ONNXExport.bytes(a.graph, a.shapes, parameters: params, symbolic: symbolic)
+    let imported = try ONNXImport.read(bytes: bytes, path: "/nonexistent/\(name).onnx")
+    let back = try SpecLoader.parse(SourceFile(path: "\(name).yaml", text: imported.text))
+    let b = try analyze(back.graph, bindings: ["T": 8])
+    #expect(b.costs.total.params == a.costs.total.params, "\(imported.text)")
+    #expect(b.costs.total.macs == a.costs.total.macs)
+    #expect(b.shapes[back.graph.outputID] == a.shapes[a.graph.outputID])
+    let dir = ONNXImportTests.temporaryDirectory()
+    defer { _ = try? FileManager.default.removeItem(atPath: dir) }
+    for (n, t) in imported.weights { try FileSystem.write(NpyFile.encode(t), to: "\(dir)/\(n).npy") }
+    let backParams: [LayerParameters<Float>?] = try WeightBinding.bind(back.graph, b.shapes, sources: [.directory(dir)], seed: 7)
+    let ids = Tensor<Float>(shape: [8], data: [3, 1, 4, 1, 5, 9, 2, 6])
+    let y0 = Interpreter(graph: a.graph, shapes: a.shapes, parameters: params).output(ids)
+    let y1 = Interpreter(graph: back.graph, shapes: b.shapes, parameters: backParams).output(ids)
+    let scale = y0.data.map(abs).max() ?? 1
+    let err = zip(y0.data, y1.data).map { abs($0 - $1) }.max() ?? 0
+    #expect(y0.shape == y1.shape)
+    #expect(err <= 1e-5 * scale, "\(name): \(err) against \(scale)")
+  }
 }

@@ -13,11 +13,19 @@ extension ONNXLayerRecognizer {
     let out = node.output[0]
     if node.opType == "MatMul", let p0 = seq[node.input[0]], let p1 = seq[node.input[1]] {
       switch (p0, p1) {
-      case (.heads(let q, let h, let d, true, false, let sq), .heads(let k, let hk, let dk, _, true, let sk)) where d == dk:
-        seq[out] = .scores(AttentionParts(q: q, k: k, v: nil, heads: h, kvHeads: hk, headDim: d, scale: sq * sk))
-        knownShapes[out] = [1, h, length, length]
-      case (.probs(var parts), .heads(let v, _, let d, true, false, let sv)) where d == parts.headDim && sv == 1:
-        parts.v = v
+      case (.heads(let q), .heads(let k)) where q.transposed && !q.keys && k.keys && q.dim == k.dim && k.groups == 1:
+        guard q.theta == k.theta else {
+          throw unsupported(node: "multiplies queries and keys turned by different rotary positions; netc's rope turns both alike")
+        }
+        guard q.groups == 1 ? k.heads == q.heads : k.heads * q.groups == q.heads else {
+          throw unsupported(node: "multiplies \(q.heads) query heads by \(k.heads) key heads, which do not group")
+        }
+        var parts = AttentionParts(q: q.proj, k: k.proj, v: nil, heads: q.heads, kvHeads: k.heads, headDim: q.dim, scale: q.scale * k.scale)
+        parts.theta = q.theta
+        seq[out] = .scores(parts)
+        knownShapes[out] = q.groups == 1 ? [1, q.heads, length, length] : [1, k.heads, q.groups, length, length]
+      case (.probs(var parts), .heads(let v)) where v.transposed && !v.keys && v.dim == parts.headDim && v.scale == 1 && v.theta == nil:
+        parts.v = v.proj
         seq[out] = .context(parts)
       default:
         throw unsupported(node: "multiplies two computed tensors that are not attention's q kᵀ or its probabilities by v")
@@ -102,6 +110,19 @@ extension ONNXLayerRecognizer {
         if case .linear(let l) = p { return try toHeads(Projection(linear: l, offset: 0, count: l.units), target) }
       case .slice(let proj):
         return try toHeads(proj, target)
+      case .heads(var h) where !h.transposed && h.groups == 1:
+        // Grouped-query attention's queries: [1, T, Kv, G, D].
+        if let t = target, t.count == 5, [0, 1].contains(t[0]), [0, length].contains(t[1]), t[2] > 0, t[3] > 0, t[2] * t[3] == h.heads,
+          t[4] == h.dim
+        {
+          h.groups = t[3]
+          seq[out] = .heads(h)
+          return
+        }
+      case .heads(let h) where node.opType == "Unsqueeze" && h.transposed:
+        // Keys and values shared by a group of query heads: an axis MatMul broadcasts.
+        seq[out] = .heads(h)
+        return
       case .contextT(let parts):
         guard let t = target, t.count == 3, [parts.heads * parts.headDim, -1].contains(t[2]) else {
           throw unsupported(node: "reshapes attention's heads to \(target ?? []); netc merges them to [1, T, H*D]")
@@ -157,7 +178,7 @@ extension ONNXLayerRecognizer {
     if h == -1, d > 0, proj.count % d == 0 { h = proj.count / d }
     if d == -1, h > 0, proj.count % h == 0 { d = proj.count / h }
     guard h > 0, d > 0, h * d == proj.count else { throw unsupported(node: "splits \(proj.count) outputs into \(t[2]) heads of \(t[3])") }
-    seq[node.output[0]] = .heads(proj, heads: h, dim: d, transposed: false, keys: false, scale: 1)
+    seq[node.output[0]] = .heads(Heads(proj: proj, heads: h, dim: d))
     knownShapes[node.output[0]] = [1, length, h, d]
   }
 
@@ -165,14 +186,20 @@ extension ONNXLayerRecognizer {
     let perm = a.ints("perm") ?? []
     let out = node.output[0]
     switch seq[node.input[0]] {
-    case .heads(let p, let h, let d, false, _, let s)? where perm == [0, 2, 1, 3]:
-      seq[out] = .heads(p, heads: h, dim: d, transposed: true, keys: false, scale: s)
-      knownShapes[out] = [1, h, length, d]
-    case .heads(let p, let h, let d, false, _, let s)? where perm == [0, 2, 3, 1]:
-      seq[out] = .heads(p, heads: h, dim: d, transposed: true, keys: true, scale: s)
-    case .heads(let p, let h, let d, true, let keys, let s)? where perm == [0, 1, 3, 2]:
-      seq[out] = .heads(p, heads: h, dim: d, transposed: true, keys: !keys, scale: s)
-    case .context(let parts)? where perm == [0, 2, 1, 3]:
+    case .heads(var h)? where !h.transposed && h.groups == 1 && (perm == [0, 2, 1, 3] || perm == [0, 2, 3, 1]):
+      h.transposed = true
+      h.keys = perm == [0, 2, 3, 1]
+      knownShapes[out] = h.keys ? [1, h.heads, h.dim, length] : [1, h.heads, length, h.dim]
+      seq[out] = .heads(h)
+    case .heads(var h)? where !h.transposed && h.groups > 1 && perm == [0, 2, 3, 1, 4]:
+      h.transposed = true
+      seq[out] = .heads(h)
+    case .heads(var h)? where h.transposed && h.groups == 1 && perm == [0, 1, 3, 2]:
+      h.keys.toggle()
+      seq[out] = .heads(h)
+    case .context(let parts)? where perm == [0, 2, 1, 3] && parts.heads == parts.kvHeads:
+      seq[out] = .contextT(parts)
+    case .context(let parts)? where perm == [0, 3, 1, 2, 4] && parts.heads != parts.kvHeads:
       seq[out] = .contextT(parts)
     default:
       throw unsupported(
@@ -214,8 +241,9 @@ extension ONNXLayerRecognizer {
         seq[node.output[0]] = .scores(parts)
         knownShapes[node.output[0]] = knownShapes[node.input[v]]
         return true
-      case .heads(let p, let h, let d, let t, let k, let s1)?:
-        seq[node.output[0]] = .heads(p, heads: h, dim: d, transposed: t, keys: k, scale: s1 * s)
+      case .heads(var h)?:
+        h.scale *= s
+        seq[node.output[0]] = .heads(h)
         return true
       default: continue
       }
@@ -303,6 +331,10 @@ extension ONNXLayerRecognizer {
     if parts.headDim * parts.heads != c { options.append("dim \(parts.headDim)") }
     if !biased[0] { options.append("nobias") }
     if parts.causal { options.append("causal") }
+    if let theta = parts.theta {
+      options.append("rope")
+      if theta != 10_000 { options.append("theta \(Self.number(theta))") }
+    }
     var shape = layers[x].shape
     shape[shape.count - 1] = wo.shape[0]
     let id = append(

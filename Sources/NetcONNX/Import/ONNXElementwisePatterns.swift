@@ -9,6 +9,7 @@ extension ONNXLayerRecognizer {
   mutating func elementwiseStep() throws(DiagnosticError) -> Bool {
     if scaleStep() { return true }
     if try maskStep() { return true }
+    if try rotaryStep() { return true }
     let op = node.opType
     func layerLike(_ name: String) -> Bool {
       switch seq[name] {

@@ -30,7 +30,7 @@ extension ONNXLayerRecognizer {
       tables[node.output[0]] = (table: x, rows: Array(b..<e), module: ModulePath.of(node, weight: node.input[0]))
       return ONNXConstant(shape: [e - b, width], floats: Array(x.floats[(b * width)..<(e * width)]))
     }
-    if Self.folded.contains(op) || op == "Concat" {
+    if Self.folded.contains(op) {
       let c = try fold()
       if op == "Cast", let t = tables[node.input[0]] { tables[node.output[0]] = t }
       return c
@@ -47,6 +47,10 @@ extension ONNXLayerRecognizer {
     case "Where":
       guard xs.count == 3 else { return nil }
       return try select(xs[0], xs[1], xs[2])
+    case "Concat":
+      return try concatenate(xs, axis: a.int("axis") ?? 0)
+    case "Cos", "Sin":
+      return ONNXConstant(shape: xs[0].shape, floats: xs[0].floats.map { op == "Cos" ? Foundation.cos($0) : Foundation.sin($0) })
     case "Not", "Neg", "Sqrt", "IsNaN", "Reciprocal":
       let x = xs[0]
       let f: (Float) -> Float
@@ -152,6 +156,29 @@ extension ONNXLayerRecognizer {
       tables[node.output[0]] = (table: data, rows: idx, module: ModulePath.of(node, weight: node.input[0]))
     }
     return ONNXConstant(shape: shape, floats: floats, integers: data.integers == nil ? nil : ints)
+  }
+
+  /// Concat of constants of any rank.
+  func concatenate(_ parts: [ONNXConstant], axis: Int) throws(DiagnosticError) -> ONNXConstant {
+    let r = parts[0].shape.count
+    let ax = axis < 0 ? axis + r : axis
+    guard r >= 1, ax >= 0, ax < r,
+      parts.allSatisfy({ p in p.shape.count == r && p.shape.indices.allSatisfy { i in i == ax || p.shape[i] == parts[0].shape[i] } })
+    else { throw unsupported(node: "concatenates constants of shapes \(parts.map(\.shape).prefix(4)) along axis \(axis)") }
+    var shape = parts[0].shape
+    shape[ax] = parts.reduce(0) { $0 + $1.shape[ax] }
+    _ = try Self.count(shape, self)
+    let outer = shape[..<ax].reduce(1, *), inner = shape[(ax + 1)...].reduce(1, *)
+    let integral = parts.allSatisfy { $0.integers != nil }
+    var floats: [Float] = [], ints: [Int] = []
+    for o in 0..<outer {
+      for p in parts {
+        let n = p.shape[ax] * inner
+        floats.append(contentsOf: p.floats[(o * n)..<((o + 1) * n)])
+        if integral { ints.append(contentsOf: p.integers![(o * n)..<((o + 1) * n)]) }
+      }
+    }
+    return ONNXConstant(shape: shape, floats: floats, integers: integral ? ints : nil)
   }
 
   /// `GatherElements` of constants: the index tensor's shape, each entry read along `axis`.

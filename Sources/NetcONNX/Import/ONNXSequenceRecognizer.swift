@@ -11,7 +11,7 @@ extension ONNXLayerRecognizer {
   static let sequenceOps: Set<String> = [
     "And", "Equal", "Expand", "Gather", "GatherElements", "Greater", "IsNaN", "LayerNormalization", "Less", "LessOrEqual", "Neg", "Not",
     "Or",
-    "Pow", "Range", "Reciprocal", "Shape", "Split", "Sqrt", "Sub", "Trilu", "Where",
+    "Pow", "Range", "Reciprocal", "Shape", "Split", "Sqrt", "Sub", "Trilu", "Where", "Cos", "Sin",
   ]
 
   /// The sequence length: the token input's one extent.
@@ -46,10 +46,18 @@ extension ONNXLayerRecognizer {
       try sequenceSoftmax(a)
     case "Where":
       try maskedScores()
+    case "Slice", "Neg", "Concat":
+      guard try rotaryStep() else {
+        throw unsupported(
+          node: "computes from a layer's output; netc imports \(n.opType) of constants and in rotary positions (x cos + rotate_half(x) sin)"
+        )
+      }
     case "Add", "Sub", "Mul", "Div", "Pow", "Sqrt", "Tanh", "ReduceMean", "Reciprocal", "Erf":
       if try elementwiseStep() { return }
       if n.opType == "Add" {
         try sequenceAdd()
+      } else if n.opType == "Mul" {
+        try product()
       } else if n.opType == "Tanh" {
         let x = try layerInput(0)
         append(.tanh, "TANH", [x], layers[x].shape)
@@ -156,6 +164,29 @@ extension ONNXLayerRecognizer {
     if let b = p.bias { layers[id].parameters.append((.bias, Tensor(shape: [p.units], data: b))) }
     built[p.key] = id
     return id
+  }
+
+  /// Mul of two layers: SiLU (x · sigmoid(x), nothing else reading the gate) or a product
+  /// merge (SwiGLU's gate times its up projection).
+  mutating func product() throws(DiagnosticError) {
+    guard node.input.count == 2, node.input.allSatisfy({ constants[$0] == nil }) else {
+      throw unsupported(node: "multiplies by a constant outside a pattern netc imports (LN, RMSNORM, GELU, attention's scale)")
+    }
+    let x = try layerInput(0), y = try layerInput(1)
+    for (a, g) in [(x, y), (y, x)] {
+      let gate = layers[g]
+      if gate.op == .sigmoid, gate.inputs == [a], g == layers.count - 1, uses[gate.outputName] == 1 {
+        layers[g].op = .silu
+        layers[g].head = "SILU"
+        layers[g].outputName = node.output[0]
+        values[node.output[0]] = g
+        return
+      }
+    }
+    guard layers[x].shape == layers[y].shape else {
+      throw unsupported(node: "multiplies tensors of shapes \(layers[x].shape) and \(layers[y].shape); netc's product takes one shape")
+    }
+    append(.mul, "", [x, y], layers[x].shape)
   }
 
   // MARK: - Embeddings

@@ -22,6 +22,30 @@ struct Projection {
   var count: Int
 }
 
+/// A projection split into heads: `[1, T, H, D]`; transposed `[1, H, T, D]` (`keys`:
+/// `[1, H, D, T]`); queries of grouped-query attention `[1, T, Kv, G, D]` (transposed
+/// `[1, Kv, G, T, D]`).
+struct Heads {
+  var proj: Projection
+  var heads: Int
+  var dim: Int
+  var transposed = false
+  var keys = false
+  /// The product of scalar factors applied (torch's SDPA scales Q and K apart).
+  var scale: Float = 1
+  /// The rotary base when the heads were turned by position (`rope`).
+  var theta: Double?
+  /// Query heads per key/value head, when the queries are grouped (5-D).
+  var groups = 1
+}
+
+/// A step of the rotary turn `x cos + rotate_half(x) sin` of some heads.
+enum RotaryStep {
+  case firstHalf, secondHalf, negatedSecond, rotated
+  case timesCos([Float])
+  case rotatedTimesSin([Float])
+}
+
 /// Attention's state between its MatMuls: the projections read and what was applied.
 struct AttentionParts {
   var q: Projection
@@ -34,7 +58,7 @@ struct AttentionParts {
   /// square root of it each).
   var scale: Float
   var causal = false
-  var masked = false
+  var theta: Double?
   /// The node that computed the probabilities: the ATTN's module and name.
   var softmaxNode = ""
   var modulePath: String?
@@ -46,8 +70,8 @@ struct AttentionParts {
 enum SequencePartial {
   case linear(PendingLinear)
   case slice(Projection)
-  /// `[1, T, H, D]` (transposed: `[1, H, T, D]`, `keys`: `[1, H, D, T]`), scaled by `scale`.
-  case heads(Projection, heads: Int, dim: Int, transposed: Bool, keys: Bool, scale: Float)
+  case heads(Heads)
+  case rotary(Heads, RotaryStep)
   case scores(AttentionParts)
   case probs(AttentionParts)
   case context(AttentionParts)

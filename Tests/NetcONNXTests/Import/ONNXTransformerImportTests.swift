@@ -94,7 +94,7 @@ import Testing
 
   /// netc's own export of a token spec (T left symbolic, as `netc export` writes it)
   /// imports back to the same figures at T = 8 and, on the exported weights, the same output.
-  @Test(arguments: ["gpt2_tiny"])
+  @Test(arguments: ["gpt2_tiny", "llama_tiny"])
   func netcExportsRoundTrip(_ name: String) throws {
     let spec = try SpecLoader.parse(SpecFileLoader.load(path: repositoryPath("scripts/onnx/specs/\(name).yaml")))
     let a = try analyze(spec.graph, bindings: ["T": 8])

@@ -42,8 +42,10 @@ class OneOutput(torch.nn.Module):
         self.model = model
         self.index = index
 
-    def forward(self, input_ids):
-        return self.model(input_ids=input_ids, use_cache=False)[self.index]
+    def forward(self, x):
+        if x.is_floating_point():
+            return self.model(pixel_values=x)[self.index]
+        return self.model(input_ids=x, use_cache=False)[self.index]
 
 
 def gpt2(attn="eager", n_layer=2, n_embd=32, n_head=4, vocab=100, positions=32):
@@ -62,14 +64,28 @@ def bert(attn="eager", layers=2, hidden=32, heads=4, intermediate=64, vocab=100,
     return transformers.BertModel(cfg).eval(), vocab, 1
 
 
+def vit(attn="eager", layers=2, hidden=32, heads=4, intermediate=64, image=32, patch=8):
+    """ViTModel with its pooler: 8x8 patches of a 32x32 image by a strided conv, the class
+    token, 17 learned positions, pre-LN blocks, erf GELU."""
+    cfg = transformers.ViTConfig(image_size=image, patch_size=patch, hidden_size=hidden, num_hidden_layers=layers,
+                                 num_attention_heads=heads, intermediate_size=intermediate)
+    cfg._attn_implementation = attn
+    return transformers.ViTModel(cfg).eval(), None, 1
+
+
 def export(model, vocab, length, path, seed=1):
+    """Token ids of `length` (or, without a vocabulary, a 3x32x32 image): ORT's output on them."""
     g = torch.Generator().manual_seed(seed)
-    ids = torch.randint(0, vocab, (1, length), generator=g)
+    if vocab:
+        ids = torch.randint(0, vocab, (1, length), generator=g)
+        name = "input_ids"
+    else:
+        ids = torch.randn(1, 3, 32, 32, generator=g)
+        name = "pixel_values"
     with torch.no_grad():
-        torch.onnx.export(model, (ids,), path, input_names=["input_ids"], output_names=["logits"], opset_version=17,
-                          dynamo=False)
+        torch.onnx.export(model, (ids,), path, input_names=[name], output_names=["y"], opset_version=17, dynamo=False)
     session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
-    y = session.run(None, {"input_ids": ids.numpy()})[0][0]
+    y = session.run(None, {name: ids.numpy()})[0][0]
     with torch.no_grad():
         ref = model(ids)
     err = float(np.abs(ref.numpy()[0] - y).max())
@@ -98,14 +114,14 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     torch.manual_seed(0)
     expected = {}
-    models = {"gpt2_tiny": gpt2("eager"), "gpt2_tiny_sdpa": gpt2("sdpa"), "bert_tiny": bert("eager")}
+    models = {"gpt2_tiny": gpt2("eager"), "gpt2_tiny_sdpa": gpt2("sdpa"), "bert_tiny": bert("eager"), "vit_tiny": vit("eager")}
     for name, (model, vocab, index) in models.items():
         path = os.path.join(OUT, f"{name}.onnx")
         ids, y, params, err = export(OneOutput(model, index).eval(), vocab, 8, path)
         np.save(os.path.join(OUT, f"{name}.output.npy"), y)
         with open(os.path.join(OUT, f"{name}.input.json"), "w") as f:
-            json.dump(ids, f)
-        expected[name] = {"params": params, "tokens": len(ids), "output_shape": list(y.shape)}
+            json.dump(np.asarray(ids).reshape(-1).tolist(), f)
+        expected[name] = {"params": params, "input_shape": list(np.asarray(ids).shape), "output_shape": list(y.shape)}
         print(f"{name}: {os.path.getsize(path)} bytes, {params} params, torch vs ORT {err:.1e}", file=sys.stderr)
     refused(os.path.join(OUT, "gpt2_tiny.onnx"))
     with open(os.path.join(OUT, "transformers.json"), "w") as f:

@@ -51,6 +51,8 @@ struct ONNXLayerRecognizer {
   var tables: [String: (table: ONNXConstant, rows: [Int], module: String?)] = [:]
   /// Extents of attention's intermediate tensors (for Shape nodes that read them).
   var knownShapes: [String: [Int]] = [:]
+  /// The sequence's length once the graph is a transformer's (`length`).
+  var sequenceLength = 0
   /// The graph's initializers (weights), by name.
   var initializers: Set<String> = []
 
@@ -192,6 +194,7 @@ struct ONNXLayerRecognizer {
         "has an invalid extent in its token input `\(x.name.prefix(80))`; netc imports token ids of a fixed or named length")
     }
     sequence = true
+    sequenceLength = t
     layers.append(
       ImportedLayer(op: .input, head: "tokens", options: options, inputs: [], shape: [t], nodeName: x.name, outputName: x.name))
     values[x.name] = 0
@@ -206,11 +209,18 @@ struct ONNXLayerRecognizer {
     if sequence { return try sequenceNode(n) }
     guard n.output.count >= 1, !n.output[0].isEmpty else { throw unsupported(node: "has no output") }
     let a = ONNXAttributes(n)
-    if try mixtureStep(n, a) { return }
+    // A Shape that is no mixture's routing may be a grid's on its way into tokens (ViT's).
+    do {
+      if try mixtureStep(n, a) { return }
+    } catch {
+      guard n.opType == "Shape", try gridToTokensStep(n) else { throw error }
+      return
+    }
     if let c = try fold() {
       constants[n.output[0]] = c
       return
     }
+    if try gridToTokensStep(n) { return }
     if Self.folded.contains(n.opType) && n.opType != "Reshape" {
       throw unsupported(node: "computes from a layer's output; netc imports \(n.opType) only of constants (shape arithmetic)")
     }

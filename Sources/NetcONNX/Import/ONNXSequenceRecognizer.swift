@@ -14,8 +14,37 @@ extension ONNXLayerRecognizer {
     "Pow", "Range", "Reciprocal", "Shape", "Split", "Sqrt", "Sub", "Trilu", "Where", "Cos", "Sin",
   ]
 
-  /// The sequence length: the token input's one extent.
-  var length: Int { layers[0].shape[0] }
+  /// The sequence length: the token input's one extent, or a grid's tokens (and its
+  /// class token) in a vision transformer.
+  var length: Int { sequenceLength }
+
+  /// The step from a CNN's grid into tokens, in a graph of image input: Shape of a layer,
+  /// Reshape of a `[C, H, W]` layer to `[1, C, H*W]`, then Transpose `[0, 2, 1]`: TOKENS,
+  /// after which the nodes are read as a transformer's. False when the node is not such a step.
+  mutating func gridToTokensStep(_ n: Onnx_NodeProto) throws(DiagnosticError) -> Bool {
+    switch n.opType {
+    case "Shape":
+      guard let c = try shapeOf(ONNXAttributes(n)) else { return false }
+      constants[n.output[0]] = c
+      return true
+    case "Reshape":
+      guard let x = values[n.input[0]], layers[x].shape.count == 3, let t = constants[n.input.count > 1 ? n.input[1] : ""]?.integers,
+        t.count == 3, [0, 1, -1].contains(t[0]), [0, layers[x].shape[0]].contains(t[1]),
+        [-1, layers[x].shape[1] * layers[x].shape[2]].contains(t[2])
+      else { return false }
+      seq[n.output[0]] = .grid(x)
+      return true
+    case "Transpose":
+      guard case .grid(let x)? = seq[n.input[0]], ONNXAttributes(n).ints("perm") == [0, 2, 1] else { return false }
+      let s = layers[x].shape
+      sequence = true
+      sequenceLength = s[1] * s[2]
+      append(.tokens, "TOKENS", [x], [sequenceLength, s[0]], module: ModulePath.of(n, weight: nil))
+      return true
+    default:
+      return false
+    }
+  }
 
   mutating func sequenceNode(_ n: Onnx_NodeProto) throws(DiagnosticError) {
     guard n.output.count >= 1, !n.output[0].isEmpty else { throw unsupported(node: "has no output") }
@@ -46,6 +75,8 @@ extension ONNXLayerRecognizer {
       try sequenceSoftmax(a)
     case "Where":
       try maskedScores()
+    case "Concat" where n.input.count == 2 && constants[n.input[0]] != nil && values[n.input[1]] != nil:
+      try classToken(a)
     case "Slice", "Neg", "Concat":
       guard try rotaryStep() else {
         throw unsupported(
@@ -210,6 +241,22 @@ extension ONNXLayerRecognizer {
     layers[id].parameters = [(.weight, table.tensor)]
   }
 
+  /// Concat of a learned `[1, 1, C]` token (expanded over the batch) before the tokens: CLSTOKEN.
+  mutating func classToken(_ a: ONNXAttributes) throws(DiagnosticError) {
+    let token = constants[node.input[0]]!
+    let x = try layerInput(1)
+    let shape = layers[x].shape
+    guard shape.count == 2, [1, -2].contains(a.int("axis") ?? 0), token.shape == [1, 1, shape[1]] else {
+      throw unsupported(
+        node:
+          "concatenates a constant of shape \(token.shape) to \(shape); netc imports a class token [1, 1, C] before the tokens (CLSTOKEN)")
+    }
+    let module = token.shape.isEmpty ? nil : ModulePath.of(node, weight: nil)
+    let id = append(.clstoken, "CLSTOKEN", [x], [shape[0] + 1, shape[1]], module: module)
+    layers[id].parameters = [(.weight, Tensor(shape: [shape[1]], data: token.floats))]
+    sequenceLength = shape[0] + 1
+  }
+
   /// Gather of one token of a sequence (BERT's pooler reads the first): TAKE.
   mutating func take(_ a: ONNXAttributes) throws(DiagnosticError) {
     let x = try layerInput(0)
@@ -261,8 +308,10 @@ extension ONNXLayerRecognizer {
     let shape = layers[x].shape
     var source = tables[constantName]
     // A whole table added as it is (an export at a length equal to its rows).
-    if source == nil, initializers.contains(constantName), c.shape.count == 2, c.shape[0] == shape.first {
-      source = (table: c, rows: Array(0..<c.shape[0]), module: ModulePath.of(node, weight: constantName))
+    let squeezed = Array(c.shape.drop { $0 == 1 })
+    if source == nil, initializers.contains(constantName), squeezed.count == 2, squeezed[0] == shape.first {
+      let table = ONNXConstant(shape: squeezed, floats: c.floats)
+      source = (table: table, rows: Array(0..<squeezed[0]), module: ModulePath.of(node, weight: constantName))
     }
     guard shape.count == 2, let source else {
       throw unsupported(

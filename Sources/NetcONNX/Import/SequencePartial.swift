@@ -69,6 +69,8 @@ struct AttentionParts {
 /// A tensor on the way through a transformer pattern, not (yet) a layer's output.
 enum SequencePartial {
   case linear(PendingLinear)
+  /// A spatial layer's `[1, C, H*W]`, transposed next into tokens (ViT's patches).
+  case grid(Int)
   case slice(Projection)
   case heads(Heads)
   case rotary(Heads, RotaryStep)

@@ -17,7 +17,7 @@ import Testing
 
   struct Expected: Decodable {
     var params: Int
-    var tokens: Int
+    var input_shape: [Int]
     var output_shape: [Int]
   }
 
@@ -40,9 +40,11 @@ import Testing
     for (n, t) in imported.weights { try FileSystem.write(NpyFile.encode(t), to: "\(dir)/\(n).npy") }
     let params: [LayerParameters<Float>?] = try WeightBinding.bind(analysis.graph, analysis.shapes, sources: [.directory(dir)], seed: 0)
     let interpreter = Interpreter(graph: analysis.graph, shapes: analysis.shapes, parameters: params, threads: 1)
-    let ids = try JSONDecoder().decode([Int].self, from: Data(contentsOf: URL(fileURLWithPath: Self.folder + "/\(name).input.json")))
-    #expect(ids.count == want.tokens)
-    let y = interpreter.output(Tensor(shape: [ids.count], data: ids.map(Float.init)))
+    let values = try JSONDecoder().decode([Float].self, from: Data(contentsOf: URL(fileURLWithPath: Self.folder + "/\(name).input.json")))
+    // Token ids `[T]`, or an image `[C, H, W]` in netc's channels-last order (the batch of 1 left out).
+    let shape = want.input_shape
+    let x = shape.count == 1 ? Tensor(shape: shape, data: values) : ONNXImportTests.channelsLast(values, shape: shape)
+    let y = interpreter.output(x)
     let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Self.folder + "/\(name).output.npy")))
     let reference: Tensor<Float> = try NpyFile.decode(bytes, path: "\(name).output.npy")
     #expect(y.shape == want.output_shape)
@@ -73,6 +75,15 @@ import Testing
   @Test func bertFromTransformers() throws {
     let text = try check("bert_tiny")
     for line in ["- TYPEEMBED-2 name token_type_embeddings", "- ATTN-4\n", "- GELU\n", "- TAKE name pooler", "- TANH"] {
+      #expect(text.contains(line), "\(line) in \(text)")
+    }
+  }
+
+  /// ViT: the patches by a strided conv, the grid's Reshape and Transpose as TOKENS, the
+  /// class token's Concat, the learned positions added, pre-LN blocks, the pooler.
+  @Test func vitFromTransformers() throws {
+    let text = try check("vit_tiny")
+    for line in ["- CONV8-32 stride 8", "- TOKENS", "- CLSTOKEN", "- POSEMBED-17", "- ATTN-4\n", "- TAKE name pooler"] {
       #expect(text.contains(line), "\(line) in \(text)")
     }
   }

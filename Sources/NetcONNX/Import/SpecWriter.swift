@@ -58,6 +58,19 @@ struct SpecWriter {
   mutating func write(_ items: [SpecItem], indent: String, scope: inout Scope) {
     var i = 0
     while i < items.count {
+      // A run that starts mid-block (BERT's embedding LN before the first layer's
+      // attention) yields to the one a few items on whose copies are the graph's blocks.
+      if let (period, count) = run(in: items, at: i), !aligned(items, i, period, count) {
+        let shifted = (1..<period).first { k in
+          guard i + k < items.count, let (p, c) = run(in: items, at: i + k) else { return false }
+          return p == period && c >= count && aligned(items, i + k, p, c)
+        }
+        if let k = shifted {
+          for item in items[i..<(i + k)] { write(item, indent: indent, scope: &scope) }
+          i += k
+          continue
+        }
+      }
       if let (period, count) = run(in: items, at: i) {
         repeatBlock(Array(items[i..<(i + period * count)]), period: period, count: count, indent: indent, scope: &scope)
         i += period * count
@@ -83,6 +96,26 @@ struct SpecWriter {
       if count >= 2 && period * count > (best.map { $0.0 * $0.1 } ?? 0) { best = (period, count) }
     }
     return best
+  }
+
+  /// Whether each copy of a run is one block of the graph: its items' module paths share
+  /// one indexed prefix (`encoder.layer.3`), different in each copy.
+  func aligned(_ items: [SpecItem], _ start: Int, _ period: Int, _ count: Int) -> Bool {
+    var blocks: Set<String> = []
+    for copy in 0..<count {
+      let chunk = items[(start + copy * period)..<(start + (copy + 1) * period)]
+      let ids = Set(chunk.compactMap { modulePath($0).map(Self.block) })
+      guard ids.count == 1, let id = ids.first, !id.isEmpty, blocks.insert(id).inserted else { return false }
+    }
+    return true
+  }
+
+  /// A module path up to its first numeric component (`encoder.layer.3` of
+  /// `encoder.layer.3.attention.output`); empty when it has none.
+  static func block(_ path: String) -> String {
+    let parts = path.split(separator: ".")
+    guard let k = parts.firstIndex(where: { !$0.isEmpty && $0.allSatisfy(\.isNumber) }) else { return "" }
+    return parts[...k].joined(separator: ".")
   }
 
   /// An item's text without its names: equal for the copies of a block.

@@ -74,7 +74,9 @@ import Testing
   /// (the first token, dense, tanh).
   @Test func bertFromTransformers() throws {
     let text = try check("bert_tiny")
-    for line in ["- TYPEEMBED-2 name token_type_embeddings", "- ATTN-4\n", "- GELU\n", "- TAKE name pooler", "- TANH"] {
+    // The embeddings' LN stays before the repeat: each copy is one encoder layer.
+    let layer = "  - LN eps 1e-12 name LayerNorm\n  - repeat: 2\n    name: encoder_layer\n    layers:\n      - residual:\n"
+    for line in ["- TYPEEMBED-2 name token_type_embeddings", layer, "- ATTN-4\n", "- GELU\n", "- TAKE name pooler", "- TANH"] {
       #expect(text.contains(line), "\(line) in \(text)")
     }
   }

@@ -69,6 +69,13 @@ import Testing
     #expect(text.contains("- ATTN-4 causal\n"), "\(text)")
   }
 
+  /// GPT-2 exported at opset 16, where LayerNorm is spelled out (ReduceMean, Sub, Pow,
+  /// ReduceMean, Add, Sqrt, Div, Mul, Add): the same LNs.
+  @Test func gpt2WithDecomposedLayerNorm() throws {
+    let text = try check("gpt2_tiny_opset16")
+    #expect(text.contains("  - LN name ln_f\n"), "\(text)")
+  }
+
   /// BERT: word, token-type (every token type 0, folded to row 0) and position
   /// embeddings, post-LN encoder layers with bidirectional attention and erf GELU, the pooler
   /// (the first token, dense, tanh).

@@ -73,7 +73,7 @@ def vit(attn="eager", layers=2, hidden=32, heads=4, intermediate=64, image=32, p
     return transformers.ViTModel(cfg).eval(), None, 1
 
 
-def export(model, vocab, length, path, seed=1, opset=17):
+def export(model, vocab, length, path, seed=1, opset=17, dynamo=False):
     """Token ids of `length` (or, without a vocabulary, a 3x32x32 image): ORT's output on them."""
     g = torch.Generator().manual_seed(seed)
     if vocab:
@@ -83,7 +83,15 @@ def export(model, vocab, length, path, seed=1, opset=17):
         ids = torch.randn(1, 3, 32, 32, generator=g)
         name = "pixel_values"
     with torch.no_grad():
-        torch.onnx.export(model, (ids,), path, input_names=[name], output_names=["y"], opset_version=opset, dynamo=False)
+        if dynamo:
+            # The dynamo exporter folds wpe[0:T] into a constant at a fixed length (the table's
+            # other rows, PyTorch parameters, would be lost): T stays symbolic.
+            length_dim = torch.export.Dim("T", min=2, max=32)
+            torch.onnx.export(model, (ids,), path, input_names=[name], output_names=["y"], opset_version=18, dynamo=True,
+                              external_data=False, dynamic_shapes={"x": {1: length_dim}}, verbose=False)
+        else:
+            torch.onnx.export(model, (ids,), path, input_names=[name], output_names=["y"], opset_version=opset,
+                              dynamo=False)
     session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
     y = session.run(None, {name: ids.numpy()})[0][0]
     with torch.no_grad():
@@ -116,11 +124,17 @@ def main():
     expected = {}
     models = {"gpt2_tiny": gpt2("eager"), "gpt2_tiny_sdpa": gpt2("sdpa"), "bert_tiny": bert("eager"), "vit_tiny": vit("eager"),
               # Before opset 17 LayerNorm is spelled out: ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div, Mul, Add.
-              "gpt2_tiny_opset16": gpt2("eager")}
+              "gpt2_tiny_opset16": gpt2("eager"),
+              "gpt2_tiny_dynamo": gpt2("eager")}
     for name, (model, vocab, index) in models.items():
+        # Random biases and norm parameters too: zeros and ones would hide a swapped β and γ
+        # (and the dynamo exporter drops a zero bias, a parameter PyTorch counts).
+        with torch.no_grad():
+            for p in model.parameters():
+                p.add_(torch.randn_like(p) * 0.02)
         path = os.path.join(OUT, f"{name}.onnx")
         opset = 16 if name.endswith("opset16") else 17
-        ids, y, params, err = export(OneOutput(model, index).eval(), vocab, 8, path, opset=opset)
+        ids, y, params, err = export(OneOutput(model, index).eval(), vocab, 8, path, opset=opset, dynamo=name.endswith("dynamo"))
         np.save(os.path.join(OUT, f"{name}.output.npy"), y)
         with open(os.path.join(OUT, f"{name}.input.json"), "w") as f:
             json.dump(np.asarray(ids).reshape(-1).tolist(), f)

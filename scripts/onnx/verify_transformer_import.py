@@ -85,7 +85,8 @@ def main():
             got = json.loads(a.stdout)["totals"]["params"] if a.returncode == 0 else None
             xin = os.path.join(d, "x.json")
             with open(xin, "w") as f:
-                json.dump(x[0].tolist(), f)
+                # netc's image is HxWxC (ONNX's CxHxW moved channels last).
+                json.dump((x[0] if vocab else x[0].permute(1, 2, 0)).tolist(), f)
             save = os.path.join(d, "run")
             r = subprocess.run([args.netc, "run", spec, "--weights", weights, "--input", xin, "--save", save],
                                capture_output=True, text=True)
@@ -94,6 +95,7 @@ def main():
                 failures += 1
                 continue
             y = np.load(os.path.join(save, "output.npy"))
+            y = y.reshape(y_ort.shape) if y.size == y_ort.size else y
             rel = float(np.abs(y - y_ort).max() / np.abs(y_ort).max()) if y.shape == y_ort.shape else float("inf")
             ok = got == params and rel <= 1e-5
             failures += not ok

@@ -124,7 +124,8 @@ extension ONNXLayerRecognizer {
         seq[out] = .heads(h)
         return
       case .contextT(let parts):
-        guard let t = target, t.count == 3, [parts.heads * parts.headDim, -1].contains(t[2]) else {
+        // [1, T, H*D], or [T, H*D] (the dynamo exporter merges the batch of 1 away too).
+        guard let t = target, t.count == 3 || t.count == 2, [parts.heads * parts.headDim, -1].contains(t[t.count - 1]) else {
           throw unsupported(node: "reshapes attention's heads to \(target ?? []); netc merges them to [1, T, H*D]")
         }
         seq[out] = .merged(parts)

@@ -237,7 +237,9 @@ extension ONNXLayerRecognizer {
     }
     let (vocab, width) = (table.shape[0], table.shape[1])
     let id = append(
-      .embed, "EMBED-\(width)", [0], [length, width], options: ["vocab \(vocab)"], module: ModulePath.of(node, weight: node.input[0]))
+      .embed, "EMBED-\(width)", [0], [length, width], options: ["vocab \(vocab)"],
+      // The node's own module first: a tied table's one initializer may be named after the head.
+      module: ModulePath.of(node, weight: nil) ?? ModulePath.of(node, weight: node.input[0]))
     layers[id].parameters = [(.weight, table.tensor)]
   }
 

@@ -32,7 +32,9 @@ import Testing
     let imported = try ONNXImport.read(Self.folder + "/\(name).onnx")
     let want = try Self.expected(name)
     let spec = try SpecLoader.parse(SourceFile(path: "\(name).yaml", text: imported.text))
-    let analysis = try analyze(spec.graph)
+    // A symbolic length written back as the spec's var is bound to the fixture's.
+    let bindings = spec.graph.vars.first.map { [$0.name: want.input_shape[0]] } ?? [:]
+    let analysis = try analyze(spec.graph, bindings: bindings)
     #expect(analysis.costs.total.params == want.params, "\(imported.text)")
 
     let dir = ONNXImportTests.temporaryDirectory()
@@ -74,6 +76,14 @@ import Testing
   @Test func gpt2WithDecomposedLayerNorm() throws {
     let text = try check("gpt2_tiny_opset16")
     #expect(text.contains("  - LN name ln_f\n"), "\(text)")
+  }
+
+  /// GPT-2 by the dynamo exporter (opset 18, T symbolic so that wpe stays a table): no
+  /// shape arithmetic left but the positions' Range and the mask's comparison; `$T` written back.
+  @Test func gpt2FromTheDynamoExporter() throws {
+    let text = try check("gpt2_tiny_dynamo")
+    #expect(text.contains("input: $T tokens\nvars:\n  T: 1..32\n"), "\(text)")
+    #expect(text.contains("- ATTN-4 causal\n"), "\(text)")
   }
 
   /// BERT: word, token-type (every token type 0, folded to row 0) and position

@@ -136,14 +136,14 @@ struct ONNXLayerRecognizer {
     let inputs = graph.input.filter { constants[$0.name] == nil }
     guard inputs.count == 1 else { throw unsupported("has \(inputs.count) inputs besides its weights; netc imports networks with one") }
     let x = inputs[0]
-    // Token ids (int64) would otherwise read as a float vector of T features.
+    // Token ids (int64) are a transformer's input, never a float vector of T features.
     let element = x.type.tensorType.elemType
     let floats: [Onnx_TensorProto.DataType] = [.undefined, .float, .float16, .double, .bfloat16]
     if [Onnx_TensorProto.DataType.int64, .int32].map({ Int32($0.rawValue) }).contains(element) { return try readTokens(x) }
     guard floats.map({ Int32($0.rawValue) }).contains(element) else {
       let type = Onnx_TensorProto.DataType(rawValue: Int(element)).map { "\($0)" } ?? "\(element)"
       throw unsupported(
-        "has an input `\(x.name.prefix(80))` of element type \(type.prefix(20)); netc imports float inputs (token ids, as transformers' exports take, not yet)"
+        "has an input `\(x.name.prefix(80))` of element type \(type.prefix(20)); netc imports float inputs and int64 or int32 token ids"
       )
     }
     guard x.type.tensorType.hasShape else { throw unsupported("gives its input `\(x.name.prefix(80))` no shape") }

@@ -24,6 +24,8 @@ struct ImportedLayer {
   var outputName: String
   /// The ONNX op type of the node (the last node of a pattern), for messages.
   var opType = ""
+  /// The EMBED whose table this LINEAR shares (`tie`): its weight is that one.
+  var tiedTo: Int?
 
   /// Whether this layer is a merge of branches (it becomes a structure, not a line).
   /// A mixture's `.moe` reads the router and the experts (`ONNXMixturePattern`).

@@ -38,6 +38,30 @@ enum ModulePath {
     return components.isEmpty ? nil : components.joined(separator: ".")
   }
 
+  /// Module paths without what every layer's shares (a wrapper's `model.`) and without
+  /// the embedding's parent (transformers' `transformer.`, `bert.embeddings.`), so that
+  /// the names are the ones a person writes: `wte`, `h`, `ln_f`, `lm_head`.
+  static func shorten(_ layers: inout [ImportedLayer]) {
+    let paths = layers.dropFirst().compactMap { $0.modulePath?.split(separator: ".").map(String.init) }
+    guard var common = paths.first else { return }
+    for p in paths.dropFirst() {
+      var k = 0
+      while k < min(common.count, p.count - 1) && common[k] == p[k] { k += 1 }
+      common = Array(common.prefix(k))
+    }
+    func strip(_ prefix: [String]) {
+      guard !prefix.isEmpty else { return }
+      let dotted = prefix.joined(separator: ".") + "."
+      for i in layers.indices {
+        if let m = layers[i].modulePath, m.hasPrefix(dotted) { layers[i].modulePath = String(m.dropFirst(dotted.count)) }
+      }
+    }
+    strip(common)
+    if let embed = layers.first(where: { $0.op == .embed })?.modulePath?.split(separator: "."), embed.count >= 2 {
+      strip(embed.dropLast().map(String.init))
+    }
+  }
+
   /// A netc layer name for `path` inside the structure whose module is `scope`: the part
   /// after the scope's path, with every character netc's names do not allow (dots
   /// included: they separate netc's scopes) as `_`.

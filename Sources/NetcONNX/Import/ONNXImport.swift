@@ -46,6 +46,7 @@ public enum ONNXImport {
           at: nil)
       ])
     }
+    if recognizer.sequence { ModulePath.shorten(&recognizer.layers) }
     var structure = SeriesParallel(recognizer.layers, path: path)
     let items = try structure.items(to: recognizer.output)
     var writer = SpecWriter(layers: recognizer.layers)

@@ -41,6 +41,20 @@ struct ONNXLayerRecognizer {
   var blocked: [String: String] = [:]
   /// The layers a partial import recognized that are not on the path to its output.
   var unreached = 0
+  /// Whether the input is token ids: a transformer, read by `sequenceNode`.
+  var sequence = false
+  /// The tensors of a transformer pattern seen part way (`ONNXSequenceRecognizer`).
+  var seq: [String: SequencePartial] = [:]
+  /// The layer each pending projection or finished attention became, by its key.
+  var built: [String: Int] = [:]
+  /// Constants that are rows of a weight table (position or type embeddings).
+  var tables: [String: (table: ONNXConstant, rows: [Int], module: String?)] = [:]
+  /// Extents of attention's intermediate tensors (for Shape nodes that read them).
+  var knownShapes: [String: [Int]] = [:]
+  /// The sequence's length once the graph is a transformer's (`length`).
+  var sequenceLength = 0
+  /// The graph's initializers (weights), by name.
+  var initializers: Set<String> = []
 
   init(file: ONNXModelFile) {
     self.file = file
@@ -58,6 +72,7 @@ struct ONNXLayerRecognizer {
     if !partial { try refuseUnknownOps() }
     for t in graph.initializer {
       constants[t.name] = try ONNXConstant(t, file: &file)
+      initializers.insert(t.name)
     }
     try readInput()
     for n in graph.node {
@@ -72,6 +87,10 @@ struct ONNXLayerRecognizer {
     guard graph.output.count == 1 else {
       throw unsupported("has \(graph.output.count) outputs; netc imports networks with one")
     }
+    if sequence {
+      output = try layer(of: graph.output[0].name)
+      return
+    }
     guard let out = values[graph.output[0].name] else {
       throw unsupported("has output `\(graph.output[0].name.prefix(80))`, which no layer computes (a constant?)")
     }
@@ -81,7 +100,7 @@ struct ONNXLayerRecognizer {
   /// Whether netc imports nodes of `n`'s op type (of some inputs and attributes).
   static func imports(_ n: Onnx_NodeProto) -> Bool {
     (n.domain.isEmpty || n.domain == "ai.onnx")
-      && (supported.contains(n.opType) || folded.contains(n.opType) || mixtureOps.contains(n.opType))
+      && (supported.contains(n.opType) || folded.contains(n.opType) || mixtureOps.contains(n.opType) || sequenceOps.contains(n.opType))
   }
 
   /// One error per op type netc does not import, naming its first node and the supported list.
@@ -105,7 +124,8 @@ struct ONNXLayerRecognizer {
           at: nil,
           notes: [
             .init(
-              "netc imports \(Self.supported.joined(separator: ", ")), and \(Self.folded.sorted().joined(separator: ", ")) of constants")
+              "netc imports \(Self.supported.joined(separator: ", ")), and \(Self.folded.sorted().joined(separator: ", ")) of constants; in a graph of token ids also \(Self.sequenceOps.sorted().joined(separator: ", ")) (shape arithmetic, masks, norms and attention)"
+            )
           ])
       })
   }
@@ -116,13 +136,14 @@ struct ONNXLayerRecognizer {
     let inputs = graph.input.filter { constants[$0.name] == nil }
     guard inputs.count == 1 else { throw unsupported("has \(inputs.count) inputs besides its weights; netc imports networks with one") }
     let x = inputs[0]
-    // Token ids (int64) would otherwise read as a float vector of T features.
+    // Token ids (int64) are a transformer's input, never a float vector of T features.
     let element = x.type.tensorType.elemType
     let floats: [Onnx_TensorProto.DataType] = [.undefined, .float, .float16, .double, .bfloat16]
+    if [Onnx_TensorProto.DataType.int64, .int32].map({ Int32($0.rawValue) }).contains(element) { return try readTokens(x) }
     guard floats.map({ Int32($0.rawValue) }).contains(element) else {
       let type = Onnx_TensorProto.DataType(rawValue: Int(element)).map { "\($0)" } ?? "\(element)"
       throw unsupported(
-        "has an input `\(x.name.prefix(80))` of element type \(type.prefix(20)); netc imports float inputs (token ids, as transformers' exports take, not yet)"
+        "has an input `\(x.name.prefix(80))` of element type \(type.prefix(20)); netc imports float inputs and int64 or int32 token ids"
       )
     }
     guard x.type.tensorType.hasShape else { throw unsupported("gives its input `\(x.name.prefix(80))` no shape") }
@@ -148,16 +169,58 @@ struct ONNXLayerRecognizer {
     values[x.name] = 0
   }
 
+  /// Token ids `[1, T]` (a batch of one; a symbolic batch is read as one): a transformer's
+  /// input. A symbolic length (netc's own exports keep `T`) is folded at `foldedLength` and
+  /// written back as the spec's var, the patterns being the same at every length.
+  mutating func readTokens(_ x: Onnx_ValueInfoProto) throws(DiagnosticError) {
+    let dims = x.type.tensorType.shape.dim
+    guard x.type.tensorType.hasShape, dims.count == 2 else {
+      throw unsupported("has token ids `\(x.name.prefix(80))` of rank \(dims.count); netc imports [1, T] (a batch of one)")
+    }
+    if case .dimValue(let n)? = dims[0].value, n != 1 {
+      throw unsupported("has token ids of batch \(n); netc imports [1, T] (a batch of one)")
+    }
+    var options: [String] = []
+    let t: Int
+    switch dims[1].value {
+    case .dimValue(let v)? where v >= 1 && v <= Self.maxExtent:
+      t = Int(v)
+    case .dimParam(let p)?
+    where !p.isEmpty && p.count <= 40 && p.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) && p.first!.isLetter:
+      t = Self.foldedLength
+      options = [p]
+    default:
+      throw unsupported(
+        "has an invalid extent in its token input `\(x.name.prefix(80))`; netc imports token ids of a fixed or named length")
+    }
+    sequence = true
+    sequenceLength = t
+    layers.append(
+      ImportedLayer(op: .input, head: "tokens", options: options, inputs: [], shape: [t], nodeName: x.name, outputName: x.name))
+    values[x.name] = 0
+  }
+
+  /// The length a token graph of symbolic length is folded at.
+  static let foldedLength = 8
+
   // MARK: - One node
 
   mutating func recognize(_ n: Onnx_NodeProto) throws(DiagnosticError) {
+    if sequence { return try sequenceNode(n) }
     guard n.output.count >= 1, !n.output[0].isEmpty else { throw unsupported(node: "has no output") }
     let a = ONNXAttributes(n)
-    if try mixtureStep(n, a) { return }
+    // A Shape that is no mixture's routing may be a grid's on its way into tokens (ViT's).
+    do {
+      if try mixtureStep(n, a) { return }
+    } catch {
+      guard n.opType == "Shape", try gridToTokensStep(n) else { throw error }
+      return
+    }
     if let c = try fold() {
       constants[n.output[0]] = c
       return
     }
+    if try gridToTokensStep(n) { return }
     if Self.folded.contains(n.opType) && n.opType != "Reshape" {
       throw unsupported(node: "computes from a layer's output; netc imports \(n.opType) only of constants (shape arithmetic)")
     }

@@ -8,6 +8,8 @@ struct SpecWriter {
   let layers: [ImportedLayer]
   var lines: [String] = []
   var weights: [(name: String, tensor: Tensor<Float>)] = []
+  /// Each written layer's name, for `tie`.
+  var names: [Int: String] = [:]
   /// Whether convs default to no bias (`defaults: conv: { bias: false }`).
   let convBiasDefault: Bool
 
@@ -33,7 +35,14 @@ struct SpecWriter {
     lines = header.map { "# " + $0 }
     lines.append("netspec: 1")
     lines.append("name: \(name)")
-    lines.append("input: \(Self.shape(layers[0].shape))")
+    if layers[0].head == "tokens", let v = layers[0].options.first {
+      // The longest sequence a learned position table takes, else netc's largest context.
+      let most = layers.filter { $0.op == .posembed }.compactMap { $0.parameters.first?.1.shape.first }.min() ?? 131_072
+      lines.append("input: $\(v) tokens")
+      lines.append("vars:\n  \(v): 1..\(most)")
+    } else {
+      lines.append(layers[0].head == "tokens" ? "input: \(layers[0].shape[0]) tokens" : "input: \(Self.shape(layers[0].shape))")
+    }
     if !convBiasDefault { lines.append("defaults:\n  conv: { bias: false }") }
     lines.append("layers:")
     var scope = Scope(prefix: "")
@@ -49,6 +58,19 @@ struct SpecWriter {
   mutating func write(_ items: [SpecItem], indent: String, scope: inout Scope) {
     var i = 0
     while i < items.count {
+      // A run that starts mid-block (BERT's embedding LN before the first layer's
+      // attention) yields to the one a few items on whose copies are the graph's blocks.
+      if let (period, count) = run(in: items, at: i), !aligned(items, i, period, count) {
+        let shifted = (1..<period).first { k in
+          guard i + k < items.count, let (p, c) = run(in: items, at: i + k) else { return false }
+          return p == period && c >= count && aligned(items, i + k, p, c)
+        }
+        if let k = shifted {
+          for item in items[i..<(i + k)] { write(item, indent: indent, scope: &scope) }
+          i += k
+          continue
+        }
+      }
       if let (period, count) = run(in: items, at: i) {
         repeatBlock(Array(items[i..<(i + period * count)]), period: period, count: count, indent: indent, scope: &scope)
         i += period * count
@@ -76,12 +98,32 @@ struct SpecWriter {
     return best
   }
 
+  /// Whether each copy of a run is one block of the graph: its items' module paths share
+  /// one indexed prefix (`encoder.layer.3`), different in each copy.
+  func aligned(_ items: [SpecItem], _ start: Int, _ period: Int, _ count: Int) -> Bool {
+    var blocks: Set<String> = []
+    for copy in 0..<count {
+      let chunk = items[(start + copy * period)..<(start + (copy + 1) * period)]
+      let ids = Set(chunk.compactMap { modulePath($0).map(Self.block) })
+      guard ids.count == 1, let id = ids.first, !id.isEmpty, blocks.insert(id).inserted else { return false }
+    }
+    return true
+  }
+
+  /// A module path up to its first numeric component (`encoder.layer.3` of
+  /// `encoder.layer.3.attention.output`); empty when it has none.
+  static func block(_ path: String) -> String {
+    let parts = path.split(separator: ".")
+    guard let k = parts.firstIndex(where: { !$0.isEmpty && $0.allSatisfy(\.isNumber) }) else { return "" }
+    return parts[...k].joined(separator: ".")
+  }
+
   /// An item's text without its names: equal for the copies of a block.
   func signature(_ item: SpecItem) -> String {
     switch item {
     case .layer(let i):
       let l = layers[i]
-      return ([l.head] + l.options + [l.bias.map { "bias \($0)" } ?? ""]).joined(separator: " ")
+      return ([l.head] + l.options + [l.bias.map { "bias \($0)" } ?? "", l.tiedTo.map { "tie \($0)" } ?? ""]).joined(separator: " ")
     case .residual(_, let body, let shortcut):
       return "residual(" + body.map(signature).joined(separator: ";") + "|" + shortcut.map(signature).joined(separator: ";") + ")"
     case .parallel(let merge, let branches):
@@ -133,7 +175,9 @@ struct SpecWriter {
         let byDefault = l.op == .fc ? true : convBiasDefault
         if b != byDefault { words.append("bias \(b)") }
       }
+      if let t = l.tiedTo, let owner = names[t] { words.append("tie \(owner)") }
       if written { words.append("name \(name)") }
+      names[i] = name
       lines.append(indent + "- " + words.joined(separator: " "))
       for (kind, t) in l.parameters { weights.append((scope.prefix + name + "." + kind.rawValue, t)) }
     case .residual(let merge, let body, let shortcut):

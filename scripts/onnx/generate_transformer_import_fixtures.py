@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""Writes the transformer fixtures of Tests/NetcONNXTests/Fixtures/import/ (run in the torch venv).
+
+Each model is a tiny Hugging Face `transformers` config with random weights (torch.manual_seed),
+exported by torch.onnx.export (TorchScript exporter, dynamo=False, opset 17) at a fixed length.
+Beside each `NAME.onnx`: `NAME.input.json` (the token ids), `NAME.output.npy` (ONNX Runtime's
+output on them, batch dropped) and an entry in `transformers.json` with PyTorch's parameter
+count (sum of numel over model.parameters(), which counts tied weights once). Expectations come
+from PyTorch and ORT only, never from netc.
+
+transformers 5 builds its masks with aten::diff when it looks for packed sequences, which the
+TorchScript exporter cannot write; a single unpacked sequence never needs it, so the check is
+turned off for the export (the model's arithmetic is unchanged).
+"""
+import importlib.util
+import json
+import os
+import sys
+
+# A torchvision built for another torch breaks transformers' imports; none of these models needs it.
+_find_spec = importlib.util.find_spec
+importlib.util.find_spec = lambda name, *a, **k: None if name.split(".")[0] == "torchvision" else _find_spec(name, *a, **k)
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import torch
+import transformers
+import transformers.masking_utils as masking_utils
+
+masking_utils.find_packed_sequence_indices = lambda position_ids: None
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, "..", "..", "Tests", "NetcONNXTests", "Fixtures", "import")
+
+
+class OneOutput(torch.nn.Module):
+    """One of the model's outputs (GPT-2's logits, BERT's pooled first token) as a plain tensor."""
+
+    def __init__(self, model, index=0):
+        super().__init__()
+        self.model = model
+        self.index = index
+
+    def forward(self, x):
+        if x.is_floating_point():
+            return self.model(pixel_values=x)[self.index]
+        return self.model(input_ids=x, use_cache=False)[self.index]
+
+
+def gpt2(attn="eager", n_layer=2, n_embd=32, n_head=4, vocab=100, positions=32):
+    cfg = transformers.GPT2Config(n_layer=n_layer, n_embd=n_embd, n_head=n_head, vocab_size=vocab, n_positions=positions)
+    cfg._attn_implementation = attn
+    cfg.use_cache = False
+    return transformers.GPT2LMHeadModel(cfg).eval(), vocab, 0
+
+
+def bert(attn="eager", layers=2, hidden=32, heads=4, intermediate=64, vocab=100, positions=32):
+    """BertModel with its pooler (the output: the first token through a tanh dense layer);
+    token_type_ids left out, so every token is of type 0."""
+    cfg = transformers.BertConfig(vocab_size=vocab, hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=heads,
+                                  intermediate_size=intermediate, max_position_embeddings=positions, type_vocab_size=2)
+    cfg._attn_implementation = attn
+    return transformers.BertModel(cfg).eval(), vocab, 1
+
+
+def vit(attn="eager", layers=2, hidden=32, heads=4, intermediate=64, image=32, patch=8):
+    """ViTModel with its pooler: 8x8 patches of a 32x32 image by a strided conv, the class
+    token, 17 learned positions, pre-LN blocks, erf GELU."""
+    cfg = transformers.ViTConfig(image_size=image, patch_size=patch, hidden_size=hidden, num_hidden_layers=layers,
+                                 num_attention_heads=heads, intermediate_size=intermediate)
+    cfg._attn_implementation = attn
+    return transformers.ViTModel(cfg).eval(), None, 1
+
+
+def export(model, vocab, length, path, seed=1, opset=17, dynamo=False):
+    """Token ids of `length` (or, without a vocabulary, a 3x32x32 image): ORT's output on them."""
+    g = torch.Generator().manual_seed(seed)
+    if vocab:
+        ids = torch.randint(0, vocab, (1, length), generator=g)
+        name = "input_ids"
+    else:
+        ids = torch.randn(1, 3, 32, 32, generator=g)
+        name = "pixel_values"
+    with torch.no_grad():
+        if dynamo:
+            # The dynamo exporter folds wpe[0:T] into a constant at a fixed length (the table's
+            # other rows, PyTorch parameters, would be lost): T stays symbolic.
+            length_dim = torch.export.Dim("T", min=2, max=32)
+            torch.onnx.export(model, (ids,), path, input_names=[name], output_names=["y"], opset_version=18, dynamo=True,
+                              external_data=False, dynamic_shapes={"x": {1: length_dim}}, verbose=False)
+        else:
+            torch.onnx.export(model, (ids,), path, input_names=[name], output_names=["y"], opset_version=opset,
+                              dynamo=False)
+    session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    y = session.run(None, {name: ids.numpy()})[0][0]
+    with torch.no_grad():
+        ref = model(ids)
+    err = float(np.abs(ref.numpy()[0] - y).max())
+    params = sum(p.numel() for p in model.parameters())  # tied weights once
+    return ids[0].tolist(), y.astype(np.float32), params, err
+
+
+def refused(path):
+    """Copies of the GPT-2 fixture netc must refuse, each naming the node: an additive mask on
+    the first attention's scores that is neither causal nor zero, and an op netc does not know."""
+    model = onnx.load(path)
+    g = model.graph
+    rng = np.random.default_rng(3)
+    mask = onnx.numpy_helper.from_array(rng.standard_normal((1, 1, 8, 8)).astype(np.float32), "odd_mask")
+    g.initializer.append(mask)
+    add = next(n for n in g.node if n.name.endswith("h.0/attn/Add"))
+    add.input[1] = "odd_mask"
+    onnx.save(model, os.path.join(OUT, "gpt2_odd_mask.onnx"))
+    model = onnx.load(path)
+    tanh = next(n for n in model.graph.node if n.op_type == "Tanh")
+    tanh.op_type = "Softsign"
+    onnx.save(model, os.path.join(OUT, "gpt2_unknown_op.onnx"))
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    torch.manual_seed(0)
+    expected = {}
+    models = {"gpt2_tiny": gpt2("eager"), "gpt2_tiny_sdpa": gpt2("sdpa"), "bert_tiny": bert("eager"), "vit_tiny": vit("eager"),
+              # Before opset 17 LayerNorm is spelled out: ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div, Mul, Add.
+              "gpt2_tiny_opset16": gpt2("eager"),
+              "gpt2_tiny_dynamo": gpt2("eager")}
+    for name, (model, vocab, index) in models.items():
+        # Random biases and norm parameters too: zeros and ones would hide a swapped β and γ
+        # (and the dynamo exporter drops a zero bias, a parameter PyTorch counts).
+        with torch.no_grad():
+            for p in model.parameters():
+                p.add_(torch.randn_like(p) * 0.02)
+        path = os.path.join(OUT, f"{name}.onnx")
+        opset = 16 if name.endswith("opset16") else 17
+        ids, y, params, err = export(OneOutput(model, index).eval(), vocab, 8, path, opset=opset, dynamo=name.endswith("dynamo"))
+        np.save(os.path.join(OUT, f"{name}.output.npy"), y)
+        with open(os.path.join(OUT, f"{name}.input.json"), "w") as f:
+            json.dump(np.asarray(ids).reshape(-1).tolist(), f)
+        expected[name] = {"params": params, "input_shape": list(np.asarray(ids).shape), "output_shape": list(y.shape)}
+        print(f"{name}: {os.path.getsize(path)} bytes, {params} params, torch vs ORT {err:.1e}", file=sys.stderr)
+    refused(os.path.join(OUT, "gpt2_tiny.onnx"))
+    with open(os.path.join(OUT, "transformers.json"), "w") as f:
+        json.dump(expected, f, indent=2, sort_keys=True)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    main()

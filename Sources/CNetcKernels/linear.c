@@ -25,12 +25,8 @@ ptrdiff_t netc_linear_block_columns(ptrdiff_t k) {
   // A longer k the GEMM takes in blocks of its own, each a slab of KC x width in L2: then
   // the widest block (up to 32 MB of panels) reads the rows fewest times (at k = 3072,
   // 64 columns a block read all of x 12 times for GPT-2's c_proj).
-  if (k > NETC_GEMM_ONE_BLOCK_K) {
-    ptrdiff_t width = (ptrdiff_t)(8 << 20) / k / NETC_PANEL * NETC_PANEL;
-    return width < NETC_PANEL ? NETC_PANEL : width > 8 * NETC_PANEL ? 8 * NETC_PANEL : width;
-  }
-  ptrdiff_t width = (ptrdiff_t)(768 * 1024 / sizeof(float)) / (k > 0 ? k : 1);
-  width = width / NETC_PANEL * NETC_PANEL;
+  const ptrdiff_t budget = k > NETC_GEMM_ONE_BLOCK_K ? (ptrdiff_t)(8 << 20) : (ptrdiff_t)(768 * 1024 / sizeof(float));
+  ptrdiff_t width = budget / (k > 0 ? k : 1) / NETC_PANEL * NETC_PANEL;
   return width < NETC_PANEL ? NETC_PANEL : width > 8 * NETC_PANEL ? 8 * NETC_PANEL : width;
 }
 

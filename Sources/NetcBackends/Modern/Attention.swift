@@ -52,14 +52,16 @@ struct Attention<T: TensorScalar> {
               let vs = SharedPointer(base: UnsafeMutablePointer(mutating: vb.baseAddress!))
               let os = SharedPointer(base: ob.baseAddress!), ps = SharedPointer(base: pb.baseAddress!)
               let step = parallel ? shares : 1
+              // Query rows at a time (at least 1: a stride of 0 traps, even over no rows).
+              let block = causal ? Self.causalRows : max(1, length)
               parallelFor(step, threads: parallel ? threads : 1) { share in
                 let probs = ps.base + share * length * memoryLength
                 for h in stride(from: share, to: heads, by: step) {
                   let g = h / groupSize
                   // Causal rows i0 ..< i1 see keys below i1 only: the scores above the
                   // diagonal's block are never formed, nor multiplied by V.
-                  for i0 in stride(from: 0, to: length, by: causal ? Self.causalRows : length) {
-                    let i1 = min(length, i0 + (causal ? Self.causalRows : length))
+                  for i0 in stride(from: 0, to: length, by: block) {
+                    let i1 = min(length, i0 + block)
                     let seen = causal ? min(memoryLength, i1) : memoryLength
                     probabilities(qs.base + h * dim, ks.base + g * dim, into: probs, rows: i0..<i1, keys: seen)
                     // O_h = P V_g, written into the head's columns of the concatenation.

@@ -253,8 +253,7 @@ extension ONNXLayerRecognizer {
         node:
           "concatenates a constant of shape \(token.shape) to \(shape); netc imports a class token [1, 1, C] before the tokens (CLSTOKEN)")
     }
-    let module = token.shape.isEmpty ? nil : ModulePath.of(node, weight: nil)
-    let id = append(.clstoken, "CLSTOKEN", [x], [shape[0] + 1, shape[1]], module: module)
+    let id = append(.clstoken, "CLSTOKEN", [x], [shape[0] + 1, shape[1]], module: ModulePath.of(node, weight: nil))
     layers[id].parameters = [(.weight, Tensor(shape: [shape[1]], data: token.floats))]
     sequenceLength = shape[0] + 1
   }

@@ -60,18 +60,19 @@ struct SpecWriter {
     while i < items.count {
       // A run that starts mid-block (BERT's embedding LN before the first layer's
       // attention) yields to the one a few items on whose copies are the graph's blocks.
-      if let (period, count) = run(in: items, at: i), !aligned(items, i, period, count) {
-        let shifted = (1..<period).first { k in
-          guard i + k < items.count, let (p, c) = run(in: items, at: i + k) else { return false }
-          return p == period && c >= count && aligned(items, i + k, p, c)
-        }
+      if let (period, count) = run(in: items, at: i) {
+        let shifted =
+          aligned(items, i, period, count)
+          ? nil
+          : (1..<period).first { k in
+            guard i + k < items.count, let (p, c) = run(in: items, at: i + k) else { return false }
+            return p == period && c >= count && aligned(items, i + k, p, c)
+          }
         if let k = shifted {
           for item in items[i..<(i + k)] { write(item, indent: indent, scope: &scope) }
           i += k
           continue
         }
-      }
-      if let (period, count) = run(in: items, at: i) {
         repeatBlock(Array(items[i..<(i + period * count)]), period: period, count: count, indent: indent, scope: &scope)
         i += period * count
         continue

@@ -30,6 +30,32 @@ ptrdiff_t netc_linear_block_columns(ptrdiff_t k) {
   return width < NETC_PANEL ? NETC_PANEL : width > 8 * NETC_PANEL ? 8 * NETC_PANEL : width;
 }
 
+void netc_pack_rows(const float *w, ptrdiff_t ldw, ptrdiff_t k, ptrdiff_t n, float *panels) {
+  // Panel p holds rows 32p ... of `w` transposed: element (l, jj) is w[32p + jj][l].
+  // In tiles of 16 values of l: a tile's 2 KB of panel and the 32 rows' 64-byte runs stay
+  // in L1 (one row at a time across the whole panel wrote a line per value, and took as
+  // long as the GEMM).
+  for (ptrdiff_t p = 0; p * NETC_PANEL < n; p++) {
+    float *dst = panels + p * k * NETC_PANEL;
+    const ptrdiff_t cols = n - p * NETC_PANEL < NETC_PANEL ? n - p * NETC_PANEL : NETC_PANEL;
+    const float *src = w + p * NETC_PANEL * ldw;
+    for (ptrdiff_t l0 = 0; l0 < k; l0 += 16) {
+      const ptrdiff_t l1 = k - l0 < 16 ? k : l0 + 16;
+      const ptrdiff_t ahead = l0 + NETC_PACK_AHEAD < k ? NETC_PACK_AHEAD : 0;
+      for (ptrdiff_t jj = 0; jj < cols; jj++) {
+        const float *row = src + jj * ldw;
+        // 32 rows read 64 bytes at a time are more streams than the hardware prefetcher
+        // follows: ask for each row's line a few tiles ahead (W comes from DRAM).
+        if (ahead) __builtin_prefetch(row + l0 + ahead);
+        for (ptrdiff_t l = l0; l < l1; l++) dst[l * NETC_PANEL + jj] = row[l];
+      }
+      for (ptrdiff_t jj = cols; jj < NETC_PANEL; jj++) {
+        for (ptrdiff_t l = l0; l < l1; l++) dst[l * NETC_PANEL + jj] = 0.0f;
+      }
+    }
+  }
+}
+
 int netc_linear(
     const float *a, ptrdiff_t lda, const float *w, ptrdiff_t ldw, ptrdiff_t k, float *c, ptrdiff_t ldc,
     const float *bias, const float *residual, int activation, ptrdiff_t i0, ptrdiff_t i1, ptrdiff_t j0, ptrdiff_t j1) {
@@ -47,29 +73,7 @@ int netc_linear_at(
   if (!panels) return 0;
   for (ptrdiff_t jb = j0; jb < j1; jb += block) {
     const ptrdiff_t width = j1 - jb < block ? j1 - jb : block;
-    // Panel p holds rows jb + 32p ... of `w` transposed: element (l, jj) is w[jb + 32p + jj][l].
-    // In tiles of 16 values of l: a tile's 2 KB of panel and the 32 rows' 64-byte runs stay
-    // in L1 (one row at a time across the whole panel wrote a line per value, and took as
-    // long as the GEMM).
-    for (ptrdiff_t p = 0; p * NETC_PANEL < width; p++) {
-      float *dst = panels + p * k * NETC_PANEL;
-      const ptrdiff_t cols = width - p * NETC_PANEL < NETC_PANEL ? width - p * NETC_PANEL : NETC_PANEL;
-      const float *src = w + (jb + p * NETC_PANEL) * ldw;
-      for (ptrdiff_t l0 = 0; l0 < k; l0 += 16) {
-        const ptrdiff_t l1 = k - l0 < 16 ? k : l0 + 16;
-        const ptrdiff_t ahead = l0 + NETC_PACK_AHEAD < k ? NETC_PACK_AHEAD : 0;
-        for (ptrdiff_t jj = 0; jj < cols; jj++) {
-          const float *row = src + jj * ldw;
-          // 32 rows read 64 bytes at a time are more streams than the hardware prefetcher
-          // follows: ask for each row's line a few tiles ahead (W comes from DRAM).
-          if (ahead) __builtin_prefetch(row + l0 + ahead);
-          for (ptrdiff_t l = l0; l < l1; l++) dst[l * NETC_PANEL + jj] = row[l];
-        }
-        for (ptrdiff_t jj = cols; jj < NETC_PANEL; jj++) {
-          for (ptrdiff_t l = l0; l < l1; l++) dst[l * NETC_PANEL + jj] = 0.0f;
-        }
-      }
-    }
+    netc_pack_rows(w + jb * ldw, ldw, k, width, panels);
     netc_gemm_packed_at(
         level, a, lda, panels, k, width, c + jb, ldc, bias ? bias + jb : NULL, residual ? residual + jb : NULL, activation, i0,
         i1, 0, width);

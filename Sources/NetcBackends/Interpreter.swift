@@ -21,18 +21,31 @@ public struct Interpreter<T: TensorScalar>: Sendable {
   /// Per expert of the graph's mixtures, the interpreter that runs that expert's layers
   /// (`expertViews`); empty without mixtures.
   var experts: [Interpreter<T>] = []
+  /// A forward-only interpreter's packed last-axis linear weights, by node and kind (an
+  /// `EMBED` tied to a packed LINEAR reads its rows there); their `parameters` are nil.
+  var linearPanels: [Int: [ParameterKind: PackedLinear]] = [:]
 
   /// Prepares the graph for execution: resolves window geometry and packs conv weights once.
-  /// `graph` is `analyze`'s, with `shortcut: auto` resolved.
-  public init(graph: Graph, shapes: Shapes, parameters: [LayerParameters<T>?], threads: Int = 1) {
+  /// `graph` is `analyze`'s, with `shortcut: auto` resolved. `forwardOnly` (fp32 on AVX2 or
+  /// AVX-512) also packs every last-axis linear weight once, in place of its `[out][in]`
+  /// copy (`PackedLinear`): `parameters` then lacks those weights, and `backward` unpacks
+  /// them again first. Give the interpreter the only reference to `parameters` (`consume`
+  /// them) for each `[out][in]` copy to be freed as it is packed.
+  public init(
+    graph: Graph, shapes: Shapes, parameters: consuming [LayerParameters<T>?], threads: Int = 1, forwardOnly: Bool = false
+  ) {
     precondition(shortcutsResolved(graph), "a backend takes the graph `analyze` resolved, not the spec's")
-    // Packing runs over every weight: specialise it too (see `forward`).
+    // Packing runs over every weight: specialise it too (see `forward`). The bit casts
+    // change nothing (T is the type cast to) and, unlike `as!`, make no second array that
+    // would keep the weights alive while they are packed.
     if T.self == Float.self {
-      self = Interpreter<Float>(packing: graph, shapes, parameters as! [LayerParameters<Float>?], threads) as! Interpreter<T>
+      let mine = unsafeBitCast(consume parameters, to: [LayerParameters<Float>?].self)
+      self = unsafeBitCast(Interpreter<Float>(packing: graph, shapes, mine, threads, forwardOnly: forwardOnly), to: Self.self)
     } else if T.self == Double.self {
-      self = Interpreter<Double>(packing: graph, shapes, parameters as! [LayerParameters<Double>?], threads) as! Interpreter<T>
+      let mine = unsafeBitCast(consume parameters, to: [LayerParameters<Double>?].self)
+      self = unsafeBitCast(Interpreter<Double>(packing: graph, shapes, mine, threads, forwardOnly: false), to: Self.self)
     } else {
-      self.init(packing: graph, shapes, parameters, threads)
+      self.init(packing: graph, shapes, parameters, threads, forwardOnly: false)
     }
   }
 
@@ -51,11 +64,14 @@ public struct Interpreter<T: TensorScalar>: Sendable {
     }
   }
 
-  init(packing graph: Graph, _ shapes: Shapes, _ parameters: [LayerParameters<T>?], _ threads: Int) {
+  init(packing graph: Graph, _ shapes: Shapes, _ parameters: consuming [LayerParameters<T>?], _ threads: Int, forwardOnly: Bool) {
     self.graph = graph
     self.shapes = shapes
-    self.parameters = sharingTiedWeights(graph, parameters)
+    self.parameters = sharingTiedWeights(graph, consume parameters)
     self.threads = threads
+    if forwardOnly && T.self == Float.self && PackedLinear.available {
+      linearPanels = PackedLinear.pack(graph, shapes, &self.parameters, threads: threads)
+    }
     var geometry: [ConvGeometry?] = []
     var packed: [PackedConv<T>?] = []
     for node in graph.nodes {
@@ -73,7 +89,7 @@ public struct Interpreter<T: TensorScalar>: Sendable {
           inChannels: r.inChannels, outChannels: r.outChannels, groups: r.groups)
       geometry.append(g)
       // An expert's convs are packed per expert, in its view.
-      if node.op.isConvolution || node.op == .deconv, shapes.nodes[node.id].experts == 1, let w = parameters[node.id]?.weight {
+      if node.op.isConvolution || node.op == .deconv, shapes.nodes[node.id].experts == 1, let w = self.parameters[node.id]?.weight {
         packed.append(PackedConv(weight: w.data, geometry: g))
       } else {
         packed.append(nil)
@@ -81,7 +97,7 @@ public struct Interpreter<T: TensorScalar>: Sendable {
     }
     self.geometry = geometry
     self.packed = packed
-    plan = InferencePlan(graph: graph, shapes: shapes, parameters: parameters, geometry: geometry, packed: packed)
+    plan = InferencePlan(graph: graph, shapes: shapes, parameters: self.parameters, geometry: geometry, packed: packed)
     experts = expertViews()
   }
 
@@ -289,9 +305,10 @@ public struct Interpreter<T: TensorScalar>: Sendable {
       return x.indices.map { x[$0] * gamma[$0 % c] }
     case .linear, .router:
       // A mixture's router is a bias-free linear layer scoring the experts.
-      return LastAxisLinear.forward(x, p!.weight!.data, bias: p?.bias?.data, in: r.inChannels, out: r.outChannels, threads: threads)
+      return LastAxisLinear.forward(
+        x, linearWeight(node.id, .weight), bias: p?.bias?.data, in: r.inChannels, out: r.outChannels, threads: threads)
     case .embed:
-      return Embedding.forward(x, p!.weight!.data, width: r.outChannels)
+      return Embedding.forward(x, linearWeight(node.id, .weight), width: r.outChannels)
     case .posembed:
       if r.noParameters { return SequenceOps.addRows(x, SequenceOps.sinusoidal(length: r.shape[0], channels: r.shape[1])) }
       return SequenceOps.addRows(x, p!.weight!.data)
@@ -382,6 +399,7 @@ public struct Interpreter<T: TensorScalar>: Sendable {
   func bnAffine(_ node: Node) -> (scale: [T], shift: [T]) { batchNormAffine(node, parameters[node.id]!) }
 
   func backwardImpl(_ values: [Tensor<T>], outputGradient: Tensor<T>) -> Gradients<T> {
+    if !linearPanels.isEmpty { return unpackingLinearWeights().backwardImpl(values, outputGradient: outputGradient) }
     var grads: [[T]?] = Array(repeating: nil, count: graph.nodes.count)
     grads[graph.outputID] = outputGradient.data
     var result = Gradients<T>(input: Tensor(shape: shapes[0]), layers: Array(repeating: nil, count: graph.nodes.count))

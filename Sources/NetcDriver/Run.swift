@@ -144,7 +144,7 @@ struct Run: ParsableCommand {
 
     // Weights: the spec's own, then each --weights source.
     let sources = try weightSources(of: spec, at: self.spec, extra: weights, inputs: &inputs)
-    let parameters: [LayerParameters<T>?]
+    var parameters: [LayerParameters<T>?]
     do { parameters = try WeightBinding.bind(graph, shapes, sources: sources, seed: seed) } catch {
       inputs.report(error.diagnostics)
       throw ExitCode(error.diagnostics.contains { $0.code == .weightFile } ? 2 : 1)
@@ -192,7 +192,13 @@ struct Run: ParsableCommand {
       }
     }
 
-    let interpreter = Interpreter(graph: graph, shapes: shapes, parameters: parameters, threads: threads ?? onlineCores())
+    // Without gradients the interpreter holds the linear layers' weights packed for its GEMM
+    // in place of their `[out][in]` copies; it is handed the only reference, so that each
+    // copy is freed as it is packed.
+    var handed: [LayerParameters<T>?] = []
+    if grad { handed = parameters } else { swap(&handed, &parameters) }
+    let interpreter = Interpreter(
+      graph: graph, shapes: shapes, parameters: consume handed, threads: threads ?? onlineCores(), forwardOnly: !grad)
     if timedPasses > 0 { timeForward(interpreter, x, costs: analysis.costs) }
     // Every activation only when something reads them; the output alone runs the fused pass.
     let activations = grad || trace || !others.isEmpty ? interpreter.forward(x, others: others) : []

@@ -40,6 +40,28 @@ struct LinearKernelTests {
     }
   }
 
+  /// `netc_pack_rows` of W (`n x k`, leading dimension `ldw`) is `netc_pack_b` of Wᵀ
+  /// written out, padding zeros included; packed in two parts split at a panel edge, as
+  /// the threads pack.
+  @Test(arguments: [(1, 1, 1), (40, 300, 40), (769, 33, 800), (16, 64, 16), (3, 97, 5)])
+  func packRowsIsPackBOfTheTranspose(k: Int, n: Int, ldw: Int) {
+    var numbers = Numbers(state: UInt64(k * 3 + n))
+    let w = numbers.array(n * ldw)
+    var transposed = [Float](repeating: 0, count: k * n)
+    for j in 0..<n { for l in 0..<k { transposed[l * n + j] = w[j * ldw + l] } }
+    let size = netc_packed_size(k, n)
+    var expected = [Float](repeating: .nan, count: size), packed = [Float](repeating: .nan, count: size)
+    netc_pack_b(transposed, n, k, n, &expected)
+    let split = min(n, 32)
+    w.withUnsafeBufferPointer { wb in
+      packed.withUnsafeMutableBufferPointer { pb in
+        netc_pack_rows(wb.baseAddress!, ldw, k, split, pb.baseAddress!)
+        if split < n { netc_pack_rows(wb.baseAddress! + split * ldw, ldw, k, n - split, pb.baseAddress! + split * k) }
+      }
+    }
+    #expect(packed == expected)
+  }
+
   @Test func linearDeclinesAtLevelZero() {
     var c: [Float] = [7]
     #expect(netc_linear_at(0, [1], 1, [1], 1, 1, &c, 1, nil, nil, 0, 0, 1, 0, 1) == 0)

@@ -34,13 +34,15 @@ struct TorchFixture {
 }
 
 /// What a fixture's spec computes in precision `T`: output, loss and gradients by name.
-func runFixture<T: TensorScalar>(_ f: TorchFixture, as: T.Type) throws -> (output: Tensor<T>, loss: T, gradients: [String: Tensor<T>]) {
+func runFixture<T: TensorScalar>(_ f: TorchFixture, as: T.Type, forwardOnly: Bool = false) throws -> (
+  output: Tensor<T>, loss: T, gradients: [String: Tensor<T>]
+) {
   let spec = try SpecLoader.parse(SourceFile(path: "\(f.name).yaml", text: f["spec"]!.scalar!))
   let analysis = try analyze(spec.graph)
   let shapes = analysis.shapes
   let params: [LayerParameters<T>?] = try WeightBinding.bind(
     analysis.graph, shapes, sources: [.mapping(WeightsDecl(f["weights"]!), file: "fixture.json")], seed: 0)
-  let interpreter = Interpreter(graph: analysis.graph, shapes: shapes, parameters: params, threads: 2)
+  let interpreter = Interpreter(graph: analysis.graph, shapes: shapes, parameters: params, threads: 2, forwardOnly: forwardOnly)
   let x: Tensor<T> = try f.tensor(f["input"])
   let values = interpreter.forward(x)
   let y = values[analysis.graph.outputID]
@@ -102,6 +104,34 @@ func expectClose<T: TensorScalar>(_ actual: Tensor<T>, _ expected: Tensor<Double
     let f = try TorchFixture(name)
     expectClose(try fusedOutput(f, as: Double.self), try f.tensor(f["output"]), tolerance: 1e-10, "\(name) fused f64 output")
     expectClose(try fusedOutput(f, as: Float.self), try f.tensor(f["output"]), tolerance: 1e-5, "\(name) fused f32 output")
+  }
+
+  /// A forward-only fp32 interpreter (`netc run` without `--grad`) holds its linear
+  /// weights packed once, in place of their `[out][in]` copies: its fused output, its
+  /// unfused forward pass and the gradients (through the weights unpacked again) against
+  /// PyTorch.
+  @Test(arguments: TorchFixture.names)
+  func forwardOnlyMatchesPyTorch(_ name: String) throws {
+    let f = try TorchFixture(name)
+    let spec = try SpecLoader.parse(SourceFile(path: "\(f.name).yaml", text: f["spec"]!.scalar!))
+    let analysis = try analyze(spec.graph)
+    let params: [LayerParameters<Float>?] = try WeightBinding.bind(
+      analysis.graph, analysis.shapes, sources: [.mapping(WeightsDecl(f["weights"]!), file: "fixture.json")], seed: 0)
+    let interpreter = Interpreter(graph: analysis.graph, shapes: analysis.shapes, parameters: params, threads: 2, forwardOnly: true)
+    let expected: Tensor<Double> = try f.tensor(f["output"])
+    let x: Tensor<Float> = try f.tensor(f["input"])
+    let linear = analysis.graph.layers.filter {
+      [.linear, .attention, .router].contains($0.op) && analysis.shapes.nodes[$0.id].experts == 1
+    }
+    if PackedLinear.available {
+      for node in linear {
+        #expect(interpreter.linearPanels[node.id] != nil, "\(name): \(node.name) is packed")
+        #expect(interpreter.parameters[node.id]?.weight == nil && interpreter.parameters[node.id]?.projections[.wq] == nil)
+      }
+    }
+    expectClose(interpreter.output(x), expected, tolerance: 1e-5, "\(name) forward-only output")
+    let (y, loss, grads) = try runFixture(f, as: Float.self, forwardOnly: true)
+    try check(f, y, loss, grads, tolerance: 1e-5)
   }
 
   func fusedOutput<T: TensorScalar>(_ f: TorchFixture, as: T.Type) throws -> Tensor<T> {

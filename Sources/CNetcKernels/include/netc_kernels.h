@@ -46,6 +46,11 @@ int netc_gemm_packed(
 int netc_linear(
     const float *a, ptrdiff_t lda, const float *w, ptrdiff_t ldw, ptrdiff_t k, float *c, ptrdiff_t ldc,
     const float *bias, const float *residual, int activation, ptrdiff_t i0, ptrdiff_t i1, ptrdiff_t j0, ptrdiff_t j1);
+/// Packs the rows of `w` (`n x k`, as PyTorch keeps a linear layer's `[out][in]` weight,
+/// leading dimension `ldw`) transposed into panels, as `netc_pack_b` packs a `k x n`
+/// matrix: ceil(n / 32) panels of `k x 32` (`netc_packed_size(k, n)` floats), zero padded.
+/// Panel p reads only rows 32p ..< 32p + 32, so threads may pack disjoint panels at once.
+void netc_pack_rows(const float *w, ptrdiff_t ldw, ptrdiff_t k, ptrdiff_t n, float *panels);
 /// The columns `netc_linear` packs at a time for a given `k` (a multiple of 32): callers
 /// that split the columns over threads split them in such blocks.
 ptrdiff_t netc_linear_block_columns(ptrdiff_t k);

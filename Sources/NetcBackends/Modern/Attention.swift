@@ -14,8 +14,8 @@ struct Attention<T: TensorScalar> {
   var length: Int, memoryLength: Int, width: Int, memoryWidth: Int
   var heads: Int, kvHeads: Int, dim: Int
   var causal: Bool, rotary: Bool, theta: Double
-  /// The projections, `[out][in]`, and their biases (nil with `bias false`).
-  var wq: [T], wk: [T], wv: [T], wo: [T]
+  /// The projections, `[out][in]` (or packed), and their biases (nil with `bias false`).
+  var wq: LinearWeight<T>, wk: LinearWeight<T>, wv: LinearWeight<T>, wo: LinearWeight<T>
   var bq: [T]?, bk: [T]?, bv: [T]?, bo: [T]?
   /// Threads for the projections and the heads of `forward`.
   var threads = 1
@@ -115,7 +115,7 @@ struct Attention<T: TensorScalar> {
     let (_, s) = forward(x, memory: m)
     let qw = heads * dim, kw = kvHeads * dim
     var tensors: [ParameterKind: [T]] = [:]
-    let (dO, dwo, dbo) = LastAxisLinear.backward(s.heads, wo, dy, in: qw, out: width)
+    let (dO, dwo, dbo) = LastAxisLinear.backward(s.heads, wo.matrix, dy, in: qw, out: width)
     tensors[.wo] = dwo
     if bo != nil { tensors[.bo] = dbo }
     let scale = 1 / T.sqrt(T(dim))
@@ -169,9 +169,9 @@ struct Attention<T: TensorScalar> {
       RotaryEmbedding.rotate(&dq, length: length, heads: heads, dim: dim, theta: theta, inverse: true)
       RotaryEmbedding.rotate(&dk, length: memoryLength, heads: kvHeads, dim: dim, theta: theta, inverse: true)
     }
-    var (dx, dwq, dbq) = LastAxisLinear.backward(x, wq, dq, in: width, out: qw)
-    let (dmk, dwk, dbk) = LastAxisLinear.backward(m, wk, dk, in: memoryWidth, out: kw)
-    let (dmv, dwv, dbv) = LastAxisLinear.backward(m, wv, dv, in: memoryWidth, out: kw)
+    var (dx, dwq, dbq) = LastAxisLinear.backward(x, wq.matrix, dq, in: width, out: qw)
+    let (dmk, dwk, dbk) = LastAxisLinear.backward(m, wk.matrix, dk, in: memoryWidth, out: kw)
+    let (dmv, dwv, dbv) = LastAxisLinear.backward(m, wv.matrix, dv, in: memoryWidth, out: kw)
     tensors[.wq] = dwq
     tensors[.wk] = dwk
     tensors[.wv] = dwv

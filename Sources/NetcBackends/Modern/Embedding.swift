@@ -1,6 +1,16 @@
 /// `EMBED`: token ids to rows of the `[vocab][C]` table (`nn.Embedding`). The ids arrive as
 /// the input tensor's values; `run` has checked each is a whole number in `0..<vocab`.
 public enum Embedding {
+  /// The rows of `table`, `[vocab][C]` or packed (a table tied to a packed LINEAR).
+  static func forward<T: TensorScalar>(_ ids: [T], _ table: LinearWeight<T>, width c: Int) -> [T] {
+    guard case .packed(let packed) = table else { return forward(ids, table.matrix, width: c) }
+    precondition(T.self == Float.self, "packed weights exist only in a Float interpreter")
+    var y: [Float] = []
+    y.reserveCapacity(ids.count * c)
+    for id in ids { packed.row(Int(id), into: &y) }
+    return unsafeBitCast(y, to: [T].self)
+  }
+
   static func forward<T: TensorScalar>(_ ids: [T], _ table: [T], width c: Int) -> [T] {
     var y: [T] = []
     y.reserveCapacity(ids.count * c)

@@ -5,7 +5,8 @@ import CNetcKernels
 /// AVX-512 the rows go through netc's packed GEMM, which packs W block by block as it goes
 /// (so no second copy of the weights exists); else through BLAS. Either way the output
 /// columns are split into blocks spread over the threads: each thread streams its share of
-/// W, which at a few hundred positions is most of the bytes.
+/// W, which at a few hundred positions is most of the bytes. A forward-only interpreter
+/// holds fp32 weights packed once instead (`PackedLinear`).
 enum LastAxisLinear {
   /// `rows x in` times Wᵀ: `rows x out`.
   static func forward<T: TensorScalar>(_ x: [T], _ w: [T], bias: [T]?, in n: Int, out m: Int, threads: Int = 1) -> [T] {
@@ -29,12 +30,7 @@ enum LastAxisLinear {
     in n: Int, out m: Int, threads: Int
   ) {
     guard rows > 0, m > 0 else { return }
-    let workers = max(1, threads)
-    // Two blocks a thread at least (a late helper still gets a share), each a whole number
-    // of the kernel's 32-column panels and at most what it packs at once.
-    let most = netc_linear_block_columns(n), even = ((m + 2 * workers - 1) / (2 * workers) + 31) / 32 * 32
-    let width = workers > 1 ? max(32, min(most, even)) : most
-    let blocks = (m + width - 1) / width
+    let (width, blocks) = columnBlocks(in: n, out: m, threads: threads)
     let xs = SharedPointer(base: UnsafeMutablePointer(mutating: x)), ws = SharedPointer(base: UnsafeMutablePointer(mutating: w))
     let ys = SharedPointer(base: y), bs = bias.map { SharedPointer(base: UnsafeMutablePointer(mutating: $0)) }
     parallelFor(blocks, threads: threads, cost: rows &* m &* n) { b in
@@ -50,6 +46,32 @@ enum LastAxisLinear {
       T.gemm(
         transA: false, transB: true, m: rows, n: j1 - j0, k: n, alpha: 1, a: xs.base, lda: lda, b: ws.base + j0 * n, ldb: n,
         beta: bp == nil ? 0 : 1, c: ys.base + j0, ldc: m)
+    }
+  }
+
+  /// The output columns in blocks for the threads: two blocks a thread at least (a late
+  /// helper still gets a share), each a whole number of the kernel's 32-column panels and
+  /// at most what `netc_linear` packs at once (where k is longer than one GEMM K block, a
+  /// block's sums stay in cache between the K blocks).
+  static func columnBlocks(in n: Int, out m: Int, threads: Int) -> (width: Int, count: Int) {
+    let workers = max(1, threads)
+    let most = netc_linear_block_columns(n), even = ((m + 2 * workers - 1) / (2 * workers) + 31) / 32 * 32
+    let width = workers > 1 ? max(32, min(most, even)) : most
+    return (width, (m + width - 1) / width)
+  }
+
+  /// `forward` with W as `LinearWeight` holds it.
+  static func forward<T: TensorScalar>(_ x: [T], _ w: LinearWeight<T>, bias: [T]?, in n: Int, out m: Int, threads: Int) -> [T] {
+    switch w {
+    case .rows(let rows):
+      return forward(x, rows, bias: bias, in: n, out: m, threads: threads)
+    case .packed(let packed):
+      // Packed weights exist only in a Float interpreter (T is Float: the casts change
+      // nothing, where `as!` would copy the arrays element by element).
+      precondition(T.self == Float.self)
+      let y = packed.forward(
+        unsafeBitCast(x, to: [Float].self), bias: bias.map { unsafeBitCast($0, to: [Float].self) }, threads: threads)
+      return unsafeBitCast(y, to: [T].self)
     }
   }
 

@@ -21,7 +21,7 @@ extension Interpreter {
     var a = Attention(
       length: r.shape[0], memoryLength: r.memoryLength, width: r.inChannels, memoryWidth: r.memoryChannels, heads: r.heads,
       kvHeads: r.kvHeads, dim: r.headDim, causal: node.attributes.causal, rotary: node.attributes.rotary, theta: node.attributes.ropeTheta,
-      wq: p.projections[.wq]!.data, wk: p.projections[.wk]!.data, wv: p.projections[.wv]!.data, wo: p.projections[.wo]!.data,
+      wq: linearWeight(node.id, .wq), wk: linearWeight(node.id, .wk), wv: linearWeight(node.id, .wv), wo: linearWeight(node.id, .wo),
       bq: p.projections[.bq]?.data, bk: p.projections[.bk]?.data, bv: p.projections[.bv]?.data, bo: p.projections[.bo]?.data)
     a.threads = threads
     return a

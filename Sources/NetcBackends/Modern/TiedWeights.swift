@@ -6,8 +6,8 @@ import NetcIR
 /// into the owner's, so there is one tensor and one gradient, as in PyTorch.
 
 /// The parameters with each tied layer's weight set to its owner's.
-func sharingTiedWeights<T: TensorScalar>(_ graph: Graph, _ parameters: [LayerParameters<T>?]) -> [LayerParameters<T>?] {
-  var p = parameters
+func sharingTiedWeights<T: TensorScalar>(_ graph: Graph, _ parameters: consuming [LayerParameters<T>?]) -> [LayerParameters<T>?] {
+  var p = consume parameters
   for node in graph.layers {
     guard let owner = node.attributes.tiedTo, let w = p[owner]?.weight else { continue }
     var mine = p[node.id] ?? LayerParameters<T>()

@@ -367,7 +367,7 @@ public struct Interpreter<T: TensorScalar>: Sendable {
     case .tanh: return x.map { T.tanh($0) }
     case .gelu:
       if node.attributes.tanhApproximation { return GatedActivation.geluTanh(x, threads: threads) }
-      return x.map { $0 * (1 + T.erf($0 / T.sqrt(2))) / 2 }
+      return GatedActivation.gelu(x, threads: threads)
     case .softmax:
       return softmax(x, last: r.shape.last!)
     case .add:

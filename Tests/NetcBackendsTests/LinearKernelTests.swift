@@ -120,4 +120,26 @@ struct LinearKernelTests {
       }
     }
   }
+
+  /// `netc_gelu_erf` against 0.5 x erfc(-x / sqrt 2) in Double (erfc: no cancellation) at
+  /// every level, within the bounds exp.c states: 2 ulp for x >= 0, 14 on (-1.42, 0),
+  /// 1e-5 relative down to x = -8.48 (|z| = 6), and below that a value under 1e-16.
+  /// A count that is no multiple of 16 or 8 runs the tails.
+  @Test func geluErfMatchesTheExactForm() {
+    let xs = Self.inputs + (0...20_001).map { Float(-9 + 18 * Double($0) / 20_001) } + [.infinity, 8.48, -8.48, -8.49, 1.4142, -1.4142]
+    for level: Int32 in [0] + CNetcKernelsTests.levels {
+      var y = [Float](repeating: 0, count: xs.count)
+      netc_gelu_erf_at(level, xs, &y, xs.count)
+      for (x, v) in zip(xs, y) {
+        if x.isNaN || x.isInfinite {
+          #expect(x.isNaN ? v.isNaN : v == x, "level \(level): GELU(\(x)) = \(v)")
+          continue
+        }
+        let d = Double(x), exact = 0.5 * d * Foundation.erfc(-d / 2.0.squareRoot())
+        let ulp = Double(Float(exact).ulp), error = abs(Double(v) - exact)
+        let bound = x >= 0 ? 2 * ulp : x > -1.42 ? 14 * ulp : x > -8.48 ? 1e-5 * abs(exact) + ulp : 1e-16
+        #expect(error <= bound, "level \(level): GELU(\(x)) = \(v), not \(exact)")
+      }
+    }
+  }
 }

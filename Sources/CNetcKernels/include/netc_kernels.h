@@ -59,6 +59,10 @@ ptrdiff_t netc_linear_block_columns(ptrdiff_t k);
 /// (x/2 (1 + tanh u) is the same number without the cancellation near tanh u = -1), with a
 /// vectorised exp within 2 ulp of libm's; `y` may be `x`.
 void netc_gelu_tanh(const float *x, float *y, ptrdiff_t n);
+/// `y = x/2 (1 + erf(x / sqrt 2))`, GELU's exact form (PyTorch's default), vectorised:
+/// within 2 ulp for x >= 0, 14 ulp on (-1.42, 0), 1e-5 relative below (see exp.c); `y`
+/// may be `x`.
+void netc_gelu_erf(const float *x, float *y, ptrdiff_t n);
 /// `row[j] = exp(row[j] - shift)` for j < n, returning their sum (the softmax numerators).
 float netc_exp_shifted(float *row, ptrdiff_t n, float shift);
 
@@ -115,8 +119,10 @@ int netc_im2col_rows_at(
 int netc_linear_at(
     int level, const float *a, ptrdiff_t lda, const float *w, ptrdiff_t ldw, ptrdiff_t k, float *c, ptrdiff_t ldc,
     const float *bias, const float *residual, int activation, ptrdiff_t i0, ptrdiff_t i1, ptrdiff_t j0, ptrdiff_t j1);
-/// `netc_gelu_tanh` and `netc_exp_shifted` with the kernels of `level` (0: libm's expf).
+/// `netc_gelu_tanh`, `netc_gelu_erf` and `netc_exp_shifted` with the kernels of `level` (0: the
+/// scalar forms, with libm's expf).
 void netc_gelu_tanh_at(int level, const float *x, float *y, ptrdiff_t n);
+void netc_gelu_erf_at(int level, const float *x, float *y, ptrdiff_t n);
 float netc_exp_shifted_at(int level, float *row, ptrdiff_t n, float shift);
 int netc_conv_direct_rows_at(
     int level, const netc_depthwise_geometry *g, const float *xpad, ptrdiff_t padWidth, const float *packed,

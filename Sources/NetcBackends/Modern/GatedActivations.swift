@@ -41,23 +41,35 @@ enum GatedActivation {
   /// x/2 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3))). In fp32 through the vectorised
   /// `netc_gelu_tanh`, in chunks spread over the threads.
   static func geluTanh<T: TensorScalar>(_ x: [T], threads: Int = 1) -> [T] {
-    if T.self == Float.self {
-      let xf = unsafeBitCast(x, to: [Float].self), n = xf.count, chunk = 1 << 14
-      let y = [Float](unsafeUninitializedCapacity: n) { yb, count in
-        count = n
-        guard n > 0 else { return }
-        xf.withUnsafeBufferPointer { xb in
-          let xs = SharedPointer(base: UnsafeMutablePointer(mutating: xb.baseAddress!)), ys = SharedPointer(base: yb.baseAddress!)
-          parallelFor((n + chunk - 1) / chunk, threads: threads, cost: n &* 16) { c in
-            let i = c * chunk
-            netc_gelu_tanh(xs.base + i, ys.base + i, min(chunk, n - i))
-          }
-        }
-      }
-      return unsafeBitCast(y, to: [T].self)
-    }
+    if T.self == Float.self { return elementwise(x, threads: threads, netc_gelu_tanh) }
     let k = tanhScale(T.self), c = T(0.044715)
     return x.map { v in v / 2 * (1 + T.tanh(k * (v + c * v * v * v))) }
+  }
+
+  /// GELU's exact form x/2 * (1 + erf(x / sqrt 2)) (PyTorch's default, BERT's and ViT's).
+  /// In fp32 through the vectorised `netc_gelu_erf`, in chunks spread over the threads.
+  static func gelu<T: TensorScalar>(_ x: [T], threads: Int = 1) -> [T] {
+    if T.self == Float.self { return elementwise(x, threads: threads, netc_gelu_erf) }
+    return x.map { $0 * (1 + T.erf($0 / T.sqrt(2))) / 2 }
+  }
+
+  /// `kernel` over fp32 `x` in chunks of 16 K elements spread over the threads.
+  static func elementwise<T: TensorScalar>(
+    _ x: [T], threads: Int, _ kernel: @convention(c) (UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int) -> Void
+  ) -> [T] {
+    let xf = unsafeBitCast(x, to: [Float].self), n = xf.count, chunk = 1 << 14
+    let y = [Float](unsafeUninitializedCapacity: n) { yb, count in
+      count = n
+      guard n > 0 else { return }
+      xf.withUnsafeBufferPointer { xb in
+        let xs = SharedPointer(base: UnsafeMutablePointer(mutating: xb.baseAddress!)), ys = SharedPointer(base: yb.baseAddress!)
+        parallelFor((n + chunk - 1) / chunk, threads: threads, cost: n &* 16) { c in
+          let i = c * chunk
+          kernel(xs.base + i, ys.base + i, min(chunk, n - i))
+        }
+      }
+    }
+    return unsafeBitCast(y, to: [T].self)
   }
 
   /// (1 + t)/2 + x/2 * (1 - t^2) * sqrt(2/pi) * (1 + 3 * 0.044715 x^2), t the tanh above.

@@ -255,6 +255,8 @@ public struct Interpreter<T: TensorScalar>: Sendable {
           max: node.op == .gmp, into: out)
       } else if node.op.isPool {
         Kernels.poolForward(UnsafePointer(at[node.inputs[0]]!), geometry[node.id]!, max: node.op == .maxpool, into: out, threads: threads)
+      } else if evaluate(node, reading: node.inputs.map { UnsafePointer(at[$0]!) }, into: out, count: count) {
+        // Written in its place.
       } else {
         let inputs = node.inputs.map(tensor)
         let y = evaluate(node, inputs)

@@ -28,6 +28,20 @@ struct Attention<T: TensorScalar> {
   var groupSize: Int { heads / kvHeads }
 
   func forward(_ x: [T], memory m: [T]) -> (y: [T], saved: Projected) {
+    let s = projected(x, memory: m)
+    return (LastAxisLinear.forward(s.heads, wo, bias: bo, in: heads * dim, out: width, threads: threads), s)
+  }
+
+  /// `forward`'s output written into `y` (`T x C`, every element).
+  func forward(_ x: [T], memory m: [T], into y: UnsafeMutablePointer<T>) {
+    let s = projected(x, memory: m), qw = heads * dim
+    s.heads.withUnsafeBufferPointer {
+      LastAxisLinear.forward($0.baseAddress!, rows: length, lda: qw, wo, bias: bo, into: y, in: qw, out: width, threads: threads)
+    }
+  }
+
+  /// The projections and the heads, concatenated: everything but the output projection.
+  func projected(_ x: [T], memory m: [T]) -> Projected {
     let qw = heads * dim, kw = kvHeads * dim
     var q = LastAxisLinear.forward(x, wq, bias: bq, in: width, out: qw, threads: threads)
     var k = LastAxisLinear.forward(m, wk, bias: bk, in: memoryWidth, out: kw, threads: threads)
@@ -76,8 +90,7 @@ struct Attention<T: TensorScalar> {
         }
       }
     }
-    let y = LastAxisLinear.forward(o, wo, bias: bo, in: qw, out: width, threads: threads)
-    return (y, Projected(q: q, k: k, v: v, heads: o))
+    return Projected(q: q, k: k, v: v, heads: o)
   }
 
   /// The query rows a causal head's scores are formed for at a time: the keys past the

@@ -53,23 +53,29 @@ enum GatedActivation {
     return x.map { $0 * (1 + T.erf($0 / T.sqrt(2))) / 2 }
   }
 
-  /// `kernel` over fp32 `x` in chunks of 16 K elements spread over the threads.
-  static func elementwise<T: TensorScalar>(
-    _ x: [T], threads: Int, _ kernel: @convention(c) (UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int) -> Void
-  ) -> [T] {
-    let xf = unsafeBitCast(x, to: [Float].self), n = xf.count, chunk = 1 << 14
+  /// The C kernels' signature: `n` elements of `x` to `y`.
+  typealias Kernel = @convention(c) (UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int) -> Void
+
+  /// `kernel` over fp32 `x` in chunks spread over the threads.
+  static func elementwise<T: TensorScalar>(_ x: [T], threads: Int, _ kernel: Kernel) -> [T] {
+    let xf = unsafeBitCast(x, to: [Float].self), n = xf.count
     let y = [Float](unsafeUninitializedCapacity: n) { yb, count in
       count = n
       guard n > 0 else { return }
-      xf.withUnsafeBufferPointer { xb in
-        let xs = SharedPointer(base: UnsafeMutablePointer(mutating: xb.baseAddress!)), ys = SharedPointer(base: yb.baseAddress!)
-        parallelFor((n + chunk - 1) / chunk, threads: threads, cost: n &* 16) { c in
-          let i = c * chunk
-          kernel(xs.base + i, ys.base + i, min(chunk, n - i))
-        }
-      }
+      xf.withUnsafeBufferPointer { elementwise($0.baseAddress!, into: yb.baseAddress!, count: n, threads: threads, kernel) }
     }
     return unsafeBitCast(y, to: [T].self)
+  }
+
+  /// `kernel` from `count` elements at `x` into `y`, in chunks of 16 K elements spread over
+  /// the threads.
+  static func elementwise(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count n: Int, threads: Int, _ kernel: Kernel) {
+    let chunk = 1 << 14
+    let xs = SharedPointer(base: UnsafeMutablePointer(mutating: x)), ys = SharedPointer(base: y)
+    parallelFor((n + chunk - 1) / chunk, threads: threads, cost: n &* 16) { c in
+      let i = c * chunk
+      kernel(xs.base + i, ys.base + i, min(chunk, n - i))
+    }
   }
 
   /// (1 + t)/2 + x/2 * (1 - t^2) * sqrt(2/pi) * (1 + 3 * 0.044715 x^2), t the tanh above.

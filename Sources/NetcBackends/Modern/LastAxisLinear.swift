@@ -75,6 +75,29 @@ enum LastAxisLinear {
     }
   }
 
+  /// The pointer form of `forward` with W as `LinearWeight` holds it: `y` (`rows x out`,
+  /// every element written) from `x`'s rows, `lda` apart.
+  static func forward<T: TensorScalar>(
+    _ x: UnsafePointer<T>, rows: Int, lda: Int, _ w: LinearWeight<T>, bias: [T]?, into y: UnsafeMutablePointer<T>, in n: Int,
+    out m: Int, threads: Int
+  ) {
+    func run(_ b: UnsafePointer<T>?) {
+      switch w {
+      case .rows(let rows_):
+        rows_.withUnsafeBufferPointer {
+          forward(x, rows: rows, lda: lda, $0.baseAddress!, bias: b, into: y, in: n, out: m, threads: threads)
+        }
+      case .packed(let packed):
+        precondition(T.self == Float.self)
+        func float<P>(_ p: UnsafePointer<P>) -> UnsafePointer<Float> { UnsafeRawPointer(p).assumingMemoryBound(to: Float.self) }
+        packed.forward(
+          float(x), rows: rows, lda: lda, bias: b.map(float), into: UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self),
+          threads: threads)
+      }
+    }
+    if let bias { bias.withUnsafeBufferPointer { run($0.baseAddress) } } else { run(nil) }
+  }
+
   /// dx = dy W, dW = dyᵀ x, db = the column sums of dy.
   static func backward<T: TensorScalar>(_ x: [T], _ w: [T], _ dy: [T], in n: Int, out m: Int) -> (dx: [T], dw: [T], db: [T]) {
     let rows = x.count / n

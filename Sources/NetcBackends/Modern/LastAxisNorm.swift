@@ -4,14 +4,27 @@
 enum LastAxisNorm {
   /// The normalized rows, scaled and shifted; `centered` is LayerNorm, else RMSNorm.
   static func forward<T: TensorScalar>(_ x: [T], channels c: Int, centered: Bool, eps: T, gamma: [T], beta: [T]?) -> [T] {
-    var y = x
-    for base in stride(from: 0, to: x.count, by: c) {
-      let (mean, inverse) = statistics(x, base, c, centered: centered, eps: eps)
-      for j in 0..<c {
-        y[base + j] = (x[base + j] - mean) * inverse * gamma[j] + (beta?[j] ?? 0)
+    [T](unsafeUninitializedCapacity: x.count) { yb, count in
+      count = x.count
+      x.withUnsafeBufferPointer {
+        forward($0.baseAddress!, count: x.count, channels: c, centered: centered, eps: eps, gamma: gamma, beta: beta, into: yb.baseAddress!)
       }
     }
-    return y
+  }
+
+  /// `forward` from `count` elements at `x` into `y` (which may be `x`).
+  static func forward<T: TensorScalar>(
+    _ x: UnsafePointer<T>, count: Int, channels c: Int, centered: Bool, eps: T, gamma: [T], beta: [T]?, into y: UnsafeMutablePointer<T>
+  ) {
+    gamma.withUnsafeBufferPointer { g in
+      let b = beta ?? [T](repeating: 0, count: c)
+      b.withUnsafeBufferPointer { b in
+        for base in stride(from: 0, to: count, by: c) {
+          let (mean, inverse) = statistics(UnsafeBufferPointer(start: x + base, count: c), centered: centered, eps: eps)
+          for j in 0..<c { y[base + j] = (x[base + j] - mean) * inverse * g[j] + b[j] }
+        }
+      }
+    }
   }
 
   /// dL/dx, dL/dγ and dL/dβ (nil without β). With x̂ the normalized row and g = dy * γ:
@@ -41,14 +54,19 @@ enum LastAxisNorm {
   /// A row's mean (0 for RMSNorm) and 1 / sqrt(second central moment + eps). Two passes:
   /// E[x^2] - E[x]^2 cancels catastrophically for rows far from zero.
   static func statistics<T: TensorScalar>(_ x: [T], _ base: Int, _ c: Int, centered: Bool, eps: T) -> (mean: T, inverse: T) {
+    x.withUnsafeBufferPointer { statistics(UnsafeBufferPointer(rebasing: $0[base..<(base + c)]), centered: centered, eps: eps) }
+  }
+
+  static func statistics<T: TensorScalar>(_ row: UnsafeBufferPointer<T>, centered: Bool, eps: T) -> (mean: T, inverse: T) {
+    let c = row.count
     var mean: T = 0
     if centered {
-      for j in 0..<c { mean += x[base + j] }
+      for j in 0..<c { mean += row[j] }
       mean /= T(c)
     }
     var square: T = 0
     for j in 0..<c {
-      let d = x[base + j] - mean
+      let d = row[j] - mean
       square += d * d
     }
     return (mean, 1 / T.sqrt(square / T(c) + eps))

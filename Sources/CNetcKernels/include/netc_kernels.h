@@ -51,6 +51,11 @@ int netc_linear(
 /// matrix: ceil(n / 32) panels of `k x 32` (`netc_packed_size(k, n)` floats), zero padded.
 /// Panel p reads only rows 32p ..< 32p + 32, so threads may pack disjoint panels at once.
 void netc_pack_rows(const float *w, ptrdiff_t ldw, ptrdiff_t k, ptrdiff_t n, float *panels);
+/// `a` (`rows` rows of `k` values, `lda` apart) or, when its rows are a multiple of 2 KB
+/// apart (and so share L1's sets), a copy in this thread's buffer with its rows one line
+/// further apart; `*ld` is the leading dimension of what it returns. The copy stays valid
+/// until this thread's next call.
+const float *netc_rows_apart(const float *a, ptrdiff_t lda, ptrdiff_t rows, ptrdiff_t k, ptrdiff_t *ld);
 /// The columns `netc_linear` packs at a time for a given `k` (a multiple of 32): callers
 /// that split the columns over threads split them in such blocks.
 ptrdiff_t netc_linear_block_columns(ptrdiff_t k);

@@ -48,6 +48,9 @@ struct PackedLinear: Sendable {
   ) {
     guard rows > 0, outputs > 0 else { return }
     let (width, blocks) = LastAxisLinear.columnBlocks(in: inputs, out: outputs, threads: threads)
+    // Rows a multiple of 2 KB apart spread out once, here, not by every block's GEMM.
+    var spread = lda
+    let x = netc_rows_apart(x, lda, rows, inputs, &spread)!, ld = spread
     let xs = SharedPointer(base: UnsafeMutablePointer(mutating: x)), ys = SharedPointer(base: y)
     let bs = bias.map { SharedPointer(base: UnsafeMutablePointer(mutating: $0)) }
     panels.withUnsafeBufferPointer { pb in
@@ -55,7 +58,7 @@ struct PackedLinear: Sendable {
       parallelFor(blocks, threads: threads, cost: rows &* outputs &* inputs) { b in
         let j0 = b * width, j1 = min(outputs, j0 + width)
         let done = netc_gemm_packed(
-          UnsafePointer(xs.base), lda, UnsafePointer(ps.base), inputs, outputs, ys.base, outputs, bs.map { UnsafePointer($0.base) },
+          UnsafePointer(xs.base), ld, UnsafePointer(ps.base), inputs, outputs, ys.base, outputs, bs.map { UnsafePointer($0.base) },
           nil, 0, 0, rows, j0, j1)
         precondition(done != 0, "packed weights exist only where the packed GEMM runs")
       }

@@ -443,5 +443,111 @@ def _(x, p):
     return unseq(attention(y, y, p["a"], 2, 1, 4, causal=True, rope=True, theta=500000.0))
 
 
+# --- whole blocks from torchvision --------------------------------------------
+
+def torchvision_module(path, name):
+    """A class of torchvision's, imported with register_fake made a no-op: its compiled ops
+    may not load against this torch (scripts/reference/README.md)."""
+    import importlib
+    register_fake = torch.library.register_fake
+    torch.library.register_fake = lambda *args, **kwargs: (lambda fn: fn)
+    try:
+        return getattr(importlib.import_module(path), name)
+    finally:
+        torch.library.register_fake = register_fake
+
+
+CONVNEXT_SPEC = """input: 6x6x8
+layers:
+  - residual:
+      name: b
+      body: [DWCONV7 pad 3 name dwconv, LN eps 0.000001 name norm, LINEAR-32 name pwconv1, GELU name act,
+             LINEAR-8 name pwconv2, LAYERSCALE name layer_scale, DROPPATH name stochastic_depth]
+"""
+
+
+@case("convnext_block", CONVNEXT_SPEC, (6, 6, 8), {
+    "b.body.dwconv": base.conv_params(8, 1, 7, 7), "b.body.norm": {"gamma": rand(8, positive=True), "beta": rand(8, scale=0.3)},
+    "b.body.pwconv1": base.fc_params(32, 8), "b.body.pwconv2": base.fc_params(8, 32), "b.body.layer_scale": {"gamma": rand(8)}})
+def _(x, p):
+    # torchvision's CNBlock itself (dwconv 7x7, LayerNorm over channels last, 4x MLP with
+    # exact GELU, layer scale, stochastic depth at inference), its state from netc's tensors.
+    CNBlock = torchvision_module("torchvision.models.convnext", "CNBlock")
+    block = CNBlock(8, layer_scale=1e-6, stochastic_depth_prob=0.1).double().eval()
+    q = lambda k: p["b.body." + k]  # noqa: E731
+    state = {
+        "block.0.weight": q("dwconv")["weight"], "block.0.bias": q("dwconv")["bias"],
+        "block.2.weight": q("norm")["gamma"], "block.2.bias": q("norm")["beta"],
+        "block.3.weight": q("pwconv1")["weight"], "block.3.bias": q("pwconv1")["bias"],
+        "block.5.weight": q("pwconv2")["weight"], "block.5.bias": q("pwconv2")["bias"],
+        "layer_scale": q("layer_scale")["gamma"].reshape(8, 1, 1),
+    }
+    return torch.func.functional_call(block, state, (x,))
+
+
+VIT_SPEC = """input: 5x8
+layers:
+  - residual: {name: attention, body: [LN eps 0.000001 name ln_1, ATTN-2 name self_attention, DROPOUT p 0]}
+  - residual: {name: mlp, body: [LN eps 0.000001 name ln_2, LINEAR-32 name fc1, GELU, DROPOUT p 0, LINEAR-8 name fc2, DROPOUT p 0]}
+"""
+
+
+@case("vit_block", VIT_SPEC, (5, 8), {
+    "attention.body.ln_1": {"gamma": rand(8, positive=True), "beta": rand(8, scale=0.3)},
+    "attention.body.self_attention": attn_params(8, 2, 2, 4),
+    "mlp.body.ln_2": {"gamma": rand(8, positive=True), "beta": rand(8, scale=0.3)},
+    "mlp.body.fc1": base.fc_params(32, 8), "mlp.body.fc2": base.fc_params(8, 32)})
+def _(x, p):
+    # torchvision's ViT EncoderBlock itself (nn.MultiheadAttention, the MLP with exact GELU).
+    from functools import partial
+    EncoderBlock = torchvision_module("torchvision.models.vision_transformer", "EncoderBlock")
+    block = EncoderBlock(2, 8, 32, 0.0, 0.0, partial(nn.LayerNorm, eps=1e-6)).double().eval()
+    a, ln1, ln2 = p["attention.body.self_attention"], p["attention.body.ln_1"], p["mlp.body.ln_2"]
+    state = {
+        "ln_1.weight": ln1["gamma"], "ln_1.bias": ln1["beta"], "ln_2.weight": ln2["gamma"], "ln_2.bias": ln2["beta"],
+        "self_attention.in_proj_weight": torch.cat([a["wq"], a["wk"], a["wv"]], 0),
+        "self_attention.in_proj_bias": torch.cat([a["bq"], a["bk"], a["bv"]], 0),
+        "self_attention.out_proj.weight": a["wo"], "self_attention.out_proj.bias": a["bo"],
+        "mlp.0.weight": p["mlp.body.fc1"]["weight"], "mlp.0.bias": p["mlp.body.fc1"]["bias"],
+        "mlp.3.weight": p["mlp.body.fc2"]["weight"], "mlp.3.bias": p["mlp.body.fc2"]["bias"],
+    }
+    return unseq(torch.func.functional_call(block, state, (seq(x),)))
+
+
+# One U-Net level (Ronneberger et al. 2015; not in torchvision): a double conv, the skip
+# around pool + double conv + 2x2 transposed conv up, concatenated, then a double conv.
+UNET_SPEC = """input: 8x8x2
+layers:
+  - CONV3-4 pad 1 name enc1
+  - RELU
+  - CONV3-4 pad 1 name enc2
+  - RELU
+  - parallel:
+      name: skip
+      merge: concat
+      branches:
+        - []
+        - [POOL-2, CONV3-8 pad 1 name down1, RELU, CONV3-8 pad 1 name down2, RELU, DECONV2-4 stride 2 name up]
+  - CONV3-4 pad 1 name dec1
+  - RELU
+  - CONV1-3 name out
+"""
+
+
+@case("unet_stage", UNET_SPEC, (8, 8, 2), {
+    "enc1": base.conv_params(4, 2, 3, 3), "enc2": base.conv_params(4, 4, 3, 3),
+    "skip.branch2.down1": base.conv_params(8, 4, 3, 3), "skip.branch2.down2": base.conv_params(8, 8, 3, 3),
+    "skip.branch2.up": {"weight": rand(8, 4, 2, 2, scale=0.5), "bias": rand(4, scale=0.5)}, "dec1": base.conv_params(4, 8, 3, 3), "out": base.conv_params(3, 4, 1, 1)})
+def _(x, p):
+    def conv(y, k, pad=1):
+        return base.conv(y, p[k]["weight"], p[k]["bias"], pad=pad)
+    e = F.relu(conv(F.relu(conv(x, "enc1")), "enc2"))
+    d = F.relu(conv(F.relu(conv(F.max_pool2d(e, 2), "skip.branch2.down1")), "skip.branch2.down2"))
+    # ConvTranspose weights are [Cin][Cout][k...].
+    u = F.conv_transpose2d(d, p["skip.branch2.up"]["weight"], p["skip.branch2.up"]["bias"], stride=2)
+    y = F.relu(conv(torch.cat([e, u], 1), "dec1"))
+    return conv(y, "out", pad=0)
+
+
 if __name__ == "__main__":
     base.main()

@@ -73,6 +73,19 @@ def vit(attn="eager", layers=2, hidden=32, heads=4, intermediate=64, image=32, p
     return transformers.ViTModel(cfg).eval(), None, 1
 
 
+def llama(layers=2, hidden=32, heads=4, kv_heads=2, intermediate=48, vocab=100, positions=32):
+    """LlamaForCausalLM: RMSNorm as transformers writes it (x * rsqrt(mean(x^2) + eps), in
+    float32 by Casts), rotary positions applied after the heads are transposed, grouped-query
+    attention by repeat_kv (Unsqueeze, Expand, Reshape), SwiGLU, an untied head. Eager
+    attention: the TorchScript exporter cannot write SDPA with enable_gqa."""
+    cfg = transformers.LlamaConfig(vocab_size=vocab, hidden_size=hidden, intermediate_size=intermediate, num_hidden_layers=layers,
+                                   num_attention_heads=heads, num_key_value_heads=kv_heads, max_position_embeddings=positions,
+                                   rms_norm_eps=1e-6, tie_word_embeddings=False)
+    cfg._attn_implementation = "eager"
+    cfg.use_cache = False
+    return transformers.LlamaForCausalLM(cfg).eval(), vocab, 0
+
+
 def export(model, vocab, length, path, seed=1, opset=17, dynamo=False):
     """Token ids of `length` (or, without a vocabulary, a 3x32x32 image): ORT's output on them."""
     g = torch.Generator().manual_seed(seed)
@@ -118,15 +131,27 @@ def refused(path):
     onnx.save(model, os.path.join(OUT, "gpt2_unknown_op.onnx"))
 
 
-def main():
+def main(only):
+    """Writes every fixture, or only the models named in `only` (the others' files and
+    entries stay as they are)."""
     os.makedirs(OUT, exist_ok=True)
     torch.manual_seed(0)
     expected = {}
+    if only:
+        with open(os.path.join(OUT, "transformers.json")) as f:
+            expected = json.load(f)
     models = {"gpt2_tiny": gpt2("eager"), "gpt2_tiny_sdpa": gpt2("sdpa"), "bert_tiny": bert("eager"), "vit_tiny": vit("eager"),
               # Before opset 17 LayerNorm is spelled out: ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div, Mul, Add.
               "gpt2_tiny_opset16": gpt2("eager"),
               "gpt2_tiny_dynamo": gpt2("eager")}
+    # Built after the others, from a seed of their own, so that adding them changed none of
+    # the others' weights.
+    torch.manual_seed(1)
+    models["llama_tiny_hf"] = llama()
+    models["llama_tiny_hf_dynamo"] = llama()
     for name, (model, vocab, index) in models.items():
+        if only and name not in only:
+            continue
         # Random biases and norm parameters too: zeros and ones would hide a swapped β and γ
         # (and the dynamo exporter drops a zero bias, a parameter PyTorch counts).
         with torch.no_grad():
@@ -140,11 +165,12 @@ def main():
             json.dump(np.asarray(ids).reshape(-1).tolist(), f)
         expected[name] = {"params": params, "input_shape": list(np.asarray(ids).shape), "output_shape": list(y.shape)}
         print(f"{name}: {os.path.getsize(path)} bytes, {params} params, torch vs ORT {err:.1e}", file=sys.stderr)
-    refused(os.path.join(OUT, "gpt2_tiny.onnx"))
+    if not only:
+        refused(os.path.join(OUT, "gpt2_tiny.onnx"))
     with open(os.path.join(OUT, "transformers.json"), "w") as f:
         json.dump(expected, f, indent=2, sort_keys=True)
         f.write("\n")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

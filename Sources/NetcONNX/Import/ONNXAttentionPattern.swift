@@ -17,14 +17,16 @@ extension ONNXLayerRecognizer {
         guard q.theta == k.theta else {
           throw unsupported(node: "multiplies queries and keys turned by different rotary positions; netc's rope turns both alike")
         }
-        guard q.groups == 1 ? k.heads == q.heads : k.heads * q.groups == q.heads else {
-          throw unsupported(node: "multiplies \(q.heads) query heads by \(k.heads) key heads, which do not group")
+        guard q.groups == 1 ? k.heads * k.repeats == q.heads : k.heads * q.groups == q.heads && k.repeats == 1 else {
+          throw unsupported(node: "multiplies \(q.heads) query heads by \(k.heads * k.repeats) key heads, which do not group")
         }
         var parts = AttentionParts(q: q.proj, k: k.proj, v: nil, heads: q.heads, kvHeads: k.heads, headDim: q.dim, scale: q.scale * k.scale)
         parts.theta = q.theta
+        parts.repeats = k.repeats
         seq[out] = .scores(parts)
         knownShapes[out] = q.groups == 1 ? [1, q.heads, length, length] : [1, k.heads, q.groups, length, length]
-      case (.probs(var parts), .heads(let v)) where v.transposed && !v.keys && v.dim == parts.headDim && v.scale == 1 && v.theta == nil:
+      case (.probs(var parts), .heads(let v))
+      where v.transposed && !v.keys && v.dim == parts.headDim && v.scale == 1 && v.theta == nil && v.repeats == parts.repeats:
         parts.v = v.proj
         seq[out] = .context(parts)
       default:
@@ -123,6 +125,13 @@ extension ONNXLayerRecognizer {
         // Keys and values shared by a group of query heads: an axis MatMul broadcasts.
         seq[out] = .heads(h)
         return
+      case .heads(let h) where node.opType == "Reshape" && h.transposed && !h.keys && h.repeats > 1:
+        // repeat_kv's last step: [1, Kv, G, T, D] to [1, Kv·G, T, D].
+        let want = [1, h.heads * h.repeats, length, h.dim]
+        if let t = target, t.count == 4, t.filter({ $0 == -1 }).count <= 1, zip(t, want).allSatisfy({ $0 == $1 || $0 == -1 || $0 == 0 }) {
+          seq[out] = .heads(h)
+          return
+        }
       case .contextT(let parts):
         // [1, T, H*D], or [T, H*D] (the dynamo exporter merges the batch of 1 away too).
         guard let t = target, t.count == 3 || t.count == 2, [parts.heads * parts.headDim, -1].contains(t[t.count - 1]) else {
@@ -183,6 +192,18 @@ extension ONNXLayerRecognizer {
     knownShapes[node.output[0]] = [1, length, h, d]
   }
 
+  /// Expand: transformers' `repeat_kv`, a key/value head per query head of its group
+  /// (`[1, Kv, 1, T, D]` to `[1, Kv, G, T, D]`).
+  mutating func sequenceExpand() throws(DiagnosticError) {
+    guard case .heads(var h)? = seq[node.input[0]], h.transposed, !h.keys, h.repeats == 1, h.groups == 1,
+      let t = try constantInput(1)?.integers, t.count == 5, t[0] == 1, t[1] == h.heads, t[2] > 1, t[3] == length, t[4] == h.dim
+    else {
+      throw unsupported(node: "expands a tensor other than attention's key or value heads into groups ([1, Kv, G, T, D])")
+    }
+    h.repeats = t[2]
+    seq[node.output[0]] = .heads(h)
+  }
+
   mutating func sequenceTranspose(_ a: ONNXAttributes) throws(DiagnosticError) {
     let perm = a.ints("perm") ?? []
     let out = node.output[0]
@@ -198,7 +219,7 @@ extension ONNXLayerRecognizer {
     case .heads(var h)? where h.transposed && h.groups == 1 && perm == [0, 1, 3, 2]:
       h.keys.toggle()
       seq[out] = .heads(h)
-    case .context(let parts)? where perm == [0, 2, 1, 3] && parts.heads == parts.kvHeads:
+    case .context(let parts)? where perm == [0, 2, 1, 3] && (parts.heads == parts.kvHeads || parts.repeats > 1):
       seq[out] = .contextT(parts)
     case .context(let parts)? where perm == [0, 3, 1, 2, 4] && parts.heads != parts.kvHeads:
       seq[out] = .contextT(parts)
@@ -308,8 +329,9 @@ extension ONNXLayerRecognizer {
     return true
   }
 
-  /// The ATTN of a finished pattern.
-  mutating func materialize(_ parts: AttentionParts) throws(DiagnosticError) -> Int {
+  /// The ATTN of a finished pattern, the value named `output` (an input of the node that
+  /// reads it, not always its first: transformers' Llama adds the residual first).
+  mutating func materialize(_ parts: AttentionParts, output: String) throws(DiagnosticError) -> Int {
     guard let v = parts.v, let wo = parts.wo else { throw unsupported(node: "reads an unfinished attention") }
     let key = parts.softmaxNode
     if let id = built[key] { return id }
@@ -340,7 +362,7 @@ extension ONNXLayerRecognizer {
     shape[shape.count - 1] = wo.shape[0]
     let id = append(
       .attention, "ATTN-\(parts.heads)", [x], shape, options: options, module: parts.modulePath, nodeName: parts.softmaxNode,
-      outputName: node.input.first ?? "", opType: "Softmax")
+      outputName: output, opType: "Softmax")
     func rows(_ p: Projection) -> (Tensor<Float>, [Float]?) {
       let w = p.linear.weight, cols = w.shape[1]
       let data = Array(w.data[(p.offset * cols)..<((p.offset + p.count) * cols)])

@@ -56,6 +56,7 @@ extension ONNXLayerRecognizer {
           return set(.normScaled(x: x, eps: eps, gamma: g.floats, rms: rms, node: node.name, module: ModulePath.of(node, weight: nil)))
         default: break
         }
+        if case .inverseRms(let x, let e)? = p(a), l(b) == x { return set(.rmsNormalized(x, e)) }
         if case .half(let x)? = p(a), case .onePlusTanh(let y)? = p(b), x == y { return geluTanh(x) }
         if let x = l(a), near(s(b), 0.5) { return set(.half(x)) }
       }
@@ -76,6 +77,9 @@ extension ONNXLayerRecognizer {
     case "Div":
       if case .centered(let x)? = p(0), case .deviation(let y, let e)? = p(1), x == y { return set(.normalized(x, e)) }
       if let x = l(0), case .rms(let y, let e)? = p(1), x == y { return set(.rmsNormalized(x, e)) }
+      if near(s(0), 1), case .rms(let x, let e)? = p(1) { return set(.inverseRms(x, e)) }
+    case "Reciprocal":
+      if case .rms(let x, let e)? = p(0) { return set(.inverseRms(x, e)) }
     case "ReduceMean":
       let a = ONNXAttributes(node)
       var axes = a.ints("axes") ?? []

@@ -15,7 +15,7 @@ extension ONNXLayerRecognizer {
     func lastAxis(_ axis: Int?) -> Bool { axis == -1 || axis == 3 }
     switch node.opType {
     case "Slice":
-      guard case .heads(let h)? = seq[node.input[0]], !h.transposed, h.groups == 1, h.theta == nil, node.input.count >= 4,
+      guard case .heads(let h)? = seq[node.input[0]], !h.keys, h.groups == 1, h.theta == nil, node.input.count >= 4,
         let starts = constants[node.input[1]]?.integers, let ends = constants[node.input[2]]?.integers,
         let axes = constants[node.input[3]]?.integers, starts.count == 1, ends.count == 1, axes.count == 1, lastAxis(axes[0]),
         node.input.count < 5 || constants[node.input[4]]?.integers == [1]
@@ -40,7 +40,7 @@ extension ONNXLayerRecognizer {
       for (v, c) in [(0, 1), (1, 0)] {
         guard let table = constants[node.input[c]], table.floats.count == length * ((seq[node.input[v]]?.headsDim) ?? -1) else { continue }
         switch seq[node.input[v]] {
-        case .heads(let h)? where !h.transposed && h.groups == 1 && h.theta == nil:
+        case .heads(let h)? where !h.keys && h.groups == 1 && h.theta == nil:
           seq[out] = .rotary(h, .timesCos(table.floats))
           return true
         case .rotary(let h, .rotated)?:

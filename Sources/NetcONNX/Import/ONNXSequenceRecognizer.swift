@@ -71,6 +71,8 @@ extension ONNXLayerRecognizer {
       try split(a)
     case "Transpose":
       try sequenceTranspose(a)
+    case "Expand":
+      try sequenceExpand()
     case "Softmax":
       try sequenceSoftmax(a)
     case "Where":
@@ -141,7 +143,7 @@ extension ONNXLayerRecognizer {
       values[name] = id
       return id
     case .attention(let parts)?:
-      let id = try materialize(parts)
+      let id = try materialize(parts, output: name)
       values[name] = id
       return id
     case .normScaled(let x, let eps, let gamma, let rms, let nodeName, let module)?:

@@ -37,6 +37,10 @@ struct Heads {
   var theta: Double?
   /// Query heads per key/value head, when the queries are grouped (5-D).
   var groups = 1
+  /// Copies of each key/value head, when transformers' `repeat_kv` made one per query head
+  /// of its group (`[1, Kv, T, D]` unsqueezed, expanded to `[1, Kv, G, T, D]`, reshaped to
+  /// `[1, Kv·G, T, D]`); `heads` stays Kv.
+  var repeats = 1
 }
 
 /// A step of the rotary turn `x cos + rotate_half(x) sin` of some heads.
@@ -59,6 +63,9 @@ struct AttentionParts {
   var scale: Float
   var causal = false
   var theta: Double?
+  /// Copies of each key/value head (`Heads.repeats`): the heads are grouped, and yet the
+  /// scores and the context have one axis of `heads`.
+  var repeats = 1
   /// The node that computed the probabilities: the ATTN's module and name.
   var softmaxNode = ""
   var modulePath: String?
@@ -102,6 +109,8 @@ enum SequencePartial {
   case meanSquare(Int)
   case meanSquareEps(Int, Float)
   case rms(Int, Float)
+  /// 1 / rms, as transformers' LlamaRMSNorm writes it (`x * torch.rsqrt(...)`).
+  case inverseRms(Int, Float)
   case rmsNormalized(Int, Float)
   /// A norm's result with γ applied: a layer when read, unless β is added next.
   case normScaled(x: Int, eps: Float, gamma: [Float], rms: Bool, node: String, module: String?)

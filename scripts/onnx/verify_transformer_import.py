@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Checks `netc import` on full-size transformers built from their configs with random weights
-(no downloads): GPT-2 small, BERT-base (with its pooler) and ViT-B/16, each exported by
+(no downloads): GPT-2 small, BERT-base (with its pooler), ViT-B/16 and a 4-layer Llama of TinyLlama-1.1B's
+shapes, each exported by
 torch.onnx.export (TorchScript, opset 17) at a fixed length. For each model:
   1. `netc import model.onnx -o spec.yaml --weights-out DIR` must succeed;
   2. `netc analyze spec.yaml` params must equal PyTorch's (sum of numel over parameters(),
      tied weights once);
   3. `netc run spec.yaml --weights DIR` must equal ONNX Runtime's output within 1e-5 of its
      largest magnitude.
-Usage: verify_transformer_import.py NETC [--length T]
+Usage: verify_transformer_import.py NETC [--length T] [--only NAME]
 """
 import argparse
 import importlib.util
@@ -49,17 +50,27 @@ def models():
     yield "bert-base (BertModel, BertConfig(), pooled output)", transformers.BertModel(bert), 1, "input_ids", bert.vocab_size
     vit = transformers.ViTConfig()
     yield "vit-b/16 (ViTModel, ViTConfig(), pooled output)", transformers.ViTModel(vit), 1, "pixel_values", None
+    # TinyLlama-1.1B's shapes (GQA 32/4 heads, SwiGLU 5632, vocab 32000), 4 of its 22 layers;
+    # eager attention (the TorchScript exporter cannot write SDPA with grouped heads).
+    llama = transformers.LlamaConfig(hidden_size=2048, intermediate_size=5632, num_hidden_layers=4, num_attention_heads=32,
+                                     num_key_value_heads=4, vocab_size=32000, max_position_embeddings=2048, rms_norm_eps=1e-5)
+    llama._attn_implementation = "eager"
+    llama.use_cache = False
+    yield "llama (LlamaForCausalLM, TinyLlama-1.1B's shapes, 4 layers)", transformers.LlamaForCausalLM(llama), 0, "input_ids", 32000
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("netc")
     ap.add_argument("--length", type=int, default=16)
+    ap.add_argument("--only", help="the models whose name contains this")
     args = ap.parse_args()
     print(f"# netc import of transformers (torch {torch.__version__}, transformers {transformers.__version__}, "
           f"onnxruntime {ort.__version__}, T = {args.length})")
     failures = 0
     for name, model, index, key, vocab in models():
+        if args.only and args.only not in name:
+            continue
         torch.manual_seed(0)
         wrapped = OneOutput(model.eval(), index, key).eval()
         g = torch.Generator().manual_seed(1)

@@ -151,7 +151,8 @@ struct Bench: ParsableCommand {
 
     // The interpreter on the same input, one thread.
     progress.stage("bench: timing the interpreter on the same input")
-    let interpreter = Interpreter(graph: graph, shapes: shapes, parameters: bound.parameters, threads: 1)
+    // As `netc run` builds it: forward only, its linear weights packed once.
+    let interpreter = Interpreter(graph: graph, shapes: shapes, parameters: bound.parameters, threads: 1, forwardOnly: true)
     let x = Tensor(shape: shapes[0], data: input)
     var reference = interpreter.output(x)
     var times: [Double] = []

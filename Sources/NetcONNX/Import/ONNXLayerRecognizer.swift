@@ -209,13 +209,7 @@ struct ONNXLayerRecognizer {
     if sequence { return try sequenceNode(n) }
     guard n.output.count >= 1, !n.output[0].isEmpty else { throw unsupported(node: "has no output") }
     let a = ONNXAttributes(n)
-    // A Shape that is no mixture's routing may be a grid's on its way into tokens (ViT's).
-    do {
-      if try mixtureStep(n, a) { return }
-    } catch {
-      guard n.opType == "Shape", try gridToTokensStep(n) else { throw error }
-      return
-    }
+    if try mixtureStep(n, a) { return }
     if let c = try fold() {
       constants[n.output[0]] = c
       return

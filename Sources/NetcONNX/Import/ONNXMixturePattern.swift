@@ -53,11 +53,8 @@ extension ONNXLayerRecognizer {
       }
       mixture.topWeights[n.output[0]] = top
     case "Shape":
-      guard let router = routerOfPendingTop(n.input.first ?? ""), !a.has("start"), !a.has("end") else {
-        throw routing(
-          "is not the shape of a router's logits; netc imports Shape only in a mixture's routing (ConstantOfShape zeros for ScatterElements)"
-        )
-      }
+      // Any other Shape is shape arithmetic (ViT's grid on its way into tokens), read later.
+      guard let router = routerOfPendingTop(n.input.first ?? ""), !a.has("start"), !a.has("end") else { return false }
       mixture.logitShapes[n.output[0]] = router
     case "ConstantOfShape":
       guard let router = mixture.logitShapes[n.input.first ?? ""] else { return false }

@@ -149,6 +149,9 @@ def main(only):
     torch.manual_seed(1)
     models["llama_tiny_hf"] = llama()
     models["llama_tiny_hf_dynamo"] = llama()
+    # transformers' default attention by torch's default exporter: SDPA decomposed, the keys
+    # transposed in 3-D ([H, T, D]) and a NaN guard after the softmax.
+    models["gpt2_tiny_sdpa_dynamo"] = gpt2("sdpa")
     for name, (model, vocab, index) in models.items():
         if only and name not in only:
             continue

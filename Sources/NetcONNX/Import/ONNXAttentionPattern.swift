@@ -13,7 +13,7 @@ extension ONNXLayerRecognizer {
     let out = node.output[0]
     if node.opType == "MatMul", let p0 = seq[node.input[0]], let p1 = seq[node.input[1]] {
       switch (p0, p1) {
-      case (.heads(let q), .heads(let k)) where q.transposed && !q.keys && k.keys && q.dim == k.dim && k.groups == 1:
+      case (.heads(let q), .heads(let k)) where q.transposed && !q.keys && k.keys && q.dim == k.dim && k.groups == 1 && !q.flat && !k.flat:
         guard q.theta == k.theta else {
           throw unsupported(node: "multiplies queries and keys turned by different rotary positions; netc's rope turns both alike")
         }
@@ -26,7 +26,7 @@ extension ONNXLayerRecognizer {
         seq[out] = .scores(parts)
         knownShapes[out] = q.groups == 1 ? [1, q.heads, length, length] : [1, k.heads, q.groups, length, length]
       case (.probs(var parts), .heads(let v))
-      where v.transposed && !v.keys && v.dim == parts.headDim && v.scale == 1 && v.theta == nil && v.repeats == parts.repeats:
+      where v.transposed && !v.keys && !v.flat && v.dim == parts.headDim && v.scale == 1 && v.theta == nil && v.repeats == parts.repeats:
         parts.v = v.proj
         seq[out] = .context(parts)
       default:
@@ -125,6 +125,20 @@ extension ONNXLayerRecognizer {
         // Keys and values shared by a group of query heads: an axis MatMul broadcasts.
         seq[out] = .heads(h)
         return
+      case .heads(var h) where node.opType == "Reshape" && h.transposed && h.groups == 1 && h.repeats == 1:
+        // torch's SDPA decomposition transposes the keys in 3-D: [1, H, T, D] to [H, T, D],
+        // Transpose [0, 2, 1], back to [1, H, D, T].
+        let rows = h.keys ? h.dim : length, cols = h.keys ? length : h.dim
+        if !h.flat, let t = target, t.count == 3, [-1, h.heads].contains(t[0]), t[1] == rows, t[2] == cols {
+          h.flat = true
+          seq[out] = .heads(h)
+          return
+        }
+        if h.flat, let t = target, t.count == 4, [1, -1].contains(t[0]), t[1] == h.heads, t[2] == rows, t[3] == cols {
+          h.flat = false
+          seq[out] = .heads(h)
+          return
+        }
       case .heads(let h) where node.opType == "Reshape" && h.transposed && !h.keys && h.repeats > 1:
         // repeat_kv's last step: [1, Kv, G, T, D] to [1, Kv·G, T, D].
         let want = [1, h.heads * h.repeats, length, h.dim]
@@ -216,7 +230,10 @@ extension ONNXLayerRecognizer {
     case .heads(var h)? where !h.transposed && h.groups > 1 && perm == [0, 2, 3, 1, 4]:
       h.transposed = true
       seq[out] = .heads(h)
-    case .heads(var h)? where h.transposed && h.groups == 1 && perm == [0, 1, 3, 2]:
+    case .heads(var h)? where h.flat && perm == [0, 2, 1]:
+      h.keys.toggle()
+      seq[out] = .heads(h)
+    case .heads(var h)? where h.transposed && !h.flat && h.groups == 1 && perm == [0, 1, 3, 2]:
       h.keys.toggle()
       seq[out] = .heads(h)
     case .context(let parts)? where perm == [0, 2, 1, 3] && (parts.heads == parts.kvHeads || parts.repeats > 1):
@@ -294,6 +311,13 @@ extension ONNXLayerRecognizer {
 
   /// Where(mask, scores, -inf) or Where(mask, fill, scores): a boolean mask.
   mutating func maskedScores() throws(DiagnosticError) {
+    if node.input.count == 3, case .probsNaN(let parts)? = seq[node.input[0]], case .probs(let same)? = seq[node.input[2]],
+      same.softmaxNode == parts.softmaxNode, constants[node.input[1]]?.scalar == 0
+    {
+      seq[node.output[0]] = .probs(parts)
+      knownShapes[node.output[0]] = knownShapes[node.input[2]]
+      return
+    }
     guard node.input.count == 3, let cond = constants[node.input[0]] else {
       throw unsupported(node: "selects by a computed condition; netc imports Where of constants, or attention's mask")
     }

@@ -77,6 +77,11 @@ extension ONNXLayerRecognizer {
       try sequenceSoftmax(a)
     case "Where":
       try maskedScores()
+    case "IsNaN":
+      guard case .probs(let parts)? = seq[n.input[0]] else {
+        throw unsupported(node: "tests a layer's output for NaN; netc imports IsNaN only of attention's probabilities (SDPA's guard)")
+      }
+      seq[out] = .probsNaN(parts)
     case "Concat" where n.input.count == 2 && constants[n.input[0]] != nil && values[n.input[1]] != nil:
       try classToken(a)
     case "Slice", "Neg", "Concat":

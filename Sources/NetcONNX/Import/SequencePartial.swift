@@ -41,6 +41,9 @@ struct Heads {
   /// of its group (`[1, Kv, T, D]` unsqueezed, expanded to `[1, Kv, G, T, D]`, reshaped to
   /// `[1, Kv·G, T, D]`); `heads` stays Kv.
   var repeats = 1
+  /// Batch and heads merged into one axis, as torch's SDPA decomposition (the dynamo
+  /// exporter) transposes the keys: `[H, T, D]` (`keys`: `[H, D, T]`).
+  var flat = false
 }
 
 /// A step of the rotary turn `x cos + rotate_half(x) sin` of some heads.
@@ -83,6 +86,9 @@ enum SequencePartial {
   case rotary(Heads, RotaryStep)
   case scores(AttentionParts)
   case probs(AttentionParts)
+  /// IsNaN of the probabilities: torch's SDPA decomposition zeroes a fully masked row's
+  /// NaNs (`where(isnan(p), 0, p)`), which netc's masks (none, or causal) never make.
+  case probsNaN(AttentionParts)
   case context(AttentionParts)
   case contextT(AttentionParts)
   case merged(AttentionParts)

@@ -86,6 +86,15 @@ import Testing
     #expect(text.contains("- ATTN-4 causal\n"), "\(text)")
   }
 
+  /// GPT-2 with its default SDPA attention by torch's default (dynamo) exporter: the
+  /// decomposition transposes the keys in 3-D (`[1, H, T, D]` to `[H, T, D]`, Transpose,
+  /// back) and zeroes NaNs after the softmax; the same spec as the eager export's.
+  @Test func gpt2WithScaledDotProductAttentionFromTheDynamoExporter() throws {
+    let text = try check("gpt2_tiny_sdpa_dynamo")
+    #expect(text.contains("input: $T tokens\nvars:\n  T: 1..32\n"), "\(text)")
+    #expect(text.contains("- ATTN-4 causal\n"), "\(text)")
+  }
+
   /// BERT: word, token-type (every token type 0, folded to row 0) and position
   /// embeddings, post-LN encoder layers with bidirectional attention and erf GELU, the pooler
   /// (the first token, dense, tanh).

@@ -152,6 +152,9 @@ def main(only):
     # transformers' default attention by torch's default exporter: SDPA decomposed, the keys
     # transposed in 3-D ([H, T, D]) and a NaN guard after the softmax.
     models["gpt2_tiny_sdpa_dynamo"] = gpt2("sdpa")
+    # BERT's too (its GELU's halves taken in another order), and ViT's SDPA by TorchScript.
+    models["bert_tiny_sdpa_dynamo"] = bert("sdpa")
+    models["vit_tiny_sdpa"] = vit("sdpa")
     for name, (model, vocab, index) in models.items():
         if only and name not in only:
             continue

@@ -4,6 +4,8 @@ import NetcDiagnostics
 /// `Div(x, sqrt 2)`, `Erf`, `Add(1)`, `Mul(x)`, `Mul(0.5)` (or the half taken first).
 enum GeluPartial {
   case scaled(Int), erf(Int), onePlus(Int), product(Int), half(Int)
+  /// (1 + erf(x / sqrt 2)) / 2, before x multiplies it (torch's dynamo decomposition).
+  case halfOnePlus(Int)
 }
 
 extension ONNXLayerRecognizer {
@@ -38,6 +40,10 @@ extension ONNXLayerRecognizer {
         case (.onePlus(let x)?, _, .half(let y)?) where x == y:
           return finish(x)
         case (.product(let x)?, _, _) where near(scalar(b), 0.5):
+          return finish(x)
+        case (.onePlus(let x)?, _, _) where near(scalar(b), 0.5):
+          partials[out] = .halfOnePlus(x)
+        case (.halfOnePlus(let x)?, let y?, _) where x == y:
           return finish(x)
         case (nil, let x?, _) where near(scalar(a), 0.5) && isGeluInput(x):
           partials[out] = .half(x)

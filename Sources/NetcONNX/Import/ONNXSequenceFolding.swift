@@ -41,7 +41,7 @@ extension ONNXLayerRecognizer {
       return try gatherConstant(xs[0], xs[1], axis: a.int("axis") ?? 0)
     case "GatherElements":
       return try gatherElements(xs[0], xs[1], axis: a.int("axis") ?? 0)
-    case "Add", "Sub", "Mul", "Div", "Pow", "Equal", "Less", "LessOrEqual", "Greater", "And", "Or":
+    case "Add", "Sub", "Mul", "Div", "Pow", "Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual", "And", "Or":
       guard xs.count == 2 else { return nil }
       return try broadcast(xs[0], xs[1], op)
     case "Where":
@@ -238,7 +238,7 @@ extension ONNXLayerRecognizer {
     }
     let sx = strides(xs), sy = strides(ys)
     let integral = x.integers != nil && (op == "Expand" || y.integers != nil)
-    let logical = ["Equal", "Less", "LessOrEqual", "Greater", "And", "Or"].contains(op)
+    let logical = ["Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual", "And", "Or"].contains(op)
     var floats = [Float](repeating: 0, count: count), ints = [Int](repeating: 0, count: count)
     var index = [Int](repeating: 0, count: r)
     for k in 0..<count {
@@ -275,6 +275,7 @@ extension ONNXLayerRecognizer {
         case "Less": f = a < b ? 1 : 0
         case "LessOrEqual": f = a <= b ? 1 : 0
         case "Greater": f = a > b ? 1 : 0
+        case "GreaterOrEqual": f = a >= b ? 1 : 0
         case "And": f = a != 0 && b != 0 ? 1 : 0
         default: f = a != 0 || b != 0 ? 1 : 0
         }

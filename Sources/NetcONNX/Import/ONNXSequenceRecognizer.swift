@@ -9,9 +9,8 @@ import NetcIR
 extension ONNXLayerRecognizer {
   /// The op types a token graph may hold besides `supported`.
   static let sequenceOps: Set<String> = [
-    "And", "Equal", "Expand", "Gather", "GatherElements", "Greater", "IsNaN", "LayerNormalization", "Less", "LessOrEqual", "Neg", "Not",
-    "Or",
-    "Pow", "Range", "Reciprocal", "Shape", "Split", "Sqrt", "Sub", "Trilu", "Where", "Cos", "Sin",
+    "And", "Equal", "Expand", "Gather", "GatherElements", "Greater", "GreaterOrEqual", "IsNaN", "LayerNormalization", "Less",
+    "LessOrEqual", "Neg", "Not", "Or", "Pow", "Range", "Reciprocal", "Shape", "Split", "Sqrt", "Sub", "Trilu", "Where", "Cos", "Sin",
   ]
 
   /// The sequence length: the token input's one extent, or a grid's tokens (and its

@@ -95,6 +95,15 @@ import Testing
     #expect(text.contains("- ATTN-4 causal\n"), "\(text)")
   }
 
+  /// BERT with SDPA by the dynamo exporter (its exact GELU as (1 + erf(x / sqrt 2)) / 2,
+  /// then times x; the mask's comparisons as GreaterOrEqual) and ViT with SDPA by
+  /// TorchScript: the same layers as their eager exports.
+  @Test(arguments: ["bert_tiny_sdpa_dynamo", "vit_tiny_sdpa"])
+  func encodersWithScaledDotProductAttention(_ name: String) throws {
+    let text = try check(name)
+    for line in ["- ATTN-4\n", "- GELU\n", "- TAKE name pooler", "- TANH"] { #expect(text.contains(line), "\(line) in \(text)") }
+  }
+
   /// BERT: word, token-type (every token type 0, folded to row 0) and position
   /// embeddings, post-LN encoder layers with bidirectional attention and erf GELU, the pooler
   /// (the first token, dense, tanh).

@@ -144,22 +144,24 @@ def main(only):
               # Before opset 17 LayerNorm is spelled out: ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div, Mul, Add.
               "gpt2_tiny_opset16": gpt2("eager"),
               "gpt2_tiny_dynamo": gpt2("eager")}
-    # Built after the others, from a seed of their own, so that adding them changed none of
-    # the others' weights.
-    torch.manual_seed(1)
-    models["llama_tiny_hf"] = llama()
-    models["llama_tiny_hf_dynamo"] = llama()
-    # transformers' default attention by torch's default exporter: SDPA decomposed, the keys
-    # transposed in 3-D ([H, T, D]) and a NaN guard after the softmax.
-    models["gpt2_tiny_sdpa_dynamo"] = gpt2("sdpa")
-    # BERT's too (its GELU's halves taken in another order), and ViT's SDPA by TorchScript.
-    models["bert_tiny_sdpa_dynamo"] = bert("sdpa")
-    models["vit_tiny_sdpa"] = vit("sdpa")
+    # Built after the others, each from a seed of its own, so that adding one changed no other's
+    # weights: transformers' Llama (eager attention: the TorchScript exporter cannot write SDPA
+    # with grouped heads), multi-query too; transformers' default SDPA attention by torch's
+    # default (dynamo) exporter, decomposed (keys transposed in 3-D, a NaN guard after the
+    # softmax), for GPT-2 and BERT (its GELU's halves in another order); ViT's SDPA by TorchScript.
+    late = {"llama_tiny_hf": llama, "llama_tiny_hf_dynamo": llama, "gpt2_tiny_sdpa_dynamo": lambda: gpt2("sdpa"),
+            "bert_tiny_sdpa_dynamo": lambda: bert("sdpa"), "vit_tiny_sdpa": lambda: vit("sdpa"),
+            "llama_tiny_hf_mqa": lambda: llama(kv_heads=1)}
+    for k, name in enumerate(late):
+        torch.manual_seed(1000 + k)
+        models[name] = late[name]()
     for name, (model, vocab, index) in models.items():
         if only and name not in only:
             continue
         # Random biases and norm parameters too: zeros and ones would hide a swapped β and γ
         # (and the dynamo exporter drops a zero bias, a parameter PyTorch counts).
+        if name in late:
+            torch.manual_seed(2000 + list(late).index(name))
         with torch.no_grad():
             for p in model.parameters():
                 p.add_(torch.randn_like(p) * 0.02)

@@ -105,7 +105,9 @@ extension ONNXLayerRecognizer {
     if let p = seq[name] {
       switch p {
       case .linear, .attention, .normScaled:
-        if let t = target, t.last == units(of: p) || t.count == 1 && t[0] == -1 {
+        // A reshape that keeps the last axis whole ([1, T, C] to [T, C]); a 4-D target is a
+        // split into heads even when one head is all of it (multi-query attention's K and V).
+        if let t = target, t.count <= 3 && t.last == units(of: p) || t.count == 1 && t[0] == -1 {
           seq[out] = p
           return
         }

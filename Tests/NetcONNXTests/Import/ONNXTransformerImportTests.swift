@@ -128,11 +128,13 @@ import Testing
   /// Llama as transformers writes it: RMSNorm as x * rsqrt(mean(x^2) + eps) between Casts
   /// (Sqrt, then Div of 1), rotary applied to transposed heads from folded cos/sin tables,
   /// grouped-query attention by repeat_kv (Unsqueeze, Expand, Reshape of K and V), the
-  /// residual added first (`x + attn(...)`), SwiGLU as a `mul` parallel, an untied head.
-  @Test(arguments: ["llama_tiny_hf", "llama_tiny_hf_dynamo"])
-  func llamaFromTransformers(_ name: String) throws {
+  /// residual added first (`x + attn(...)`), SwiGLU as a `mul` parallel, an untied head;
+  /// and multi-query attention (one key/value head: its projection is reshaped into one
+  /// head of all its units, not kept whole).
+  @Test(arguments: [("llama_tiny_hf", 2), ("llama_tiny_hf_dynamo", 2), ("llama_tiny_hf_mqa", 1)])
+  func llamaFromTransformers(_ name: String, kv: Int) throws {
     let text = try check(name)
-    let layer = "      - residual:\n          body:\n            - RMSNORM eps 1e-06\n            - ATTN-4 kv 2 nobias causal rope\n"
+    let layer = "      - residual:\n          body:\n            - RMSNORM eps 1e-06\n            - ATTN-4 kv \(kv) nobias causal rope\n"
     for line in [
       "- EMBED-32 vocab 100 name embed_tokens", "  - repeat: 2\n", layer, "merge: mul", "- SILU", "- LINEAR-100 nobias name lm_head",
     ] {

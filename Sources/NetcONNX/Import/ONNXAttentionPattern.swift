@@ -116,7 +116,8 @@ extension ONNXLayerRecognizer {
         return try toHeads(proj, target)
       case .heads(var h) where !h.transposed && h.groups == 1:
         // Grouped-query attention's queries: [1, T, Kv, G, D].
-        if let t = target, t.count == 5, [0, 1].contains(t[0]), [0, length].contains(t[1]), t[2] > 0, t[3] > 0, t[2] * t[3] == h.heads,
+        if let t = target, t.count == 5, [0, 1].contains(t[0]), [0, length].contains(t[1]), t[2] > 0, t[3] > 0,
+          Self.times(t[2], t[3]) == h.heads,
           t[4] == h.dim
         {
           h.groups = t[3]
@@ -196,6 +197,12 @@ extension ONNXLayerRecognizer {
     }
   }
 
+  /// `a * b`, or nil when it overflows (a Reshape's extents come from the file).
+  static func times(_ a: Int, _ b: Int) -> Int? {
+    let (p, overflow) = a.multipliedReportingOverflow(by: b)
+    return overflow ? nil : p
+  }
+
   mutating func toHeads(_ proj: Projection, _ target: [Int]?) throws(DiagnosticError) {
     guard let t = target, t.count == 4, [0, 1, -1].contains(t[0]), [0, length, -1].contains(t[1]) else {
       throw unsupported(node: "reshapes a projection to \(target ?? []); netc imports [1, T, heads, dim] (attention's heads)")
@@ -203,7 +210,9 @@ extension ONNXLayerRecognizer {
     var (h, d) = (t[2], t[3])
     if h == -1, d > 0, proj.count % d == 0 { h = proj.count / d }
     if d == -1, h > 0, proj.count % h == 0 { d = proj.count / h }
-    guard h > 0, d > 0, h * d == proj.count else { throw unsupported(node: "splits \(proj.count) outputs into \(t[2]) heads of \(t[3])") }
+    guard h > 0, d > 0, Self.times(h, d) == proj.count else {
+      throw unsupported(node: "splits \(proj.count) outputs into \(t[2]) heads of \(t[3])")
+    }
     seq[node.output[0]] = .heads(Heads(proj: proj, heads: h, dim: d))
     knownShapes[node.output[0]] = [1, length, h, d]
   }
@@ -212,7 +221,8 @@ extension ONNXLayerRecognizer {
   /// (`[1, Kv, 1, T, D]` to `[1, Kv, G, T, D]`).
   mutating func sequenceExpand() throws(DiagnosticError) {
     guard case .heads(var h)? = seq[node.input[0]], h.transposed, !h.keys, h.repeats == 1, h.groups == 1,
-      let t = try constantInput(1)?.integers, t.count == 5, t[0] == 1, t[1] == h.heads, t[2] > 1, t[3] == length, t[4] == h.dim
+      let t = try constantInput(1)?.integers, t.count == 5, t[0] == 1, t[1] == h.heads, t[2] > 1, Self.times(t[2], h.heads) != nil,
+      t[3] == length, t[4] == h.dim
     else {
       throw unsupported(node: "expands a tensor other than attention's key or value heads into groups ([1, Kv, G, T, D])")
     }

@@ -162,6 +162,17 @@ import Testing
     #expect(d.message.contains(words), "\(d.message)")
   }
 
+  /// A fuzz finding (the tiny Llama seed mutated): a Reshape of a projection into heads
+  /// whose heads x dim overflows Int trapped in `--partial`, which reads on past the
+  /// refused nodes. Now the Reshape is refused like any other, and the partial spec analyzes.
+  @Test func reshapeToHeadsWhoseProductOverflows() throws {
+    let path = Self.folder + "/fuzz_heads_overflow.onnx"
+    let error = #expect(throws: DiagnosticError.self) { try ONNXImport.read(path) }
+    #expect(error?.diagnostics.first?.code == .onnxUnsupported)
+    let imported = try ONNXImport.read(path, partial: true)
+    _ = try analyze(try SpecLoader.parse(SourceFile(path: "partial.yaml", text: imported.text)).graph)
+  }
+
   @Test func unknownOpNamesWhatNetcImports() throws {
     let error = #expect(throws: DiagnosticError.self) { try ONNXImport.read(Self.folder + "/unknown_op.onnx") }
     let note = try #require(error?.diagnostics.first?.notes.first?.message)

@@ -62,8 +62,9 @@ extension ONNXLayerRecognizer {
       default: f = { 1 / $0 }
       }
       let floats = x.floats.map(f)
-      let integers =
-        (x.integers != nil && op != "Sqrt" && op != "Reciprocal") || op == "Not" || op == "IsNaN" ? floats.map { Int($0) } : nil
+      // From the integers themselves: a Float of a huge one is no Int (converting it traps).
+      let integers: [Int]? =
+        op == "Not" || op == "IsNaN" ? floats.map { $0 == 0 ? 0 : 1 } : op == "Neg" ? x.integers?.map { 0 &- $0 } : nil
       return ONNXConstant(shape: x.shape, floats: floats, integers: integers)
     case "Expand":
       guard let target = xs[1].integers else { throw unsupported(node: "expands to a non-integer shape") }
@@ -95,13 +96,16 @@ extension ONNXLayerRecognizer {
       let k = xs.count > 1 ? (xs[1].integers?.first ?? 0) : 0
       let upper = (a.int("upper") ?? 1) != 0
       let (rows, cols) = (x.shape[r - 2], x.shape[r - 1])
-      var f = x.floats
+      var f = x.floats, ints = x.integers
       for i in f.indices {
         let col = i % cols, row = (i / cols) % rows
         let keep = upper ? col - row >= k : col - row <= k
-        if !keep { f[i] = 0 }
+        if !keep {
+          f[i] = 0
+          ints?[i] = 0
+        }
       }
-      return ONNXConstant(shape: x.shape, floats: f, integers: x.integers == nil ? nil : f.map { Int($0) })
+      return ONNXConstant(shape: x.shape, floats: f, integers: ints)
     default:
       return nil
     }
@@ -280,7 +284,8 @@ extension ONNXLayerRecognizer {
         default: f = a != 0 || b != 0 ? 1 : 0
         }
         floats[k] = f
-        ints[k] = Int(f.isFinite ? f : 0)
+        // Kept only for a comparison, whose results are 0 and 1 (a huge f is no Int).
+        ints[k] = logical && f != 0 ? 1 : 0
       }
       var axis = r - 1
       while axis >= 0 {

@@ -162,11 +162,15 @@ import Testing
     #expect(d.message.contains(words), "\(d.message)")
   }
 
-  /// A fuzz finding (the tiny Llama seed mutated): a Reshape of a projection into heads
-  /// whose heads x dim overflows Int trapped in `--partial`, which reads on past the
-  /// refused nodes. Now the Reshape is refused like any other, and the partial spec analyzes.
-  @Test func reshapeToHeadsWhoseProductOverflows() throws {
-    let path = Self.folder + "/fuzz_heads_overflow.onnx"
+  /// Fuzz findings from the transformer seeds, each refused whole and importing under
+  /// `--partial` (which reads on past the refused nodes) into a spec that analyzes:
+  /// - `fuzz_heads_overflow` (the tiny Llama mutated): a Reshape into heads whose heads x
+  ///   dim overflowed Int trapped;
+  /// - `fuzz_fold_huge_float` (the tiny GPT-2 mutated): folding the mask's Where turned a
+  ///   float beyond Int's range into an integer, which traps.
+  @Test(arguments: ["fuzz_heads_overflow", "fuzz_fold_huge_float"])
+  func fuzzFindingsAreErrors(_ name: String) throws {
+    let path = Self.folder + "/\(name).onnx"
     let error = #expect(throws: DiagnosticError.self) { try ONNXImport.read(path) }
     #expect(error?.diagnostics.first?.code == .onnxUnsupported)
     let imported = try ONNXImport.read(path, partial: true)

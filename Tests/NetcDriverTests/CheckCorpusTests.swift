@@ -1,5 +1,6 @@
 import Foundation
 import NetcDiagnostics
+import NetcTestSupport
 import Testing
 
 @testable import NetcDriver
@@ -287,26 +288,26 @@ struct CheckCommandTests {
     let result = check([Self.specs])
     #expect(result.diagnostics.map(\.message) == [])
     #expect(result.exit == 0)
-    #expect(Netc.run(["check", "--werror", "--format", "github", Self.specs]) == 0)
+    #expect(holdingStandardStreams { Netc.run(["check", "--werror", "--format", "github", Self.specs]) } == 0)
   }
 
   @Test("usage errors exit 2")
   func usage() {
-    #expect(Netc.run(["check"]) == 2)
-    #expect(Netc.run(["check", "--format", "xml", Self.specs]) == 2)
+    #expect(holdingStandardStreams { Netc.run(["check"]) } == 2)
+    #expect(holdingStandardStreams { Netc.run(["check", "--format", "xml", Self.specs]) } == 2)
   }
 
   @Test("a broken spec exits 1 in every format")
   func formats() {
     for format in ["text", "json", "github", "sarif"] {
-      #expect(Netc.run(["check", "--format", format, corpus + "/unknown-op.yaml"]) == 1)
+      #expect(holdingStandardStreams { Netc.run(["check", "--format", format, corpus + "/unknown-op.yaml"]) } == 1)
     }
   }
 
   @Test("warnings pass unless --werror")
   func werror() {
-    #expect(Netc.run(["check", corpus + "/lint-relu-relu.yaml"]) == 0)
-    #expect(Netc.run(["check", "--werror", corpus + "/lint-relu-relu.yaml"]) == 1)
+    #expect(holdingStandardStreams { Netc.run(["check", corpus + "/lint-relu-relu.yaml"]) } == 0)
+    #expect(holdingStandardStreams { Netc.run(["check", "--werror", corpus + "/lint-relu-relu.yaml"]) } == 1)
   }
 }
 

@@ -1,19 +1,18 @@
 import Foundation
 import NetcPasses
+import NetcTestSupport
 import Testing
 
 @testable import NetcDriver
-
-/// Held while file descriptors 1 and 2 are redirected: suites that capture run in
-/// parallel with each other, and two captures interleaved swap each other's streams.
-private let captureLock = NSLock()
 
 /// Runs netc in-process with standard output and error captured through temporary files.
 /// Swift Testing may write its own progress to standard error meanwhile, so callers look
 /// for their message in `err` rather than compare it whole.
 func capture(_ arguments: [String]) -> (code: Int32, out: String, err: String) {
-  captureLock.lock()
-  defer { captureLock.unlock() }
+  // Suites run in parallel: two captures interleaved swap each other's streams, and a
+  // test printing meanwhile would print into this one's files.
+  standardStreamsLock.lock()
+  defer { standardStreamsLock.unlock() }
   let dir = FileManager.default.temporaryDirectory.appendingPathComponent("netc-run-\(UUID().uuidString)")
   try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
   let outPath = dir.appendingPathComponent("out").path, errPath = dir.appendingPathComponent("err").path

@@ -13,6 +13,8 @@ extension ONNXLayerRecognizer {
       a.proj.linear.key == b.proj.linear.key && a.proj.offset == b.proj.offset && a.heads == b.heads && a.dim == b.dim
     }
     func lastAxis(_ axis: Int?) -> Bool { axis == -1 || axis == 3 }
+    // Every step reads one input (Slice's starts and ends aside) or two.
+    guard !node.input.isEmpty, ["Mul", "Add"].contains(node.opType) ? node.input.count == 2 : true else { return false }
     switch node.opType {
     case "Slice":
       guard case .heads(let h)? = seq[node.input[0]], !h.keys, h.groups == 1, h.theta == nil, node.input.count >= 4,

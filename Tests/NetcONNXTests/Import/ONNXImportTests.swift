@@ -167,8 +167,10 @@ import Testing
   /// - `fuzz_heads_overflow` (the tiny Llama mutated): a Reshape into heads whose heads x
   ///   dim overflowed Int trapped;
   /// - `fuzz_fold_huge_float` (the tiny GPT-2 mutated): folding the mask's Where turned a
-  ///   float beyond Int's range into an integer, which traps.
-  @Test(arguments: ["fuzz_heads_overflow", "fuzz_fold_huge_float"])
+  ///   float beyond Int's range into an integer, which traps;
+  /// - `fuzz_rotary_one_input` (the tiny Llama mutated): an Add of one input read its
+  ///   second as a rotary step.
+  @Test(arguments: ["fuzz_heads_overflow", "fuzz_fold_huge_float", "fuzz_rotary_one_input"])
   func fuzzFindingsAreErrors(_ name: String) throws {
     let path = Self.folder + "/\(name).onnx"
     let error = #expect(throws: DiagnosticError.self) { try ONNXImport.read(path) }

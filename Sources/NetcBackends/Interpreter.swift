@@ -43,9 +43,9 @@ public struct Interpreter<T: TensorScalar>: Sendable {
       self = unsafeBitCast(Interpreter<Float>(packing: graph, shapes, mine, threads, forwardOnly: forwardOnly), to: Self.self)
     } else if T.self == Double.self {
       let mine = unsafeBitCast(consume parameters, to: [LayerParameters<Double>?].self)
-      self = unsafeBitCast(Interpreter<Double>(packing: graph, shapes, mine, threads, forwardOnly: false), to: Self.self)
+      self = unsafeBitCast(Interpreter<Double>(packing: graph, shapes, mine, threads, forwardOnly: forwardOnly), to: Self.self)
     } else {
-      self.init(packing: graph, shapes, parameters, threads, forwardOnly: false)
+      self.init(packing: graph, shapes, parameters, threads, forwardOnly: forwardOnly)
     }
   }
 

@@ -18,7 +18,7 @@ struct PackedLinearTests {
     for threads in [1, 2] {
       let packed = PackedLinear(w, inputs: k, outputs: out, threads: threads)
       #expect(packed.matrix == w)
-      let y = packed.forward(x, bias: bias, threads: threads)
+      let y = LastAxisLinear.forward(x, .packed(packed), bias: bias, in: k, out: out, threads: threads)
       for i in 0..<rows {
         for j in 0..<out {
           var sum = Double(bias[j]), scale = 1.0

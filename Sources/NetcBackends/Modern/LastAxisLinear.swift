@@ -8,18 +8,13 @@ import CNetcKernels
 /// W, which at a few hundred positions is most of the bytes. A forward-only interpreter
 /// holds fp32 weights packed once instead (`PackedLinear`).
 enum LastAxisLinear {
-  /// `rows x in` times Wᵀ: `rows x out`.
-  static func forward<T: TensorScalar>(_ x: [T], _ w: [T], bias: [T]?, in n: Int, out m: Int, threads: Int = 1) -> [T] {
+  /// `rows x in` times Wᵀ: `rows x out`, W as `LinearWeight` holds it.
+  static func forward<T: TensorScalar>(_ x: [T], _ w: LinearWeight<T>, bias: [T]?, in n: Int, out m: Int, threads: Int) -> [T] {
     let rows = x.count / n
     return [T](unsafeUninitializedCapacity: rows * m) { yb, count in
       count = rows * m
-      x.withUnsafeBufferPointer { xb in
-        w.withUnsafeBufferPointer { wb in
-          func run(_ b: UnsafePointer<T>?) {
-            forward(xb.baseAddress!, rows: rows, lda: n, wb.baseAddress!, bias: b, into: yb.baseAddress!, in: n, out: m, threads: threads)
-          }
-          if let bias { bias.withUnsafeBufferPointer { run($0.baseAddress) } } else { run(nil) }
-        }
+      x.withUnsafeBufferPointer {
+        forward($0.baseAddress!, rows: rows, lda: n, w, bias: bias, into: yb.baseAddress!, in: n, out: m, threads: threads)
       }
     }
   }
@@ -58,21 +53,6 @@ enum LastAxisLinear {
     let most = netc_linear_block_columns(n), even = ((m + 2 * workers - 1) / (2 * workers) + 31) / 32 * 32
     let width = workers > 1 ? max(32, min(most, even)) : most
     return (width, (m + width - 1) / width)
-  }
-
-  /// `forward` with W as `LinearWeight` holds it.
-  static func forward<T: TensorScalar>(_ x: [T], _ w: LinearWeight<T>, bias: [T]?, in n: Int, out m: Int, threads: Int) -> [T] {
-    switch w {
-    case .rows(let rows):
-      return forward(x, rows, bias: bias, in: n, out: m, threads: threads)
-    case .packed(let packed):
-      // Packed weights exist only in a Float interpreter (T is Float: the casts change
-      // nothing, where `as!` would copy the arrays element by element).
-      precondition(T.self == Float.self)
-      let y = packed.forward(
-        unsafeBitCast(x, to: [Float].self), bias: bias.map { unsafeBitCast($0, to: [Float].self) }, threads: threads)
-      return unsafeBitCast(y, to: [T].self)
-    }
   }
 
   /// The pointer form of `forward` with W as `LinearWeight` holds it: `y` (`rows x out`,

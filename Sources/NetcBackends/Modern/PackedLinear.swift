@@ -65,20 +65,6 @@ struct PackedLinear: Sendable {
     }
   }
 
-  /// `rows x inputs` to `rows x outputs`.
-  func forward(_ x: [Float], bias: [Float]?, threads: Int) -> [Float] {
-    let rows = x.count / inputs
-    return [Float](unsafeUninitializedCapacity: rows * outputs) { yb, count in
-      count = rows * outputs
-      x.withUnsafeBufferPointer { xb in
-        func run(_ b: UnsafePointer<Float>?) {
-          forward(xb.baseAddress!, rows: rows, lda: inputs, bias: b, into: yb.baseAddress!, threads: threads)
-        }
-        if let bias { bias.withUnsafeBufferPointer { run($0.baseAddress) } } else { run(nil) }
-      }
-    }
-  }
-
   /// W's row `j` (an `EMBED` sharing the weight by `tie` reads its table's rows here):
   /// its values sit 32 apart in panel j / 32.
   func row(_ j: Int, into out: inout [Float]) {

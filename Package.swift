@@ -79,12 +79,12 @@ let package = Package(
         "NetcONNX", "NetcDriver", "NetcBackends", "NetcFrontend", "NetcPasses", "NetcTestSupport",
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
       ],
-      exclude: ["Fixtures"]
+      exclude: ["Fixtures", "Goldens", "Import/Goldens"]
     ),
     .testTarget(
       name: "NetcDriverTests",
       dependencies: ["NetcDriver", "NetcTestSupport"],
-      exclude: ["Goldens"],
+      exclude: ["Goldens", "Fixtures"],
       resources: [.copy("Corpus")]
     ),
   ]

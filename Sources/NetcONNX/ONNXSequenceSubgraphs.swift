@@ -10,18 +10,40 @@ extension ONNXGraphBuilder {
   mutating func positionEmbedding(_ node: Node, _ x: String, _ out: String) {
     let p = node.name, r = shapes.nodes[node.id]
     let (length, width) = (r.shape[0], r.shape[1])
-    let rows = node.attributes.count?.expr.constant ?? length
+    let symbolicLength = symbolic?.nodes[node.id].shape.map { $0[0].constant == nil } ?? false
+    var rows = node.attributes.count?.expr.constant ?? length
     let table: String
     if r.noParameters {
+      // A free length runs up to its vars' largest values, so the sinusoids' constant has
+      // as many rows (within `maxSinusoidRows`).
+      if symbolicLength, let longest = longestLength(node) { rows = Swift.max(rows, longest) }
       table = tensor("\(p).table", Tensor(shape: [rows, width], data: SequenceOps.sinusoidal(length: rows, channels: width)))
     } else {
       table = weight(node, .weight)
     }
-    let symbolicLength = symbolic?.nodes[node.id].shape.map { $0[0].constant == nil } ?? false
     if rows == length && !symbolicLength { return add("Add", node, [x, table], out) }
     step("Shape", [x], "\(p)/length", [.int("start", 1), .int("end", 2)])
     step("Slice", [table, ints("\(p).start", [0]), "\(p)/length", ints("\(p).axis", [0])], "\(p)/rows")
     add("Add", node, [x, "\(p)/rows"], out)
+  }
+
+  /// The most rows a sinusoid table of a free length gets (16 MiB at width 512).
+  static let maxSinusoidRows = 8_192
+
+  /// The sequence length of `node` with every var at the top of its domain (at most
+  /// `maxSinusoidRows`); nil when a var has no bounded domain.
+  func longestLength(_ node: Node) -> Int? {
+    guard let expr = symbolic?.nodes[node.id].shape?[0] else { return nil }
+    var env: [String: Int] = [:]
+    for name in expr.variables {
+      guard let v = graph.vars.first(where: { $0.name == name }), let domain = v.domain else { return nil }
+      switch domain {
+      case .range(let r): env[name] = r.upperBound
+      case .list(let values): env[name] = values.max() ?? 1
+      }
+    }
+    guard let n = try? expr.evaluate(env) else { return nil }
+    return Swift.min(n, Self.maxSinusoidRows)
   }
 
   /// CLSTOKEN: the learned `[1, 1, C]` token (torchvision's `class_token`) expanded over

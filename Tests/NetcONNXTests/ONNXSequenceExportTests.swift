@@ -106,6 +106,25 @@ import Testing
     #expect(Array(t[4..<8]) == row1)
   }
 
+  /// With T free the sinusoids are a constant of as many rows as T's domain allows (50
+  /// here), so the exported model runs at every length the spec takes, not only at the one
+  /// it was bound to (3) for the export.
+  @Test func sinusoidalTableOfAFreeLengthCoversItsDomain() throws {
+    let text = "netspec: 1\nname: t\ninput: $Tx4\nvars: {T: 1..50}\nlayers:\n  - POSEMBED sinusoidal name pe\n"
+    let spec = try parseSpec(text)
+    let analysis = try analyze(spec.graph, bindings: ["T": 3])
+    let params: [LayerParameters<Float>?] = try WeightBinding.bind(analysis.graph, analysis.shapes, sources: [], seed: 0)
+    let symbolic = try analyzeSymbolic(spec.graph, bindings: [:], free: ["T"])
+    let m = try Onnx_ModelProto(
+      serializedBytes: Data(try ONNXExport.bytes(analysis.graph, analysis.shapes, parameters: params, symbolic: symbolic)))
+    #expect(initializer(m, "pe.table")?.dims == [50, 4])
+    // Row 49: sin 49, cos 49, sin 0.49, cos 0.49 (the formula above at p = 49).
+    let t = floats(initializer(m, "pe.table"))
+    let row49: [Float] = [Float(sin(49.0)), Float(cos(49.0)), Float(sin(0.49)), Float(cos(0.49))]
+    #expect(zip(t[196..<200], row49).allSatisfy { abs($0 - $1) <= 1e-6 })
+    #expect(node(m, "pe/rows")?.opType == "Slice")
+  }
+
   @Test func spatialRearrangements() throws {
     let m = try export(
       specText(

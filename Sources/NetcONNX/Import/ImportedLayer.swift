@@ -26,6 +26,9 @@ struct ImportedLayer {
   var opType = ""
   /// The EMBED whose table this LINEAR shares (`tie`): its weight is that one.
   var tiedTo: Int?
+  /// The layer a cross-attention's keys and values read (`cross L`): not one of `inputs`,
+  /// which are the dataflow that structures are found in.
+  var cross: Int?
 
   /// Whether this layer is a merge of branches (it becomes a structure, not a line).
   /// A mixture's `.moe` reads the router and the experts (`ONNXMixturePattern`).

@@ -24,7 +24,8 @@ extension ONNXLayerRecognizer {
         parts.theta = q.theta
         parts.repeats = k.repeats
         seq[out] = .scores(parts)
-        knownShapes[out] = q.groups == 1 ? [1, q.heads, length, length] : [1, k.heads, q.groups, length, length]
+        let (t, s) = (rows(q.proj), rows(k.proj))
+        knownShapes[out] = q.groups == 1 ? [1, q.heads, t, s] : [1, k.heads, q.groups, t, s]
       case (.probs(var parts), .heads(let v))
       where v.transposed && !v.keys && !v.flat && v.dim == parts.headDim && v.scale == 1 && v.theta == nil && v.repeats == parts.repeats:
         parts.v = v.proj
@@ -116,7 +117,7 @@ extension ONNXLayerRecognizer {
         return try toHeads(proj, target)
       case .heads(var h) where !h.transposed && h.groups == 1:
         // Grouped-query attention's queries: [1, T, Kv, G, D].
-        if let t = target, t.count == 5, [0, 1].contains(t[0]), [0, length].contains(t[1]), t[2] > 0, t[3] > 0,
+        if let t = target, t.count == 5, [0, 1].contains(t[0]), [0, rows(h.proj)].contains(t[1]), t[2] > 0, t[3] > 0,
           Self.times(t[2], t[3]) == h.heads,
           t[4] == h.dim
         {
@@ -131,7 +132,7 @@ extension ONNXLayerRecognizer {
       case .heads(var h) where node.opType == "Reshape" && h.transposed && h.groups == 1 && h.repeats == 1:
         // torch's SDPA decomposition transposes the keys in 3-D: [1, H, T, D] to [H, T, D],
         // Transpose [0, 2, 1], back to [1, H, D, T].
-        let rows = h.keys ? h.dim : length, cols = h.keys ? length : h.dim
+        let rows = h.keys ? h.dim : self.rows(h.proj), cols = h.keys ? self.rows(h.proj) : h.dim
         if !h.flat, let t = target, t.count == 3, [-1, h.heads].contains(t[0]), t[1] == rows, t[2] == cols {
           h.flat = true
           seq[out] = .heads(h)
@@ -144,7 +145,7 @@ extension ONNXLayerRecognizer {
         }
       case .heads(let h) where node.opType == "Reshape" && h.transposed && !h.keys && h.repeats > 1:
         // repeat_kv's last step: [1, Kv, G, T, D] to [1, Kv·G, T, D].
-        let want = [1, h.heads * h.repeats, length, h.dim]
+        let want = [1, h.heads * h.repeats, rows(h.proj), h.dim]
         if let t = target, t.count == 4, t.filter({ $0 == -1 }).count <= 1, zip(t, want).allSatisfy({ $0 == $1 || $0 == -1 || $0 == 0 }) {
           seq[out] = .heads(h)
           return
@@ -161,7 +162,7 @@ extension ONNXLayerRecognizer {
         return
       case .context(let parts):
         // torch's SDPA reshapes its result to the shape it has.
-        let want = [1, parts.heads, length, parts.headDim]
+        let want = [1, parts.heads, rows(parts.q), parts.headDim]
         if let t = target, t.count == 4, t.filter({ $0 == -1 }).count <= 1, zip(t, want).allSatisfy({ $0 == $1 || $0 == -1 || $0 == 0 }) {
           seq[out] = p
           return
@@ -197,6 +198,10 @@ extension ONNXLayerRecognizer {
     }
   }
 
+  /// The sequence length of the tensor a projection reads (an encoder-decoder's inputs
+  /// may differ in length).
+  func rows(_ p: Projection) -> Int { layers[p.linear.input].shape.first ?? length }
+
   /// `a * b`, or nil when it overflows (a Reshape's extents come from the file).
   static func times(_ a: Int, _ b: Int) -> Int? {
     let (p, overflow) = a.multipliedReportingOverflow(by: b)
@@ -204,7 +209,7 @@ extension ONNXLayerRecognizer {
   }
 
   mutating func toHeads(_ proj: Projection, _ target: [Int]?) throws(DiagnosticError) {
-    guard let t = target, t.count == 4, [0, 1, -1].contains(t[0]), [0, length, -1].contains(t[1]) else {
+    guard let t = target, t.count == 4, [0, 1, -1].contains(t[0]), [0, rows(proj), -1].contains(t[1]) else {
       throw unsupported(node: "reshapes a projection to \(target ?? []); netc imports [1, T, heads, dim] (attention's heads)")
     }
     var (h, d) = (t[2], t[3])
@@ -214,7 +219,7 @@ extension ONNXLayerRecognizer {
       throw unsupported(node: "splits \(proj.count) outputs into \(t[2]) heads of \(t[3])")
     }
     seq[node.output[0]] = .heads(Heads(proj: proj, heads: h, dim: d))
-    knownShapes[node.output[0]] = [1, length, h, d]
+    knownShapes[node.output[0]] = [1, rows(proj), h, d]
   }
 
   /// Expand: transformers' `repeat_kv`, a key/value head per query head of its group
@@ -222,7 +227,7 @@ extension ONNXLayerRecognizer {
   mutating func sequenceExpand() throws(DiagnosticError) {
     guard case .heads(var h)? = seq[node.input[0]], h.transposed, !h.keys, h.repeats == 1, h.groups == 1,
       let t = try constantInput(1)?.integers, t.count == 5, t[0] == 1, t[1] == h.heads, t[2] > 1, Self.times(t[2], h.heads) != nil,
-      t[3] == length, t[4] == h.dim
+      t[3] == rows(h.proj), t[4] == h.dim
     else {
       throw unsupported(node: "expands a tensor other than attention's key or value heads into groups ([1, Kv, G, T, D])")
     }
@@ -237,7 +242,7 @@ extension ONNXLayerRecognizer {
     case .heads(var h)? where !h.transposed && h.groups == 1 && (perm == [0, 2, 1, 3] || perm == [0, 2, 3, 1]):
       h.transposed = true
       h.keys = perm == [0, 2, 3, 1]
-      knownShapes[out] = h.keys ? [1, h.heads, h.dim, length] : [1, h.heads, length, h.dim]
+      knownShapes[out] = h.keys ? [1, h.heads, h.dim, rows(h.proj)] : [1, h.heads, rows(h.proj), h.dim]
       seq[out] = .heads(h)
     case .heads(var h)? where !h.transposed && h.groups > 1 && perm == [0, 2, 3, 1, 4]:
       h.transposed = true
@@ -307,7 +312,7 @@ extension ONNXLayerRecognizer {
     guard node.opType == "Add", node.input.count == 2 else { return false }
     for (v, c) in [(0, 1), (1, 0)] {
       guard case .scores(var parts)? = seq[node.input[v]], let m = constants[node.input[c]] else { continue }
-      let causal = try maskKind(m) { value, visible in visible ? value == 0 : value <= -1e4 }
+      let causal = try maskKind(m, parts) { value, visible in visible ? value == 0 : value <= -1e4 }
       if causal == nil {
         guard m.floats.allSatisfy({ $0 == 0 }) else {
           throw unsupported(node: "adds a mask to attention's scores that is neither causal nor zero; netc's ATTN takes no other mask")
@@ -336,7 +341,7 @@ extension ONNXLayerRecognizer {
     for (v, f, keepTrue) in [(1, 2, true), (2, 1, false)] {
       guard case .scores(var parts)? = seq[node.input[v]], let fill = constants[node.input[f]]?.scalar, fill <= -1e4 else { continue }
       let c = keepTrue ? cond : ONNXConstant(shape: cond.shape, floats: cond.floats.map { $0 == 0 ? 1 : 0 })
-      let causal = try maskKind(c) { value, visible in (value != 0) == visible }
+      let causal = try maskKind(c, parts) { value, visible in (value != 0) == visible }
       if causal == nil && !c.floats.allSatisfy({ $0 != 0 }) {
         throw unsupported(node: "masks attention's scores with a mask that is neither causal nor empty; netc's ATTN takes no other mask")
       }
@@ -348,15 +353,17 @@ extension ONNXLayerRecognizer {
     throw unsupported(node: "selects between tensors; netc imports Where of constants, or attention's mask")
   }
 
-  /// Whether `m` (broadcast to `[..., T, T]`) is the causal mask: true when every entry
-  /// fits `test(value, visible)` with visible = key <= query; nil when it is not.
-  func maskKind(_ m: ONNXConstant, _ test: (Float, Bool) -> Bool) throws(DiagnosticError) -> Bool? {
+  /// Whether `m` (broadcast to `[..., T, S]`, the queries' and the keys' lengths) is the
+  /// causal mask: true when every entry fits `test(value, visible)` with visible = key <=
+  /// query; nil when it is not.
+  func maskKind(_ m: ONNXConstant, _ parts: AttentionParts, _ test: (Float, Bool) -> Bool) throws(DiagnosticError) -> Bool? {
     let r = m.shape.count
     guard r >= 2 else { return nil }
     let (rows, cols) = (m.shape[r - 2], m.shape[r - 1])
-    guard rows == length, cols == length else {
+    let (t, s) = (self.rows(parts.q), self.rows(parts.k))
+    guard rows == t, cols == s else {
       if m.floats.allSatisfy({ $0 == 0 }) { return nil }
-      throw unsupported(node: "masks with a tensor of shape \(m.shape); netc expects \(length) x \(length) for the scores")
+      throw unsupported(node: "masks with a tensor of shape \(m.shape); netc expects \(t) x \(s) for the scores")
     }
     for i in m.floats.indices {
       let col = i % cols, row = (i / cols) % rows
@@ -372,9 +379,16 @@ extension ONNXLayerRecognizer {
     let key = parts.softmaxNode
     if let id = built[key] { return id }
     let x = parts.q.linear.input
-    guard parts.k.linear.input == x, v.linear.input == x else {
+    // Keys and values of another layer than the queries' are a cross-attention (`cross L`).
+    let memory = parts.k.linear.input
+    guard v.linear.input == memory else {
       throw unsupported(
-        node: "reads attention whose keys and values come from another tensor than its queries; netc imports self-attention")
+        node:
+          "reads attention whose keys and values come from different tensors; netc's ATTN reads both from its input or from one layer (`cross`)"
+      )
+    }
+    guard memory == x || !isInput(memory) else {
+      throw unsupported(node: "reads attention whose keys and values are token ids; netc's `cross` reads a layer's output")
     }
     let projections = [parts.q, parts.k, v]
     let biased = projections.map { $0.linear.bias != nil } + [parts.bo != nil]
@@ -390,6 +404,11 @@ extension ONNXLayerRecognizer {
     if parts.headDim * parts.heads != c { options.append("dim \(parts.headDim)") }
     if !biased[0] { options.append("nobias") }
     if parts.causal { options.append("causal") }
+    if memory != x {
+      guard parts.theta == nil else {
+        throw unsupported(node: "reads a cross-attention turned by rotary positions; netc's `rope` turns self-attention only")
+      }
+    }
     if let theta = parts.theta {
       options.append("rope")
       if theta != 10_000 { options.append("theta \(Self.number(theta))") }
@@ -414,6 +433,7 @@ extension ONNXLayerRecognizer {
     if let b = parts.bo { params.append((.bo, Tensor(shape: [b.count], data: b))) }
     // netc's order: wq bq wk bk wv bv wo bo.
     layers[id].parameters = params
+    if memory != x { layers[id].cross = memory }
     built[key] = id
     return id
   }

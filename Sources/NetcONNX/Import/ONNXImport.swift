@@ -38,7 +38,7 @@ public enum ONNXImport {
     try recognizer.recognize()
     // A graph whose output is its input (a partial import that kept no layer on the way
     // to it, too) has no layer for a spec to hold.
-    guard recognizer.output != 0 else {
+    guard !recognizer.isInput(recognizer.output) else {
       throw DiagnosticError([
         .error(
           .onnxUnsupported,

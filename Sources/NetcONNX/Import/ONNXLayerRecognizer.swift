@@ -134,12 +134,13 @@ struct ONNXLayerRecognizer {
   /// its extents numbers (the batch may be symbolic).
   mutating func readInput() throws(DiagnosticError) {
     let inputs = graph.input.filter { constants[$0.name] == nil }
-    guard inputs.count == 1 else { throw unsupported("has \(inputs.count) inputs besides its weights; netc imports networks with one") }
+    guard !inputs.isEmpty else { throw unsupported("has no input besides its weights") }
+    if inputs.count > 1 { return try readSeveralTokenInputs(inputs) }
     let x = inputs[0]
     // Token ids (int64) are a transformer's input, never a float vector of T features.
+    if Self.isTokenIds(x) { return try readTokens(x) }
     let element = x.type.tensorType.elemType
     let floats: [Onnx_TensorProto.DataType] = [.undefined, .float, .float16, .double, .bfloat16]
-    if [Onnx_TensorProto.DataType.int64, .int32].map({ Int32($0.rawValue) }).contains(element) { return try readTokens(x) }
     guard floats.map({ Int32($0.rawValue) }).contains(element) else {
       let type = Onnx_TensorProto.DataType(rawValue: Int(element)).map { "\($0)" } ?? "\(element)"
       throw unsupported(
@@ -172,7 +173,7 @@ struct ONNXLayerRecognizer {
   /// Token ids `[1, T]` (a batch of one; a symbolic batch is read as one): a transformer's
   /// input. A symbolic length (netc's own exports keep `T`) is folded at `foldedLength` and
   /// written back as the spec's var, the patterns being the same at every length.
-  mutating func readTokens(_ x: Onnx_ValueInfoProto) throws(DiagnosticError) {
+  mutating func readTokens(_ x: Onnx_ValueInfoProto, foldedAt folded: Int = Self.foldedLength) throws(DiagnosticError) {
     let dims = x.type.tensorType.shape.dim
     guard x.type.tensorType.hasShape, dims.count == 2 else {
       throw unsupported("has token ids `\(x.name.prefix(80))` of rank \(dims.count); netc imports [1, T] (a batch of one)")
@@ -187,7 +188,7 @@ struct ONNXLayerRecognizer {
       t = Int(v)
     case .dimParam(let p)?
     where !p.isEmpty && p.count <= 40 && p.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) && p.first!.isLetter:
-      t = Self.foldedLength
+      t = folded
       options = [p]
     default:
       throw unsupported(
@@ -197,11 +198,41 @@ struct ONNXLayerRecognizer {
     sequenceLength = t
     layers.append(
       ImportedLayer(op: .input, head: "tokens", options: options, inputs: [], shape: [t], nodeName: x.name, outputName: x.name))
-    values[x.name] = 0
+    values[x.name] = layers.count - 1
   }
 
   /// The length a token graph of symbolic length is folded at.
   static let foldedLength = 8
+
+  /// The most inputs a graph may have (netc's own limit for `inputs:`).
+  static let maxInputs = 64
+
+  static func isTokenIds(_ x: Onnx_ValueInfoProto) -> Bool {
+    [Onnx_TensorProto.DataType.int64, .int32].map({ Int32($0.rawValue) }).contains(x.type.tensorType.elemType)
+  }
+
+  /// Several inputs: an encoder-decoder's token ids (`inputs:` in the spec), each an input
+  /// layer. Symbolic lengths are folded at different lengths (8, 7, ...), so that a mask or
+  /// a reshape that mixes the source's length up with the target's is seen; patterns compare
+  /// extents with the length of the tensor they read.
+  mutating func readSeveralTokenInputs(_ inputs: [Onnx_ValueInfoProto]) throws(DiagnosticError) {
+    guard inputs.count <= Self.maxInputs else {
+      throw unsupported("has \(inputs.count) inputs besides its weights; netc imports at most \(Self.maxInputs)")
+    }
+    for x in inputs where !Self.isTokenIds(x) {
+      throw unsupported(
+        "has \(inputs.count) inputs, among them `\(x.name.prefix(80))`, which is not token ids; netc imports several inputs as token ids (an encoder-decoder), else one input"
+      )
+    }
+    for (k, x) in inputs.enumerated() { try readTokens(x, foldedAt: Swift.max(Self.foldedLength - k, 2)) }
+    let vars = inputs.indices.compactMap { layers[$0].options.first }
+    if Set(vars).count != vars.count {
+      throw unsupported("names one symbolic length for several inputs; netc gives each input's length its own var")
+    }
+  }
+
+  /// Whether layer `id` is one of the graph's inputs.
+  func isInput(_ id: Int) -> Bool { layers[id].op == .input }
 
   // MARK: - One node
 

@@ -17,7 +17,7 @@ extension ONNXLayerRecognizer {
     guard !node.input.isEmpty, ["Mul", "Add"].contains(node.opType) ? node.input.count == 2 : true else { return false }
     switch node.opType {
     case "Slice":
-      guard case .heads(let h)? = seq[node.input[0]], !h.keys, h.groups == 1, h.theta == nil, node.input.count >= 4,
+      guard case .heads(let h)? = seq[node.input[0]], !h.keys, !h.flat, h.groups == 1, h.theta == nil, node.input.count >= 4,
         let starts = constants[node.input[1]]?.integers, let ends = constants[node.input[2]]?.integers,
         let axes = constants[node.input[3]]?.integers, starts.count == 1, ends.count == 1, axes.count == 1, lastAxis(axes[0]),
         node.input.count < 5 || constants[node.input[4]]?.integers == [1]
@@ -40,9 +40,11 @@ extension ONNXLayerRecognizer {
       seq[out] = .rotary(a, .rotated)
     case "Mul":
       for (v, c) in [(0, 1), (1, 0)] {
-        guard let table = constants[node.input[c]], table.floats.count == length * ((seq[node.input[v]]?.headsDim) ?? -1) else { continue }
+        guard let table = constants[node.input[c]], let h = seq[node.input[v]]?.rotaryHeads,
+          table.floats.count == rows(h.proj) * h.dim
+        else { continue }
         switch seq[node.input[v]] {
-        case .heads(let h)? where !h.keys && h.groups == 1 && h.theta == nil:
+        case .heads(let h)? where !h.keys && !h.flat && h.groups == 1 && h.theta == nil:
           seq[out] = .rotary(h, .timesCos(table.floats))
           return true
         case .rotary(let h, .rotated)?:
@@ -58,7 +60,7 @@ extension ONNXLayerRecognizer {
           case .rotary(let g, .rotatedTimesSin(let sin))? = seq[node.input[b]],
           same(h, g)
         else { continue }
-        h.theta = try rotaryBase(cos: cos, sin: sin, dim: h.dim)
+        h.theta = try rotaryBase(cos: cos, sin: sin, dim: h.dim, length: rows(h.proj))
         seq[out] = .heads(h)
         return true
       }
@@ -70,7 +72,7 @@ extension ONNXLayerRecognizer {
   }
 
   /// The base whose angles the `[T][D]` tables hold, when they are netc's rotary tables.
-  func rotaryBase(cos: [Float], sin: [Float], dim d: Int) throws(DiagnosticError) -> Double {
+  func rotaryBase(cos: [Float], sin: [Float], dim d: Int, length: Int) throws(DiagnosticError) -> Double {
     let half = d / 2
     var theta = 10_000.0
     // Position 1's angle of pair 1 is theta^(-2/D) (at most 1, so its atan2 is exact).
@@ -104,11 +106,11 @@ extension ONNXLayerRecognizer {
 }
 
 extension SequencePartial {
-  /// A head's width, for a tensor of heads.
-  var headsDim: Int? {
+  /// The heads a tensor of heads, turned part way or not, is of.
+  var rotaryHeads: Heads? {
     switch self {
-    case .heads(let h): h.dim
-    case .rotary(let h, _): h.dim
+    case .heads(let h): h
+    case .rotary(let h, _): h
     default: nil
     }
   }

@@ -19,16 +19,21 @@ extension ONNXLayerRecognizer {
       let t = Self.transpose(x.tensor)
       return ONNXConstant(shape: t.shape, floats: t.data)
     }
-    if op == "Slice", let x = constants[node.input[0]], x.shape.count == 2, x.integers == nil, initializers.contains(node.input[0]),
-      let starts = constants[node.input[1]]?.integers, let ends = node.input.count > 2 ? constants[node.input[2]]?.integers : nil,
-      starts.count == 1, ends.count == 1, (node.input.count < 4 || constants[node.input[3]]?.integers == [0]),
+    // The rows of a table `[n, C]`, or of a buffer `[1, n, C]` (the PyTorch tutorial's
+    // `pe[:, :T]`), along the rows' axis.
+    let rowAxes: [[Int]] = constants[node.input[0]]?.shape.count == 3 ? [[1], [-2]] : [[0], [-2]]
+    if op == "Slice", let x = constants[node.input[0]], x.shape.count == 2 || x.shape.count == 3 && x.shape[0] == 1, x.integers == nil,
+      initializers.contains(node.input[0]), let starts = constants[node.input[1]]?.integers,
+      let ends = node.input.count > 2 ? constants[node.input[2]]?.integers : nil, starts.count == 1, ends.count == 1,
+      node.input.count < 4 && x.shape.count == 2 || node.input.count >= 4 && rowAxes.contains(constants[node.input[3]]?.integers ?? []),
       (node.input.count < 5 || constants[node.input[4]]?.integers == [1])
     {
-      let n = x.shape[0], width = x.shape[1]
+      let n = x.shape[x.shape.count - 2], width = x.shape[x.shape.count - 1]
       let b = Swift.min(Swift.max(starts[0] < 0 ? starts[0] + n : starts[0], 0), n)
       let e = Swift.min(Swift.max(ends[0] < 0 ? ends[0] + n : ends[0], b), n)
-      tables[node.output[0]] = (table: x, rows: Array(b..<e), module: ModulePath.of(node, weight: node.input[0]))
-      return ONNXConstant(shape: [e - b, width], floats: Array(x.floats[(b * width)..<(e * width)]))
+      let table = ONNXConstant(shape: [n, width], floats: x.floats)
+      tables[node.output[0]] = (table: table, rows: Array(b..<e), module: ModulePath.of(node, weight: node.input[0]))
+      return ONNXConstant(shape: Array(x.shape.dropLast(2)) + [e - b, width], floats: Array(x.floats[(b * width)..<(e * width)]))
     }
     if Self.folded.contains(op) {
       let c = try fold()

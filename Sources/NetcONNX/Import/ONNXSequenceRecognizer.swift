@@ -133,7 +133,7 @@ extension ONNXLayerRecognizer {
   mutating func layerInput(_ k: Int) throws(DiagnosticError) -> Int {
     guard k < node.input.count, !node.input[k].isEmpty else { throw unsupported(node: "has no input \(k + 1)") }
     let id = try layer(of: node.input[k])
-    guard id != 0 else {
+    guard !isInput(id) else {
       throw unsupported(node: "reads the token ids; netc reads them only through an embedding (Gather of a table: EMBED)")
     }
     return id
@@ -235,7 +235,7 @@ extension ONNXLayerRecognizer {
     guard (a.int("axis") ?? 0) == 0, let table = constants[node.input[0]], table.shape.count == 2 else {
       throw unsupported(node: "gathers from a computed tensor; netc imports Gather of a 2-D table by the token ids (EMBED)")
     }
-    guard node.input.count == 2, values[node.input[1]] == 0 else {
+    guard node.input.count == 2, let ids = values[node.input[1]], isInput(ids) else {
       throw unsupported(
         node:
           "gathers a table by `\(node.input.count > 1 ? node.input[1].prefix(80) : "")`, not the token ids; netc imports that as EMBED only"
@@ -243,7 +243,7 @@ extension ONNXLayerRecognizer {
     }
     let (vocab, width) = (table.shape[0], table.shape[1])
     let id = append(
-      .embed, "EMBED-\(width)", [0], [length, width], options: ["vocab \(vocab)"],
+      .embed, "EMBED-\(width)", [ids], [layers[ids].shape[0], width], options: ["vocab \(vocab)"],
       // The node's own module first: a tied table's one initializer may be named after the head.
       module: ModulePath.of(node, weight: nil) ?? ModulePath.of(node, weight: node.input[0]))
     layers[id].parameters = [(.weight, table.tensor)]
@@ -326,6 +326,15 @@ extension ONNXLayerRecognizer {
     }
     let table = source.table
     guard table.shape.count == 2, table.shape[1] == shape[1] else { throw unsupported(node: "adds a table of \(table.shape) to \(shape)") }
+    // Vaswani et al.'s sinusoids, a buffer of the model and no parameter (a symbolic length
+    // may have been folded past the rows an exporter wrote for its own length).
+    if source.rows == Array(0..<source.rows.count),
+      source.rows.count == shape[0] || layers.contains(where: { $0.op == .input && !$0.options.isEmpty }),
+      Self.isSinusoidal(table, rows: source.rows.count)
+    {
+      append(.posembed, "POSEMBED", [x], shape, options: ["sinusoidal"], module: source.module)
+      return
+    }
     if source.rows == Array(0..<shape[0]) {
       let id = append(.posembed, "POSEMBED-\(table.shape[0])", [x], shape, module: source.module)
       layers[id].parameters = [(.weight, table.tensor)]
@@ -336,6 +345,16 @@ extension ONNXLayerRecognizer {
       throw unsupported(
         node: "adds rows \(source.rows.prefix(8)) of a table; netc imports positions 0..<T (POSEMBED) and type 0 (TYPEEMBED)")
     }
+  }
+
+  /// Whether the first `rows` rows of `table` are `SequenceOps.sinusoidal`'s, to float32
+  /// rounding of the angles (PyTorch computes them in float32).
+  static func isSinusoidal(_ table: ONNXConstant, rows: Int) -> Bool {
+    let width = table.shape[1]
+    guard rows >= 1, width >= 2, rows * width <= table.floats.count else { return false }
+    let want: [Float] = SequenceOps.sinusoidal(length: rows, channels: width)
+    for i in 0..<(rows * width) where abs(table.floats[i] - want[i]) > 1e-3 { return false }
+    return true
   }
 
   // MARK: - Norms

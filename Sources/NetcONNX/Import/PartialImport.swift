@@ -56,7 +56,7 @@ extension ONNXLayerRecognizer {
     var reached = Set([output])
     var stack = [output]
     while let l = stack.popLast() {
-      for x in layers[l].inputs where reached.insert(x).inserted { stack.append(x) }
+      for x in layers[l].inputs + (layers[l].cross.map { [$0] } ?? []) where reached.insert(x).inserted { stack.append(x) }
     }
     var listed = Set(unimported.map(\.name))
     unreached = layers.count - reached.count

@@ -8,6 +8,8 @@ indirect enum SpecItem {
   case residual(merge: Int, body: [SpecItem], shortcut: [SpecItem])
   /// Branches that read the same input, merged by the merge layer (concat, add or mul).
   case parallel(merge: Int, branches: [[SpecItem]])
+  /// `- from: NAME`: the layers after it start at the input layer given (a second input's chain).
+  case from(Int)
 }
 
 /// Finds the structures in a DAG of layers: from a layer with several readers to the
@@ -30,9 +32,56 @@ struct SeriesParallel {
     placed = Array(repeating: false, count: layers.count)
   }
 
-  /// The items from the input (layer 0) to `output`.
+  /// The items from the input (layer 0) to `output`. A graph of several inputs is one
+  /// chain per input, each from its input layer to the one layer of it that nothing reads
+  /// but a cross-attention (an encoder's output), the output's chain last; every chain
+  /// after the first starts with `.from` its input. The order is the inputs', so that a
+  /// `cross` names a layer of an earlier chain.
   mutating func items(to output: Int) throws(DiagnosticError) -> [SpecItem] {
-    try sequence(from: 0, to: output, depth: 0)
+    let roots = layers.indices.filter { layers[$0].op == .input }
+    guard roots.count > 1 else { return try sequence(from: 0, to: output, depth: 0) }
+    var chainOf = [Int?](repeating: nil, count: layers.count)
+    for (k, r) in roots.enumerated() { chainOf[r] = k }
+    // Layers are in topological order: a layer's chain is its inputs'.
+    for i in layers.indices where layers[i].op != .input {
+      let chains = Set(layers[i].inputs.compactMap { chainOf[$0] })
+      guard chains.count <= 1 else { throw tangled(i) }
+      chainOf[i] = chains.first
+    }
+    guard let last = chainOf[output] else { throw tangled(output) }
+    var ends: [Int] = []
+    for (k, r) in roots.enumerated() where k != last {
+      let sinks = layers.indices.filter { chainOf[$0] == k && readers[$0].isEmpty }
+      guard sinks.count == 1, sinks[0] != r, layers.contains(where: { $0.cross == sinks[0] }) else {
+        let what =
+          sinks == [r]
+          ? "is read by no layer (netc's specs read every input they name)"
+          : sinks.count == 1
+            ? "leads to `\(layers[sinks[0]].nodeName.prefix(80))`, which nothing reads"
+            : "leads to \(sinks.count) layers that nothing reads"
+        throw DiagnosticError([
+          .error(
+            .onnxUnsupported,
+            "`\(path)`: the graph's input `\(layers[r].nodeName.prefix(80))` \(what); netc imports each input but the output's as one chain whose last layer a cross-attention reads (an encoder)",
+            at: nil)
+        ])
+      }
+      ends.append(sinks[0])
+    }
+    let order = roots.indices.filter { $0 != last } + [last]
+    let endOf = Dictionary(uniqueKeysWithValues: zip(roots.indices.filter { $0 != last }, ends))
+    // A cross-attention reads an earlier chain.
+    let rank = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($1, $0) })
+    for (i, l) in layers.enumerated() {
+      guard let m = l.cross else { continue }
+      guard let a = chainOf[i], let b = chainOf[m], a == b ? m < i : rank[b]! < rank[a]! else { throw tangled(i) }
+    }
+    var items: [SpecItem] = []
+    for k in order {
+      if k != order[0] { items.append(.from(roots[k])) }
+      items += try sequence(from: roots[k], to: endOf[k] ?? output, depth: 0)
+    }
+    return items
   }
 
   /// How deep structures may nest (netc's own limit for specs).
@@ -91,6 +140,7 @@ struct SeriesParallel {
       case .layer: n + 1
       case .residual(_, let b, let s): n + 1 + count(b) + count(s)
       case .parallel(_, let bs): n + 1 + bs.reduce(0) { $0 + count($1) }
+      case .from: n
       }
     }
   }

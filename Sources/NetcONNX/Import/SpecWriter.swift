@@ -8,8 +8,10 @@ struct SpecWriter {
   let layers: [ImportedLayer]
   var lines: [String] = []
   var weights: [(name: String, tensor: Tensor<Float>)] = []
-  /// Each written layer's name, for `tie`.
+  /// Each written layer's name, for `tie`; and its full dotted path, for `cross` (which
+  /// may name a layer inside a structure or a repeat's last copy).
   var names: [Int: String] = [:]
+  var paths: [Int: String] = [:]
   /// Whether convs default to no bias (`defaults: conv: { bias: false }`).
   let convBiasDefault: Bool
 
@@ -35,9 +37,22 @@ struct SpecWriter {
     lines = header.map { "# " + $0 }
     lines.append("netspec: 1")
     lines.append("name: \(name)")
-    if layers[0].head == "tokens", let v = layers[0].options.first {
-      // The longest sequence a learned position table takes, else netc's largest context.
-      let most = layers.filter { $0.op == .posembed }.compactMap { $0.parameters.first?.1.shape.first }.min() ?? 131_072
+    var scope = Scope(prefix: "")
+    // The longest sequence a learned position table takes, else netc's largest context.
+    let most = layers.filter { $0.op == .posembed }.compactMap { $0.parameters.first?.1.shape.first }.min() ?? 131_072
+    let froms = items.compactMap { if case .from(let r) = $0 { r } else { nil } }
+    if !froms.isEmpty {
+      // The first chain reads the input no `from:` names.
+      let roots = [layers.indices.first { layers[$0].op == .input && !froms.contains($0) } ?? 0] + froms
+      lines.append("inputs:")
+      for r in roots {
+        let name = inputName(r, scope: &scope)
+        let length = layers[r].options.first.map { "$" + $0 } ?? "\(layers[r].shape[0])"
+        lines.append("  \(name): \(length) tokens")
+      }
+      let vars = roots.compactMap { layers[$0].options.first }
+      if !vars.isEmpty { lines.append("vars:\n" + vars.map { "  \($0): 1..\(most)" }.joined(separator: "\n")) }
+    } else if layers[0].head == "tokens", let v = layers[0].options.first {
       lines.append("input: $\(v) tokens")
       lines.append("vars:\n  \(v): 1..\(most)")
     } else {
@@ -45,9 +60,24 @@ struct SpecWriter {
     }
     if !convBiasDefault { lines.append("defaults:\n  conv: { bias: false }") }
     lines.append("layers:")
-    var scope = Scope(prefix: "")
     write(items, indent: "  ", scope: &scope)
     return lines.joined(separator: "\n") + "\n"
+  }
+
+  /// An input's name in `inputs:`, from the graph's (`src`, `input_ids`), as netc's names
+  /// are spelled; taken in the top scope, where layer names may not repeat it.
+  mutating func inputName(_ r: Int, scope: inout Scope) -> String {
+    var name = ModulePath.localName(layers[r].nodeName, in: nil)
+    if name.isEmpty { name = "input" }
+    if scope.taken.contains(name) {
+      var k = 2
+      while scope.taken.contains("\(name)_\(k)") { k += 1 }
+      name = "\(name)_\(k)"
+    }
+    scope.taken.insert(name)
+    names[r] = name
+    paths[r] = name
+    return name
   }
 
   /// netc's `HxWxC` of ONNX's `[C, H, W]`; a vector stays `F`.
@@ -124,7 +154,13 @@ struct SpecWriter {
     switch item {
     case .layer(let i):
       let l = layers[i]
-      return ([l.head] + l.options + [l.bias.map { "bias \($0)" } ?? "", l.tiedTo.map { "tie \($0)" } ?? ""]).joined(separator: " ")
+      return
+        ([l.head] + l.options + [
+          l.bias.map { "bias \($0)" } ?? "", l.tiedTo.map { "tie \($0)" } ?? "", l.cross.map { "cross \($0)" } ?? "",
+        ])
+        .joined(separator: " ")
+    case .from(let r):
+      return "from \(r)"
     case .residual(_, let body, let shortcut):
       return "residual(" + body.map(signature).joined(separator: ";") + "|" + shortcut.map(signature).joined(separator: ";") + ")"
     case .parallel(let merge, let branches):
@@ -137,6 +173,7 @@ struct SpecWriter {
     switch item {
     case .layer(let i): layers[i].modulePath
     case .residual(let m, _, _), .parallel(let m, _): layers[m].modulePath
+    case .from: nil
     }
   }
 
@@ -177,8 +214,10 @@ struct SpecWriter {
         if b != byDefault { words.append("bias \(b)") }
       }
       if let t = l.tiedTo, let owner = names[t] { words.append("tie \(owner)") }
+      if let m = l.cross, let memory = paths[m] { words.append("cross \(memory)") }
       if written { words.append("name \(name)") }
       names[i] = name
+      paths[i] = scope.prefix + name
       lines.append(indent + "- " + words.joined(separator: " "))
       for (kind, t) in l.parameters { weights.append((scope.prefix + name + "." + kind.rawValue, t)) }
     case .residual(let merge, let body, let shortcut):
@@ -195,6 +234,8 @@ struct SpecWriter {
           prefix: scope.prefix + name + ".shortcut.", module: layers[merge].modulePath ?? scope.module, anonymous: scope.anonymous)
         write(shortcut, indent: indent + "      ", scope: &sc)
       }
+    case .from(let r):
+      lines.append(indent + "- from: \(names[r] ?? "")")
     case .parallel(let merge, let branches) where layers[merge].op == .moe:
       mixture(merge, branches, indent: indent, scope: &scope)
     case .parallel(let merge, let branches):

@@ -18,14 +18,11 @@ extension ONNXLayerRecognizer {
       leaveOut(n, "has op type `\(type.prefix(60))`, which netc does not import")
       return
     }
-    let before = layers.count
     do { try recognize(n) } catch {
       guard error.diagnostics.allSatisfy({ $0.code == .onnxUnsupported }) else { throw error }
-      // Each layer is appended as its node's last step, so this is not expected to run.
-      if layers.count > before {
-        layers.removeSubrange(before...)
-        values = values.filter { $0.value < before }
-      }
+      // Layers the node made before it failed stay: a pending projection or attention
+      // made a layer on being read is one whatever reads it (`built` and `values` name
+      // it), and one that nothing else reads is listed as not on the output's path.
       let message = error.diagnostics.first?.message ?? "is not imported"
       let prefix = "`\(path)`: node `\(n.name.prefix(80))` (\(n.opType)) "
       leaveOut(n, message.hasPrefix(prefix) ? String(message.dropFirst(prefix.count)) : message)

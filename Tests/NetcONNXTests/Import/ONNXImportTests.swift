@@ -169,8 +169,11 @@ import Testing
   /// - `fuzz_fold_huge_float` (the tiny GPT-2 mutated): folding the mask's Where turned a
   ///   float beyond Int's range into an integer, which traps;
   /// - `fuzz_rotary_one_input` (the tiny Llama mutated): an Add of one input read its
-  ///   second as a rotary step.
-  @Test(arguments: ["fuzz_heads_overflow", "fuzz_fold_huge_float", "fuzz_rotary_one_input"])
+  ///   second as a rotary step;
+  /// - `fuzz_partial_made_layers` (the tiny GPT-2 mutated): under `--partial` a node that
+  ///   failed after reading a pending projection (which made it a layer) had its layers
+  ///   taken away while `built` still named them, and a later read indexed past the end.
+  @Test(arguments: ["fuzz_heads_overflow", "fuzz_fold_huge_float", "fuzz_rotary_one_input", "fuzz_partial_made_layers"])
   func fuzzFindingsAreErrors(_ name: String) throws {
     let path = Self.folder + "/\(name).onnx"
     let error = #expect(throws: DiagnosticError.self) { try ONNXImport.read(path) }

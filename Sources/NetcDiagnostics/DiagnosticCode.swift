@@ -63,6 +63,7 @@ public enum DiagnosticCode: String, Sendable, CaseIterable, Codable {
   case onnxModel = "NS601"
   case onnxUnsupported = "NS602"
   case onnxPartial = "NS603"
+  case onnxInputAssumed = "NS604"
 
   /// One line on what this kind of diagnostic means.
   public var summary: String {
@@ -116,6 +117,7 @@ public enum DiagnosticCode: String, Sendable, CaseIterable, Codable {
     case .onnxModel: "a file that is no ONNX model netc can read (truncated, corrupt, over a limit, external data outside its folder)"
     case .onnxUnsupported: "an ONNX node, attribute or graph shape that netc cannot import"
     case .onnxPartial: "an ONNX node that `--partial` left out of the import (the spec covers the rest)"
+    case .onnxInputAssumed: "an optional ONNX input (`attention_mask`, `token_type_ids`, `position_ids`) read as its default"
     }
   }
 }

@@ -98,7 +98,7 @@ public struct SARIFRenderer: Sendable {
   /// The severity netc gives this kind of diagnostic: lint codes warn, skipped checks note.
   private func defaultLevel(_ code: DiagnosticCode) -> String {
     if code == .notChecked { return "note" }
-    return code.rawValue.hasPrefix("NS5") || code == .onnxPartial ? "warning" : "error"
+    return code.rawValue.hasPrefix("NS5") || code == .onnxPartial || code == .onnxInputAssumed ? "warning" : "error"
   }
 
   /// The code's case name (`unknownOp`), SARIF's readable rule name.

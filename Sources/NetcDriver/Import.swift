@@ -40,7 +40,7 @@ struct Import: ParsableCommand {
       SpecInputs().report(error.diagnostics)
       throw ExitCode(error.diagnostics.contains { $0.code == .io } ? 2 : 1)
     }
-    SpecInputs().report(SpecInputs.partialWarnings(model, spec.unimported))
+    SpecInputs().report(SpecInputs.assumedWarnings(model, spec.assumed) + SpecInputs.partialWarnings(model, spec.unimported))
     if let dir = weightsOut {
       do {
         try FileSystem.makeDirectory(dir)

@@ -29,6 +29,7 @@ struct SpecInputs {
       if path.hasSuffix(".onnx") {
         let imported = try ONNXImport.read(path, partial: partial)
         source = SourceFile(path: path + " (imported)", text: imported.text)
+        report(Self.assumedWarnings(path, imported.assumed))
         if partial {
           unimported[path] = imported.unimported
           report(Self.partialWarnings(path, imported.unimported))
@@ -59,6 +60,11 @@ struct SpecInputs {
       report(error.diagnostics)
       throw error.diagnostics.contains { $0.code == .io } ? .io : .spec
     }
+  }
+
+  /// One NS604 warning per optional input an import read as its default.
+  static func assumedWarnings(_ path: String, _ assumed: [String]) -> [Diagnostic] {
+    assumed.map { .warning(.onnxInputAssumed, "`\(path)`: input \($0)", at: nil) }
   }
 
   /// At most this many nodes left out are warnings each; JSON reports list them all.

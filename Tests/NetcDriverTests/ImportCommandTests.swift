@@ -45,6 +45,20 @@ import Testing
     #expect(r.stdout.contains("\nname: cnn_bn_kept\ninput: 8x8x3\n"))
   }
 
+  /// BERT with its optional inputs: analyze and import warn (NS604) for each input read as
+  /// its default, and succeed; the figures are BERT's (22,496 params, PyTorch's count,
+  /// Fixtures/import/transformers.json).
+  @Test func optionalInputsAreWarnings() throws {
+    let model = "\(Self.fixtures)/bert_tiny_inputs.onnx"
+    let r = try NetcProcess.run(["analyze", model, "--set", "T=8", "--format", "json"])
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(try totals(r.stdout)["params"] == 22496)
+    #expect(r.stderr.contains("warning[NS604]: `\(model)`: input `attention_mask` read as all ones"), "\(r.stderr)")
+    #expect(r.stderr.components(separatedBy: "warning[NS604]").count - 1 == 2, "\(r.stderr)")
+    let imported = try NetcProcess.run(["import", model])
+    #expect(imported.status == 0 && imported.stderr.contains("warning[NS604]"), "\(imported.stderr)")
+  }
+
   /// `--partial`: exit 0, a warning per node left out, the spec's figures (PyTorch's for
   /// conv1 and relu, the layers before ELU: 4 * 27 + 4 = 112 params, 4 * 64 * 27 = 6912
   /// MACs) and JSON's `unimported`.

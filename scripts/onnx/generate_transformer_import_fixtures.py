@@ -114,6 +114,40 @@ def export(model, vocab, length, path, seed=1, opset=17, dynamo=False):
     return ids[0].tolist(), y.astype(np.float32), params, err
 
 
+class WithOptionalInputs(torch.nn.Module):
+    """BertModel's pooled output of input_ids, attention_mask and token_type_ids, the three
+    inputs Hugging Face's exports (optimum's too) give BERT."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids, attention_mask, token_type_ids):
+        return self.model(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)[1]
+
+
+def bert_with_optional_inputs(path, seed=1):
+    """BERT (eager attention) exported with its three inputs, the length dynamic: ORT's output
+    with the mask all ones and every token of type 0, the defaults netc reads them as."""
+    model, vocab, _ = bert("eager")
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.02)
+    g = torch.Generator().manual_seed(seed)
+    ids = torch.randint(0, vocab, (1, 8), generator=g)
+    mask, types = torch.ones(1, 8, dtype=torch.long), torch.zeros(1, 8, dtype=torch.long)
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    wrapped = WithOptionalInputs(model).eval()
+    with torch.no_grad():
+        torch.onnx.export(wrapped, (ids, mask, types), path, input_names=names, output_names=["y"], opset_version=17,
+                          dynamo=False, dynamic_axes={n: {1: "T"} for n in names})
+        ref = wrapped(ids, mask, types).numpy()[0]
+    session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    y = session.run(None, {"input_ids": ids.numpy(), "attention_mask": mask.numpy(), "token_type_ids": types.numpy()})[0][0]
+    params = sum(p.numel() for p in model.parameters())
+    return ids[0].tolist(), y.astype(np.float32), params, float(np.abs(ref - y).max())
+
+
 def refused(path):
     """Copies of the GPT-2 fixture netc must refuse, each naming the node: an additive mask on
     the first attention's scores that is neither causal nor zero, and an op netc does not know."""
@@ -173,6 +207,16 @@ def main(only):
             json.dump(np.asarray(ids).reshape(-1).tolist(), f)
         expected[name] = {"params": params, "input_shape": list(np.asarray(ids).shape), "output_shape": list(y.shape)}
         print(f"{name}: {os.path.getsize(path)} bytes, {params} params, torch vs ORT {err:.1e}", file=sys.stderr)
+    if not only or "bert_tiny_inputs" in only:
+        # Seeded apart, after the others, so that it changed no other fixture's weights.
+        torch.manual_seed(3000)
+        name = "bert_tiny_inputs"
+        ids, y, params, err = bert_with_optional_inputs(os.path.join(OUT, f"{name}.onnx"))
+        np.save(os.path.join(OUT, f"{name}.output.npy"), y)
+        with open(os.path.join(OUT, f"{name}.input.json"), "w") as f:
+            json.dump(ids, f)
+        expected[name] = {"params": params, "input_shape": [len(ids)], "output_shape": list(y.shape)}
+        print(f"{name}: {params} params, torch vs ORT {err:.1e}", file=sys.stderr)
     if not only:
         refused(os.path.join(OUT, "gpt2_tiny.onnx"))
     with open(os.path.join(OUT, "transformers.json"), "w") as f:

@@ -11,6 +11,9 @@ public struct ImportedSpec {
   public var opset: Int
   /// The nodes a partial import left out (empty without `partial`).
   public var unimported: [UnimportedNode] = []
+  /// The graph's optional inputs (transformers' `attention_mask`, `token_type_ids`,
+  /// `position_ids`) read as constants: each `` `NAME` as VALUE (WHY) ``.
+  public var assumed: [String] = []
 }
 
 /// Reads an ONNX model (as `torch.onnx.export`, either exporter, writes CNNs and MLPs)
@@ -54,6 +57,10 @@ public enum ONNXImport {
     var header = ["Imported by `netc import` from \(fileName(path)) (ONNX opset \(recognizer.opset)"]
     if !model.producerName.isEmpty { header[0] += ", written by \(model.producerName) \(model.producerVersion)" }
     header[0] += ")."
+    if !recognizer.assumed.isEmpty {
+      header.append("Inputs read as constants (the spec takes the token ids only):")
+      header += recognizer.assumed.map { "  \($0)" }
+    }
     let left = recognizer.unimported
     if !left.isEmpty {
       header.append("Partial (--partial): \(left.count) node\(left.count == 1 ? "" : "s") not imported:")
@@ -64,7 +71,7 @@ public enum ONNXImport {
     let text = writer.write(items, name: specName(model.graph.name, path: path), header: header)
     return ImportedSpec(
       text: text, weights: writer.weights, layerCount: recognizer.layers.count - 1 - recognizer.unreached, opset: recognizer.opset,
-      unimported: left)
+      unimported: left, assumed: recognizer.assumed)
   }
 
   /// `text` with everything but printable ASCII as `?`, at most 200 characters: the

@@ -55,6 +55,8 @@ struct ONNXLayerRecognizer {
   var sequenceLength = 0
   /// The graph's initializers (weights), by name.
   var initializers: Set<String> = []
+  /// The optional inputs read as constants, each with its value (`readOptional`).
+  var assumed: [String] = []
 
   init(file: ONNXModelFile) {
     self.file = file
@@ -133,8 +135,16 @@ struct ONNXLayerRecognizer {
   /// The one graph input that is not an initializer: `[N, C, spatial...]` or `[N, F]`,
   /// its extents numbers (the batch may be symbolic).
   mutating func readInput() throws(DiagnosticError) {
-    let inputs = graph.input.filter { constants[$0.name] == nil }
+    var inputs = graph.input.filter { constants[$0.name] == nil }
     guard !inputs.isEmpty else { throw unsupported("has no input besides its weights") }
+    // transformers' optional inputs beside the token ids are read as their defaults.
+    let optional = inputs.filter { Self.optionalInputs[$0.name] != nil }
+    if !optional.isEmpty && optional.count < inputs.count && inputs.allSatisfy({ optional.contains($0) || Self.isTokenIds($0) }) {
+      inputs.removeAll { optional.contains($0) }
+      if inputs.count > 1 { try readSeveralTokenInputs(inputs) } else { try readTokens(inputs[0]) }
+      for x in optional { try readOptional(x, tokens: inputs) }
+      return
+    }
     if inputs.count > 1 { return try readSeveralTokenInputs(inputs) }
     let x = inputs[0]
     // Token ids (int64) are a transformer's input, never a float vector of T features.
@@ -229,6 +239,47 @@ struct ONNXLayerRecognizer {
     if Set(vars).count != vars.count {
       throw unsupported("names one symbolic length for several inputs; netc gives each input's length its own var")
     }
+  }
+
+  /// transformers' optional inputs, each read as the value a model takes when it is not
+  /// given, and why netc does: its specs take token ids only.
+  static let optionalInputs: [String: String] = [
+    "attention_mask": "all ones (every token attended: netc's ATTN has no padding mask)",
+    "token_type_ids": "all zeros (one segment: netc's TYPEEMBED adds row 0)",
+    "position_ids": "0, 1, ..., T-1 (netc's positions)",
+  ]
+
+  /// An optional input `[1, T]` (`optionalInputs`) as a constant, T the length of the
+  /// token input whose length it shares (the same symbol, or the same number).
+  mutating func readOptional(_ x: Onnx_ValueInfoProto, tokens: [Onnx_ValueInfoProto]) throws(DiagnosticError) {
+    let dims = x.type.tensorType.shape.dim
+    let floats: [Onnx_TensorProto.DataType] = [.float, .float16, .double, .bfloat16, .bool]
+    guard x.type.tensorType.hasShape, dims.count == 2,
+      Self.isTokenIds(x) || floats.map({ Int32($0.rawValue) }).contains(x.type.tensorType.elemType)
+    else {
+      throw unsupported(
+        "has an input `\(x.name.prefix(80))` that is not `[1, T]` of integers or floats; netc reads it as its default, of the token ids' shape"
+      )
+    }
+    if case .dimValue(let n)? = dims[0].value, n != 1 {
+      throw unsupported("has `\(x.name.prefix(80))` of batch \(n); netc imports a batch of one")
+    }
+    guard
+      let k = tokens.firstIndex(where: { $0.type.tensorType.shape.dim.count == 2 && $0.type.tensorType.shape.dim[1].value == dims[1].value }
+      )
+    else {
+      throw unsupported(
+        "has an input `\(x.name.prefix(80))` whose length is no token input's; netc reads it as its default, of the token ids' length")
+    }
+    let t = layers[k].shape[0]
+    let values: [Int] =
+      switch x.name {
+      case "attention_mask": [Int](repeating: 1, count: t)
+      case "token_type_ids": [Int](repeating: 0, count: t)
+      default: Array(0..<t)
+      }
+    constants[x.name] = ONNXConstant(shape: [1, t], floats: values.map(Float.init), integers: values)
+    assumed.append("`\(x.name.prefix(80))` read as \(Self.optionalInputs[x.name] ?? "")")
   }
 
   /// Whether layer `id` is one of the graph's inputs.

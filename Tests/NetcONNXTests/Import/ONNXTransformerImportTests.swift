@@ -116,6 +116,23 @@ import Testing
     }
   }
 
+  /// BERT exported with the three inputs transformers gives it: `attention_mask` read as
+  /// all ones and `token_type_ids` as zeros (each said in the header and `assumed`), so that
+  /// the mask arithmetic folds to zeros and the type embedding to row 0: the spec of
+  /// `bert_tiny`, which takes the token ids only; ORT's output is the one at those defaults.
+  @Test func bertWithItsOptionalInputs() throws {
+    let text = try check("bert_tiny_inputs")
+    let imported = try ONNXImport.read(Self.folder + "/bert_tiny_inputs.onnx")
+    #expect(imported.assumed.count == 2)
+    #expect(imported.assumed.first?.hasPrefix("`attention_mask` read as all ones") == true, "\(imported.assumed)")
+    for line in [
+      "# Inputs read as constants (the spec takes the token ids only):\n#   `attention_mask` read as all ones",
+      "#   `token_type_ids` read as all zeros", "input: $T tokens\n", "- TYPEEMBED-2 name token_type_embeddings", "- ATTN-4\n",
+    ] {
+      #expect(text.contains(line), "\(line) in \(text)")
+    }
+  }
+
   /// ViT: the patches by a strided conv, the grid's Reshape and Transpose as TOKENS, the
   /// class token's Concat, the learned positions added, pre-LN blocks, the pooler.
   @Test func vitFromTransformers() throws {

@@ -122,6 +122,56 @@ class Translate(nn.Module):
         return self.head(y)
 
 
+class TorchTransformer(nn.Module):
+    """torch.nn.Transformer (post-LN, ReLU, encoder and decoder norms) between embeddings and
+    a head, the decoder's self-attention causal by generate_square_subsequent_mask."""
+
+    def __init__(self, width=32, heads=4, layers=2, hidden=64):
+        super().__init__()
+        self.src_embed, self.tgt_embed = nn.Embedding(30, width), nn.Embedding(24, width)
+        self.transformer = nn.Transformer(width, heads, layers, layers, hidden, dropout=0.0, batch_first=True)
+        self.head = nn.Linear(width, 24)
+
+    def forward(self, src, tgt):
+        mask = nn.Transformer.generate_square_subsequent_mask(tgt.shape[1])
+        return self.head(self.transformer(self.src_embed(src), self.tgt_embed(tgt), tgt_mask=mask, tgt_is_causal=True))
+
+
+class TorchEncoder(nn.Module):
+    """torch.nn.TransformerEncoder of pre-LN GELU layers (norm_first), one input."""
+
+    def __init__(self, width=32, heads=4, layers=2, hidden=64):
+        super().__init__()
+        self.embed = nn.Embedding(30, width)
+        layer = nn.TransformerEncoderLayer(width, heads, hidden, dropout=0.0, activation="gelu", batch_first=True, norm_first=True)
+        self.encoder = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
+        self.head = nn.Linear(width, 24)
+
+    def forward(self, src):
+        return self.head(self.encoder(self.embed(src)))
+
+
+def export_torch_nn(model, path, inputs, dynamo=False):
+    """torch.nn's attention by the TorchScript exporter at fixed lengths (its MultiheadAttention
+    writes the source length as a number into the keys' reshape even with dynamic axes: the
+    model then runs at that length only), or by the dynamo exporter with every length dynamic.
+    Under no_grad the fast path (_transformer_encoder_layer_fwd) cannot be exported at all, so
+    the export runs with grad."""
+    names = list(inputs)
+    tensors = tuple(inputs.values())
+    if dynamo:
+        dims = {k: {1: torch.export.Dim(k.upper() + "_LEN", min=2, max=64)} for k in names}
+        torch.onnx.export(model, tensors, path, input_names=names, output_names=["logits"], opset_version=18, dynamo=True,
+                          external_data=False, dynamic_shapes=dims, verbose=False)
+    else:
+        torch.onnx.export(model, tensors, path, input_names=names, output_names=["logits"], opset_version=17, dynamo=False)
+    with torch.no_grad():
+        ref = model(*tensors).numpy()[0]
+    session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    y = session.run(None, {k: v.numpy() for k, v in inputs.items()})[0][0]
+    return {k: v[0].tolist() for k, v in inputs.items()}, y.astype(np.float32), float(np.abs(ref - y).max())
+
+
 def export(model, path, mode):
     g = torch.Generator().manual_seed(1)
     src = torch.randint(0, 30, (1, 7), generator=g)
@@ -159,6 +209,31 @@ def main():
             json.dump(ids, f)
         expected[name] = {"params": params, "input_shapes": {k: [len(v)] for k, v in ids.items()}, "output_shape": list(y.shape)}
         print(f"{name}: {os.path.getsize(path)} bytes, {params} params, torch vs ORT {err:.1e}", file=sys.stderr)
+    g = torch.Generator().manual_seed(2)
+    src, tgt = torch.randint(0, 30, (1, 7), generator=g), torch.randint(0, 24, (1, 5), generator=g)
+    for k, (name, make, inputs) in enumerate([("torch_transformer", TorchTransformer, {"src": src, "tgt": tgt}),
+                                              ("torch_encoder_prenorm", TorchEncoder, {"src": src}),
+                                              ("torch_transformer_dynamo", TorchTransformer, {"src": src, "tgt": tgt})]):
+        torch.manual_seed(10 + k)
+        model = make().eval()
+        # Random weights, but the attention's biases left at PyTorch's zeros in the dynamo
+        # export, which drops them (netc reads them back as zeros).
+        with torch.no_grad():
+            for n, p in model.named_parameters():
+                if not (name.endswith("dynamo") and ("in_proj_bias" in n or "out_proj.bias" in n)):
+                    p.add_(torch.randn_like(p) * 0.02)
+        path = os.path.join(OUT, f"{name}.onnx")
+        ids, y, err = export_torch_nn(model, path, inputs, dynamo=name.endswith("dynamo"))
+        np.save(os.path.join(OUT, f"{name}.output.npy"), y)
+        with open(os.path.join(OUT, f"{name}.input.json"), "w") as f:
+            json.dump(ids, f)
+        count = sum(p.numel() for p in model.parameters())
+        expected[name] = {"params": count, "input_shapes": {k: [len(v)] for k, v in ids.items()}, "output_shape": list(y.shape)}
+        print(f"{name}: {os.path.getsize(path)} bytes, {count} params, torch vs ORT {err:.1e}", file=sys.stderr)
+        if name == "torch_encoder_prenorm":
+            # With dynamic axes the keys' reshape keeps the example's length (7), which netc names.
+            torch.onnx.export(model, (src,), os.path.join(OUT, "torch_encoder_dynamic.onnx"), input_names=["src"],
+                              output_names=["logits"], opset_version=17, dynamo=False, dynamic_axes={"src": {1: "S"}})
     with open(os.path.join(OUT, "encoder_decoder.json"), "w") as f:
         json.dump(expected, f, indent=2, sort_keys=True)
         f.write("\n")

@@ -68,11 +68,12 @@ extension ONNXLayerRecognizer {
     seq[out] = .linear(
       PendingLinear(
         key: out, input: x, weight: weight, bias: bias, nodeName: node.name, modulePath: ModulePath.of(node, weight: node.input[1]),
-        opType: node.opType))
+        opType: node.opType, timeMajor: timeMajor.contains(node.input[0])))
   }
 
   /// Split of a fused projection along its outputs: Q, K and V.
   mutating func split(_ a: ONNXAttributes) throws(DiagnosticError) {
+    if let c = constants[node.input[0]] { return try splitConstant(c, a) }
     guard case .linear(let p)? = seq[node.input[0]] else {
       throw unsupported(node: "splits a tensor that is not a projection; netc imports Split only of attention's fused q, k, v")
     }
@@ -90,6 +91,34 @@ extension ONNXLayerRecognizer {
     for (o, s) in zip(node.output, sizes) {
       seq[o] = .slice(Projection(linear: p, offset: offset, count: s))
       offset += s
+    }
+  }
+
+  /// Split of a constant (torch's MultiheadAttention splits its packed weight into the
+  /// queries' and the keys' and values' for a cross-attention): one constant per output.
+  mutating func splitConstant(_ c: ONNXConstant, _ a: ONNXAttributes) throws(DiagnosticError) {
+    let r = c.shape.count
+    let axis0 = a.int("axis") ?? 0
+    guard r >= 1, axis0 >= -r, axis0 < r, !node.output.isEmpty else { throw unsupported(node: "splits a constant along axis \(axis0)") }
+    let axis = axis0 < 0 ? axis0 + r : axis0
+    let n = c.shape[axis], parts = node.output.count
+    let sizes = try constantInput(1)?.integers ?? a.ints("split") ?? (n % parts == 0 ? [Int](repeating: n / parts, count: parts) : [])
+    guard sizes.count == parts, sizes.allSatisfy({ $0 >= 0 }), sizes.reduce(0, { $0 &+ $1 }) == n else {
+      throw unsupported(node: "splits \(n) entries of a constant as \(sizes.prefix(8))")
+    }
+    let outer = c.shape[..<axis].reduce(1, *), inner = c.shape[(axis + 1)...].reduce(1, *)
+    var start = 0
+    for (o, size) in zip(node.output, sizes) {
+      var floats: [Float] = [], ints: [Int] = []
+      for b in 0..<outer {
+        let base = (b * n + start) * inner
+        floats.append(contentsOf: c.floats[base..<(base + size * inner)])
+        if let v = c.integers { ints.append(contentsOf: v[base..<(base + size * inner)]) }
+      }
+      var shape = c.shape
+      shape[axis] = size
+      if !o.isEmpty { constants[o] = ONNXConstant(shape: shape, floats: floats, integers: c.integers == nil ? nil : ints) }
+      start += size
     }
   }
 
@@ -112,7 +141,12 @@ extension ONNXLayerRecognizer {
           seq[out] = p
           return
         }
-        if case .linear(let l) = p { return try toHeads(Projection(linear: l, offset: 0, count: l.units), target) }
+        if case .linear(let l) = p {
+          if node.opType == "Reshape" && unflattenParts(l, target) { return }
+          return try toHeads(Projection(linear: l, offset: 0, count: l.units), target)
+        }
+      case .packed(let l, let parts, let stage):
+        if packedStep(l, parts: parts, stage: stage, axes: squeezeAxes(), perm: nil) { return }
       case .slice(let proj):
         return try toHeads(proj, target)
       case .heads(var h) where !h.transposed && h.groups == 1:
@@ -138,9 +172,12 @@ extension ONNXLayerRecognizer {
           seq[out] = .heads(h)
           return
         }
-        if h.flat, let t = target, t.count == 4, [1, -1].contains(t[0]), t[1] == h.heads, t[2] == rows, t[3] == cols {
+        if h.flat, let t = target, t.count == 4, [1, -1].contains(t[0]), t[1] == h.heads, [rows, -1].contains(t[2]),
+          [cols, -1].contains(t[3]), t.filter({ $0 == -1 }).count <= 1
+        {
           h.flat = false
           seq[out] = .heads(h)
+          knownShapes[out] = [1, h.heads, rows, cols]
           return
         }
       case .heads(let h) where node.opType == "Reshape" && h.transposed && !h.keys && h.repeats > 1:
@@ -198,6 +235,28 @@ extension ONNXLayerRecognizer {
     }
   }
 
+  /// Transpose `[1, 0, 2]` of a sequence `[1, T, C]` (or of a projection, attention or norm
+  /// on the way) to time-major `[T, 1, C]`, or back: the same data at a batch of one.
+  mutating func timeMajorAlias(_ out: String) -> Bool {
+    let name = node.input[0]
+    switch seq[name] {
+    case .linear(var p)?:
+      p.timeMajor.toggle()
+      seq[out] = .linear(p)
+      return true
+    case .attention?, .normScaled?:
+      seq[out] = seq[name]
+      return true
+    case nil:
+      guard let x = values[name], !isInput(x), layers[x].shape.count == 2 else { return false }
+      values[out] = x
+      if !timeMajor.contains(name) { timeMajor.insert(out) }
+      return true
+    default:
+      return false
+    }
+  }
+
   /// The sequence length of the tensor a projection reads (an encoder-decoder's inputs
   /// may differ in length).
   func rows(_ p: Projection) -> Int { layers[p.linear.input].shape.first ?? length }
@@ -209,8 +268,18 @@ extension ONNXLayerRecognizer {
   }
 
   mutating func toHeads(_ proj: Projection, _ target: [Int]?) throws(DiagnosticError) {
+    // Time-major `[T, N*H, D]` at a batch of one (torch's MultiheadAttention) is `[1, T, H, D]`'s data.
+    let target = target.map { $0.count == 3 && [0, rows(proj), -1].contains($0[0]) ? [1] + $0 : $0 }
     guard let t = target, t.count == 4, [0, 1, -1].contains(t[0]), [0, rows(proj), -1].contains(t[1]) else {
-      throw unsupported(node: "reshapes a projection to \(target ?? []); netc imports [1, T, heads, dim] (attention's heads)")
+      var why = ""
+      if let t = target, t.count == 3 || t.count == 4, case let n = t[t.count - 3], n > 0,
+        layers.contains(where: { $0.op == .input && !$0.options.isEmpty })
+      {
+        // torch's MultiheadAttention traced with dynamic axes writes the example's length as a number.
+        why =
+          ", a length of \(n) for a tensor folded at \(rows(proj)) positions: the exporter fixed a length the graph declares symbolic (ONNX Runtime runs it at that length only); export it without dynamic axes"
+      }
+      throw unsupported(node: "reshapes a projection to \(target ?? []); netc imports [1, T, heads, dim] (attention's heads)\(why)")
     }
     var (h, d) = (t[2], t[3])
     if h == -1, d > 0, proj.count % d == 0 { h = proj.count / d }
@@ -238,7 +307,16 @@ extension ONNXLayerRecognizer {
   mutating func sequenceTranspose(_ a: ONNXAttributes) throws(DiagnosticError) {
     let perm = a.ints("perm") ?? []
     let out = node.output[0]
+    if perm == [1, 0, 2] && timeMajorAlias(out) { return }
     switch seq[node.input[0]] {
+    case .packed(let l, let parts, let stage)? where packedStep(l, parts: parts, stage: stage, axes: nil, perm: perm):
+      return
+    case .heads(var h)? where !h.transposed && h.groups == 1 && perm == [1, 0, 2]:
+      // `[T, H, D]` to `[H, T, D]`: the flat heads (a batch of one merged with them).
+      h.transposed = true
+      h.flat = true
+      knownShapes[out] = [h.heads, rows(h.proj), h.dim]
+      seq[out] = .heads(h)
     case .heads(var h)? where !h.transposed && h.groups == 1 && (perm == [0, 2, 1, 3] || perm == [0, 2, 3, 1]):
       h.transposed = true
       h.keys = perm == [0, 2, 3, 1]
@@ -253,7 +331,7 @@ extension ONNXLayerRecognizer {
     case .heads(var h)? where h.transposed && !h.flat && h.groups == 1 && perm == [0, 1, 3, 2]:
       h.keys.toggle()
       seq[out] = .heads(h)
-    case .context(let parts)? where perm == [0, 2, 1, 3] && (parts.heads == parts.kvHeads || parts.repeats > 1):
+    case .context(let parts)? where (perm == [0, 2, 1, 3] || perm == [2, 0, 1, 3]) && (parts.heads == parts.kvHeads || parts.repeats > 1):
       seq[out] = .contextT(parts)
     case .context(let parts)? where perm == [0, 3, 1, 2, 4] && parts.heads != parts.kvHeads:
       seq[out] = .contextT(parts)
@@ -391,10 +469,10 @@ extension ONNXLayerRecognizer {
       throw unsupported(node: "reads attention whose keys and values are token ids; netc's `cross` reads a layer's output")
     }
     let projections = [parts.q, parts.k, v]
-    let biased = projections.map { $0.linear.bias != nil } + [parts.bo != nil]
-    guard Set(biased).count == 1 else {
-      throw unsupported(node: "reads attention with biases on some projections only; netc's ATTN has all four or none")
-    }
+    // Biases on some projections only: torch's dynamo exporter drops a bias that is all
+    // zeros (torch.nn.MultiheadAttention's are, until trained), which is the same as keeping
+    // it; the ATTN has all four, the missing ones zeros, as PyTorch counts them.
+    let biased = projections.contains { $0.linear.bias != nil } || parts.bo != nil
     let c = layers[x].shape.last ?? 0
     guard parts.heads % parts.kvHeads == 0, parts.k.count == parts.kvHeads * parts.headDim, v.count == parts.k.count,
       parts.q.count == parts.heads * parts.headDim, wo.shape[1] == parts.q.count
@@ -402,7 +480,7 @@ extension ONNXLayerRecognizer {
     var options: [String] = []
     if parts.kvHeads != parts.heads { options.append("kv \(parts.kvHeads)") }
     if parts.headDim * parts.heads != c { options.append("dim \(parts.headDim)") }
-    if !biased[0] { options.append("nobias") }
+    if !biased { options.append("nobias") }
     if parts.causal { options.append("causal") }
     if memory != x {
       guard parts.theta == nil else {
@@ -421,7 +499,8 @@ extension ONNXLayerRecognizer {
     func rows(_ p: Projection) -> (Tensor<Float>, [Float]?) {
       let w = p.linear.weight, cols = w.shape[1]
       let data = Array(w.data[(p.offset * cols)..<((p.offset + p.count) * cols)])
-      return (Tensor(shape: [p.count, cols], data: data), p.linear.bias.map { Array($0[p.offset..<(p.offset + p.count)]) })
+      let bias = p.linear.bias.map { Array($0[p.offset..<(p.offset + p.count)]) } ?? [Float](repeating: 0, count: p.count)
+      return (Tensor(shape: [p.count, cols], data: data), biased ? bias : nil)
     }
     var params: [(ParameterKind, Tensor<Float>)] = []
     for (p, (wk, bk)) in zip(projections, [(ParameterKind.wq, ParameterKind.bq), (.wk, .bk), (.wv, .bv)]) {
@@ -430,7 +509,7 @@ extension ONNXLayerRecognizer {
       if let b { params.append((bk, Tensor(shape: [b.count], data: b))) }
     }
     params.append((.wo, wo))
-    if let b = parts.bo { params.append((.bo, Tensor(shape: [b.count], data: b))) }
+    if biased { params.append((.bo, Tensor(shape: [wo.shape[0]], data: parts.bo ?? [Float](repeating: 0, count: wo.shape[0])))) }
     // netc's order: wq bq wk bk wv bv wo bo.
     layers[id].parameters = params
     if memory != x { layers[id].cross = memory }

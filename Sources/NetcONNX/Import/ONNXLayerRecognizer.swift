@@ -55,6 +55,8 @@ struct ONNXLayerRecognizer {
   var sequenceLength = 0
   /// The graph's initializers (weights), by name.
   var initializers: Set<String> = []
+  /// The layer outputs seen time-major (`[T, 1, C]`: `timeMajorAlias`), for Shape.
+  var timeMajor: Set<String> = []
   /// The optional inputs read as constants, each with its value (`readOptional`).
   var assumed: [String] = []
 

@@ -46,7 +46,7 @@ extension ONNXLayerRecognizer {
       return try gatherConstant(xs[0], xs[1], axis: a.int("axis") ?? 0)
     case "GatherElements":
       return try gatherElements(xs[0], xs[1], axis: a.int("axis") ?? 0)
-    case "Add", "Sub", "Mul", "Div", "Pow", "Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual", "And", "Or":
+    case "Add", "Sub", "Mul", "Div", "Mod", "Pow", "Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual", "And", "Or":
       guard xs.count == 2 else { return nil }
       return try broadcast(xs[0], xs[1], op)
     case "Where":
@@ -127,6 +127,10 @@ extension ONNXLayerRecognizer {
       shape = s
     } else if let v = values[name] {
       shape = [1] + layers[v].shape
+      if timeMajor.contains(name) { shape.swapAt(0, 1) }
+    } else if case .linear(let p)? = seq[name], layers[p.input].shape.count == 2 {
+      shape = [1, layers[p.input].shape[0], p.units]
+      if p.timeMajor { shape.swapAt(0, 1) }
     } else {
       throw unsupported(node: "takes the shape of `\(name.prefix(80))`, whose extents netc does not know here")
     }
@@ -266,7 +270,12 @@ extension ONNXLayerRecognizer {
         case "Add": v = xi &+ yi
         case "Sub": v = xi &- yi
         case "Mul": v = xi &* yi
-        case "Div": v = yi == 0 ? 0 : xi / yi
+        // Int.min / -1 overflows: the file's numbers, so reported, not trapped.
+        case "Div": v = yi == 0 ? 0 : xi.dividedReportingOverflow(by: yi).partialValue
+        // ONNX's Mod of integers takes the divisor's sign, as Python's %.
+        case "Mod":
+          let r = yi == 0 ? 0 : xi.remainderReportingOverflow(dividingBy: yi).partialValue
+          v = r != 0 && (r < 0) != (yi < 0) ? r &+ yi : r
         default: v = Int(pow(Double(xi), Double(yi)).clamped)
         }
         ints[k] = v
@@ -279,6 +288,10 @@ extension ONNXLayerRecognizer {
         case "Sub": f = a - b
         case "Mul": f = a * b
         case "Div": f = a / b
+        case "Mod":
+          // fmod 1: C's fmod (the dividend's sign); 0, the default, the divisor's.
+          let r = b == 0 ? 0 : a.truncatingRemainder(dividingBy: b)
+          f = ONNXAttributes(node).int("fmod") == 1 || r == 0 || (r < 0) == (b < 0) ? r : r + b
         case "Pow": f = Float(pow(Double(a), Double(b)))
         case "Equal": f = a == b ? 1 : 0
         case "Less": f = a < b ? 1 : 0

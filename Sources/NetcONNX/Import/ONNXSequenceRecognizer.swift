@@ -10,7 +10,7 @@ extension ONNXLayerRecognizer {
   /// The op types a token graph may hold besides `supported`.
   static let sequenceOps: Set<String> = [
     "And", "Equal", "Expand", "Gather", "GatherElements", "Greater", "GreaterOrEqual", "IsNaN", "LayerNormalization", "Less",
-    "LessOrEqual", "Neg", "Not", "Or", "Pow", "Range", "Reciprocal", "Shape", "Split", "Sqrt", "Sub", "Trilu", "Where", "Cos", "Sin",
+    "LessOrEqual", "Mod", "Neg", "Not", "Or", "Pow", "Range", "Reciprocal", "Shape", "Split", "Sqrt", "Sub", "Trilu", "Where", "Cos", "Sin",
   ]
 
   /// The sequence length: the token input's one extent, or a grid's tokens (and its
@@ -59,6 +59,7 @@ extension ONNXLayerRecognizer {
     case "Identity", "Dropout", "Cast":
       try sequenceAlias(out, n.input.first ?? "")
     case "Gather":
+      if try takePart(a) { return }
       try embedding(a)
     case "Reshape", "Flatten", "Squeeze", "Unsqueeze":
       try sequenceReshape()

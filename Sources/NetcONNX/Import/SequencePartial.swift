@@ -12,6 +12,9 @@ struct PendingLinear {
   var nodeName: String
   var modulePath: String?
   var opType: String
+  /// Whether its input was made time-major (`[T, 1, C]`, torch's MultiheadAttention), which
+  /// its Shape reports.
+  var timeMajor = false
   var units: Int { weight.shape[0] }
 }
 
@@ -82,6 +85,9 @@ enum SequencePartial {
   /// A spatial layer's `[1, C, H*W]`, transposed next into tokens (ViT's patches).
   case grid(Int)
   case slice(Projection)
+  /// A projection of `parts` packed parts (torch's MultiheadAttention's q, k, v), on the way
+  /// to being taken one by one.
+  case packed(PendingLinear, parts: Int, stage: PackedStage)
   case heads(Heads)
   case rotary(Heads, RotaryStep)
   case scores(AttentionParts)

@@ -30,12 +30,12 @@ import Testing
     let want = try #require(try JSONDecoder().decode([String: Expected].self, from: table)[name])
     let spec = try SpecLoader.parse(SourceFile(path: "\(name).yaml", text: imported.text))
     let graph = spec.graph
-    #expect(graph.namedInputs.map(\.name) == ["src", "tgt"], "\(imported.text)")
-    // Symbolic lengths written back as vars are bound to the fixture's.
+    let several = want.input_shapes.count > 1
+    #expect(graph.namedInputs.map(\.name) == (several ? ["src", "tgt"] : []), "\(imported.text)")
+    // Symbolic lengths written back as vars, one per input in the inputs' order, are bound
+    // to the fixture's.
     var bindings: [String: Int] = [:]
-    for (input, v) in zip(["src", "tgt"], ["S", "T"]) where graph.vars.contains(where: { $0.name == v }) {
-      bindings[v] = want.input_shapes[input]![0]
-    }
+    for (input, v) in zip(["src", "tgt"], graph.vars) { bindings[v.name] = want.input_shapes[input]![0] }
     let analysis = try analyze(graph, bindings: bindings)
     #expect(analysis.costs.total.params == want.params, "\(imported.text)")
 
@@ -48,8 +48,13 @@ import Testing
       [String: [Float]].self, from: Data(contentsOf: URL(fileURLWithPath: Self.folder + "/\(name).input.json")))
     let inputs = analysis.graph.namedInputs
     let src = Tensor(shape: [ids["src"]!.count], data: ids["src"]!)
-    let tgt = Tensor(shape: [ids["tgt"]!.count], data: ids["tgt"]!)
-    let y = interpreter.output(src, others: [inputs[1].node: tgt])
+    let y: Tensor<Float>
+    if several {
+      let tgt = Tensor(shape: [ids["tgt"]!.count], data: ids["tgt"]!)
+      y = interpreter.output(src, others: [inputs[1].node: tgt])
+    } else {
+      y = interpreter.output(src)
+    }
     let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Self.folder + "/\(name).output.npy")))
     let reference: Tensor<Float> = try NpyFile.decode(bytes, path: "\(name).output.npy")
     #expect(y.shape == want.output_shape)
@@ -84,10 +89,46 @@ import Testing
     #expect(text.contains("inputs:\n  src: 7 tokens\n  tgt: 5 tokens\nlayers:\n"), "\(text)")
   }
 
+  /// torch.nn's own layers, whose MultiheadAttention the TorchScript exporter writes
+  /// time-major (`[T, N, C]`) with one packed in-projection taken apart by Gather and flat
+  /// heads `[N*H, T, D]`: nn.Transformer (post-LN, ReLU, the decoder's causal mask from
+  /// generate_square_subsequent_mask, its cross-attention's packed k and v, both stacks'
+  /// final norms), and a pre-LN GELU nn.TransformerEncoder of one input.
+  @Test func torchNNTransformer() throws {
+    let text = try check("torch_transformer")
+    for line in [
+      "inputs:\n  src: 7 tokens\n  tgt: 5 tokens\n", "  - LN name transformer_encoder_norm\n  - from: tgt\n",
+      "            - ATTN-4 causal\n", "            - ATTN-4 cross transformer_encoder_norm\n",
+      "  - LN name transformer_decoder_norm\n  - LINEAR-24 name head\n",
+    ] {
+      #expect(text.contains(line), "\(line) in \(text)")
+    }
+  }
+
+  /// nn.Transformer by the dynamo exporter, both lengths dynamic: the packed weight Split
+  /// into the queries' and the keys' and values' for the cross-attention, and the
+  /// attention's biases, zeros as PyTorch initializes them, dropped by the exporter and read
+  /// back as zeros (so the parameters are PyTorch's count).
+  @Test func torchNNTransformerFromTheDynamoExporter() throws {
+    let text = try check("torch_transformer_dynamo")
+    for line in [
+      "inputs:\n  src: $SRC_LEN tokens\n  tgt: $TGT_LEN tokens\n", "- ATTN-4 causal\n", "- ATTN-4 cross transformer_encoder_norm\n",
+    ] {
+      #expect(text.contains(line), "\(line) in \(text)")
+    }
+  }
+
+  @Test func torchNNEncoderPreLN() throws {
+    let text = try check("torch_encoder_prenorm")
+    let block = "      - residual:\n          body:\n            - LN\n            - ATTN-4\n"
+    for line in ["input: 7 tokens\n", block, "            - GELU\n"] { #expect(text.contains(line), "\(line) in \(text)") }
+  }
+
   /// An input nothing reads, and a second input that is not token ids: errors naming it.
   @Test(arguments: [
     ("translate_unused_input", "the graph's input `unused` is read by no layer"),
     ("translate_float_target", "has 2 inputs, among them `tgt`, which is not token ids"),
+    ("torch_encoder_dynamic", "a length of 7 for a tensor folded at 8 positions: the exporter fixed a length the graph declares symbolic"),
   ])
   func refusedInputs(_ name: String, message: String) throws {
     let error = try #require(throws: DiagnosticError.self) { try ONNXImport.read(Self.folder + "/\(name).onnx") }

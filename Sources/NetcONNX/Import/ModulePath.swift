@@ -62,6 +62,21 @@ enum ModulePath {
     }
   }
 
+  /// The module paths of netc's own export as the spec's names: netc names a structure's
+  /// merge `NAME.add` (`.concat`, `.mul`) and its layers `NAME.body.LAYER` (`.shortcut.`,
+  /// `.branchK.`); the structure is `NAME` and its layers `NAME.LAYER`, so that a round trip
+  /// gives back the names the spec wrote (and leaves netc's defaults out).
+  static func fromNetc(_ layers: inout [ImportedLayer]) {
+    for i in layers.indices {
+      guard var parts = layers[i].modulePath?.split(separator: ".").map(String.init) else { continue }
+      if layers[i].isMerge, let last = parts.last, ["add", "concat", "mul"].contains(last), parts.count > 1 { parts.removeLast() }
+      parts.removeAll { p in
+        p == "body" || p == "shortcut" || p.hasPrefix("branch") && p.count > 6 && p.dropFirst(6).allSatisfy(\.isNumber)
+      }
+      layers[i].modulePath = parts.isEmpty ? nil : parts.joined(separator: ".")
+    }
+  }
+
   /// A netc layer name for `path` inside the structure whose module is `scope`: the part
   /// after the scope's path, with every character netc's names do not allow (dots
   /// included: they separate netc's scopes) as `_`.

@@ -68,7 +68,7 @@ extension ONNXLayerRecognizer {
     seq[out] = .linear(
       PendingLinear(
         key: out, input: x, weight: weight, bias: bias, nodeName: node.name, modulePath: ModulePath.of(node, weight: node.input[1]),
-        opType: node.opType, timeMajor: timeMajor.contains(node.input[0])))
+        nodeModulePath: ModulePath.of(node, weight: nil), opType: node.opType, timeMajor: timeMajor.contains(node.input[0])))
   }
 
   /// Split of a fused projection along its outputs: Q, K and V.

@@ -49,6 +49,7 @@ public enum ONNXImport {
           at: nil)
       ])
     }
+    if file.model.producerName == "netc" { ModulePath.fromNetc(&recognizer.layers) }
     if recognizer.sequence { ModulePath.shorten(&recognizer.layers) }
     var structure = SeriesParallel(recognizer.layers, path: path)
     let items = try structure.items(to: recognizer.output)

@@ -11,6 +11,9 @@ struct PendingLinear {
   var bias: [Float]?
   var nodeName: String
   var modulePath: String?
+  /// The module path of the node alone, not its weight's: a head tied to an embedding reads
+  /// the embedding's table, whose name is the embedding's.
+  var nodeModulePath: String?
   var opType: String
   /// Whether its input was made time-major (`[T, 1, C]`, torch's MultiheadAttention), which
   /// its Shape reports.

@@ -40,10 +40,9 @@ import Testing
   @Test func aVectorMixtureKeepsFiguresAndOutputs() throws {
     let (a, params, model) = try exported(try Self.vectorMixtures)
     let imported = try imported(model)
-    // The exporter names a residual's add `inner.add`, which the importer's names keep
-    // per expert (`mix_expert_0_...`): names that differ between experts are netc's defaults.
+    // netc's own names come back (the exporter's `inner.add` names the residual `inner`).
     let mix =
-      "  - moe:\n      name: mix\n      experts: 3\n      top: 2\n      layers:\n        - FC-12\n        - RELU\n        - residual:\n"
+      "  - moe:\n      name: mix\n      experts: 3\n      top: 2\n      layers:\n        - FC-12 name up\n        - RELU\n        - residual:\n            name: inner\n"
     #expect(imported.text.contains(mix), "\(imported.text)")
     #expect(
       imported.text.contains("  - moe:\n      name: one\n      experts: 1\n      top: 1\n      layers:\n        - FC-8 name proj\n"),
@@ -56,9 +55,9 @@ import Testing
     // Expert tensors stacked over the 3 experts, `[E][out][in]`; the single expert's not.
     let shapes = Dictionary(uniqueKeysWithValues: imported.weights.map { ($0.name, $0.tensor.shape) })
     #expect(shapes["mix.router.weight"] == [3, 8])
-    #expect(shapes["mix.expert.fc1.weight"] == [3, 12, 8])
-    #expect(shapes["mix.expert.residual1.body.fc1.bias"] == [3, 12])
-    #expect(shapes["mix.expert.fc2.weight"] == [3, 8, 12])
+    #expect(shapes["mix.expert.up.weight"] == [3, 12, 8])
+    #expect(shapes["mix.expert.inner.body.deep.bias"] == [3, 12])
+    #expect(shapes["mix.expert.down.weight"] == [3, 8, 12])
     #expect(shapes["one.expert.proj.weight"] == [8, 8])
 
     let dir = NSTemporaryDirectory() + "netc-moe-import-" + UUID().uuidString

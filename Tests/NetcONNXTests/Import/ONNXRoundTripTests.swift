@@ -43,6 +43,26 @@ import Testing
   @Test(arguments: ["small-cnn", "lenet5", "mlp-mnist", "inception-block", "conv3x3-30x30x20", "sepconv3x3-30x30x20", "run-mlp3"])
   func smallSpecsKeepFiguresAndOutputs(_ name: String) throws { try roundTrip(name, run: true) }
 
+  /// netc's own names come back: a structure's merge (`inception3a.concat`) names the
+  /// structure, its layers (`inception3a.branch2.conv2`) are the branch's, netc's defaults
+  /// (`conv2`) are left out; a tied head keeps its own name, not its table's.
+  @Test func namesComeBack() throws {
+    let spec = try SpecLoader.parse(SpecFileLoader.load(path: repositoryPath("specs/inception-block.yaml")))
+    let a = try analyze(spec.graph)
+    let params: [LayerParameters<Float>?] = try WeightBinding.bind(a.graph, a.shapes, sources: [], seed: 0)
+    let text = try ONNXImport.read(bytes: ONNXExport.bytes(a.graph, a.shapes, parameters: params), path: "/nonexistent/i.onnx").text
+    #expect(text.contains("  - parallel:\n      name: inception3a\n      merge: concat\n"), "\(text)")
+    #expect(text.contains("          - CONV1-96\n          - RELU\n          - CONV3-128 pad 1\n          - RELU\n"), "\(text)")
+    #expect(!text.contains(" name "), "\(text)")
+    let gpt = try SpecLoader.parse(SpecFileLoader.load(path: repositoryPath("scripts/onnx/specs/gpt2_tiny.yaml")))
+    let g = try analyze(gpt.graph, bindings: ["T": 8])
+    let gParams: [LayerParameters<Float>?] = try WeightBinding.bind(g.graph, g.shapes, sources: [], seed: 0)
+    let back = try ONNXImport.read(bytes: ONNXExport.bytes(g.graph, g.shapes, parameters: gParams), path: "/nonexistent/g.onnx").text
+    let original = try String(contentsOfFile: repositoryPath("scripts/onnx/specs/gpt2_tiny.yaml"), encoding: .utf8)
+    let head = try #require(original.split(separator: "\n").last { $0.contains("tie") })
+    #expect(back.contains(head.trimmingCharacters(in: .whitespaces)), "\(head) in \(back)")
+  }
+
   @Test(arguments: ["resnet18", "mobilenet_v2", "mobilenet_v3_large", "efficientnet_b0"])
   func referenceSpecsKeepFigures(_ name: String) throws { try roundTrip(name, run: false) }
 }

@@ -192,7 +192,8 @@ extension ONNXLayerRecognizer {
         && layers[$0].parameters.first?.1.data == p.weight.data
     }
     let id = append(
-      .linear, "LINEAR-\(p.units)", [p.input], shape, options: options, module: tied == nil ? p.modulePath : p.nodeModulePath ?? p.modulePath,
+      .linear, "LINEAR-\(p.units)", [p.input], shape, options: options,
+      module: tied == nil ? p.modulePath : p.nodeModulePath ?? p.modulePath,
       nodeName: p.nodeName, outputName: p.key, opType: p.opType)
     if let t = tied {
       layers[id].tiedTo = t

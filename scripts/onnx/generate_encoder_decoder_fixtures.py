@@ -137,6 +137,19 @@ class TorchTransformer(nn.Module):
         return self.head(self.transformer(self.src_embed(src), self.tgt_embed(tgt), tgt_mask=mask, tgt_is_causal=True))
 
 
+class TorchTransformerOfVectors(nn.Module):
+    """torch.nn.Transformer itself, on sequences of vectors (`[1, S, C]` and `[1, T, C]`, no
+    embeddings), one layer each, the decoder causal."""
+
+    def __init__(self, width=32, heads=4, hidden=64):
+        super().__init__()
+        self.transformer = nn.Transformer(width, heads, 1, 1, hidden, dropout=0.0, batch_first=True)
+
+    def forward(self, src, tgt):
+        mask = nn.Transformer.generate_square_subsequent_mask(tgt.shape[1])
+        return self.transformer(src, tgt, tgt_mask=mask, tgt_is_causal=True)
+
+
 class TorchEncoder(nn.Module):
     """torch.nn.TransformerEncoder of pre-LN GELU layers (norm_first), one input."""
 
@@ -169,7 +182,7 @@ def export_torch_nn(model, path, inputs, dynamo=False):
         ref = model(*tensors).numpy()[0]
     session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
     y = session.run(None, {k: v.numpy() for k, v in inputs.items()})[0][0]
-    return {k: v[0].tolist() for k, v in inputs.items()}, y.astype(np.float32), float(np.abs(ref - y).max())
+    return {k: v[0].reshape(-1).tolist() for k, v in inputs.items()}, y.astype(np.float32), float(np.abs(ref - y).max())
 
 
 def export(model, path, mode):
@@ -213,7 +226,9 @@ def main():
     src, tgt = torch.randint(0, 30, (1, 7), generator=g), torch.randint(0, 24, (1, 5), generator=g)
     for k, (name, make, inputs) in enumerate([("torch_transformer", TorchTransformer, {"src": src, "tgt": tgt}),
                                               ("torch_encoder_prenorm", TorchEncoder, {"src": src}),
-                                              ("torch_transformer_dynamo", TorchTransformer, {"src": src, "tgt": tgt})]):
+                                              ("torch_transformer_dynamo", TorchTransformer, {"src": src, "tgt": tgt}),
+                                              ("torch_transformer_vectors", TorchTransformerOfVectors,
+                                               {"src": torch.randn(1, 7, 32, generator=g), "tgt": torch.randn(1, 5, 32, generator=g)})]):
         torch.manual_seed(10 + k)
         model = make().eval()
         # Random weights, but the attention's biases left at PyTorch's zeros in the dynamo
@@ -228,7 +243,8 @@ def main():
         with open(os.path.join(OUT, f"{name}.input.json"), "w") as f:
             json.dump(ids, f)
         count = sum(p.numel() for p in model.parameters())
-        expected[name] = {"params": count, "input_shapes": {k: [len(v)] for k, v in ids.items()}, "output_shape": list(y.shape)}
+        expected[name] = {"params": count, "input_shapes": {k: list(v.shape[1:]) for k, v in inputs.items()},
+                          "output_shape": list(y.shape)}
         print(f"{name}: {os.path.getsize(path)} bytes, {count} params, torch vs ORT {err:.1e}", file=sys.stderr)
         if name == "torch_encoder_prenorm":
             # With dynamic axes the keys' reshape keeps the example's length (7), which netc names.

@@ -248,7 +248,7 @@ extension ONNXLayerRecognizer {
       seq[out] = seq[name]
       return true
     case nil:
-      guard let x = values[name], !isInput(x), layers[x].shape.count == 2 else { return false }
+      guard let x = values[name], !isTokenInput(x), layers[x].shape.count == 2 else { return false }
       values[out] = x
       if !timeMajor.contains(name) { timeMajor.insert(out) }
       return true

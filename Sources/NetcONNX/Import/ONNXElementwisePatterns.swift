@@ -25,7 +25,7 @@ extension ONNXLayerRecognizer {
     if ["Div", "Erf", "Add", "Mul"].contains(op), try geluStep() { return true }
     let out = node.output[0]
     // Token ids are no layer a pattern computes on (layerInput refuses them with the reason).
-    func l(_ k: Int) -> Int? { k < node.input.count ? values[node.input[k]].flatMap { isInput($0) ? nil : $0 } : nil }
+    func l(_ k: Int) -> Int? { k < node.input.count ? values[node.input[k]].flatMap { isTokenInput($0) ? nil : $0 } : nil }
     func p(_ k: Int) -> SequencePartial? { k < node.input.count ? seq[node.input[k]] : nil }
     func s(_ k: Int) -> Float? { k < node.input.count ? constants[node.input[k]]?.scalar : nil }
     func near(_ v: Float?, _ target: Double) -> Bool { v.map { abs(Double($0) - target) <= 1e-5 * abs(target) } ?? false }

@@ -151,6 +151,7 @@ struct ONNXLayerRecognizer {
     let x = inputs[0]
     // Token ids (int64) are a transformer's input, never a float vector of T features.
     if Self.isTokenIds(x) { return try readTokens(x) }
+    if isFloatSequence(x) { return try readFloatSequence(x) }
     let element = x.type.tensorType.elemType
     let floats: [Onnx_TensorProto.DataType] = [.undefined, .float, .float16, .double, .bfloat16]
     guard floats.map({ Int32($0.rawValue) }).contains(element) else {
@@ -231,12 +232,15 @@ struct ONNXLayerRecognizer {
     guard inputs.count <= Self.maxInputs else {
       throw unsupported("has \(inputs.count) inputs besides its weights; netc imports at most \(Self.maxInputs)")
     }
-    for x in inputs where !Self.isTokenIds(x) {
+    for x in inputs where !Self.isTokenIds(x) && !isFloatSequence(x) {
       throw unsupported(
-        "has \(inputs.count) inputs, among them `\(x.name.prefix(80))`, which is not token ids; netc imports several inputs as token ids (an encoder-decoder), else one input"
+        "has \(inputs.count) inputs, among them `\(x.name.prefix(80))`, which is neither token ids nor a sequence [1, L, C]; netc imports several inputs as sequences (an encoder-decoder), else one input"
       )
     }
-    for (k, x) in inputs.enumerated() { try readTokens(x, foldedAt: Swift.max(Self.foldedLength - k, 2)) }
+    for (k, x) in inputs.enumerated() {
+      let folded = Swift.max(Self.foldedLength - k, 2)
+      if Self.isTokenIds(x) { try readTokens(x, foldedAt: folded) } else { try readFloatSequence(x, foldedAt: folded) }
+    }
     let vars = inputs.indices.compactMap { layers[$0].options.first }
     if Set(vars).count != vars.count {
       throw unsupported("names one symbolic length for several inputs; netc gives each input's length its own var")
@@ -284,8 +288,58 @@ struct ONNXLayerRecognizer {
     assumed.append("`\(x.name.prefix(80))` read as \(Self.optionalInputs[x.name] ?? "")")
   }
 
-  /// Whether layer `id` is one of the graph's inputs.
+  /// Whether layer `id` is one of the graph's inputs; of token ids.
   func isInput(_ id: Int) -> Bool { layers[id].op == .input }
+  func isTokenInput(_ id: Int) -> Bool { layers[id].op == .input && layers[id].head == "tokens" }
+
+  /// Whether a float input `[N, L, C]` is a sequence (netc's `LxC`, channels last), not a
+  /// 1-D signal `[N, C, L]`: as netc's own export records its layout, else as the nodes
+  /// that read it take it (a MatMul, Gemm or LayerNormalization over its last axis, and
+  /// no conv, pool or batch norm).
+  func isFloatSequence(_ x: Onnx_ValueInfoProto) -> Bool {
+    guard x.type.tensorType.hasShape, x.type.tensorType.shape.dim.count == 3, !Self.isTokenIds(x) else { return false }
+    let meta = file.model.metadataProps
+    if let layout = (meta.first { $0.key == "netc.layout.input.\(x.name)" } ?? meta.first { $0.key == "netc.layout.input" })?.value {
+      return layout == "channels last"
+    }
+    let readers = graph.node.filter { $0.input.contains(x.name) }.map(\.opType)
+    let spatial: Set<String> = ["Conv", "ConvTranspose", "BatchNormalization", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "InstanceNormalization"]
+    let sequential: Set<String> = ["MatMul", "Gemm", "LayerNormalization", "ReduceMean", "Transpose"]
+    return !readers.isEmpty && !readers.contains(where: spatial.contains) && readers.contains(where: sequential.contains)
+  }
+
+  /// A float sequence `[1, L, C]` (a symbolic batch read as 1): an input of `LxC`, its
+  /// length folded at `folded` when symbolic and written back as its var.
+  mutating func readFloatSequence(_ x: Onnx_ValueInfoProto, foldedAt folded: Int = Self.foldedLength) throws(DiagnosticError) {
+    let dims = x.type.tensorType.shape.dim
+    if case .dimValue(let n)? = dims[0].value, n != 1 {
+      throw unsupported("has a sequence `\(x.name.prefix(80))` of batch \(n); netc imports [1, L, C] (a batch of one)")
+    }
+    guard case .dimValue(let c)? = dims[2].value, c >= 1, c <= Self.maxExtent else {
+      throw unsupported("has a sequence `\(x.name.prefix(80))` whose width is not a number; netc imports [1, L, C] of a fixed C")
+    }
+    var options: [String] = []
+    let t: Int
+    switch dims[1].value {
+    case .dimValue(let v)? where v >= 1 && v <= Self.maxExtent:
+      t = Int(v)
+    case .dimParam(let p)? where Self.isVarName(p):
+      t = folded
+      options = [p]
+    default:
+      throw unsupported("has an invalid length in its sequence `\(x.name.prefix(80))`; netc imports sequences of a fixed or named length")
+    }
+    sequence = true
+    sequenceLength = t
+    layers.append(
+      ImportedLayer(op: .input, head: "sequence", options: options, inputs: [], shape: [t, Int(c)], nodeName: x.name, outputName: x.name))
+    values[x.name] = layers.count - 1
+  }
+
+  /// Whether a `dim_param` can be written back as a var of the spec.
+  static func isVarName(_ p: String) -> Bool {
+    !p.isEmpty && p.count <= 40 && p.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) && p.first!.isLetter
+  }
 
   // MARK: - One node
 

@@ -134,7 +134,7 @@ extension ONNXLayerRecognizer {
   mutating func layerInput(_ k: Int) throws(DiagnosticError) -> Int {
     guard k < node.input.count, !node.input[k].isEmpty else { throw unsupported(node: "has no input \(k + 1)") }
     let id = try layer(of: node.input[k])
-    guard !isInput(id) else {
+    guard !isTokenInput(id) else {
       throw unsupported(node: "reads the token ids; netc reads them only through an embedding (Gather of a table: EMBED)")
     }
     return id
@@ -237,7 +237,7 @@ extension ONNXLayerRecognizer {
     guard (a.int("axis") ?? 0) == 0, let table = constants[node.input[0]], table.shape.count == 2 else {
       throw unsupported(node: "gathers from a computed tensor; netc imports Gather of a 2-D table by the token ids (EMBED)")
     }
-    guard node.input.count == 2, let ids = values[node.input[1]], isInput(ids) else {
+    guard node.input.count == 2, let ids = values[node.input[1]], isTokenInput(ids) else {
       throw unsupported(
         node:
           "gathers a table by `\(node.input.count > 1 ? node.input[1].prefix(80) : "")`, not the token ids; netc imports that as EMBED only"

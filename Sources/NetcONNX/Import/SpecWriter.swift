@@ -47,21 +47,28 @@ struct SpecWriter {
       lines.append("inputs:")
       for r in roots {
         let name = inputName(r, scope: &scope)
-        let length = layers[r].options.first.map { "$" + $0 } ?? "\(layers[r].shape[0])"
-        lines.append("  \(name): \(length) tokens")
+        lines.append("  \(name): \(sequenceShape(r))")
       }
       let vars = roots.compactMap { layers[$0].options.first }
       if !vars.isEmpty { lines.append("vars:\n" + vars.map { "  \($0): 1..\(most)" }.joined(separator: "\n")) }
-    } else if layers[0].head == "tokens", let v = layers[0].options.first {
-      lines.append("input: $\(v) tokens")
-      lines.append("vars:\n  \(v): 1..\(most)")
+    } else if layers[0].head == "tokens" || layers[0].head == "sequence" {
+      lines.append("input: \(sequenceShape(0))")
+      if let v = layers[0].options.first { lines.append("vars:\n  \(v): 1..\(most)") }
     } else {
-      lines.append(layers[0].head == "tokens" ? "input: \(layers[0].shape[0]) tokens" : "input: \(Self.shape(layers[0].shape))")
+      lines.append("input: \(Self.shape(layers[0].shape))")
     }
     if !convBiasDefault { lines.append("defaults:\n  conv: { bias: false }") }
     lines.append("layers:")
     write(items, indent: "  ", scope: &scope)
     return lines.joined(separator: "\n") + "\n"
+  }
+
+  /// A sequence input's shape as a spec writes it: `$T tokens`, `7 tokens`, `$S x 512`, `12x512`.
+  func sequenceShape(_ r: Int) -> String {
+    let l = layers[r]
+    let length = l.options.first.map { "$" + $0 } ?? "\(l.shape[0])"
+    if l.head == "tokens" { return "\(length) tokens" }
+    return l.options.isEmpty ? "\(length)x\(l.shape[1])" : "\(length) x \(l.shape[1])"
   }
 
   /// An input's name in `inputs:`, from the graph's (`src`, `input_ids`), as netc's names
@@ -103,6 +110,13 @@ struct SpecWriter {
           i += k
           continue
         }
+        // Copies from modules of their own that are no indexed blocks (a layer's last norm
+        // and the stack's final norm) are the model's separate layers, not a repeat.
+        if !aligned(items, i, period, count) && separateModules(items, i, period, count) {
+          write(items[i], indent: indent, scope: &scope)
+          i += 1
+          continue
+        }
         repeatBlock(Array(items[i..<(i + period * count)]), period: period, count: count, indent: indent, scope: &scope)
         i += period * count
         continue
@@ -137,6 +151,18 @@ struct SpecWriter {
       let chunk = items[(start + copy * period)..<(start + (copy + 1) * period)]
       let ids = Set(chunk.compactMap { modulePath($0).map(Self.block) })
       guard ids.count == 1, let id = ids.first, !id.isEmpty, blocks.insert(id).inserted else { return false }
+    }
+    return true
+  }
+
+  /// Whether every copy of a run has a module path of its own, different from the others'.
+  func separateModules(_ items: [SpecItem], _ start: Int, _ period: Int, _ count: Int) -> Bool {
+    var seen: Set<String> = []
+    for copy in 0..<count {
+      let chunk = items[(start + copy * period)..<(start + (copy + 1) * period)]
+      let paths = chunk.map(modulePath)
+      guard paths.allSatisfy({ $0 != nil }) else { return false }
+      guard seen.insert(paths.map { $0! }.joined(separator: "|")).inserted else { return false }
     }
     return true
   }

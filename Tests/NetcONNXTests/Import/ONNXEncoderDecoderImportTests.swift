@@ -47,10 +47,11 @@ import Testing
     let ids = try JSONDecoder().decode(
       [String: [Float]].self, from: Data(contentsOf: URL(fileURLWithPath: Self.folder + "/\(name).input.json")))
     let inputs = analysis.graph.namedInputs
-    let src = Tensor(shape: [ids["src"]!.count], data: ids["src"]!)
+    // Token ids `[T]`, or vectors `[L, C]` (channels last, as ONNX's `[1, L, C]` without the batch).
+    let src = Tensor(shape: want.input_shapes["src"]!, data: ids["src"]!)
     let y: Tensor<Float>
     if several {
-      let tgt = Tensor(shape: [ids["tgt"]!.count], data: ids["tgt"]!)
+      let tgt = Tensor(shape: want.input_shapes["tgt"]!, data: ids["tgt"]!)
       y = interpreter.output(src, others: [inputs[1].node: tgt])
     } else {
       y = interpreter.output(src)
@@ -118,6 +119,15 @@ import Testing
     }
   }
 
+  /// nn.Transformer itself, on sequences of vectors: two float inputs `[1, L, C]` read as
+  /// sequences (MatMul and LayerNormalization read them, no conv), written `src: 7x32`.
+  @Test func torchNNTransformerOfVectors() throws {
+    let text = try check("torch_transformer_vectors")
+    for line in ["inputs:\n  src: 7x32\n  tgt: 5x32\nlayers:\n", "- ATTN-4 causal", "- ATTN-4 cross encoder_norm"] {
+      #expect(text.contains(line), "\(line) in \(text)")
+    }
+  }
+
   @Test func torchNNEncoderPreLN() throws {
     let text = try check("torch_encoder_prenorm")
     let block = "      - residual:\n          body:\n            - LN\n            - ATTN-4\n"
@@ -127,7 +137,7 @@ import Testing
   /// An input nothing reads, and a second input that is not token ids: errors naming it.
   @Test(arguments: [
     ("translate_unused_input", "the graph's input `unused` is read by no layer"),
-    ("translate_float_target", "has 2 inputs, among them `tgt`, which is not token ids"),
+    ("translate_float_target", "has 2 inputs, among them `tgt`, which is neither token ids nor a sequence [1, L, C]"),
     ("torch_encoder_dynamic", "a length of 7 for a tensor folded at 8 positions: the exporter fixed a length the graph declares symbolic"),
   ])
   func refusedInputs(_ name: String, message: String) throws {

@@ -303,7 +303,10 @@ struct ONNXLayerRecognizer {
       return layout == "channels last"
     }
     let readers = graph.node.filter { $0.input.contains(x.name) }.map(\.opType)
-    let spatial: Set<String> = ["Conv", "ConvTranspose", "BatchNormalization", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "InstanceNormalization"]
+    let spatial: Set<String> = [
+      "Conv", "ConvTranspose", "BatchNormalization", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",
+      "InstanceNormalization",
+    ]
     let sequential: Set<String> = ["MatMul", "Gemm", "LayerNormalization", "ReduceMean", "Transpose"]
     return !readers.isEmpty && !readers.contains(where: spatial.contains) && readers.contains(where: sequential.contains)
   }

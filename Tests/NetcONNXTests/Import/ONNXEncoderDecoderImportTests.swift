@@ -83,6 +83,20 @@ import Testing
     if name == "translate_tiny" { assertGolden(text, named: "translate_tiny.spec.yaml") }
   }
 
+  /// The imported translation model's MACs at any (S, T), by hand from its shapes (C = 16,
+  /// FFN 32, 2 encoder and 2 decoder layers, a head of 24): an encoder layer is 4C²S of
+  /// projections + 2CS² (QKᵀ and attention·V) + 2·C·32·S of FFN = 32S² + 2048S; a decoder
+  /// layer is 32T² + 1024T (self-attention), 2C²T + 2C²S + 2CTS (cross) and 1024T (FFN) =
+  /// 32T² + 32ST + 2560T + 512S; the head 16·24·T. In all 64S² + 64ST + 64T² + 5120S + 5504T.
+  @Test func macsAreTheClosedFormInBothLengths() throws {
+    let imported = try ONNXImport.read(Self.folder + "/translate_tiny.onnx")
+    let spec = try SpecLoader.parse(SourceFile(path: "t.yaml", text: imported.text))
+    for (s, t) in [(7, 5), (3, 11), (64, 1)] {
+      let a = try analyze(spec.graph, bindings: ["S": s, "T": t])
+      #expect(a.costs.total.macs == 64 * s * s + 64 * s * t + 64 * t * t + 5120 * s + 5504 * t, "S = \(s), T = \(t)")
+    }
+  }
+
   /// Exported without dynamic axes: the lengths are the example's, 7 and 5, each pattern
   /// checked at its own tensor's length.
   @Test func fixedLengths() throws {

@@ -103,7 +103,8 @@ extension ONNXLayerRecognizer {
     let axis = axis0 < 0 ? axis0 + r : axis0
     let n = c.shape[axis], parts = node.output.count
     let sizes = try constantInput(1)?.integers ?? a.ints("split") ?? (n % parts == 0 ? [Int](repeating: n / parts, count: parts) : [])
-    guard sizes.count == parts, sizes.allSatisfy({ $0 >= 0 }), sizes.reduce(0, { $0 &+ $1 }) == n else {
+    // Each size at most n, so that their sum (at most 64 sizes of the file's) cannot wrap.
+    guard sizes.count == parts, parts <= 64, sizes.allSatisfy({ $0 >= 0 && $0 <= n }), sizes.reduce(0, +) == n else {
       throw unsupported(node: "splits \(n) entries of a constant as \(sizes.prefix(8))")
     }
     let outer = c.shape[..<axis].reduce(1, *), inner = c.shape[(axis + 1)...].reduce(1, *)

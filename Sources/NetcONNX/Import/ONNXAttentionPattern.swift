@@ -84,7 +84,10 @@ extension ONNXLayerRecognizer {
     let sizes =
       try constantInput(1)?.integers ?? a.ints("split")
       ?? [Int](repeating: p.units / Swift.max(node.output.count, 1), count: node.output.count)
-    guard sizes.count == node.output.count, sizes.reduce(0, +) == p.units, sizes.allSatisfy({ $0 > 0 }) else {
+    // Sizes checked before they are summed: the file's numbers could overflow the sum.
+    guard sizes.count == node.output.count, sizes.allSatisfy({ $0 > 0 && $0 <= p.units }), sizes.count <= p.units,
+      sizes.reduce(0, +) == p.units
+    else {
       throw unsupported(node: "splits \(p.units) outputs as \(sizes.prefix(8))")
     }
     var offset = 0

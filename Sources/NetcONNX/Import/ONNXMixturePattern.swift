@@ -48,7 +48,7 @@ extension ONNXLayerRecognizer {
         if !reads.isEmpty { throw routing("reads `\(reads[0].prefix(80))`; netc's routing takes the softmax of TopK's values") }
         return false
       }
-      guard lastAxis(a.int("axis") ?? -1, rank: 2) else {
+      guard lastAxis(a.int("axis") ?? -1, rank: rank(top)) else {
         throw routing("is over axis \(a.int("axis") ?? -1); netc's routing takes the softmax over the picked experts (the last axis)")
       }
       mixture.topWeights[n.output[0]] = top
@@ -94,6 +94,17 @@ extension ONNXLayerRecognizer {
   /// Whether `axis` is the last of a tensor of `rank` (the batch included).
   func lastAxis(_ axis: Int, rank: Int) -> Bool { axis == -1 || axis == rank - 1 }
 
+  /// The rank of a router's logits, the batch included: `[N, E]`, or `[N, T, E]` over a sequence.
+  func rank(_ top: MixtureTensors.Top) -> Int { layers[top.router].shape.count + 1 }
+
+  /// The layer `name` is: over a sequence a pending projection (a router's, an expert's
+  /// last LINEAR) becomes one now.
+  mutating func mixtureLayer(_ name: String) throws(DiagnosticError) -> Int? {
+    if let v = values[name] { return v }
+    guard sequence, seq[name] != nil else { return nil }
+    return try layer(of: name)
+  }
+
   /// The router whose TopK reads `name`, the logits.
   func routerOfPendingTop(_ name: String) -> Int? {
     guard let v = values[name] else { return nil }
@@ -101,19 +112,22 @@ extension ONNXLayerRecognizer {
   }
 
   mutating func topK(_ a: ONNXAttributes) throws(DiagnosticError) {
-    guard let router = values[node.input.first ?? ""] else {
+    guard let router = try mixtureLayer(node.input.first ?? "") else {
       throw routing("does not read a layer's output; netc imports TopK only of a mixture's router logits")
     }
     let r = layers[router]
-    guard r.op == .fc, r.bias == false, r.shape.count == 1, let experts = r.shape.first, experts >= 1 else {
+    // A bias-free FC of a vector, or a bias-free LINEAR of each position of a sequence.
+    let vector = r.op == .fc && r.bias == false && r.shape.count == 1
+    let positions = r.op == .linear && r.options.contains("nobias") && r.shape.count == 2 && r.tiedTo == nil
+    guard vector || positions, let experts = r.shape.last, experts >= 1 else {
       throw routing(
-        "reads `\(r.nodeName.prefix(80))`, which is not a bias-free linear layer of vectors; netc's router is one (`[N, E]` logits)")
+        "reads `\(r.nodeName.prefix(80))`, which is not a bias-free linear layer; netc's router is one (`[N, E]` or `[N, T, E]` logits)")
     }
     guard node.output.count == 2, !node.output[1].isEmpty else { throw routing("has no indices output") }
     guard let kc = try constantInput(1), kc.floats.count == 1, let k = kc.integers?.first, k >= 1, k <= experts else {
       throw routing("has no constant k from 1 to the \(experts) experts")
     }
-    guard lastAxis(a.int("axis") ?? -1, rank: 2) else {
+    guard lastAxis(a.int("axis") ?? -1, rank: r.shape.count + 1) else {
       throw routing("is over axis \(a.int("axis") ?? -1); netc's routing picks along the experts (the last axis)")
     }
     guard (a.int("largest") ?? 1) == 1 else { throw routing("picks the smallest logits (largest 0); netc's router picks the largest") }
@@ -131,7 +145,7 @@ extension ONNXLayerRecognizer {
         "does not scatter one router's softmaxed TopK values at its indices into zeros of its logits' shape; netc imports ScatterElements only there"
       )
     }
-    guard lastAxis(a.int("axis") ?? 0, rank: 2) else {
+    guard lastAxis(a.int("axis") ?? 0, rank: rank(weights)) else {
       throw routing("is along axis \(a.int("axis") ?? 0); netc's routing scatters along the experts (the last axis)")
     }
     let reduction = a.string("reduction") ?? "none"
@@ -140,11 +154,11 @@ extension ONNXLayerRecognizer {
   }
 
   mutating func slot(_ top: MixtureTensors.Top) throws(DiagnosticError) {
-    let experts = layers[top.router].shape[0]
+    let experts = layers[top.router].shape.last ?? 0
     let starts = try constantInput(1)?.integers, ends = try constantInput(2)?.integers
     let axes = try constantInput(3)?.integers, steps = try constantInput(4)?.integers
     guard let s = starts, let e = ends, s.count == 1, e.count == 1, s[0] >= 0, s[0] < experts, e[0] == s[0] + 1,
-      axes.map({ $0.count == 1 && lastAxis($0[0], rank: 2) }) ?? false, steps.map({ $0 == [1] }) ?? true
+      axes.map({ $0.count == 1 && lastAxis($0[0], rank: rank(top)) }) ?? false, steps.map({ $0 == [1] }) ?? true
     else {
       throw routing("is not one expert's weight (a constant [e, e + 1) of the last axis, e below \(experts)); netc slices one expert's")
     }
@@ -155,7 +169,7 @@ extension ONNXLayerRecognizer {
     guard node.input.count == 2 else { throw routing("does not multiply two tensors") }
     for (w, y) in [(0, 1), (1, 0)] {
       guard let slot = mixture.slots[node.input[w]] else { continue }
-      guard let output = values[node.input[y]] else {
+      guard let output = try mixtureLayer(node.input[y]) else {
         throw routing("multiplies an expert's weight by `\(node.input[y].prefix(80))`, which is not a layer's output")
       }
       let input = layers[slot.top.router].inputs[0]
@@ -180,7 +194,7 @@ extension ONNXLayerRecognizer {
       parts.append(w)
     }
     let top = parts[0].top
-    let experts = layers[top.router].shape[0]
+    let experts = layers[top.router].shape.last ?? 0
     guard parts.allSatisfy({ $0.top.router == top.router }), parts.map(\.expert).sorted() == Array(0..<experts) else {
       throw routing("sums experts \(parts.map(\.expert)) of a mixture of \(experts); netc sums each expert once")
     }

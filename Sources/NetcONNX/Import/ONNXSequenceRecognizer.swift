@@ -48,6 +48,7 @@ extension ONNXLayerRecognizer {
   mutating func sequenceNode(_ n: Onnx_NodeProto) throws(DiagnosticError) {
     guard n.output.count >= 1, !n.output[0].isEmpty else { throw unsupported(node: "has no output") }
     let a = ONNXAttributes(n)
+    if try mixtureStep(n, a) { return }
     if let c = try foldSequence(a) {
       constants[n.output[0]] = c
       return

@@ -76,6 +76,39 @@ import Testing
     }
   }
 
+  /// A mixture over a sequence (Mixtral's sparse MoE: a bias-free LINEAR router of each
+  /// position, TopK over `[N, T, E]`, SwiGLU experts) exported with T symbolic and imported
+  /// again: the same params, active params, MACs and active MACs, and on the exported
+  /// weights the same output.
+  @Test func aSequenceMixtureKeepsFiguresAndOutputs() throws {
+    let path = repositoryPath("scripts/pytorch/specs/mixtral_tiny.yaml")
+    let spec = try SpecLoader.parse(SpecFileLoader.load(path: path))
+    let a = try analyze(spec.graph, bindings: ["T": 8])
+    let params: [LayerParameters<Float>?] = try WeightBinding.bind(a.graph, a.shapes, sources: [], seed: 0)
+    let symbolic = try analyzeSymbolic(spec.graph, bindings: [:], free: ["T"])
+    let bytes = try ONNXExport.bytes(a.graph, a.shapes, parameters: params, symbolic: symbolic)
+    let imported = try ONNXImport.read(bytes: bytes, path: "/nonexistent/mixtral.onnx")
+    #expect(imported.text.contains("            - moe:\n                experts: 4\n                top: 2\n"), "\(imported.text)")
+    let back = try SpecLoader.parse(SourceFile(path: "mixtral.yaml", text: imported.text))
+    let b = try analyze(back.graph, bindings: ["T": 8])
+    #expect(b.costs.total.params == a.costs.total.params)
+    #expect(b.costs.total.activeParams == a.costs.total.activeParams)
+    #expect(b.costs.total.macs == a.costs.total.macs)
+    #expect(b.costs.total.activeMacs == a.costs.total.activeMacs)
+    let dir = NSTemporaryDirectory() + "netc-moe-seq-" + UUID().uuidString
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    for (n, t) in imported.weights { try FileSystem.write(NpyFile.encode(t), to: "\(dir)/\(n).npy") }
+    let backParams: [LayerParameters<Float>?] = try WeightBinding.bind(back.graph, b.shapes, sources: [.directory(dir)], seed: 7)
+    let x = Tensor<Float>(shape: [8], data: [3, 1, 4, 1, 5, 9, 2, 6])
+    let y0 = Interpreter(graph: a.graph, shapes: a.shapes, parameters: params).output(x)
+    let y1 = Interpreter(graph: back.graph, shapes: b.shapes, parameters: backParams).output(x)
+    let scale = y0.data.map(abs).max() ?? 1
+    let err = zip(y0.data, y1.data).map { abs($0 - $1) }.max() ?? 1
+    #expect(y0.shape == y1.shape)
+    #expect(err <= 1e-5 * scale, "\(err) against \(scale)")
+  }
+
   /// The first node named `name` and one of its attributes set to `value`.
   func changed(_ model: Onnx_ModelProto, node name: String, _ attribute: String, int value: Int) -> Onnx_ModelProto {
     var m = model

@@ -115,35 +115,39 @@ def export(model, vocab, length, path, seed=1, opset=17, dynamo=False):
 
 
 class WithOptionalInputs(torch.nn.Module):
-    """BertModel's pooled output of input_ids, attention_mask and token_type_ids, the three
-    inputs Hugging Face's exports (optimum's too) give BERT."""
+    """A model's output `index` of input_ids and the optional inputs Hugging Face's exports
+    (optimum's too) give it: attention_mask, and token_type_ids for BERT."""
 
-    def __init__(self, model):
+    def __init__(self, model, index, types):
         super().__init__()
-        self.model = model
+        self.model, self.index, self.types = model, index, types
 
-    def forward(self, input_ids, attention_mask, token_type_ids):
-        return self.model(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)[1]
+    def forward(self, input_ids, attention_mask, token_type_ids=None):
+        extra = {"token_type_ids": token_type_ids} if self.types else {"use_cache": False}
+        return self.model(input_ids=input_ids, attention_mask=attention_mask, **extra)[self.index]
 
 
-def bert_with_optional_inputs(path, seed=1):
-    """BERT (eager attention) exported with its three inputs, the length dynamic: ORT's output
-    with the mask all ones and every token of type 0, the defaults netc reads them as."""
-    model, vocab, _ = bert("eager")
+def with_optional_inputs(path, made, types, seed=1):
+    """A model (eager attention) exported with its optional inputs by TorchScript, the length
+    dynamic (so that its shape arithmetic stays in the graph): ORT's output with the mask all
+    ones and every token of type 0, the defaults netc reads them as."""
+    model, vocab, index = made
     with torch.no_grad():
         for p in model.parameters():
             p.add_(torch.randn_like(p) * 0.02)
     g = torch.Generator().manual_seed(seed)
     ids = torch.randint(0, vocab, (1, 8), generator=g)
-    mask, types = torch.ones(1, 8, dtype=torch.long), torch.zeros(1, 8, dtype=torch.long)
-    names = ["input_ids", "attention_mask", "token_type_ids"]
-    wrapped = WithOptionalInputs(model).eval()
+    inputs = {"input_ids": ids, "attention_mask": torch.ones(1, 8, dtype=torch.long)}
+    if types:
+        inputs["token_type_ids"] = torch.zeros(1, 8, dtype=torch.long)
+    names = list(inputs)
+    wrapped = WithOptionalInputs(model, index, types).eval()
     with torch.no_grad():
-        torch.onnx.export(wrapped, (ids, mask, types), path, input_names=names, output_names=["y"], opset_version=17,
+        torch.onnx.export(wrapped, tuple(inputs.values()), path, input_names=names, output_names=["y"], opset_version=17,
                           dynamo=False, dynamic_axes={n: {1: "T"} for n in names})
-        ref = wrapped(ids, mask, types).numpy()[0]
+        ref = wrapped(*inputs.values()).numpy()[0]
     session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
-    y = session.run(None, {"input_ids": ids.numpy(), "attention_mask": mask.numpy(), "token_type_ids": types.numpy()})[0][0]
+    y = session.run(None, {k: v.numpy() for k, v in inputs.items()})[0][0]
     params = sum(p.numel() for p in model.parameters())
     return ids[0].tolist(), y.astype(np.float32), params, float(np.abs(ref - y).max())
 
@@ -207,11 +211,13 @@ def main(only):
             json.dump(np.asarray(ids).reshape(-1).tolist(), f)
         expected[name] = {"params": params, "input_shape": list(np.asarray(ids).shape), "output_shape": list(y.shape)}
         print(f"{name}: {os.path.getsize(path)} bytes, {params} params, torch vs ORT {err:.1e}", file=sys.stderr)
-    if not only or "bert_tiny_inputs" in only:
+    for k, name in enumerate(["bert_tiny_inputs", "gpt2_tiny_inputs"]):
+        if only and name not in only:
+            continue
         # Seeded apart, after the others, so that it changed no other fixture's weights.
-        torch.manual_seed(3000)
-        name = "bert_tiny_inputs"
-        ids, y, params, err = bert_with_optional_inputs(os.path.join(OUT, f"{name}.onnx"))
+        torch.manual_seed(3000 + k)
+        made = bert("eager") if name.startswith("bert") else gpt2("eager")
+        ids, y, params, err = with_optional_inputs(os.path.join(OUT, f"{name}.onnx"), made, types=name.startswith("bert"))
         np.save(os.path.join(OUT, f"{name}.output.npy"), y)
         with open(os.path.join(OUT, f"{name}.input.json"), "w") as f:
             json.dump(ids, f)

@@ -197,6 +197,8 @@ extension ONNXLayerRecognizer {
           throw unsupported(node: "reshapes attention's heads to \(target ?? []); netc merges them to [1, T, H*D]")
         }
         seq[out] = .merged(parts)
+        let merged = [rows(parts.q), parts.heads * parts.headDim]
+        knownShapes[out] = t.count == 3 ? (t[0] == rows(parts.q) ? [merged[0], 1, merged[1]] : [1] + merged) : merged
         return
       case .merged:
         seq[out] = p
@@ -337,6 +339,7 @@ extension ONNXLayerRecognizer {
       seq[out] = .heads(h)
     case .context(let parts)? where (perm == [0, 2, 1, 3] || perm == [2, 0, 1, 3]) && (parts.heads == parts.kvHeads || parts.repeats > 1):
       seq[out] = .contextT(parts)
+      knownShapes[out] = perm == [0, 2, 1, 3] ? [1, rows(parts.q), parts.heads, parts.headDim] : [rows(parts.q), 1, parts.heads, parts.headDim]
     case .context(let parts)? where perm == [0, 3, 1, 2, 4] && parts.heads != parts.kvHeads:
       seq[out] = .contextT(parts)
     default:

@@ -131,6 +131,10 @@ extension ONNXLayerRecognizer {
     } else if case .linear(let p)? = seq[name], layers[p.input].shape.count == 2 {
       shape = [1, layers[p.input].shape[0], p.units]
       if p.timeMajor { shape.swapAt(0, 1) }
+    } else if case .slice(let s)? = seq[name], layers[s.linear.input].shape.count == 2 {
+      // One of a fused projection's q, k, v (GPT-2's key length read for its mask).
+      shape = [1, layers[s.linear.input].shape[0], s.count]
+      if s.linear.timeMajor { shape.swapAt(0, 1) }
     } else {
       throw unsupported(node: "takes the shape of `\(name.prefix(80))`, whose extents netc does not know here")
     }

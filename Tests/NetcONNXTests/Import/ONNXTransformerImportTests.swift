@@ -133,6 +133,17 @@ import Testing
     }
   }
 
+  /// GPT-2 with its attention_mask by TorchScript with the length dynamic: the shape
+  /// arithmetic stays in the graph and reads the extents of attention's steps (the fused
+  /// projection's key slice, the context transposed and merged), which netc knows; the
+  /// mask all ones folds into the causal one.
+  @Test func gpt2WithItsMaskAndADynamicLength() throws {
+    let text = try check("gpt2_tiny_inputs")
+    for line in ["#   `attention_mask` read as all ones", "input: $T tokens\n", "- ATTN-4 causal\n", "tie wte name lm_head"] {
+      #expect(text.contains(line), "\(line) in \(text)")
+    }
+  }
+
   /// ViT: the patches by a strided conv, the grid's Reshape and Transpose as TOKENS, the
   /// class token's Concat, the learned positions added, pre-LN blocks, the pooler.
   @Test func vitFromTransformers() throws {

@@ -339,7 +339,8 @@ extension ONNXLayerRecognizer {
       seq[out] = .heads(h)
     case .context(let parts)? where (perm == [0, 2, 1, 3] || perm == [2, 0, 1, 3]) && (parts.heads == parts.kvHeads || parts.repeats > 1):
       seq[out] = .contextT(parts)
-      knownShapes[out] = perm == [0, 2, 1, 3] ? [1, rows(parts.q), parts.heads, parts.headDim] : [rows(parts.q), 1, parts.heads, parts.headDim]
+      knownShapes[out] =
+        perm == [0, 2, 1, 3] ? [1, rows(parts.q), parts.heads, parts.headDim] : [rows(parts.q), 1, parts.heads, parts.headDim]
     case .context(let parts)? where perm == [0, 3, 1, 2, 4] && parts.heads != parts.kvHeads:
       seq[out] = .contextT(parts)
     default:

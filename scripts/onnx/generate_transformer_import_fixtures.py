@@ -86,7 +86,7 @@ def llama(layers=2, hidden=32, heads=4, kv_heads=2, intermediate=48, vocab=100, 
     return transformers.LlamaForCausalLM(cfg).eval(), vocab, 0
 
 
-def export(model, vocab, length, path, seed=1, opset=17, dynamo=False):
+def export(model, vocab, length, path, seed=1, opset=17, dynamo=False, dynamic=False):
     """Token ids of `length` (or, without a vocabulary, a 3x32x32 image): ORT's output on them."""
     g = torch.Generator().manual_seed(seed)
     if vocab:
@@ -104,7 +104,7 @@ def export(model, vocab, length, path, seed=1, opset=17, dynamo=False):
                               external_data=False, dynamic_shapes={"x": {1: length_dim}}, verbose=False)
         else:
             torch.onnx.export(model, (ids,), path, input_names=[name], output_names=["y"], opset_version=opset,
-                              dynamo=False)
+                              dynamo=False, dynamic_axes={name: {1: "T"}} if dynamic else None)
     session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
     y = session.run(None, {name: ids.numpy()})[0][0]
     with torch.no_grad():
@@ -189,7 +189,10 @@ def main(only):
     # softmax), for GPT-2 and BERT (its GELU's halves in another order); ViT's SDPA by TorchScript.
     late = {"llama_tiny_hf": llama, "llama_tiny_hf_dynamo": llama, "gpt2_tiny_sdpa_dynamo": lambda: gpt2("sdpa"),
             "bert_tiny_sdpa_dynamo": lambda: bert("sdpa"), "vit_tiny_sdpa": lambda: vit("sdpa"),
-            "llama_tiny_hf_mqa": lambda: llama(kv_heads=1)}
+            "llama_tiny_hf_mqa": lambda: llama(kv_heads=1),
+            # TorchScript with T dynamic: the shape arithmetic stays, reading the norms' and
+            # the rotated heads' extents.
+            "llama_tiny_hf_dynamic": llama}
     for k, name in enumerate(late):
         torch.manual_seed(1000 + k)
         models[name] = late[name]()
@@ -205,7 +208,8 @@ def main(only):
                 p.add_(torch.randn_like(p) * 0.02)
         path = os.path.join(OUT, f"{name}.onnx")
         opset = 16 if name.endswith("opset16") else 17
-        ids, y, params, err = export(OneOutput(model, index).eval(), vocab, 8, path, opset=opset, dynamo=name.endswith("dynamo"))
+        ids, y, params, err = export(OneOutput(model, index).eval(), vocab, 8, path, opset=opset, dynamo=name.endswith("dynamo"),
+                                     dynamic=name.endswith("dynamic"))
         np.save(os.path.join(OUT, f"{name}.output.npy"), y)
         with open(os.path.join(OUT, f"{name}.input.json"), "w") as f:
             json.dump(np.asarray(ids).reshape(-1).tolist(), f)

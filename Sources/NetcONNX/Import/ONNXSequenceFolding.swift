@@ -131,6 +131,22 @@ extension ONNXLayerRecognizer {
     } else if case .linear(let p)? = seq[name], layers[p.input].shape.count == 2 {
       shape = [1, layers[p.input].shape[0], p.units]
       if p.timeMajor { shape.swapAt(0, 1) }
+    } else if case .normScaled(let x, _, _, _, _, _)? = seq[name] {
+      // A norm's result before its β (Llama's RMSNorm, whose output Shape reads).
+      shape = [1] + layers[x].shape
+      if timeMajor.contains(name) { shape.swapAt(0, 1) }
+    } else if let h = seq[name]?.rotaryHeads, h.groups == 1, h.repeats == 1 {
+      // Heads, or heads part way through their rotary turn (Llama's Shape of its rotated q).
+      let l = rows(h.proj)
+      var d = h.dim
+      switch seq[name] {
+      case .rotary(_, .firstHalf)?, .rotary(_, .secondHalf)?, .rotary(_, .negatedSecond)?: d = h.dim / 2
+      default: break
+      }
+      shape =
+        !h.transposed ? [1, l, h.heads, d] : h.flat ? (h.keys ? [h.heads, d, l] : [h.heads, l, d]) : h.keys ? [1, h.heads, d, l] : [1, h.heads, l, d]
+    } else if case .attention(let parts)? = seq[name], let wo = parts.wo {
+      shape = [1, rows(parts.q), wo.shape[0]]
     } else if case .slice(let s)? = seq[name], layers[s.linear.input].shape.count == 2 {
       // One of a fused projection's q, k, v (GPT-2's key length read for its mask).
       shape = [1, layers[s.linear.input].shape[0], s.count]

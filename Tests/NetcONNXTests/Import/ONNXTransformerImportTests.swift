@@ -159,7 +159,7 @@ import Testing
   /// residual added first (`x + attn(...)`), SwiGLU as a `mul` parallel, an untied head;
   /// and multi-query attention (one key/value head: its projection is reshaped into one
   /// head of all its units, not kept whole).
-  @Test(arguments: [("llama_tiny_hf", 2), ("llama_tiny_hf_dynamo", 2), ("llama_tiny_hf_mqa", 1)])
+  @Test(arguments: [("llama_tiny_hf", 2), ("llama_tiny_hf_dynamo", 2), ("llama_tiny_hf_mqa", 1), ("llama_tiny_hf_dynamic", 2)])
   func llamaFromTransformers(_ name: String, kv: Int) throws {
     let text = try check(name)
     let layer = "      - residual:\n          body:\n            - RMSNORM eps 1e-06\n            - ATTN-4 kv \(kv) nobias causal rope\n"

@@ -144,7 +144,8 @@ extension ONNXLayerRecognizer {
       default: break
       }
       shape =
-        !h.transposed ? [1, l, h.heads, d] : h.flat ? (h.keys ? [h.heads, d, l] : [h.heads, l, d]) : h.keys ? [1, h.heads, d, l] : [1, h.heads, l, d]
+        !h.transposed
+        ? [1, l, h.heads, d] : h.flat ? (h.keys ? [h.heads, d, l] : [h.heads, l, d]) : h.keys ? [1, h.heads, d, l] : [1, h.heads, l, d]
     } else if case .attention(let parts)? = seq[name], let wo = parts.wo {
       shape = [1, rows(parts.q), wo.shape[0]]
     } else if case .slice(let s)? = seq[name], layers[s.linear.input].shape.count == 2 {

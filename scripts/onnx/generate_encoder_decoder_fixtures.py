@@ -185,6 +185,47 @@ def export_torch_nn(model, path, inputs, dynamo=False):
     return {k: v[0].reshape(-1).tolist() for k, v in inputs.items()}, y.astype(np.float32), float(np.abs(ref - y).max())
 
 
+def torchvision_vit(path):
+    """torchvision's VisionTransformer at toy size (32x32 images, 8x8 patches, 2 layers of
+    nn.MultiheadAttention), by TorchScript with a symbolic batch: its grid computed from the
+    image's Shape (Gather, Div, Mul), the class token, learned positions, the first token to
+    the head. Returns its entry of expected.json: PyTorch's params, MACs counted by hooks (a
+    conv's and a Linear's as verify_import.py counts them, MultiheadAttention's projections
+    and its two products by hand: 4 E^2 L + 2 L^2 E), the NCHW input and ORT's output."""
+    register_fake = torch.library.register_fake
+    torch.library.register_fake = lambda *args, **kwargs: (lambda fn: fn)
+    try:
+        import torchvision.models as tvm
+    finally:
+        torch.library.register_fake = register_fake
+    torch.manual_seed(20)
+    model = tvm.VisionTransformer(image_size=32, patch_size=8, num_layers=2, num_heads=4, hidden_dim=32, mlp_dim=64,
+                                  num_classes=10).eval()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.02)
+    x = torch.randn(1, 3, 32, 32, generator=torch.Generator().manual_seed(3))
+    torch.onnx.export(model, (x,), path, input_names=["x"], output_names=["y"], opset_version=17, dynamo=False,
+                      dynamic_axes={"x": {0: "N"}})
+    macs = []
+    hooks = [m.register_forward_hook(lambda m, i, o: macs.append(o.numel() * m.in_channels // m.groups * int(np.prod(m.kernel_size))))
+             for m in model.modules() if isinstance(m, nn.Conv2d)]
+    hooks += [m.register_forward_hook(lambda m, i, o: macs.append(m.in_features * m.out_features * (o.numel() // m.out_features)))
+              for m in model.modules() if type(m) is nn.Linear]
+    hooks += [m.register_forward_hook(lambda m, i, o: macs.append(4 * m.embed_dim ** 2 * i[0].shape[1] + 2 * i[0].shape[1] ** 2 * m.embed_dim))
+              for m in model.modules() if isinstance(m, nn.MultiheadAttention)]
+    with torch.no_grad():
+        ref = model(x).numpy()
+    for h in hooks:
+        h.remove()
+    session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    y = session.run(None, {"x": x.numpy()})[0]
+    print(f"torchvision_vit_tiny: {sum(p.numel() for p in model.parameters())} params, torch vs ORT {np.abs(ref - y).max():.1e}",
+          file=sys.stderr)
+    return dict(params=sum(p.numel() for p in model.parameters()), buffers=0, macs=sum(macs), input=x.numpy().ravel().tolist(),
+                input_shape=list(x.shape), output=y.ravel().tolist(), output_shape=list(y.shape))
+
+
 def export(model, path, mode):
     g = torch.Generator().manual_seed(1)
     src = torch.randint(0, 30, (1, 7), generator=g)
@@ -254,6 +295,12 @@ def main():
         json.dump(expected, f, indent=2, sort_keys=True)
         f.write("\n")
     refused(os.path.join(OUT, "translate_tiny.onnx"))
+    # Its entry beside the CNN fixtures' (generate_import_fixtures.py writes the others).
+    with open(os.path.join(OUT, "expected.json")) as f:
+        cnn = json.load(f)
+    cnn["torchvision_vit_tiny"] = torchvision_vit(os.path.join(OUT, "torchvision_vit_tiny.onnx"))
+    with open(os.path.join(OUT, "expected.json"), "w") as f:
+        json.dump(cnn, f, indent=1)
 
 
 def refused(path):

@@ -37,7 +37,8 @@ try:
 finally:
     torch.library.register_fake = _register_fake
 
-MODELS = ["resnet18", "resnet50", "mobilenet_v2", "alexnet", "efficientnet_b0", "squeezenet1_0", "mobilenet_v3_large"]
+MODELS = ["resnet18", "resnet50", "mobilenet_v2", "alexnet", "efficientnet_b0", "squeezenet1_0", "mobilenet_v3_large", "vgg16",
+          "vit_b_16"]
 # (label, dynamo, opset, constant folding)
 EXPORTS = [("torchscript-13-folded", False, 13, True), ("torchscript-17-bn-kept", False, 17, False),
            ("dynamo-18-folded", True, 18, True), ("dynamo-20-folded", True, 20, True)]
@@ -59,6 +60,11 @@ def build(name):
         if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear)) and m.bias is not None:
             with torch.no_grad():
                 m.bias.copy_(torch.randn(m.bias.shape, generator=g) * 0.1)
+        # ViT's head starts at zero weights, which would make its output the bias whatever the
+        # network computed.
+        if isinstance(m, torch.nn.Linear) and not m.weight.any():
+            with torch.no_grad():
+                m.weight.copy_(torch.randn(m.weight.shape, generator=g) * 0.02)
     return model
 
 
@@ -83,8 +89,18 @@ def figures(model, x, folded):
     def linear_hook(m, i, o):
         macs.append(m.in_features * m.out_features * (o.numel() // m.out_features))
 
+    def attention_hook(m, i, o):
+        # nn.MultiheadAttention computes its projections with F.linear on its own weights (no
+        # Linear hook fires): q and out of E x E per query position, k and v per key
+        # position, then q kᵀ and attention · v of L x S x E each.
+        q, k = i[0], i[1]
+        n, ell, s = (q.shape[0], q.shape[1], k.shape[1]) if m.batch_first else (q.shape[1], q.shape[0], k.shape[0])
+        e = m.embed_dim
+        macs.append(n * (2 * e * e * ell + 2 * e * m.kdim * s + 2 * ell * s * e))
+
     hooks = [m.register_forward_hook(conv_hook) for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
     hooks += [m.register_forward_hook(linear_hook) for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    hooks += [m.register_forward_hook(attention_hook) for m in model.modules() if isinstance(m, torch.nn.MultiheadAttention)]
     with torch.no_grad():
         model(x)
     for h in hooks:

@@ -59,6 +59,8 @@ extension ONNXLayerRecognizer {
       parts.wo = weight
       parts.bo = bias
       seq[out] = .attention(parts)
+      // The merged heads' rank: `[1, T, C]`, or `[T, C]` (MultiheadAttention's Gemm).
+      if let m = knownShapes[node.input[0]] { knownShapes[out] = m.dropLast() + [weight.shape[0]] }
       return
     }
     let x = try layerInput(0)

@@ -355,6 +355,13 @@ struct ONNXLayerRecognizer {
       constants[n.output[0]] = c
       return
     }
+    // Shape arithmetic beyond `folded` (torchvision's ViT computes its grid from the image's
+    // Shape by Gather, Div and Mul) folds as in a token graph.
+    let present = n.input.filter { !$0.isEmpty }
+    if n.opType != "Shape", !present.isEmpty, present.allSatisfy({ constants[$0] != nil }), let c = try foldSequence(a) {
+      constants[n.output[0]] = c
+      return
+    }
     if try gridToTokensStep(n) { return }
     if Self.folded.contains(n.opType) && n.opType != "Reshape" {
       throw unsupported(node: "computes from a layer's output; netc imports \(n.opType) only of constants (shape arithmetic)")

@@ -297,6 +297,7 @@ extension ONNXLayerRecognizer {
       case .attention(var parts)? where parts.bo == nil && b.floats.count == parts.wo?.shape[0]:
         parts.bo = b.floats
         seq[node.output[0]] = .attention(parts)
+        knownShapes[node.output[0]] = knownShapes[node.input[v]]
         return
       case .normScaled(let x, let eps, let gamma, let rms, _, let module)? where b.floats.count == gamma.count:
         normLayer(x: x, eps: eps, gamma: gamma, beta: b.floats, rms: rms, nodeName: node.name, module: module, outputName: node.output[0])
@@ -321,7 +322,9 @@ extension ONNXLayerRecognizer {
     let squeezed = Array(c.shape.drop { $0 == 1 })
     if source == nil, initializers.contains(constantName), squeezed.count == 2, squeezed[0] == shape.first {
       let table = ONNXConstant(shape: squeezed, floats: c.floats)
-      source = (table: table, rows: Array(0..<squeezed[0]), module: ModulePath.of(node, weight: constantName))
+      // The table's own name (torchvision's `encoder.pos_embedding`) names the layer.
+      let named = !constantName.contains("/") && !constantName.contains("::") && !constantName.isEmpty
+      source = (table: table, rows: Array(0..<squeezed[0]), module: named ? constantName : ModulePath.of(node, weight: constantName))
     }
     guard shape.count == 2, let source else {
       throw unsupported(

@@ -171,7 +171,14 @@ struct SpecWriter {
   /// `encoder.layer.3.attention.output`); empty when it has none.
   static func block(_ path: String) -> String {
     let parts = path.split(separator: ".")
-    guard let k = parts.firstIndex(where: { !$0.isEmpty && $0.allSatisfy(\.isNumber) }) else { return "" }
+    // `layer.3`, or torchvision's `encoder_layer_3`.
+    func indexed(_ p: Substring) -> Bool {
+      if !p.isEmpty && p.allSatisfy(\.isNumber) { return true }
+      guard let u = p.lastIndex(of: "_"), u != p.startIndex else { return false }
+      let digits = p[p.index(after: u)...]
+      return !digits.isEmpty && digits.allSatisfy(\.isNumber)
+    }
+    guard let k = parts.firstIndex(where: indexed) else { return "" }
     return parts[...k].joined(separator: ".")
   }
 

@@ -93,6 +93,26 @@ import Testing
     #expect(!text.contains("BN"))
   }
 
+  /// torchvision's VisionTransformer (toy size) by TorchScript: the grid computed from the
+  /// image's Shape (Gather, Div, Mul of constants, folded in an image graph too), the
+  /// patches as TOKENS, nn.MultiheadAttention's packed projection, the first token to the
+  /// head. MACs 414,144 (scripts/onnx/generate_encoder_decoder_fixtures.py counts them by
+  /// hooks; by hand: the patch conv 16·32·192, each layer 4·32²·17 + 2·17²·32 + 2·32·64·17,
+  /// the head 32·10).
+  @Test func torchvisionVisionTransformer() throws {
+    let text = try check("torchvision_vit_tiny")
+    let conv = 16 * 32 * 192, attention: Int = 4 * 32 * 32 * 17 + 2 * 17 * 17 * 32, mlp = 2 * 32 * 64 * 17
+    #expect(conv + 2 * (attention + mlp) + 32 * 10 == 414_144)
+    // torchvision's blocks are `encoder_layer_0`, `encoder_layer_1`: indexed, so one repeat.
+    let lines = [
+      "- CONV8-32 stride 8 name conv_proj\n  - TOKENS\n  - CLSTOKEN\n  - POSEMBED-17 name encoder_pos_embedding\n  - repeat: 2\n",
+      "            - ATTN-4\n", "  - LN eps 1e-06 name encoder_ln\n  - TAKE\n  - LINEAR-10 name heads_head\n",
+    ]
+    for line in lines {
+      #expect(text.contains(line), "\(line) in \(text)")
+    }
+  }
+
   @Test func residualBlocks() throws {
     let text = try check("residual")
     let lines = body(text)

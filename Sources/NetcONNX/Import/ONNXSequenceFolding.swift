@@ -41,6 +41,11 @@ extension ONNXLayerRecognizer {
       return c
     }
     let xs = present.map { constants[$0]! }
+    // Each op's inputs, all given (an empty name would shift the others into its place).
+    let arity: [String: Int] = ["Gather": 2, "GatherElements": 2, "Expand": 2, "Range": 3, "Where": 3]
+    if let n = arity[op], xs.count != n || node.input.count != n {
+      throw unsupported(node: "has \(xs.count) of its \(n) inputs")
+    }
     switch op {
     case "Gather":
       return try gatherConstant(xs[0], xs[1], axis: a.int("axis") ?? 0)
@@ -91,7 +96,11 @@ extension ONNXLayerRecognizer {
       guard let start = xs[0].integers?.first, let limit = xs[1].integers?.first, let delta = xs[2].integers?.first, delta != 0 else {
         throw unsupported(node: "has a range netc does not fold (integers with a nonzero step)")
       }
-      let count = Swift.max(0, (limit - start + delta - (delta > 0 ? 1 : -1)) / delta)
+      // The file's numbers: a span that overflows is refused, not trapped.
+      let (span, o1) = limit.subtractingReportingOverflow(start)
+      let (padded, o2) = span.addingReportingOverflow(delta - (delta > 0 ? 1 : -1))
+      guard !o1, !o2 else { throw unsupported(node: "has a range from \(start) to \(limit), beyond what netc folds") }
+      let count = Swift.max(0, padded.dividedReportingOverflow(by: delta).partialValue)
       _ = try Self.count([count], self)
       let v = (0..<count).map { start + $0 * delta }
       return ONNXConstant(shape: [count], floats: v.map(Float.init), integers: v)

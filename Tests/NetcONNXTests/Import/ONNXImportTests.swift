@@ -202,6 +202,19 @@ import Testing
     _ = try analyze(try SpecLoader.parse(SourceFile(path: "partial.yaml", text: imported.text)).graph)
   }
 
+  /// `fuzz_gather_one_input` (the tiny Llama mutated): the embedding's Gather lost its
+  /// table, and folding it read an input it did not have; now an error naming the node,
+  /// whole and under `--partial` (nothing after the embedding imports).
+  @Test func fuzzFindingRefusedWholeAndPartially() throws {
+    let path = Self.folder + "/fuzz_gather_one_input.onnx"
+    for partial in [false, true] {
+      let error = #expect(throws: DiagnosticError.self) { try ONNXImport.read(path, partial: partial) }
+      #expect(error?.diagnostics.first?.code == .onnxUnsupported)
+    }
+    let whole = #expect(throws: DiagnosticError.self) { try ONNXImport.read(path) }
+    #expect(whole?.diagnostics.first?.message.contains("(Gather) has 1 of its 2 inputs") == true)
+  }
+
   @Test func unknownOpNamesWhatNetcImports() throws {
     let error = #expect(throws: DiagnosticError.self) { try ONNXImport.read(Self.folder + "/unknown_op.onnx") }
     let note = try #require(error?.diagnostics.first?.notes.first?.message)

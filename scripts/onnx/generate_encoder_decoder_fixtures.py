@@ -185,22 +185,28 @@ def export_torch_nn(model, path, inputs, dynamo=False):
     return {k: v[0].reshape(-1).tolist() for k, v in inputs.items()}, y.astype(np.float32), float(np.abs(ref - y).max())
 
 
-def torchvision_vit(path):
-    """torchvision's VisionTransformer at toy size (32x32 images, 8x8 patches, 2 layers of
-    nn.MultiheadAttention), by TorchScript with a symbolic batch: its grid computed from the
-    image's Shape (Gather, Div, Mul), the class token, learned positions, the first token to
-    the head. Returns its entry of expected.json: PyTorch's params, MACs counted by hooks (a
-    conv's and a Linear's as verify_import.py counts them, MultiheadAttention's projections
-    and its two products by hand: 4 E^2 L + 2 L^2 E), the NCHW input and ORT's output."""
+def torchvision_fixture(path, name):
+    """torchvision's models at toy size by TorchScript with a symbolic batch (32x32 images):
+    `vit`, a VisionTransformer (8x8 patches, 2 layers of nn.MultiheadAttention: its grid
+    computed from the image's Shape by Gather, Div and Mul, the class token, learned
+    positions, the first token to the head), or `convnext`, a ConvNeXt of two stages of one
+    CNBlock (its LayerNorm and Linears on the feature map made channels last, layer scale).
+    Returns its entry of expected.json: PyTorch's params, MACs counted by hooks (a conv's and
+    a Linear's as verify_import.py counts them, MultiheadAttention's projections and its two
+    products by hand: 4 E^2 L + 2 L^2 E), the NCHW input and ORT's output."""
     register_fake = torch.library.register_fake
     torch.library.register_fake = lambda *args, **kwargs: (lambda fn: fn)
     try:
         import torchvision.models as tvm
+        from torchvision.models.convnext import CNBlockConfig, ConvNeXt
     finally:
         torch.library.register_fake = register_fake
-    torch.manual_seed(20)
-    model = tvm.VisionTransformer(image_size=32, patch_size=8, num_layers=2, num_heads=4, hidden_dim=32, mlp_dim=64,
-                                  num_classes=10).eval()
+    torch.manual_seed(20 if name == "vit" else 21)
+    if name == "vit":
+        model = tvm.VisionTransformer(image_size=32, patch_size=8, num_layers=2, num_heads=4, hidden_dim=32, mlp_dim=64,
+                                      num_classes=10).eval()
+    else:
+        model = ConvNeXt([CNBlockConfig(8, 16, 1), CNBlockConfig(16, None, 1)], num_classes=10).eval()
     with torch.no_grad():
         for p in model.parameters():
             p.add_(torch.randn_like(p) * 0.02)
@@ -220,7 +226,7 @@ def torchvision_vit(path):
         h.remove()
     session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
     y = session.run(None, {"x": x.numpy()})[0]
-    print(f"torchvision_vit_tiny: {sum(p.numel() for p in model.parameters())} params, torch vs ORT {np.abs(ref - y).max():.1e}",
+    print(f"torchvision_{name}_tiny: {sum(p.numel() for p in model.parameters())} params, torch vs ORT {np.abs(ref - y).max():.1e}",
           file=sys.stderr)
     return dict(params=sum(p.numel() for p in model.parameters()), buffers=0, macs=sum(macs), input=x.numpy().ravel().tolist(),
                 input_shape=list(x.shape), output=y.ravel().tolist(), output_shape=list(y.shape))
@@ -298,7 +304,8 @@ def main():
     # Its entry beside the CNN fixtures' (generate_import_fixtures.py writes the others).
     with open(os.path.join(OUT, "expected.json")) as f:
         cnn = json.load(f)
-    cnn["torchvision_vit_tiny"] = torchvision_vit(os.path.join(OUT, "torchvision_vit_tiny.onnx"))
+    for name in ["vit", "convnext"]:
+        cnn[f"torchvision_{name}_tiny"] = torchvision_fixture(os.path.join(OUT, f"torchvision_{name}_tiny.onnx"), name)
     with open(os.path.join(OUT, "expected.json"), "w") as f:
         json.dump(cnn, f, indent=1)
 

@@ -38,7 +38,7 @@ finally:
     torch.library.register_fake = _register_fake
 
 MODELS = ["resnet18", "resnet50", "mobilenet_v2", "alexnet", "efficientnet_b0", "squeezenet1_0", "mobilenet_v3_large", "vgg16",
-          "vit_b_16"]
+          "vit_b_16", "convnext_tiny"]
 # (label, dynamo, opset, constant folding)
 EXPORTS = [("torchscript-13-folded", False, 13, True), ("torchscript-17-bn-kept", False, 17, False),
            ("dynamo-18-folded", True, 18, True), ("dynamo-20-folded", True, 20, True)]

@@ -55,6 +55,8 @@ struct ONNXLayerRecognizer {
   var sequenceLength = 0
   /// The graph's initializers (weights), by name.
   var initializers: Set<String> = []
+  /// The image layers' outputs seen channels last (`ONNXChannelsLastPattern`).
+  var views: Set<String> = []
   /// The layer outputs seen time-major (`[T, 1, C]`: `timeMajorAlias`), for Shape.
   var timeMajor: Set<String> = []
   /// The optional inputs read as constants, each with its value (`readOptional`).
@@ -85,7 +87,10 @@ struct ONNXLayerRecognizer {
     for o in graph.output { uses[o.name, default: 0] += 1 }
     for n in graph.node {
       node = n
+      let inView = n.input.contains(where: views.contains)
       if partial { try recognizeOrLeaveOut(n) } else { try recognize(n) }
+      // What a channels-last view computes stays one, until the Transpose back.
+      if inView && n.opType != "Transpose" { for o in n.output where !o.isEmpty { views.insert(o) } }
     }
     if partial { return try partialOutput() }
     guard graph.output.count == 1 else {
@@ -363,6 +368,8 @@ struct ONNXLayerRecognizer {
       return
     }
     if try gridToTokensStep(n) { return }
+    let inView = try readsView(n)
+    if n.opType == "Transpose" && channelsLastStep(a) { return }
     if Self.folded.contains(n.opType) && n.opType != "Reshape" {
       throw unsupported(node: "computes from a layer's output; netc imports \(n.opType) only of constants (shape arithmetic)")
     }
@@ -427,7 +434,9 @@ struct ONNXLayerRecognizer {
     case "Gemm":
       try gemm(a)
     case "MatMul":
-      try matmul()
+      if inView { try imageLinear() } else { try matmul() }
+    case "LayerNormalization":
+      try imageLayerNorm(a)
     case "ConvTranspose":
       try convTranspose(a)
     case "Resize":
@@ -443,7 +452,7 @@ struct ONNXLayerRecognizer {
     case "Div", "Erf":
       if try !geluStep() { throw unsupported(node: "is not part of x * (1 + erf(x / sqrt 2)) / 2; netc imports \(n.opType) only there") }
     case "Add", "Mul":
-      if try !geluStep() { try merge(a) }
+      if try !geluStep(), try !layerScale() { try merge(a) }
     case "Sum", "Concat":
       try merge(a)
     case "Cast", "ConstantOfShape", "Slice", "Transpose", "Unsqueeze":
@@ -694,6 +703,13 @@ struct ONNXLayerRecognizer {
       for (v, c) in [(0, 1), (1, 0)] {
         guard let id = values[node.input[v]], let b = constants[node.input[c]] else { continue }
         let l = layers[id]
+        // A LINEAR of a channels-last view takes its bias as well.
+        if l.op == .linear, l.options == ["nobias"], uses[node.input[v]] == 1, b.floats.count == l.shape[0], id == layers.count - 1 {
+          layers[id].options = []
+          layers[id].parameters.append((.bias, Tensor(shape: [l.shape[0]], data: b.floats)))
+          values[node.output[0]] = id
+          return
+        }
         guard l.op == .fc, l.bias == false, uses[node.input[v]] == 1, b.floats.count == l.shape[0], id == layers.count - 1 else {
           throw unsupported(node: "adds a constant to a tensor; netc imports that only as the bias of the FC (MatMul) before it")
         }

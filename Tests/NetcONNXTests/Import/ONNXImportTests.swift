@@ -113,6 +113,21 @@ import Testing
     }
   }
 
+  /// torchvision's ConvNeXt (toy size: stages of 8 and 16 channels, one CNBlock each) by
+  /// TorchScript: the feature map made channels last for its LayerNorm and Linears (the
+  /// same layer in netc's channels-last order), the layer scale, LayerNorm2d between stages
+  /// and in the head. MACs 136,096 (by hand: the stem 64·8·48, block 1 64·8·49 + 2·64·8·32,
+  /// the downsample 16·16·32, block 2 16·16·49 + 2·16·16·64, the head 16·10).
+  @Test func torchvisionConvNeXt() throws {
+    let text = try check("torchvision_convnext_tiny")
+    let block1: Int = 64 * 8 * 49 + 2 * 64 * 8 * 32, block2: Int = 16 * 16 * 49 + 2 * 16 * 16 * 64
+    #expect(64 * 8 * 48 + block1 + 16 * 16 * 32 + block2 + 16 * 10 == 136_096)
+    let block =
+      "        - DWCONV7 pad 3 name block_0\n        - LN eps 1e-06 name block_2\n        - LINEAR-32 name block_3\n"
+      + "        - GELU name block_4\n        - LINEAR-8 name block_5\n        - LAYERSCALE name layer_scale\n"
+    for line in [block, "  - GAP name avgpool\n  - LN eps 1e-06 name classifier_0\n"] { #expect(text.contains(line), "\(line) in \(text)") }
+  }
+
   @Test func residualBlocks() throws {
     let text = try check("residual")
     let lines = body(text)

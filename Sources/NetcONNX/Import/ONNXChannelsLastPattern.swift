@@ -35,7 +35,8 @@ extension ONNXLayerRecognizer {
     guard let first = read.first else { return false }
     guard Self.viewOps.contains(n.opType) else {
       throw unsupported(
-        node: "reads `\(first.prefix(80))`, a feature map made channels last; netc imports LayerNormalization, MatMul, GELU and elementwise steps there, and the Transpose back"
+        node:
+          "reads `\(first.prefix(80))`, a feature map made channels last; netc imports LayerNormalization, MatMul, GELU and elementwise steps there, and the Transpose back"
       )
     }
     if ["Add", "Mul"].contains(n.opType) {

@@ -11,6 +11,7 @@ extension ONNXLayerRecognizer {
   /// or a LINEAR), or one of attention's two products.
   mutating func product(_ a: ONNXAttributes) throws(DiagnosticError) {
     let out = node.output[0]
+    guard node.input.count >= 2 else { throw unsupported(node: "has \(node.input.count) input; netc's products take two") }
     if node.opType == "MatMul", let p0 = seq[node.input[0]], let p1 = seq[node.input[1]] {
       switch (p0, p1) {
       case (.heads(let q), .heads(let k)) where q.transposed && !q.keys && k.keys && q.dim == k.dim && k.groups == 1 && !q.flat && !k.flat:

@@ -7,6 +7,8 @@ import NetcIR
 extension ONNXLayerRecognizer {
   /// Advances a pattern by the current node; false when it is not a step of one.
   mutating func elementwiseStep() throws(DiagnosticError) -> Bool {
+    // The binary steps read both inputs by index (a file's node may have one).
+    if ["Add", "Sub", "Mul", "Div", "Pow"].contains(node.opType) && node.input.count != 2 { return false }
     if scaleStep() { return true }
     if try maskStep() { return true }
     if try rotaryStep() { return true }

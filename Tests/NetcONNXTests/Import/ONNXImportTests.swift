@@ -207,8 +207,12 @@ import Testing
   ///   second as a rotary step;
   /// - `fuzz_partial_made_layers` (the tiny GPT-2 mutated): under `--partial` a node that
   ///   failed after reading a pending projection (which made it a layer) had its layers
-  ///   taken away while `built` still named them, and a later read indexed past the end.
-  @Test(arguments: ["fuzz_heads_overflow", "fuzz_fold_huge_float", "fuzz_rotary_one_input", "fuzz_partial_made_layers"])
+  ///   taken away while `built` still named them, and a later read indexed past the end;
+  /// - `fuzz_mul_one_input` (the tiny Llama mutated): an RMSNorm's Mul of one input read a
+  ///   second as its γ.
+  @Test(arguments: [
+    "fuzz_heads_overflow", "fuzz_fold_huge_float", "fuzz_rotary_one_input", "fuzz_partial_made_layers", "fuzz_mul_one_input",
+  ])
   func fuzzFindingsAreErrors(_ name: String) throws {
     let path = Self.folder + "/\(name).onnx"
     let error = #expect(throws: DiagnosticError.self) { try ONNXImport.read(path) }

@@ -352,6 +352,9 @@ struct ONNXLayerRecognizer {
   // MARK: - One node
 
   mutating func recognize(_ n: Onnx_NodeProto) throws(DiagnosticError) {
+    // Every op but Constant reads a first input, which the steps below index (a file's
+    // node may lack it).
+    guard n.opType == "Constant" || n.input.first.map({ !$0.isEmpty }) == true else { throw unsupported(node: "has no first input") }
     if sequence { return try sequenceNode(n) }
     guard n.output.count >= 1, !n.output[0].isEmpty else { throw unsupported(node: "has no output") }
     let a = ONNXAttributes(n)

@@ -11,6 +11,7 @@ extension ONNXLayerRecognizer {
   /// The op types that may read a channels-last view.
   static let viewOps: Set<String> = [
     "Transpose", "LayerNormalization", "MatMul", "Add", "Mul", "Div", "Erf", "Gelu", "Relu", "Sigmoid", "Tanh", "Identity", "Dropout",
+    "ReduceMean", "Sub", "Pow", "Sqrt",
   ]
 
   /// Transpose `[0, 2, 3, 1]` of an image layer, or `[0, 3, 1, 2]` of a view: the same layer.

@@ -52,7 +52,7 @@ extension ONNXLayerRecognizer {
         case (.onePlusTanh(let x)?, let y?, _) where x == y: return set(.timesOnePlus(x))
         case (.timesOnePlus(let x)?, _, let c) where near(c, 0.5): return geluTanh(x)
         case (.normalized(let x, let eps)?, _, _), (.rmsNormalized(let x, let eps)?, _, _):
-          guard let g = constants[node.input[b]], g.floats.count == layers[x].shape.last else { continue }
+          guard let g = constants[node.input[b]], g.floats.count == normWidth(x) else { continue }
           var rms = false
           if case .rmsNormalized? = p(a) { rms = true }
           return set(.normScaled(x: x, eps: eps, gamma: g.floats, rms: rms, node: node.name, module: ModulePath.of(node, weight: nil)))
@@ -95,6 +95,26 @@ extension ONNXLayerRecognizer {
       break
     }
     return false
+  }
+
+  /// The axis a norm spelled out normalizes: a sequence's last, or a channels-last view's
+  /// channels (the first of an image layer's `[C, H, W]`).
+  func normWidth(_ x: Int) -> Int { (sequence ? layers[x].shape.last : layers[x].shape.first) ?? 0 }
+
+  /// A step of a LayerNorm spelled out (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div, Mul
+  /// γ, Add β) on a channels-last view of an image (torchvision's ConvNeXt below opset 17).
+  mutating func viewNormStep() throws(DiagnosticError) -> Bool {
+    guard ["ReduceMean", "Sub", "Pow", "Sqrt", "Div", "Add", "Mul"].contains(node.opType) else { return false }
+    if node.opType == "Add", node.input.count == 2 {
+      for (v, c) in [(0, 1), (1, 0)] {
+        guard case .normScaled(let x, let eps, let gamma, let rms, _, let module)? = seq[node.input[v]], let b = constants[node.input[c]],
+          b.floats.count == gamma.count
+        else { continue }
+        normLayer(x: x, eps: eps, gamma: gamma, beta: b.floats, rms: rms, nodeName: node.name, module: module, outputName: node.output[0])
+        return true
+      }
+    }
+    return try elementwiseStep()
   }
 
   mutating func geluTanh(_ x: Int) -> Bool {

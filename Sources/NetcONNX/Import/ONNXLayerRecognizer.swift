@@ -373,6 +373,7 @@ struct ONNXLayerRecognizer {
     if try gridToTokensStep(n) { return }
     let inView = try readsView(n)
     if n.opType == "Transpose" && channelsLastStep(a) { return }
+    if inView, try viewNormStep() { return }
     if Self.folded.contains(n.opType) && n.opType != "Reshape" {
       throw unsupported(node: "computes from a layer's output; netc imports \(n.opType) only of constants (shape arithmetic)")
     }

@@ -199,16 +199,7 @@ struct ONNXLayerRecognizer {
     if case .dimValue(let n)? = dims[0].value, n != 1 {
       throw unsupported("has token ids of batch \(n); netc imports [1, T] (a batch of one)")
     }
-    var options: [String] = []
-    let t: Int
-    switch dims[1].value {
-    case .dimValue(let v)? where v >= 1 && v <= Self.maxExtent:
-      t = Int(v)
-    case .dimParam(let p)?
-    where !p.isEmpty && p.count <= 40 && p.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) && p.first!.isLetter:
-      t = folded
-      options = [p]
-    default:
+    guard let (t, options) = Self.length(dims[1], foldedAt: folded) else {
       throw unsupported(
         "has an invalid extent in its token input `\(x.name.prefix(80))`; netc imports token ids of a fixed or named length")
     }
@@ -326,15 +317,7 @@ struct ONNXLayerRecognizer {
     guard case .dimValue(let c)? = dims[2].value, c >= 1, c <= Self.maxExtent else {
       throw unsupported("has a sequence `\(x.name.prefix(80))` whose width is not a number; netc imports [1, L, C] of a fixed C")
     }
-    var options: [String] = []
-    let t: Int
-    switch dims[1].value {
-    case .dimValue(let v)? where v >= 1 && v <= Self.maxExtent:
-      t = Int(v)
-    case .dimParam(let p)? where Self.isVarName(p):
-      t = folded
-      options = [p]
-    default:
+    guard let (t, options) = Self.length(dims[1], foldedAt: folded) else {
       throw unsupported("has an invalid length in its sequence `\(x.name.prefix(80))`; netc imports sequences of a fixed or named length")
     }
     sequence = true
@@ -342,6 +325,16 @@ struct ONNXLayerRecognizer {
     layers.append(
       ImportedLayer(op: .input, head: "sequence", options: options, inputs: [], shape: [t, Int(c)], nodeName: x.name, outputName: x.name))
     values[x.name] = layers.count - 1
+  }
+
+  /// A sequence input's length: a number, or a symbol folded at `folded` and kept as the
+  /// var it is written back as (the options of the input layer); nil when it is neither.
+  static func length(_ d: Onnx_TensorShapeProto.Dimension, foldedAt folded: Int) -> (Int, [String])? {
+    switch d.value {
+    case .dimValue(let v)? where v >= 1 && v <= Self.maxExtent: (Int(v), [])
+    case .dimParam(let p)? where isVarName(p): (folded, [p])
+    default: nil
+    }
   }
 
   /// Whether a `dim_param` can be written back as a var of the spec.

@@ -56,13 +56,7 @@ import Testing
     } else {
       y = interpreter.output(src)
     }
-    let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Self.folder + "/\(name).output.npy")))
-    let reference: Tensor<Float> = try NpyFile.decode(bytes, path: "\(name).output.npy")
-    #expect(y.shape == want.output_shape)
-    #expect(reference.shape == want.output_shape)
-    let scale = reference.data.map(abs).max() ?? 1
-    let err = zip(y.data, reference.data).map { abs($0 - $1) }.max() ?? 0
-    #expect(err <= 1e-5 * scale, "\(name): max |netc - ORT| = \(err), scale \(scale)")
+    try ONNXTransformerImportTests.expectReference(y, name, shape: want.output_shape)
     return imported.text
   }
 

@@ -46,15 +46,20 @@ import Testing
     // Token ids `[T]`, or an image `[C, H, W]` in netc's channels-last order (the batch of 1 left out).
     let shape = want.input_shape
     let x = shape.count == 1 ? Tensor(shape: shape, data: values) : ONNXImportTests.channelsLast(values, shape: shape)
-    let y = interpreter.output(x)
-    let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Self.folder + "/\(name).output.npy")))
+    try Self.expectReference(interpreter.output(x), name, shape: want.output_shape)
+    return imported.text
+  }
+
+  /// `y` against ONNX Runtime's output stored as `name`.output.npy: the shape, and within
+  /// 1e-5 of its largest magnitude.
+  static func expectReference(_ y: Tensor<Float>, _ name: String, shape: [Int]) throws {
+    let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: folder + "/\(name).output.npy")))
     let reference: Tensor<Float> = try NpyFile.decode(bytes, path: "\(name).output.npy")
-    #expect(y.shape == want.output_shape)
-    #expect(reference.shape == want.output_shape)
+    #expect(y.shape == shape)
+    #expect(reference.shape == shape)
     let scale = reference.data.map(abs).max() ?? 1
     let err = zip(y.data, reference.data).map { abs($0 - $1) }.max() ?? 0
     #expect(err <= 1e-5 * scale, "\(name): max |netc - ORT| = \(err), scale \(scale)")
-    return imported.text
   }
 
   /// GPT-2 as transformers writes it (Conv1D's Gemm, the fused c_attn split in three, the

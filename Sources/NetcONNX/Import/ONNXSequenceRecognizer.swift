@@ -374,8 +374,10 @@ extension ONNXLayerRecognizer {
       throw unsupported(node: "has no constant scale of the last axis' size")
     }
     let b = try constantInput(2)
+    let eps = a.float("epsilon") ?? 1e-5
+    guard eps.isFinite, eps > 0, eps <= 1 else { throw unsupported(node: "has epsilon \(eps); netc's eps is a number above 0, at most 1") }
     normLayer(
-      x: x, eps: a.float("epsilon") ?? 1e-5, gamma: g.floats, beta: b?.floats, rms: false, nodeName: node.name,
+      x: x, eps: eps, gamma: g.floats, beta: b?.floats, rms: false, nodeName: node.name,
       module: ModulePath.of(node, weight: nil), outputName: node.output[0])
   }
 

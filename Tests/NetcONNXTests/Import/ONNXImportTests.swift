@@ -212,9 +212,12 @@ import Testing
   ///   failed after reading a pending projection (which made it a layer) had its layers
   ///   taken away while `built` still named them, and a later read indexed past the end;
   /// - `fuzz_mul_one_input` (the tiny Llama mutated): an RMSNorm's Mul of one input read a
-  ///   second as its γ.
+  ///   second as its γ;
+  /// - `fuzz_ln_zero_eps` (the tiny GPT-2 mutated): a LayerNormalization of epsilon 0 was
+  ///   written as `LN eps 0.0`, which netc's own spec check refuses.
   @Test(arguments: [
     "fuzz_heads_overflow", "fuzz_fold_huge_float", "fuzz_rotary_one_input", "fuzz_partial_made_layers", "fuzz_mul_one_input",
+    "fuzz_ln_zero_eps",
   ])
   func fuzzFindingsAreErrors(_ name: String) throws {
     let path = Self.folder + "/\(name).onnx"

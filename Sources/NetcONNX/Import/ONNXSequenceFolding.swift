@@ -21,11 +21,11 @@ extension ONNXLayerRecognizer {
     }
     // The rows of a table `[n, C]`, or of a buffer `[1, n, C]` (the PyTorch tutorial's
     // `pe[:, :T]`), along the rows' axis.
-    let rowAxes: [[Int]] = constants[node.input[0]]?.shape.count == 3 ? [[1], [-2]] : [[0], [-2]]
     if op == "Slice", let x = constants[node.input[0]], x.shape.count == 2 || x.shape.count == 3 && x.shape[0] == 1, x.integers == nil,
       initializers.contains(node.input[0]), let starts = constants[node.input[1]]?.integers,
       let ends = node.input.count > 2 ? constants[node.input[2]]?.integers : nil, starts.count == 1, ends.count == 1,
-      node.input.count < 4 && x.shape.count == 2 || node.input.count >= 4 && rowAxes.contains(constants[node.input[3]]?.integers ?? []),
+      node.input.count < 4 && x.shape.count == 2
+        || node.input.count >= 4 && (x.shape.count == 3 ? [[1], [-2]] : [[0], [-2]]).contains(constants[node.input[3]]?.integers ?? []),
       (node.input.count < 5 || constants[node.input[4]]?.integers == [1])
     {
       let n = x.shape[x.shape.count - 2], width = x.shape[x.shape.count - 1]

@@ -39,10 +39,7 @@ import Testing
     let analysis = try analyze(graph, bindings: bindings)
     #expect(analysis.costs.total.params == want.params, "\(imported.text)")
 
-    let dir = ONNXImportTests.temporaryDirectory()
-    defer { _ = try? FileManager.default.removeItem(atPath: dir) }
-    for (n, t) in imported.weights { try FileSystem.write(NpyFile.encode(t), to: "\(dir)/\(n).npy") }
-    let params: [LayerParameters<Float>?] = try WeightBinding.bind(analysis.graph, analysis.shapes, sources: [.directory(dir)], seed: 0)
+    let params = try ONNXImportTests.parameters(imported, analysis)
     let interpreter = Interpreter(graph: analysis.graph, shapes: analysis.shapes, parameters: params, threads: 1)
     let ids = try JSONDecoder().decode(
       [String: [Float]].self, from: Data(contentsOf: URL(fileURLWithPath: Self.folder + "/\(name).input.json")))
@@ -206,10 +203,7 @@ import Testing
       #expect(y.shapes[back.graph.outputID] == x.shapes[spec.graph.outputID])
     }
     let b = try analyze(back.graph, bindings: bindings)
-    let dir = ONNXImportTests.temporaryDirectory()
-    defer { _ = try? FileManager.default.removeItem(atPath: dir) }
-    for (n, t) in imported.weights { try FileSystem.write(NpyFile.encode(t), to: "\(dir)/\(n).npy") }
-    let backParams: [LayerParameters<Float>?] = try WeightBinding.bind(back.graph, b.shapes, sources: [.directory(dir)], seed: 7)
+    let backParams = try ONNXImportTests.parameters(imported, b, seed: 7)
     let src = Tensor<Float>(shape: [7], data: [3, 1, 4, 1, 5, 9, 2])
     let tgt = Tensor<Float>(shape: [5], data: [6, 5, 3, 5, 8])
     let y0 = Interpreter(graph: a.graph, shapes: a.shapes, parameters: params).output(src, others: [a.graph.namedInputs[1].node: tgt])

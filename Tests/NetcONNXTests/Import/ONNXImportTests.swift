@@ -34,6 +34,16 @@ import Testing
     return try #require(try JSONDecoder().decode([String: Expected].self, from: data)[name])
   }
 
+  /// The parameters of `analysis` from an import's weights, written as `netc import
+  /// --weights-out` writes them (.npy files read back by WeightBinding, in a directory
+  /// removed after); `seed` fills what the import did not write.
+  static func parameters(_ imported: ImportedSpec, _ analysis: Analysis, seed: UInt64 = 0) throws -> [LayerParameters<Float>?] {
+    let dir = temporaryDirectory()
+    defer { _ = try? FileManager.default.removeItem(atPath: dir) }
+    for (n, t) in imported.weights { try FileSystem.write(NpyFile.encode(t), to: "\(dir)/\(n).npy") }
+    return try WeightBinding.bind(analysis.graph, analysis.shapes, sources: [.directory(dir)], seed: seed)
+  }
+
   /// A fresh directory under the system's temporary folder.
   static func temporaryDirectory() -> String {
     var template = Array("/tmp/netc-import-XXXXXX".utf8CString)
@@ -51,10 +61,7 @@ import Testing
     #expect(analysis.costs.total.buffers == want.buffers)
     #expect(analysis.costs.total.macs == want.macs)
 
-    let dir = Self.temporaryDirectory()
-    defer { _ = try? FileManager.default.removeItem(atPath: dir) }
-    for (n, t) in imported.weights { try FileSystem.write(NpyFile.encode(t), to: "\(dir)/\(n).npy") }
-    let params: [LayerParameters<Float>?] = try WeightBinding.bind(analysis.graph, analysis.shapes, sources: [.directory(dir)], seed: 0)
+    let params = try Self.parameters(imported, analysis)
     let interpreter = Interpreter(graph: analysis.graph, shapes: analysis.shapes, parameters: params, threads: 1)
     // ONNX's NCHW input and output in netc's channels-last order.
     let x = Self.channelsLast(want.input, shape: Array(want.input_shape.dropFirst()))

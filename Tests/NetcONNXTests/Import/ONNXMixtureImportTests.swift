@@ -95,11 +95,7 @@ import Testing
     #expect(b.costs.total.activeParams == a.costs.total.activeParams)
     #expect(b.costs.total.macs == a.costs.total.macs)
     #expect(b.costs.total.activeMacs == a.costs.total.activeMacs)
-    let dir = NSTemporaryDirectory() + "netc-moe-seq-" + UUID().uuidString
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: dir) }
-    for (n, t) in imported.weights { try FileSystem.write(NpyFile.encode(t), to: "\(dir)/\(n).npy") }
-    let backParams: [LayerParameters<Float>?] = try WeightBinding.bind(back.graph, b.shapes, sources: [.directory(dir)], seed: 7)
+    let backParams = try ONNXImportTests.parameters(imported, b, seed: 7)
     let x = Tensor<Float>(shape: [8], data: [3, 1, 4, 1, 5, 9, 2, 6])
     let y0 = Interpreter(graph: a.graph, shapes: a.shapes, parameters: params).output(x)
     let y1 = Interpreter(graph: back.graph, shapes: b.shapes, parameters: backParams).output(x)

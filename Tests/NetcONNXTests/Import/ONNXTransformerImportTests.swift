@@ -37,10 +37,7 @@ import Testing
     let analysis = try analyze(spec.graph, bindings: bindings)
     #expect(analysis.costs.total.params == want.params, "\(imported.text)")
 
-    let dir = ONNXImportTests.temporaryDirectory()
-    defer { _ = try? FileManager.default.removeItem(atPath: dir) }
-    for (n, t) in imported.weights { try FileSystem.write(NpyFile.encode(t), to: "\(dir)/\(n).npy") }
-    let params: [LayerParameters<Float>?] = try WeightBinding.bind(analysis.graph, analysis.shapes, sources: [.directory(dir)], seed: 0)
+    let params = try ONNXImportTests.parameters(imported, analysis)
     let interpreter = Interpreter(graph: analysis.graph, shapes: analysis.shapes, parameters: params, threads: 1)
     let values = try JSONDecoder().decode([Float].self, from: Data(contentsOf: URL(fileURLWithPath: Self.folder + "/\(name).input.json")))
     // Token ids `[T]`, or an image `[C, H, W]` in netc's channels-last order (the batch of 1 left out).
